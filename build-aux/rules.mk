@@ -1,0 +1,52 @@
+# Helpers every module.mk uses. A module adds:
+#   LIB_SRCS += runtime/x/a.c            sources of libbeekeeper
+#   $(eval $(call bk_program,NAME,SRCS))  a program in $(B)/bin/NAME, linked with libbeekeeper.a
+#   $(eval $(call bk_test,NAME,SRCS))     a cmocka unit test $(B)/tests/NAME, run by make check
+#   INTEGRATION_TESTS += $(B)/tests/NAME  a test that needs a broker (tests/run-integration)
+#   BENCH_PROGRAMS += $(B)/bench/NAME     run by make bench
+#   FUZZ_TARGETS += NAME:SRCS             libFuzzer target built by make fuzz
+#   PUBLIC_HEADERS += runtime/include/beekeeper/x.h
+# Objects go to $(B)/obj/<path>.o, with -MMD -MP dependency files beside them.
+
+LIB_SRCS :=
+PROGRAMS :=
+UNIT_TESTS :=
+INTEGRATION_TESTS :=
+BENCH_PROGRAMS :=
+FUZZ_TARGETS :=
+PUBLIC_HEADERS :=
+GENERATED_HEADERS :=
+CHECK_DEPS :=
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIBA = $(B)/lib/libbeekeeper.a
+LIBSO = $(B)/lib/libbeekeeper.so
+
+define bk_program
+PROGRAMS += $$(B)/bin/$(1)
+$$(B)/bin/$(1): $$(call obj,$(2)) $$(LIBA)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2)) $$(LIBA) $$(LIBS) $(3)
+endef
+
+define bk_test
+UNIT_TESTS += $$(B)/tests/$(1)
+$$(B)/tests/$(1): $$(call obj,$(2)) $$(LIBA)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2)) $$(LIBA) $$(LIBS) -lcmocka $(3)
+endef
+
+define bk_itest
+INTEGRATION_TESTS += $$(B)/tests/$(1)
+$$(B)/tests/$(1): $$(call obj,$(2)) $$(LIBA)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2)) $$(LIBA) $$(LIBS) -lcmocka $(3)
+endef
+
+define bk_bench
+BENCH_PROGRAMS += $$(B)/bench/$(1)
+$$(B)/bench/$(1): $$(call obj,$(2)) $$(LIBA)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2)) $$(LIBA) $$(LIBS) $(3)
+endef

@@ -1,0 +1,86 @@
+# Targets built from what the module.mk files declared.
+
+LIB_OBJS := $(call obj,$(LIB_SRCS))
+
+# Generated headers (lemon, templates) must exist before anything that may include them.
+$(B)/obj/%.o: %.c | $(GENERATED_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/obj/$(B)/%.o: $(B)/%.c | $(GENERATED_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+DEPFILES := $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(DEPFILES)
+
+.PHONY: all deps check unit-tests integration-tests bench demo fuzz install clean check-exports
+
+all: deps $(LIBA) $(LIBSO) $(PROGRAMS) $(B)/lib/pkgconfig/beekeeper.pc
+
+deps:
+	@sh build-aux/deps.sh build
+
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIBSO): $(LIB_OBJS) build-aux/exports.map
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libbeekeeper.so.0 \
+	  -Wl,--version-script=build-aux/exports.map -o $@ $(LIB_OBJS) $(LIBS)
+
+$(B)/lib/pkgconfig/beekeeper.pc: build-aux/beekeeper.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# The shared library exports the public API (bk_*) and nothing else.
+check-exports: $(LIBSO)
+	@sh build-aux/check-exports.sh $(LIBSO)
+
+check: all $(UNIT_TESTS) $(INTEGRATION_TESTS) $(CHECK_DEPS)
+	@sh build-aux/deps.sh check
+	@B=$(B) sh tests/run-tests.sh $(UNIT_TESTS) -- $(INTEGRATION_TESTS)
+
+unit-tests: all $(UNIT_TESTS)
+	@B=$(B) sh tests/run-tests.sh $(UNIT_TESTS) --
+
+bench: all $(BENCH_PROGRAMS)
+	@sh build-aux/deps.sh check
+	@B=$(B) sh tests/bench.sh $(BENCH_PROGRAMS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/include/beekeeper
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libbeekeeper.so.0
+	ln -sf libbeekeeper.so.0 $(DESTDIR)$(PREFIX)/lib/libbeekeeper.so
+	install -m 644 runtime/include/beekeeper/*.h $(DESTDIR)$(PREFIX)/include/beekeeper/
+	install -m 644 $(B)/lib/pkgconfig/beekeeper.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+# libFuzzer targets: a separate clang build with ASan+UBSan; each runs FUZZ_SECONDS.
+FUZZ_SECONDS ?= 20
+fuzz:
+	@sh build-aux/deps.sh fuzz
+	$(MAKE) --no-print-directory CC=clang SAN=1 FUZZ=1 B=build-fuzz fuzz-run
+
+FUZZ_BINS := $(foreach t,$(FUZZ_TARGETS),$(B)/fuzz/$(firstword $(subst :, ,$(t))))
+define bk_fuzz_rule
+$$(B)/fuzz/$(1): $$(call obj,$(2)) $$(LIBA)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_LDFLAGS) -fsanitize=fuzzer -o $$@ $$(call obj,$(2)) $$(LIBA) $$(LIBS)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call bk_fuzz_rule,$(firstword $(subst :, ,$(t))),$(subst $(COMMA), ,$(word 2,$(subst :, ,$(t)))))))
+
+fuzz-run: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+	  n=$$(basename $$f); mkdir -p $(B)/fuzz/corpus-$$n; \
+	  seeds=; [ -d tests/fuzz/seeds/$$n ] && seeds=tests/fuzz/seeds/$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -print_final_stats=0 \
+	      $(B)/fuzz/corpus-$$n $$seeds 2>$(B)/fuzz/$$n.log || { tail -50 $(B)/fuzz/$$n.log; exit 1; }; \
+	done; echo "fuzz: all targets ran clean"
+
+clean:
+	rm -rf build build-san build-fuzz

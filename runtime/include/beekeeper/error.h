@@ -1,0 +1,41 @@
+/* Beekeeper error codes.
+ *
+ * Every library function that can fail returns int: 0 on success, or a negative
+ * bk_err. bk_strerror() names one. Detail (which byte, which file, which line)
+ * goes to a caller-owned diagnostic or the log callback; the library never prints. */
+#ifndef BEEKEEPER_ERROR_H
+#define BEEKEEPER_ERROR_H
+
+#include "beekeeper/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum bk_err {
+    BK_OK = 0,
+    BK_ENOMEM = -1,      /* out of memory */
+    BK_EINVAL = -2,      /* invalid argument */
+    BK_EPROTO = -3,      /* the peer broke the protocol */
+    BK_ETIMEDOUT = -4,   /* no answer in time */
+    BK_ECLOSED = -5,     /* the connection is closed */
+    BK_ELIMIT = -6,      /* a configured limit was exceeded */
+    BK_EIO = -7,         /* a system call failed (errno tells more) */
+    BK_ECONNREFUSED = -8,/* no broker answered */
+    BK_EAUTH = -9,       /* the broker refused our login */
+    BK_EBROKER = -10,    /* the broker sent an ERROR frame */
+    BK_ENOTFOUND = -11,  /* no such thing (file, bus, key) */
+    BK_ESYNTAX = -12,    /* malformed input (config file, IDL, JSON) */
+    BK_EAGAIN = -13,     /* not yet: more input needed */
+    BK_ESTATE = -14,     /* not allowed in the object's current state */
+} bk_err;
+
+/* A static English description of an error code; never NULL. */
+
+
+BK_API const char *bk_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,64 @@
+#!/bin/sh
+# Runs the unit tests, then the integration tests once per broker.
+# Usage: run-tests.sh UNIT... -- INTEGRATION...
+# Brokers come from BK_TEST_BROKERS (default: every tests/brokers/*.sh that is ready);
+# each broker script starts a private instance on loopback ports chosen at run time and
+# exports BK_TEST_BROKER, BK_TEST_HOST, BK_TEST_PORT, BK_TEST_VHOST, BK_TEST_USER, BK_TEST_PASS.
+# A test is a cmocka binary or a *.sh script; its exit status decides.
+set -u
+: "${B:=build}"
+top=$(cd "$(dirname "$0")/.." && pwd)
+logdir=$B/test-logs
+mkdir -p "$logdir"
+passed=0 failed=0 failures=
+
+run_one() { # label file
+  label=$1 f=$2 log=$logdir/$(echo "$label" | tr '/ ' '__').log
+  case $f in *.sh) sh "$f" >"$log" 2>&1 ;; *) "$f" >"$log" 2>&1 ;; esac
+  rc=$?
+  n=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+  nf=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+  : "${n:=0}" "${nf:=0}"
+  if [ "$rc" = 0 ]; then
+    [ "$n" = 0 ] && n=1
+    passed=$((passed + n)); printf '  ok    %-40s %s\n' "$label" "($n)"
+  else
+    [ "$nf" = 0 ] && nf=1
+    passed=$((passed + n)); failed=$((failed + nf)); failures="$failures $label"
+    printf '  FAIL  %-40s (exit %s, log %s)\n' "$label" "$rc" "$log"
+    tail -n 30 "$log" | sed 's/^/        | /'
+  fi
+}
+
+unit=; integ=; seen=
+for a in "$@"; do
+  if [ "$a" = -- ]; then seen=1; continue; fi
+  if [ -z "$seen" ]; then unit="$unit $a"; else integ="$integ $a"; fi
+done
+
+echo "unit tests:"
+for t in $unit; do run_one "$(basename "$t")" "$t"; done
+
+if [ -n "$integ" ]; then
+  brokers=${BK_TEST_BROKERS:-$(cd "$top/tests/brokers" && ls *.sh | sed 's/\.sh$//')}
+  for br in $brokers; do
+    state=$(mktemp -d "${TMPDIR:-/tmp}/bk-$br.XXXXXX")
+    echo "integration tests on $br:"
+    if ! sh "$top/tests/brokers/$br.sh" start "$state" >"$logdir/broker-$br.log" 2>&1; then
+      echo "  FAIL  starting $br (log $logdir/broker-$br.log)"
+      tail -n 30 "$logdir/broker-$br.log" | sed 's/^/        | /'
+      failed=$((failed + 1)); failures="$failures start-$br"
+      sh "$top/tests/brokers/$br.sh" stop "$state" >/dev/null 2>&1
+      continue
+    fi
+    set -a; . "$state/env"; set +a
+    for t in $integ; do run_one "$br/$(basename "$t")" "$t"; done
+    sh "$top/tests/brokers/$br.sh" stop "$state" >>"$logdir/broker-$br.log" 2>&1
+    rm -rf "$state"
+  done
+fi
+
+echo
+[ -n "$failures" ] && echo "failed:$failures"
+echo "check: $passed passed, $failed failed"
+[ "$failed" = 0 ]
