@@ -31,10 +31,18 @@ PREFIX ?= /usr/local
 VERSION := 0.1.0
 WERROR ?= -Werror
 
+# Missing Debian packages are installed (as root) before anything else is read or built.
+ifeq ($(filter clean help,$(MAKECMDGOALS)),)
+DEPS_OK := $(shell sh build-aux/deps.sh build >&2 && echo ok)
+ifneq ($(DEPS_OK),ok)
+$(error missing build dependencies: see the apt-get line above)
+endif
+endif
+
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wwrite-strings $(WERROR)
 DEP_CFLAGS := $(shell pkg-config --cflags libevent jansson 2>/dev/null)
-DEP_LIBS := $(shell pkg-config --libs libevent jansson 2>/dev/null)
+DEP_LIBS := $(shell pkg-config --libs libevent jansson 2>/dev/null || echo -levent -ljansson)
 BK_CPPFLAGS := -D_GNU_SOURCE -I$(TOP)/runtime/include -I$(TOP)/runtime -I$(B)/gen
 BK_CFLAGS := -std=c11 $(OPT) $(WARNINGS) -fPIC -fvisibility=hidden $(SANFLAGS) $(DEP_CFLAGS)
 ALL_CFLAGS = $(BK_CPPFLAGS) $(BK_CFLAGS) $(CPPFLAGS) $(CFLAGS)

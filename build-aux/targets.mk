@@ -13,12 +13,9 @@ $(B)/obj/$(B)/%.o: $(B)/%.c | $(GENERATED_HEADERS)
 DEPFILES := $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 -include $(DEPFILES)
 
-.PHONY: all deps check unit-tests integration-tests bench demo fuzz install clean check-exports
+.PHONY: all check unit-tests integration-tests bench demo fuzz install clean check-exports
 
-all: deps $(LIBA) $(LIBSO) $(PROGRAMS) $(B)/lib/pkgconfig/beekeeper.pc
-
-deps:
-	@sh build-aux/deps.sh build
+all: $(LIBA) $(LIBSO) $(PROGRAMS) $(B)/lib/pkgconfig/beekeeper.pc
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(@D)

@@ -80,6 +80,10 @@ typedef struct bkp_parser bkp_parser;
 int bkp_parser_new(bkp_parser **out, const bkp_limits *lim);
 void bkp_parser_free(bkp_parser *p);
 
+/* Releases the parser's buffers when no frame is partly read: call it on connections that
+ * go idle, so that they hold no parse buffer. The next frame allocates again. */
+void bkp_parser_trim(bkp_parser *p);
+
 /* Whether header values are unescaped (1.1/1.2: yes, the default; 1.0: no). Frames
  * CONNECT and CONNECTED are never unescaped whatever this says. */
 void bkp_parser_set_unescape(bkp_parser *p, int on);

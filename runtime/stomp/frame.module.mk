@@ -1,0 +1,1 @@
+LIB_SRCS += runtime/stomp/frame.c
