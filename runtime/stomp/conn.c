@@ -1,0 +1,853 @@
+/* The asynchronous STOMP client connection (see conn.h).
+ *
+ * Re-entrancy: every entry from libevent is bracketed by enter()/leave(). A user callback
+ * may free the connection or unsubscribe; those only mark objects (s->freed, sub->gone) while
+ * s->busy > 0, and the last leave() releases them. After every user callback the caller
+ * checks whether the connection it was serving still exists (s->freed, s->conn_id). */
+#include "stomp/conn.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "beekeeper/error.h"
+#include "stomp/conn_int.h"
+#include "stomp/failover.h"
+
+#define DEFAULT_HB_MS 10000
+#define DEFAULT_BACKOFF_MIN_MS 100
+#define DEFAULT_BACKOFF_MAX_MS 5000
+#define DEFAULT_CONNECT_TIMEOUT_MS 5000
+#define DEFAULT_DISCONNECT_TIMEOUT_MS 2000
+#define DEFAULT_MAX_OUTBUF ((size_t)64 << 20)
+
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+static void conn_lost(bkp_stomp *s, int reason, const char *detail);
+
+/* ---------------------------------------------------------------- helpers */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+char *bkp_conn_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static struct timeval tv_ms(uint64_t ms)
+{
+    struct timeval tv;
+    tv.tv_sec = (time_t)(ms / 1000);
+    tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+    return tv;
+}
+
+static int opt_ms(int v, int dflt)
+{
+    return v > 0 ? v : dflt;
+}
+
+static int has_ctl(const char *v)
+{
+    return v && strpbrk(v, "\r\n") != NULL;
+}
+
+const char *bkp_stomp_state_name(bkp_stomp_state st)
+{
+    switch (st) {
+    case BKP_STOMP_IDLE: return "idle";
+    case BKP_STOMP_CONNECTING: return "connecting";
+    case BKP_STOMP_CONNECTED: return "connected";
+    case BKP_STOMP_DISCONNECTED: return "disconnected";
+    case BKP_STOMP_CLOSING: return "closing";
+    case BKP_STOMP_CLOSED: return "closed";
+    }
+    return "unknown";
+}
+
+/* ---------------------------------------------------------------- life of objects */
+
+void bkp_conn_sub_free(bkp_sub *sub)
+{
+    size_t i;
+    if (!sub)
+        return;
+    for (i = 0; i < sub->nhdrs; i++) {
+        free((char *)sub->hdrs[i].name);
+        free((char *)sub->hdrs[i].value);
+    }
+    free(sub->hdrs);
+    free(sub->dest);
+    free(sub->id);
+    free(sub);
+}
+
+static void sweep_subs(bkp_stomp *s)
+{
+    bkp_sub **pp = &s->subs;
+    while (*pp) {
+        bkp_sub *sub = *pp;
+        if (sub->gone) {
+            *pp = sub->next;
+            bkp_conn_sub_free(sub);
+        } else {
+            pp = &sub->next;
+        }
+    }
+    s->any_gone = 0;
+}
+
+static void destroy(bkp_stomp *s)
+{
+    size_t i;
+    bkp_sub *sub, *nsub;
+    struct rcpt *r, *nr;
+    struct defer *d, *nd;
+
+    if (s->bev)
+        bufferevent_free(s->bev);
+    if (s->ev_retry)
+        event_free(s->ev_retry);
+    if (s->ev_timeout)
+        event_free(s->ev_timeout);
+    if (s->ev_hb_send)
+        event_free(s->ev_hb_send);
+    if (s->ev_hb_recv)
+        event_free(s->ev_hb_recv);
+    if (s->ev_defer)
+        event_free(s->ev_defer);
+    bkp_parser_free(s->parser);
+    for (sub = s->subs; sub; sub = nsub) {
+        nsub = sub->next;
+        bkp_conn_sub_free(sub);
+    }
+    for (r = s->rcpts; r; r = nr) {
+        nr = r->next;
+        free(r);
+    }
+    for (d = s->defer_head; d; d = nd) {
+        nd = d->next;
+        free(d);
+    }
+    for (i = 0; i < s->nhosts; i++)
+        bkp_hostport_clear(&s->hosts[i]);
+    free(s->hosts);
+    free(s->vhost);
+    free(s->login);
+    free(s->passcode);
+    free(s->server);
+    free(s->session);
+    free(s);
+}
+
+static void enter(bkp_stomp *s)
+{
+    s->busy++;
+}
+
+static void leave(bkp_stomp *s)
+{
+    if (--s->busy > 0)
+        return;
+    if (s->freed)
+        destroy(s);
+    else if (s->any_gone)
+        sweep_subs(s);
+}
+
+/* ---------------------------------------------------------------- callbacks to the user */
+
+static void notify_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *detail)
+{
+    if (s->o.state_cb && !s->freed)
+        s->o.state_cb(s, st, reason, detail ? detail : "", s->o.arg);
+}
+
+int bkp_conn_defer_push(bkp_stomp *s, enum defer_kind kind, bkp_receipt_fn *fn, void *arg,
+                        int status, bkp_stomp_state st, const char *detail)
+{
+    struct defer *d;
+    if (kind == DEFER_RECEIPT && !fn)
+        return 0;
+    if (kind == DEFER_STATE && !s->o.state_cb)
+        return 0;
+    d = calloc(1, sizeof *d);
+    if (!d)
+        return BK_ENOMEM;
+    d->kind = kind;
+    d->fn = fn;
+    d->arg = arg;
+    d->status = status;
+    d->state = st;
+    snprintf(d->detail, sizeof d->detail, "%s", detail ? detail : "");
+    if (s->defer_tail)
+        s->defer_tail->next = d;
+    else
+        s->defer_head = d;
+    s->defer_tail = d;
+    event_active(s->ev_defer, EV_TIMEOUT, 1);
+    return 0;
+}
+
+/* Runs queued completions in order; stops early if the connection is freed meanwhile
+ * (bkp_stomp_free() drains the rest itself). */
+static void run_deferred(bkp_stomp *s)
+{
+    while (s->defer_head && !s->freed) {
+        struct defer *d = s->defer_head;
+        s->defer_head = d->next;
+        if (!s->defer_head)
+            s->defer_tail = NULL;
+        if (d->kind == DEFER_RECEIPT)
+            d->fn(s, d->status, d->arg);
+        else
+            notify_state(s, d->state, d->status, d->detail);
+        free(d);
+    }
+}
+
+static void on_defer(evutil_socket_t fd, short what, void *arg)
+{
+    bkp_stomp *s = arg;
+    (void)fd;
+    (void)what;
+    enter(s);
+    if (s->kill_reason && s->bev) {
+        int r = s->kill_reason;
+        s->kill_reason = 0;
+        conn_lost(s, r, "out of memory while encoding a frame");
+    }
+    s->kill_reason = 0;
+    run_deferred(s);
+    leave(s);
+}
+
+/* Fails every pending receipt with status (list detached first: callbacks may add). */
+static void fail_receipts(bkp_stomp *s, int status)
+{
+    struct rcpt *r = s->rcpts, *nr;
+    s->rcpts = s->rcpts_tail = NULL;
+    for (; r; r = nr) {
+        nr = r->next;
+        if (r->fn)
+            r->fn(s, status, r->arg);
+        free(r);
+    }
+}
+
+/* ---------------------------------------------------------------- connection steps */
+
+static void stop_conn_events(bkp_stomp *s)
+{
+    event_del(s->ev_timeout);
+    event_del(s->ev_hb_send);
+    event_del(s->ev_hb_recv);
+}
+
+static void close_socket(bkp_stomp *s)
+{
+    if (s->bev) {
+        bufferevent_free(s->bev);
+        s->bev = NULL;
+    }
+    s->conn_id++;
+    s->unparsed = 0;
+    s->tcp_up = 0;
+    stop_conn_events(s);
+}
+
+static void schedule_retry(bkp_stomp *s, uint64_t delay_ms)
+{
+    struct timeval tv = tv_ms(delay_ms);
+    event_add(s->ev_retry, &tv);
+}
+
+/* The connection (or attempt) failed or ended; report it and plan the next attempt. */
+static void conn_lost(bkp_stomp *s, int reason, const char *detail)
+{
+    bkp_stomp_state was = s->state;
+    int stable = 0;
+    uint64_t cid;
+    bkp_sub *sub;
+
+    if (was == BKP_STOMP_CONNECTED)
+        stable = now_ms() - s->connected_at_ms >= (uint64_t)s->o.backoff_max_ms;
+    close_socket(s);
+    cid = s->conn_id;
+    for (sub = s->subs; sub; sub = sub->next)
+        sub->broker_made = 0;
+    s->version = 0;
+    s->hb_send = s->hb_recv = 0;
+    s->last_reason = reason;
+    snprintf(s->detail, sizeof s->detail, "%s: %s", s->hosts[s->cur].label,
+             detail ? detail : bk_strerror(reason));
+
+    if (was == BKP_STOMP_CLOSING) {
+        s->state = BKP_STOMP_CLOSED;
+        fail_receipts(s, BK_ECLOSED);
+        if (!s->freed)
+            notify_state(s, BKP_STOMP_CLOSED, reason, s->detail);
+        return;
+    }
+    s->state = BKP_STOMP_DISCONNECTED;
+    fail_receipts(s, BK_ECLOSED);
+    if (s->freed || s->state != BKP_STOMP_DISCONNECTED)
+        return;
+    notify_state(s, BKP_STOMP_DISCONNECTED, reason, s->detail);
+    if (s->freed || s->state != BKP_STOMP_DISCONNECTED || s->conn_id != cid)
+        return;
+
+    if (stable) {
+        s->fails = 0;
+        s->rounds = 0;
+    }
+    s->cur = (s->cur + 1) % s->nhosts;
+    if (stable || ++s->fails < s->nhosts) {
+        schedule_retry(s, 0);
+        return;
+    }
+    s->fails = 0;
+    s->rounds++;
+    if (s->o.max_rounds > 0 && s->rounds >= (unsigned)s->o.max_rounds) {
+        s->state = BKP_STOMP_CLOSED;
+        notify_state(s, BKP_STOMP_CLOSED, reason, s->detail);
+        return;
+    }
+    schedule_retry(s, bkp_backoff_ms((uint32_t)s->o.backoff_min_ms,
+                                     (uint32_t)s->o.backoff_max_ms, s->rounds, bkp_random32()));
+}
+
+static int send_connect(bkp_stomp *s)
+{
+    bkp_enc e;
+    char hb[48];
+
+    snprintf(hb, sizeof hb, "%d,%d", s->o.hb_send_ms < 0 ? 0 : s->o.hb_send_ms,
+             s->o.hb_recv_ms < 0 ? 0 : s->o.hb_recv_ms);
+    bkp_enc_begin(&e, bufferevent_get_output(s->bev),
+                  s->o.use_stomp_cmd ? BKP_CMD_STOMP : BKP_CMD_CONNECT,
+                  BKP_ENC_RAW | BKP_ENC_NO_LENGTH);
+    bkp_enc_header(&e, "accept-version", "1.1,1.2");
+    bkp_enc_header(&e, "host", s->vhost);
+    if (s->login) {
+        bkp_enc_header(&e, "login", s->login);
+        bkp_enc_header(&e, "passcode", s->passcode ? s->passcode : "");
+    }
+    bkp_enc_header(&e, "heart-beat", hb);
+    return bkp_conn_out_done(s, bkp_enc_end(&e, NULL, 0));
+}
+
+static void attempt(bkp_stomp *s)
+{
+    const bkp_hostport *hp = &s->hosts[s->cur];
+    struct addrinfo hints, *ai = NULL;
+    struct timeval tv;
+    uint64_t cid;
+    int rc, one = 1;
+    evutil_socket_t fd;
+
+    s->state = BKP_STOMP_CONNECTING;
+    s->stats.attempts++;
+    cid = s->conn_id;
+    notify_state(s, BKP_STOMP_CONNECTING, 0, hp->label);
+    if (s->freed || s->state != BKP_STOMP_CONNECTING || s->conn_id != cid)
+        return;
+
+    bkp_parser_free(s->parser);
+    s->parser = NULL;
+    s->parser_hb = 0;
+    rc = bkp_parser_new(&s->parser, &s->o.limits);
+    if (rc < 0) {
+        conn_lost(s, rc, "out of memory");
+        return;
+    }
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    rc = getaddrinfo(hp->host, hp->port, &hints, &ai);
+    if (rc != 0 || !ai) {
+        if (ai)
+            freeaddrinfo(ai);
+        conn_lost(s, BK_ECONNREFUSED, rc ? gai_strerror(rc) : "no address");
+        return;
+    }
+    s->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!s->bev) {
+        freeaddrinfo(ai);
+        conn_lost(s, BK_ENOMEM, "cannot make a bufferevent");
+        return;
+    }
+    bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
+    if (s->o.max_single_read)
+        bufferevent_set_max_single_read(s->bev, s->o.max_single_read);
+    tv = tv_ms((uint64_t)s->o.connect_timeout_ms);
+    event_add(s->ev_timeout, &tv);
+    rc = bufferevent_socket_connect(s->bev, ai->ai_addr, (int)ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (s->freed || s->conn_id != cid)
+        return; /* libevent reported the failure through on_event already */
+    if (rc < 0) {
+        conn_lost(s, BK_ECONNREFUSED, strerror(errno));
+        return;
+    }
+    fd = bufferevent_getfd(s->bev);
+    if (fd >= 0)
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    bkp_stomp *s = arg;
+    (void)fd;
+    (void)what;
+    enter(s);
+    if (!s->freed && (s->state == BKP_STOMP_DISCONNECTED || s->state == BKP_STOMP_IDLE))
+        attempt(s);
+    leave(s);
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    bkp_stomp *s = arg;
+    (void)fd;
+    (void)what;
+    enter(s);
+    if (s->state == BKP_STOMP_CONNECTING) {
+        conn_lost(s, BK_ETIMEDOUT, "no CONNECTED in time");
+    } else if (s->state == BKP_STOMP_CLOSING) {
+        /* the DISCONNECT receipt never came: close anyway */
+        struct rcpt *r = s->rcpts, *nr;
+        s->rcpts = s->rcpts_tail = NULL;
+        close_socket(s);
+        s->state = BKP_STOMP_CLOSED;
+        for (; r; r = nr) {
+            nr = r->next;
+            if (r->fn)
+                r->fn(s, r->kind == RCPT_DISCONNECT ? BK_ETIMEDOUT : BK_ECLOSED, r->arg);
+            free(r);
+        }
+        if (!s->freed)
+            notify_state(s, BKP_STOMP_CLOSED, BK_ETIMEDOUT, "no DISCONNECT receipt in time");
+    }
+    leave(s);
+}
+
+static void on_hb_send(evutil_socket_t fd, short what, void *arg)
+{
+    bkp_stomp *s = arg;
+    (void)fd;
+    (void)what;
+    if (!s->bev)
+        return;
+    if (!s->wrote) {
+        if (evbuffer_add(bufferevent_get_output(s->bev), "\n", 1) == 0)
+            s->stats.heartbeats_out++;
+    }
+    s->wrote = 0;
+}
+
+static void on_hb_recv(evutil_socket_t fd, short what, void *arg)
+{
+    bkp_stomp *s = arg;
+    (void)fd;
+    (void)what;
+    enter(s);
+    if (s->bev && s->hb_recv) {
+        uint64_t grace = s->o.hb_grace_ms > 0 ? (uint64_t)s->o.hb_grace_ms
+                         : (s->hb_recv < 1000 ? s->hb_recv : 1000);
+        if (now_ms() - s->last_read_ms > 2 * (uint64_t)s->hb_recv + grace)
+            conn_lost(s, BK_ETIMEDOUT, "peer silent past its heart-beat");
+    }
+    leave(s);
+}
+
+/* ---------------------------------------------------------------- incoming frames */
+
+static int parse_hb(const char *v, unsigned *a, unsigned *b)
+{
+    char *end;
+    unsigned long x, y;
+    if (!v)
+        return BK_EINVAL;
+    errno = 0;
+    x = strtoul(v, &end, 10);
+    if (errno || end == v || *end != ',' || x > 86400000UL)
+        return BK_EINVAL;
+    v = end + 1;
+    y = strtoul(v, &end, 10);
+    if (errno || end == v || *end || y > 86400000UL)
+        return BK_EINVAL;
+    *a = (unsigned)x;
+    *b = (unsigned)y;
+    return 0;
+}
+
+static void start_hb(bkp_stomp *s)
+{
+    struct timeval tv;
+    if (s->hb_send) {
+        tv = tv_ms(s->hb_send / 2 ? s->hb_send / 2 : 1);
+        event_add(s->ev_hb_send, &tv);
+    }
+    if (s->hb_recv) {
+        tv = tv_ms(s->hb_recv / 2 ? s->hb_recv / 2 : 1);
+        event_add(s->ev_hb_recv, &tv);
+    }
+}
+
+static void handle_connected(bkp_stomp *s, const bkp_frame *f)
+{
+    const char *v = bkp_frame_get(f, "version");
+    const char *srv = bkp_frame_get(f, "server");
+    const char *ses = bkp_frame_get(f, "session");
+    unsigned sx = 0, sy = 0, cx, cy;
+    uint64_t cid = s->conn_id;
+    bkp_sub *sub;
+    int rc;
+
+    if (!v)
+        s->version = 10;
+    else if (strcmp(v, "1.2") == 0)
+        s->version = 12;
+    else if (strcmp(v, "1.1") == 0)
+        s->version = 11;
+    else {
+        conn_lost(s, BK_EPROTO, "CONNECTED with a version we did not offer");
+        return;
+    }
+    s->enc_flags = s->version == 10 ? BKP_ENC_RAW : 0;
+    bkp_parser_set_unescape(s->parser, s->version != 10);
+    free(s->server);
+    free(s->session);
+    s->server = bkp_conn_strdup(srv ? srv : "");
+    s->session = bkp_conn_strdup(ses ? ses : "");
+    if (!s->server || !s->session) {
+        conn_lost(s, BK_ENOMEM, "out of memory");
+        return;
+    }
+    s->flavour = bkp_flavour_detect(srv);
+    if (parse_hb(bkp_frame_get(f, "heart-beat"), &sx, &sy) < 0)
+        sx = sy = 0; /* absent or malformed: no heart-beats, like a 1.0 server */
+    cx = s->o.hb_send_ms < 0 ? 0 : (unsigned)s->o.hb_send_ms;
+    cy = s->o.hb_recv_ms < 0 ? 0 : (unsigned)s->o.hb_recv_ms;
+    s->hb_send = cx && sy ? (cx > sy ? cx : sy) : 0;
+    s->hb_recv = cy && sx ? (cy > sx ? cy : sx) : 0;
+    event_del(s->ev_timeout);
+    s->generation++;
+    s->stats.connects++;
+    s->connected_at_ms = now_ms();
+    s->last_read_ms = s->connected_at_ms;
+    s->state = BKP_STOMP_CONNECTED;
+
+    for (sub = s->subs; sub; sub = sub->next) {
+        if (sub->gone)
+            continue;
+        rc = bkp_conn_subscribe_now(s, sub);
+        if (rc < 0) {
+            conn_lost(s, rc, "cannot re-subscribe");
+            return;
+        }
+    }
+    start_hb(s);
+    notify_state(s, BKP_STOMP_CONNECTED, 0, s->hosts[s->cur].label);
+    (void)cid;
+}
+
+static void handle_receipt(bkp_stomp *s, const bkp_frame *f)
+{
+    struct rcpt *r = bkp_conn_rcpt_take(s, bkp_frame_get(f, "receipt-id"));
+    if (!r)
+        return; /* not ours or already failed: nothing to do */
+    if (r->kind == RCPT_DISCONNECT) {
+        struct rcpt *rest;
+        close_socket(s);
+        s->state = BKP_STOMP_CLOSED;
+        rest = s->rcpts;
+        s->rcpts = s->rcpts_tail = NULL;
+        if (r->fn)
+            r->fn(s, 0, r->arg);
+        free(r);
+        while (rest) {
+            struct rcpt *n = rest->next;
+            if (rest->fn)
+                rest->fn(s, BK_ECLOSED, rest->arg);
+            free(rest);
+            rest = n;
+        }
+        if (!s->freed)
+            notify_state(s, BKP_STOMP_CLOSED, 0, "disconnected");
+        return;
+    }
+    if (r->fn)
+        r->fn(s, 0, r->arg);
+    free(r);
+}
+
+static void handle_error(bkp_stomp *s, const bkp_frame *f)
+{
+    const char *msg = bkp_frame_get(f, "message");
+    uint64_t cid = s->conn_id;
+    struct rcpt *r;
+    int connecting = s->state == BKP_STOMP_CONNECTING;
+
+    if (!msg)
+        msg = "";
+    if (s->o.error_cb)
+        s->o.error_cb(s, msg, f, s->o.arg);
+    if (s->freed || s->conn_id != cid)
+        return;
+    r = bkp_conn_rcpt_take(s, bkp_frame_get(f, "receipt-id"));
+    if (r) {
+        if (r->fn)
+            r->fn(s, BK_EBROKER, r->arg);
+        free(r);
+        if (s->freed || s->conn_id != cid)
+            return;
+    }
+    if (connecting)
+        conn_lost(s, BK_EAUTH, *msg ? msg : "ERROR answering CONNECT");
+    else if (s->state == BKP_STOMP_CLOSING || bkp_flavour_error_closes(s->flavour))
+        conn_lost(s, BK_EBROKER, *msg ? msg : "ERROR frame");
+}
+
+static void handle_frame(bkp_stomp *s, const bkp_frame *f)
+{
+    s->stats.frames_in++;
+    if (s->state == BKP_STOMP_CONNECTING) {
+        if (f->cmd == BKP_CMD_CONNECTED)
+            handle_connected(s, f);
+        else if (f->cmd == BKP_CMD_ERROR)
+            handle_error(s, f);
+        else
+            conn_lost(s, BK_EPROTO, "frame before CONNECTED");
+        return;
+    }
+    switch (f->cmd) {
+    case BKP_CMD_MESSAGE: {
+        bkp_sub *sub = bkp_conn_find_sub(s, bkp_frame_get(f, "subscription"));
+        /* no such subscription (unsubscribed meanwhile): drop; an unacked one goes back */
+        if (sub)
+            sub->fn(s, sub, f, sub->arg);
+        break;
+    }
+    case BKP_CMD_RECEIPT:
+        handle_receipt(s, f);
+        break;
+    case BKP_CMD_ERROR:
+        handle_error(s, f);
+        break;
+    case BKP_CMD_CONNECTED:
+        conn_lost(s, BK_EPROTO, "a second CONNECTED");
+        break;
+    default:
+        conn_lost(s, BK_EPROTO, "a client frame from the server");
+        break;
+    }
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    bkp_stomp *s = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    uint64_t cid = s->conn_id, hb;
+    size_t len = evbuffer_get_length(in);
+    bkp_frame f;
+    int r;
+
+    enter(s);
+    s->stats.bytes_in += len - s->unparsed;
+    s->last_read_ms = now_ms();
+    while (!s->freed && s->conn_id == cid) {
+        r = bkp_parser_next(s->parser, in, &f);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            conn_lost(s, r, bkp_parser_error(s->parser));
+            break;
+        }
+        handle_frame(s, &f);
+    }
+    if (!s->freed && s->conn_id == cid) {
+        s->unparsed = evbuffer_get_length(in);
+        hb = bkp_parser_heartbeats(s->parser);
+        s->stats.heartbeats_in += hb - s->parser_hb;
+        s->parser_hb = hb;
+    }
+    leave(s);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    bkp_stomp *s = arg;
+    char buf[160];
+    int err = EVUTIL_SOCKET_ERROR();
+
+    (void)bev;
+    enter(s);
+    if (what & BEV_EVENT_CONNECTED) {
+        s->tcp_up = 1;
+        if (send_connect(s) < 0)
+            conn_lost(s, BK_ENOMEM, "cannot encode CONNECT");
+    } else if (what & BEV_EVENT_EOF) {
+        conn_lost(s, BK_ECLOSED, "connection closed by the peer");
+    } else if (what & BEV_EVENT_ERROR) {
+        int connecting = s->state == BKP_STOMP_CONNECTING && !s->tcp_up;
+        snprintf(buf, sizeof buf, "%s", evutil_socket_error_to_string(err));
+        conn_lost(s, connecting ? BK_ECONNREFUSED : BK_EIO, buf);
+    }
+    leave(s);
+}
+
+/* ---------------------------------------------------------------- API */
+
+int bkp_stomp_new(bkp_stomp **out, struct event_base *base, const bkp_stomp_opts *o)
+{
+    bkp_stomp *s = NULL;
+    size_t i;
+    int rc = BK_EINVAL;
+
+    *out = NULL;
+    if (!base || !o || !o->hosts || o->nhosts == 0 || o->nhosts > BKP_MAX_HOSTS)
+        return BK_EINVAL;
+    if (has_ctl(o->vhost) || has_ctl(o->login) || has_ctl(o->passcode))
+        return BK_EINVAL;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return BK_ENOMEM;
+    s->base = base;
+    s->o = *o;
+    s->o.hosts = NULL;
+    s->o.vhost = s->o.login = s->o.passcode = NULL;
+    s->o.hb_send_ms = o->hb_send_ms < 0 ? -1 : opt_ms(o->hb_send_ms, DEFAULT_HB_MS);
+    s->o.hb_recv_ms = o->hb_recv_ms < 0 ? -1 : opt_ms(o->hb_recv_ms, DEFAULT_HB_MS);
+    s->o.backoff_min_ms = opt_ms(o->backoff_min_ms, DEFAULT_BACKOFF_MIN_MS);
+    s->o.backoff_max_ms = opt_ms(o->backoff_max_ms, DEFAULT_BACKOFF_MAX_MS);
+    if (s->o.backoff_max_ms < s->o.backoff_min_ms)
+        s->o.backoff_max_ms = s->o.backoff_min_ms;
+    s->o.connect_timeout_ms = opt_ms(o->connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS);
+    s->o.disconnect_timeout_ms = opt_ms(o->disconnect_timeout_ms, DEFAULT_DISCONNECT_TIMEOUT_MS);
+    if (!s->o.max_outbuf)
+        s->o.max_outbuf = DEFAULT_MAX_OUTBUF;
+    s->hosts = calloc(o->nhosts, sizeof *s->hosts);
+    if (!s->hosts) {
+        rc = BK_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < o->nhosts; i++) {
+        rc = bkp_hostport_parse(&s->hosts[i], o->hosts[i]);
+        if (rc < 0)
+            goto out;
+        s->nhosts++;
+    }
+    rc = BK_ENOMEM;
+    s->vhost = bkp_conn_strdup(o->vhost ? o->vhost : s->hosts[0].host);
+    s->login = o->login ? bkp_conn_strdup(o->login) : NULL;
+    s->passcode = o->passcode ? bkp_conn_strdup(o->passcode) : NULL;
+    s->server = bkp_conn_strdup("");
+    s->session = bkp_conn_strdup("");
+    s->ev_retry = evtimer_new(base, on_retry, s);
+    s->ev_timeout = evtimer_new(base, on_timeout, s);
+    s->ev_hb_send = event_new(base, -1, EV_PERSIST, on_hb_send, s);
+    s->ev_hb_recv = event_new(base, -1, EV_PERSIST, on_hb_recv, s);
+    s->ev_defer = event_new(base, -1, 0, on_defer, s);
+    if (!s->vhost || (o->login && !s->login) || (o->passcode && !s->passcode) || !s->server ||
+        !s->session || !s->ev_retry || !s->ev_timeout || !s->ev_hb_send || !s->ev_hb_recv ||
+        !s->ev_defer)
+        goto out;
+    s->cur = o->ordered ? 0 : bkp_random32() % s->nhosts;
+    *out = s;
+    return 0;
+out:
+    destroy(s);
+    return rc;
+}
+
+int bkp_stomp_start(bkp_stomp *s)
+{
+    if (s->freed || s->state != BKP_STOMP_IDLE || event_pending(s->ev_retry, EV_TIMEOUT, NULL))
+        return BK_ESTATE;
+    schedule_retry(s, 0);
+    return 0;
+}
+
+void bkp_stomp_free(bkp_stomp *s)
+{
+    if (!s || s->freed)
+        return;
+    enter(s);
+    s->freed = 1;
+    close_socket(s);
+    event_del(s->ev_retry);
+    event_del(s->ev_defer);
+    s->state = BKP_STOMP_CLOSED;
+    fail_receipts(s, BK_ECLOSED);
+    /* completions already decided run with their status; state changes are not reported */
+    while (s->defer_head) {
+        struct defer *d = s->defer_head;
+        s->defer_head = d->next;
+        if (d->kind == DEFER_RECEIPT)
+            d->fn(s, d->status, d->arg);
+        free(d);
+    }
+    s->defer_tail = NULL;
+    leave(s);
+}
+
+int bkp_stomp_disconnect(bkp_stomp *s, bkp_receipt_fn *done, void *arg)
+{
+    bkp_enc e;
+    struct rcpt *r;
+    struct timeval tv;
+    int rc;
+
+    if (s->freed || s->state == BKP_STOMP_CLOSING || s->state == BKP_STOMP_CLOSED)
+        return BK_ESTATE;
+    if (s->state != BKP_STOMP_CONNECTED) {
+        close_socket(s);
+        event_del(s->ev_retry);
+        s->state = BKP_STOMP_CLOSED;
+        fail_receipts(s, BK_ECLOSED); /* none expected before CONNECTED; for safety */
+        bkp_conn_defer_push(s, DEFER_STATE, NULL, NULL, 0, BKP_STOMP_CLOSED, "disconnected");
+        bkp_conn_defer_push(s, DEFER_RECEIPT, done, arg, 0, 0, NULL);
+        return 0;
+    }
+    r = bkp_conn_rcpt_add(s, RCPT_DISCONNECT, done, arg);
+    if (!r)
+        return BK_ENOMEM;
+    bkp_enc_begin(&e, bufferevent_get_output(s->bev), BKP_CMD_DISCONNECT,
+                  s->enc_flags | BKP_ENC_NO_LENGTH);
+    bkp_conn_enc_receipt(&e, r);
+    rc = bkp_conn_out_done(s, bkp_enc_end(&e, NULL, 0));
+    if (rc < 0) {
+        bkp_conn_rcpt_unlink(s, r);
+        return rc;
+    }
+    s->state = BKP_STOMP_CLOSING;
+    tv = tv_ms((uint64_t)s->o.disconnect_timeout_ms);
+    event_add(s->ev_timeout, &tv);
+    bkp_conn_defer_push(s, DEFER_STATE, NULL, NULL, 0, BKP_STOMP_CLOSING,
+                        s->hosts[s->cur].label);
+    return 0;
+}
