@@ -35,7 +35,7 @@ $(B)/lib/pkgconfig/beekeeper.pc: build-aux/beekeeper.pc.in Makefile
 check-exports: $(LIBSO)
 	@sh build-aux/check-exports.sh $(LIBSO)
 
-check: all $(UNIT_TESTS) $(INTEGRATION_TESTS) $(CHECK_DEPS)
+check: all $(UNIT_TESTS) $(INTEGRATION_TESTS) $(CHECK_DEPS) check-exports
 	@sh build-aux/deps.sh check
 	@B=$(B) sh tests/run-tests.sh $(UNIT_TESTS) -- $(INTEGRATION_TESTS)
 
