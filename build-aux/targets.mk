@@ -49,12 +49,13 @@ bench: all $(BENCH_PROGRAMS)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/include/beekeeper
-	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(PROGRAMS),install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/)
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libbeekeeper.so.0
 	ln -sf libbeekeeper.so.0 $(DESTDIR)$(PREFIX)/lib/libbeekeeper.so
 	install -m 644 runtime/include/beekeeper/*.h $(DESTDIR)$(PREFIX)/include/beekeeper/
-	install -m 644 $(B)/lib/pkgconfig/beekeeper.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' build-aux/beekeeper.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/beekeeper.pc
 
 # libFuzzer targets: a separate clang build with ASan+UBSan; each runs FUZZ_SECONDS.
 FUZZ_SECONDS ?= 20
