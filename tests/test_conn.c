@@ -282,6 +282,9 @@ typedef struct client {
     int unsub_then_ack;      /* 1: unsubscribe, then try to ACK (ack_rc) */
     int receipts[16];
     int nreceipts;
+    int send_on_connect;     /* 1: SEND from the CONNECTED state callback (send_rc) */
+    int send_rc;
+    int free_on_disconnect;  /* 1: free the connection from the DISCONNECTED callback */
 } client;
 
 static void on_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *detail,
@@ -294,6 +297,12 @@ static void on_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *d
         c->reasons[c->nstates] = reason;
         snprintf(c->details[c->nstates], sizeof c->details[0], "%s", detail);
         c->nstates++;
+    }
+    if (st == BKP_STOMP_CONNECTED && c->send_on_connect)
+        c->send_rc = bkp_stomp_send(s, "/queue/hello", NULL, 0, "hi", 2, NULL, NULL);
+    if (st == BKP_STOMP_DISCONNECTED && c->free_on_disconnect) {
+        bkp_stomp_free(s);
+        c->s = NULL;
     }
 }
 
@@ -1104,6 +1113,43 @@ static void test_disconnect_while_not_connected(void **state)
     assert_int_equal(last_state(&fx->c), BKP_STOMP_CLOSED);
 }
 
+static void test_send_from_connected_callback_follows_resubscribe(void **state)
+{
+    fixture *fx = *state;
+    int i, sub_at = -1, send_at = -1;
+    fx->c.send_on_connect = 1;
+    fx->c.send_rc = 1;
+    assert_int_equal(bkp_stomp_new(&fx->c.s, fx->base, &fx->o), 0);
+    assert_int_equal(bkp_stomp_subscribe(fx->c.s, "/queue/a", NULL, on_msg, &fx->c, NULL), 0);
+    assert_int_equal(bkp_stomp_start(fx->c.s), 0);
+    assert_true(wait_frames(fx, BKP_CMD_SEND, 1));
+    assert_int_equal(fx->c.send_rc, 0);
+    for (i = 0; i < fx->p.nf; i++) {
+        if (fx->p.f[i].cmd == BKP_CMD_SUBSCRIBE && sub_at < 0)
+            sub_at = i;
+        if (fx->p.f[i].cmd == BKP_CMD_SEND && send_at < 0)
+            send_at = i;
+    }
+    assert_true(sub_at >= 0 && sub_at < send_at);
+}
+
+static void test_free_inside_state_callback(void **state)
+{
+    fixture *fx = *state;
+    fx->c.free_on_disconnect = 1;
+    fx->p.no_receipts = 1;
+    start_connected(fx);
+    assert_int_equal(bkp_stomp_send(fx->c.s, "/queue/x", NULL, 0, "1", 1, on_receipt, &fx->c),
+                     0);
+    assert_true(wait_frames(fx, BKP_CMD_SEND, 1));
+    peer_drop(&fx->p);
+    assert_true(wait_count(fx, &fx->c.nreceipts, 1));
+    run_for(fx->base, 50);
+    assert_null(fx->c.s);
+    assert_int_equal(fx->c.receipts[0], BK_ECLOSED);
+    assert_int_equal(fx->p.accepts, 1); /* freed: no reconnect */
+}
+
 static void test_graceful_disconnect(void **state)
 {
     fixture *fx = *state;
@@ -1224,6 +1270,28 @@ static void test_malformed_frame_drops_connection(void **state)
             assert_int_equal(fx->c.reasons[i], BK_EPROTO);
 }
 
+static void test_oversized_frame_hits_limit(void **state)
+{
+    fixture *fx = *state;
+    static char big[4096];
+    int i;
+    unsigned snd, rcv;
+    fx->o.limits.max_frame = 1024;
+    fx->o.hb_send_ms = 100;
+    fx->o.hb_recv_ms = 100;
+    fx->p.hb = "x,1"; /* malformed: taken as no heart-beats */
+    start_connected(fx);
+    bkp_stomp_heartbeats(fx->c.s, &snd, &rcv);
+    assert_int_equal(snd, 0);
+    assert_int_equal(rcv, 0);
+    memset(big, 'b', sizeof big - 1);
+    peer_message(&fx->p, "s1", "1", "1", NULL, big);
+    assert_true(run_until(fx->base, saw_disconnect, &fx->c, 3000));
+    for (i = 0; i < fx->c.nstates; i++)
+        if (fx->c.states[i] == BKP_STOMP_DISCONNECTED)
+            assert_int_equal(fx->c.reasons[i], BK_ELIMIT);
+}
+
 static void test_ack_tag_after_callback(void **state)
 {
     fixture *fx = *state;
@@ -1289,6 +1357,8 @@ int main(void)
         T(test_ack_refused_after_unsubscribe),
         T(test_connect_timeout_moves_on),
         T(test_disconnect_while_not_connected),
+        T(test_send_from_connected_callback_follows_resubscribe),
+        T(test_free_inside_state_callback),
         T(test_graceful_disconnect),
         T(test_disconnect_without_receipt_times_out),
         T(test_temp_queue_rabbitmq_broker_subscribes),
@@ -1296,6 +1366,7 @@ int main(void)
         T(test_activemq_flavour_headers),
         T(test_rabbitmq_expiration_relative),
         T(test_malformed_frame_drops_connection),
+        T(test_oversized_frame_hits_limit),
         T(test_ack_tag_after_callback),
 #undef T
     };
