@@ -243,10 +243,10 @@ static void enforces_limits(void **state)
     bkp_limits small = {.max_frame = 64, .max_headers = 2, .max_header_bytes = 32};
     EXPECT("SEND\na:1\nb:2\nc:3\n\n\0", BK_ELIMIT, "more than 2 headers", &small);
     EXPECT("SEND\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", BK_ELIMIT,
-           "header section exceeds 32", &small);
-    EXPECT("SEND\ncontent-length:1000\n\n", BK_ELIMIT, "exceeds 64", &small);
+           "header section exceeds the limit of 32", &small);
+    EXPECT("SEND\ncontent-length:1000\n\n", BK_ELIMIT, "exceeds the limit of 64", &small);
     EXPECT("SEND\n\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-           BK_ELIMIT, "exceeds 64", &small);
+           BK_ELIMIT, "exceeds the limit of 64", &small);
     /* The default refuses a 1 GiB content-length before any body byte arrives. */
     EXPECT("SEND\ncontent-length:1073741824\n\n", BK_ELIMIT, "exceeds", NULL);
 }

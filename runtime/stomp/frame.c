@@ -245,7 +245,7 @@ static int parse_head(bkp_parser *p)
                 cl = cl * 10 + (uint64_t)(v[i] - '0');
             }
             if (cl > p->lim.max_frame || p->head_len + cl + 1 > p->lim.max_frame)
-                return fail(p, BK_ELIMIT, "frame of %" PRIu64 " body bytes exceeds %zu bytes",
+                return fail(p, BK_ELIMIT, "frame of %" PRIu64 " body bytes exceeds the limit of %zu bytes",
                             cl, p->lim.max_frame);
             p->has_length = 1;
             p->body_len = (size_t)cl;
@@ -306,7 +306,7 @@ static int find_head(bkp_parser *p, struct evbuffer *in)
         }
     }
     if (len >= limit)
-        return fail(p, BK_ELIMIT, "header section exceeds %zu bytes", p->lim.max_header_bytes);
+        return fail(p, BK_ELIMIT, "header section exceeds the limit of %zu bytes", p->lim.max_header_bytes);
     p->scan = n;
     return 0;
 }
@@ -377,12 +377,12 @@ int bkp_parser_next(bkp_parser *p, struct evbuffer *in, bkp_frame *f)
         pos = evbuffer_search(in, "", 1, &pos);
         if (pos.pos < 0) {
             if (len > max_body)
-                return fail(p, BK_ELIMIT, "frame exceeds %zu bytes", p->lim.max_frame);
+                return fail(p, BK_ELIMIT, "frame exceeds the limit of %zu bytes", p->lim.max_frame);
             p->scan = len;
             return 0;
         }
         if ((size_t)pos.pos > max_body)
-            return fail(p, BK_ELIMIT, "frame exceeds %zu bytes", p->lim.max_frame);
+            return fail(p, BK_ELIMIT, "frame exceeds the limit of %zu bytes", p->lim.max_frame);
         p->body_len = (size_t)pos.pos;
     }
     if (reserve(p, p->head_len + p->body_len + 1) < 0)

@@ -63,7 +63,7 @@ stop)
     fi
     sleep 0.1
   done
-  wait "$pid" 2>/dev/null; rc=$?
+  rc=0; wait "$pid" 2>/dev/null || rc=$?
   # The shell that started it is gone, so wait may not know the status: read it from the log.
   if grep -q -E "ERROR: (Leak|Address)Sanitizer|runtime error:" "$dir/broker.log" 2>/dev/null; then
     echo "bkpr-broker.sh: the broker reported errors at exit:" >&2

@@ -1,0 +1,327 @@
+/* The broker's configuration file: limits, users, and per user and vhost the destination
+ * patterns it may read (subscribe) and write (send). Relaxed JSON (comments, trailing
+ * commas). Unknown keys are errors, so that a misspelt permission never passes silently. */
+#include "broker/broker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "beekeeper/error.h"
+#include "config/rjson.h"
+
+typedef struct perms {
+    char *vhost;
+    json_t *read;   /* array of pattern strings */
+    json_t *write;
+} perms;
+
+/* Glob over a destination: '*' matches any run of characters other than '.' and '/', '#'
+ * matches any run at all. Recursive: patterns are the administrator's and few, destinations
+ * are bounded by the frame limits. */
+int bkp_glob_match(const char *pat, const char *s)
+{
+    if (*pat == '\0')
+        return *s == '\0';
+    if (*pat == '#') {
+        for (;; s++) {
+            if (bkp_glob_match(pat + 1, s))
+                return 1;
+            if (!*s)
+                return 0;
+        }
+    }
+    if (*pat == '*') {
+        for (;; s++) {
+            if (bkp_glob_match(pat + 1, s))
+                return 1;
+            if (!*s || *s == '.' || *s == '/')
+                return 0;
+        }
+    }
+    return *pat == *s && bkp_glob_match(pat + 1, s + 1);
+}
+
+static const bkp_user anonymous = {.name = (char *)"anonymous"};
+
+const bkp_user *bkp_auth_login(bkp_broker *b, const char *login, const char *pass,
+                               const char *vhost)
+{
+    if (!b->have_users)
+        return &anonymous;
+    if (!login || !pass)
+        return NULL;
+    const bkp_user *u = bkp_map_get(&b->users, login, strlen(login));
+    if (!u || strcmp(u->password, pass) != 0)
+        return NULL;
+    if (!bkp_map_get(&u->vhosts, vhost, strlen(vhost)))
+        return NULL;
+    return u;
+}
+
+int bkp_auth_may(const bkp_user *u, const char *vhost, const char *dest, int write)
+{
+    if (u == &anonymous)
+        return 1;
+    const perms *p = bkp_map_get(&u->vhosts, vhost, strlen(vhost));
+    if (!p)
+        return 0;
+    size_t i;
+    json_t *pat;
+    json_array_foreach(write ? p->write : p->read, i, pat)
+        if (bkp_glob_match(json_string_value(pat), dest))
+            return 1;
+    return 0;
+}
+
+static void user_free(bkp_user *u)
+{
+    BKP_MAP_EACH(&u->vhosts, s) {
+        perms *p = s->value;
+        json_decref(p->read);
+        json_decref(p->write);
+        free(p->vhost);
+        free(p);
+    }
+    bkp_map_clear(&u->vhosts);
+    free(u->name);
+    free(u->password);
+    free(u);
+}
+
+void bkp_broker_free_config(bkp_broker *b)
+{
+    BKP_MAP_EACH(&b->users, s)
+        user_free(s->value);
+    bkp_map_clear(&b->users);
+    for (size_t i = 0; i < b->nlisten; i++)
+        free(b->listen[i]);
+    free(b->listen);
+    b->listen = NULL;
+    b->nlisten = 0;
+}
+
+static int unknown_keys(json_t *obj, const char *const *known, const char *path,
+                        const char *where, char *err, size_t errlen)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v) {
+        size_t i = 0;
+        while (known[i] && strcmp(known[i], k) != 0)
+            i++;
+        if (!known[i]) {
+            char list[256] = "";
+            for (i = 0; known[i]; i++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                         known[i]);
+            snprintf(err, errlen, "%s: unknown key '%s' in %s (expected one of: %s)", path, k,
+                     where, list);
+            return BK_ESYNTAX;
+        }
+    }
+    return 0;
+}
+
+static const struct {
+    const char *key;
+    size_t off;
+    int is_int;
+} limit_keys[] = {
+#define L(k, f) {k, offsetof(bkp_broker_limits, f), 0}
+#define I(k, f) {k, offsetof(bkp_broker_limits, f), 1}
+    L("max_frame_bytes", frame.max_frame),
+    L("max_headers", frame.max_headers),
+    L("max_header_bytes", frame.max_header_bytes),
+    L("max_connections", max_connections),
+    L("max_queue_messages", max_queue_messages),
+    L("max_queued_bytes", max_queued_bytes),
+    L("max_conn_outbuf_bytes", max_conn_outbuf),
+    L("max_subscriptions", max_subscriptions),
+    L("max_vhosts", max_vhosts),
+    I("connect_timeout_ms", connect_timeout_ms),
+    I("heartbeat_ms", heartbeat_ms),
+#undef L
+#undef I
+};
+
+static int load_limits(bkp_broker *b, json_t *o, const char *path, char *err, size_t errlen)
+{
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "%s: \"limits\" must be an object", path);
+        return BK_ESYNTAX;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        size_t i = 0, n = sizeof limit_keys / sizeof limit_keys[0];
+        while (i < n && strcmp(limit_keys[i].key, k) != 0)
+            i++;
+        if (i == n) {
+            snprintf(err, errlen, "%s: unknown key '%s' in \"limits\"", path, k);
+            return BK_ESYNTAX;
+        }
+        json_int_t x = json_integer_value(v);
+        if (!json_is_integer(v) || x <= 0 || x > (json_int_t)1 << 40 ||
+            (limit_keys[i].is_int && x > 86400000)) {
+            snprintf(err, errlen, "%s: limits.%s must be a positive integer", path, k);
+            return BK_ESYNTAX;
+        }
+        char *field = (char *)&b->lim + limit_keys[i].off;
+        if (limit_keys[i].is_int)
+            *(int *)field = (int)x;
+        else
+            *(size_t *)field = (size_t)x;
+    }
+    return 0;
+}
+
+static int patterns(json_t *a, const char *path, const char *user, const char *vh,
+                    const char *what, char *err, size_t errlen)
+{
+    size_t i;
+    json_t *p;
+    if (!json_is_array(a))
+        goto bad;
+    json_array_foreach(a, i, p)
+        if (!json_is_string(p))
+            goto bad;
+    return 0;
+bad:
+    snprintf(err, errlen, "%s: users.%s.vhosts.%s.%s must be an array of pattern strings",
+             path, user, vh, what);
+    return BK_ESYNTAX;
+}
+
+static int load_user(bkp_broker *b, const char *name, json_t *o, const char *path, char *err,
+                     size_t errlen)
+{
+    static const char *const ukeys[] = {"password", "vhosts", NULL};
+    static const char *const vkeys[] = {"read", "write", NULL};
+    char where[160];
+    snprintf(where, sizeof where, "user '%.100s'", name);
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "%s: users.%s must be an object", path, name);
+        return BK_ESYNTAX;
+    }
+    int rc = unknown_keys(o, ukeys, path, where, err, errlen);
+    if (rc)
+        return rc;
+    json_t *pw = json_object_get(o, "password"), *vhs = json_object_get(o, "vhosts");
+    if (!json_is_string(pw) || !json_is_object(vhs)) {
+        snprintf(err, errlen, "%s: user '%s' needs \"password\" (string) and \"vhosts\" (object)",
+                 path, name);
+        return BK_ESYNTAX;
+    }
+    bkp_user *u = calloc(1, sizeof *u);
+    if (!u || !(u->name = strdup(name)) || !(u->password = strdup(json_string_value(pw))) ||
+        bkp_map_put(&b->users, u->name, u) < 0) {
+        if (u) {
+            free(u->name);
+            free(u->password);
+        }
+        free(u);
+        return BK_ENOMEM;
+    }
+    const char *vh;
+    json_t *pv;
+    json_object_foreach(vhs, vh, pv) {
+        snprintf(where, sizeof where, "users.%.60s.vhosts.%.60s", name, vh);
+        if (!json_is_object(pv)) {
+            snprintf(err, errlen, "%s: %s must be an object", path, where);
+            return BK_ESYNTAX;
+        }
+        if ((rc = unknown_keys(pv, vkeys, path, where, err, errlen)))
+            return rc;
+        json_t *rd = json_object_get(pv, "read"), *wr = json_object_get(pv, "write");
+        if (!rd)
+            rd = json_array();
+        else
+            json_incref(rd);
+        if (!wr)
+            wr = json_array();
+        else
+            json_incref(wr);
+        perms *p = calloc(1, sizeof *p);
+        if (!p || !(p->vhost = strdup(vh)) || bkp_map_put(&u->vhosts, p->vhost, p) < 0) {
+            json_decref(rd);
+            json_decref(wr);
+            if (p)
+                free(p->vhost);
+            free(p);
+            return BK_ENOMEM;
+        }
+        p->read = rd;
+        p->write = wr;
+        if ((rc = patterns(rd, path, name, vh, "read", err, errlen)) ||
+            (rc = patterns(wr, path, name, vh, "write", err, errlen)))
+            return rc;
+    }
+    return 0;
+}
+
+int bkp_broker_load_config(bkp_broker *b, const char *path, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"listen", "limits", "users", NULL};
+    json_t *root = NULL;
+    int rc = bkp_rjson_loadf(path, &root, err, errlen);
+    if (rc)
+        return rc;
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "%s: the configuration must be a JSON object", path);
+        rc = BK_ESYNTAX;
+        goto out;
+    }
+    if ((rc = unknown_keys(root, keys, path, "the top level", err, errlen)))
+        goto out;
+    json_t *lim = json_object_get(root, "limits");
+    if (lim && (rc = load_limits(b, lim, path, err, errlen)))
+        goto out;
+    json_t *listen = json_object_get(root, "listen");
+    if (listen) {
+        size_t i;
+        json_t *a;
+        if (!json_is_array(listen) || json_array_size(listen) == 0 ||
+            json_array_size(listen) > 64) {
+            snprintf(err, errlen, "%s: \"listen\" must be an array of 1 to 64 \"HOST:PORT\" strings",
+                     path);
+            rc = BK_ESYNTAX;
+            goto out;
+        }
+        b->listen = calloc(json_array_size(listen), sizeof *b->listen);
+        if (!b->listen) {
+            rc = BK_ENOMEM;
+            goto out;
+        }
+        json_array_foreach(listen, i, a) {
+            if (!json_is_string(a)) {
+                snprintf(err, errlen, "%s: listen[%zu] must be a \"HOST:PORT\" string", path, i);
+                rc = BK_ESYNTAX;
+                goto out;
+            }
+            if (!(b->listen[b->nlisten++] = strdup(json_string_value(a)))) {
+                rc = BK_ENOMEM;
+                goto out;
+            }
+        }
+    }
+    json_t *users = json_object_get(root, "users");
+    if (users) {
+        if (!json_is_object(users)) {
+            snprintf(err, errlen, "%s: \"users\" must be an object (name -> user)", path);
+            rc = BK_ESYNTAX;
+            goto out;
+        }
+        const char *name;
+        json_t *u;
+        json_object_foreach(users, name, u)
+            if ((rc = load_user(b, name, u, path, err, errlen)))
+                goto out;
+        b->have_users = json_object_size(users) > 0;
+    }
+out:
+    json_decref(root);
+    return rc;
+}

@@ -1,0 +1,192 @@
+/* bkpr-broker: the embedded STOMP 1.2 broker. See doc/broker.md. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "beekeeper/error.h"
+#include "broker/server.h"
+
+static const char usage[] =
+    "usage: bkpr-broker [--listen HOST:PORT]... [--config FILE] [--daemon --pidfile FILE]\n"
+    "                   [--log FILE] [-v|--verbose] [-q|--quiet]\n"
+    "\n"
+    "The embedded STOMP 1.0/1.1/1.2 broker of Beekeeper: queues, topics with * and #\n"
+    "wildcards, private temp queues, vhosts, users and permissions. It keeps nothing on disk.\n"
+    "\n"
+    "  --listen HOST:PORT  address to listen on (numeric; repeatable); default 127.0.0.1:61613\n"
+    "  --config FILE       relaxed-JSON configuration: users, permissions, limits (doc/broker.md);\n"
+    "                      without one, any login is accepted\n"
+    "  --daemon            run in the background (needs --pidfile)\n"
+    "  --pidfile FILE      write the process id here\n"
+    "  --log FILE          append log lines to FILE instead of standard error\n"
+    "  -v, --verbose       log every refused or dropped client (twice: more)\n"
+    "  -q, --quiet         log only failures of the broker itself\n"
+    "  -h, --help          this text\n"
+    "  --version           the version\n"
+    "\n"
+    "TERM or INT: stop accepting, send every client an ERROR \"broker shutting down\", exit 0.\n";
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    bkp_broker *b = arg;
+    bkp_broker_log(b, 0, "signal %d: shutting down", (int)sig);
+    bkp_broker_stop(b);
+}
+
+static int daemonize(struct event_base *base, const char *pidfile)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    setsid();
+    if (event_reinit(base) < 0)
+        return -1;
+    if (chdir("/") < 0)
+        return -1;
+    int fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        if (fcntl(2, F_GETFD) < 0 || isatty(2))
+            dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+    (void)pidfile;
+    return 0;
+}
+
+static int write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%ld\n", (long)getpid());
+    return fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_CONFIG = 256, OPT_DAEMON, OPT_PIDFILE, OPT_LOG, OPT_VERSION };
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'}, {"config", required_argument, NULL, OPT_CONFIG},
+        {"daemon", no_argument, NULL, OPT_DAEMON}, {"pidfile", required_argument, NULL, OPT_PIDFILE},
+        {"log", required_argument, NULL, OPT_LOG}, {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0},
+    };
+    const char *listen[64], *config = NULL, *pidfile = NULL, *logfile = NULL;
+    size_t nlisten = 0;
+    int daemon = 0, verbose = 0, c;
+    while ((c = getopt_long(argc, argv, "l:vqh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (nlisten == 64) {
+                fprintf(stderr, "bkpr-broker: at most 64 --listen addresses\n");
+                return 2;
+            }
+            listen[nlisten++] = optarg;
+            break;
+        case OPT_CONFIG: config = optarg; break;
+        case OPT_DAEMON: daemon = 1; break;
+        case OPT_PIDFILE: pidfile = optarg; break;
+        case OPT_LOG: logfile = optarg; break;
+        case 'v': verbose++; break;
+        case 'q': verbose = -1; break;
+        case 'h': fputs(usage, stdout); return 0;
+        case OPT_VERSION: puts(BKP_BROKER_SERVER); return 0;
+        default: fputs(usage, stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "bkpr-broker: unexpected argument '%s'\n%s", argv[optind], usage);
+        return 2;
+    }
+    if (daemon && !pidfile) {
+        fprintf(stderr, "bkpr-broker: --daemon needs --pidfile FILE\n");
+        return 2;
+    }
+    if (logfile && !freopen(logfile, "a", stderr)) {
+        fprintf(stdout, "bkpr-broker: cannot open log file %s: %s\n", logfile, strerror(errno));
+        return 1;
+    }
+    setvbuf(stderr, NULL, _IOLBF, 0);
+    signal(SIGPIPE, SIG_IGN);
+    bkp_raise_fd_limit();
+
+    int rc = 1;
+    char err[512];
+    struct event_base *base = event_base_new();
+    bkp_broker *b = NULL;
+    struct event *sig_term = NULL, *sig_int = NULL;
+    if (!base || bkp_broker_new(&b, base) < 0) {
+        fprintf(stderr, "bkpr-broker: out of memory\n");
+        goto out;
+    }
+    b->verbose = verbose;
+    if (config && bkp_broker_load_config(b, config, err, sizeof err) < 0) {
+        fprintf(stderr, "bkpr-broker: %s\n", err);
+        goto out;
+    }
+    if (nlisten == 0 && b->nlisten) {
+        for (size_t i = 0; i < b->nlisten; i++)
+            listen[i] = b->listen[i];
+        nlisten = b->nlisten;
+    }
+    if (nlisten == 0)
+        listen[nlisten++] = "127.0.0.1:61613";
+    if (bkp_broker_listen(b, listen, nlisten, err, sizeof err) < 0) {
+        fprintf(stderr, "bkpr-broker: %s\n", err);
+        goto out;
+    }
+    char line[1024] = "";
+    for (size_t i = 0; i < nlisten; i++)
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? ", " : "", listen[i]);
+    if (b->have_users)
+        fprintf(stderr, "bkpr-broker: listening on %s; %zu users from %s\n", line, b->users.len,
+                config);
+    else
+        fprintf(stderr, "bkpr-broker: listening on %s; any login is accepted\n", line);
+    if (daemon && daemonize(base, pidfile) < 0) {
+        fprintf(stderr, "bkpr-broker: cannot daemonize: %s\n", strerror(errno));
+        goto out;
+    }
+    if (pidfile && write_pidfile(pidfile) < 0) {
+        fprintf(stderr, "bkpr-broker: cannot write %s: %s\n", pidfile, strerror(errno));
+        goto out;
+    }
+    sig_term = evsignal_new(base, SIGTERM, on_signal, b);
+    sig_int = evsignal_new(base, SIGINT, on_signal, b);
+    if (!sig_term || !sig_int || event_add(sig_term, NULL) < 0 || event_add(sig_int, NULL) < 0) {
+        fprintf(stderr, "bkpr-broker: cannot install signal handlers\n");
+        goto out;
+    }
+    event_base_dispatch(base);
+    if (b->dropped)
+        bkp_broker_log(b, 0, "%llu topic messages were dropped for slow consumers",
+                       (unsigned long long)b->dropped);
+    rc = 0;
+out:
+    if (pidfile && rc == 0)
+        unlink(pidfile);
+    if (sig_term)
+        event_free(sig_term);
+    if (sig_int)
+        event_free(sig_int);
+    bkp_broker_free(b);
+    if (base)
+        event_base_free(base);
+    libevent_global_shutdown();
+    return rc;
+}

@@ -1,0 +1,175 @@
+/* The broker object: listeners, the expiry sweep, signals and an orderly shutdown. */
+#include "broker/server.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "beekeeper/error.h"
+
+void bkp_broker_limits_default(bkp_broker_limits *l)
+{
+    memset(l, 0, sizeof *l);
+    l->frame.max_frame = BKP_DEFAULT_MAX_FRAME;
+    l->frame.max_headers = BKP_DEFAULT_MAX_HEADERS;
+    l->frame.max_header_bytes = BKP_DEFAULT_MAX_HEADER_BYTES;
+    l->max_connections = 50000;
+    l->max_queue_messages = 100000;
+    l->max_queued_bytes = (size_t)256 << 20;
+    l->max_conn_outbuf = (size_t)4 << 20;
+    l->max_subscriptions = 1000;
+    l->max_vhosts = 100;
+    l->connect_timeout_ms = 10000;
+    l->heartbeat_ms = 100;
+}
+
+int64_t bkp_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void bkp_broker_log(const bkp_broker *b, int level, const char *fmt, ...)
+{
+    if (level > b->verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "bkpr-broker: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int bkp_broker_new(bkp_broker **out, struct event_base *base)
+{
+    bkp_broker *b = calloc(1, sizeof *b);
+    if (!b)
+        return BK_ENOMEM;
+    b->base = base;
+    bkp_broker_limits_default(&b->lim);
+    *out = b;
+    return 0;
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+    (void)l;
+    (void)sa;
+    (void)salen;
+    bkp_session_accept(arg, fd);
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+    (void)l;
+    int e = EVUTIL_SOCKET_ERROR();
+    /* Out of file descriptors or memory: keep serving the others; accept again later. */
+    bkp_broker_log(arg, 0, "accept: %s", evutil_socket_error_to_string(e));
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    bkp_expire_sweep(arg);
+}
+
+/* "HOST:PORT" with a numeric IPv4 or IPv6 ("[::1]:61613") address. */
+static int parse_addr(const char *s, struct sockaddr_storage *ss, int *len)
+{
+    *len = sizeof *ss;
+    return evutil_parse_sockaddr_port(s, (struct sockaddr *)ss, len);
+}
+
+int bkp_broker_listen(bkp_broker *b, const char *const *addrs, size_t n, char *err,
+                      size_t errlen)
+{
+    b->listeners = calloc(n, sizeof *b->listeners);
+    if (!b->listeners)
+        return BK_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct sockaddr_storage ss;
+        int len;
+        if (parse_addr(addrs[i], &ss, &len) < 0 || !strrchr(addrs[i], ':')) {
+            snprintf(err, errlen, "invalid listen address '%s' (expected HOST:PORT with a numeric host)",
+                     addrs[i]);
+            return BK_EINVAL;
+        }
+        struct evconnlistener *l = evconnlistener_new_bind(
+            b->base, on_accept, b, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 1024,
+            (struct sockaddr *)&ss, len);
+        if (!l) {
+            snprintf(err, errlen, "cannot listen on %s: %s", addrs[i], strerror(errno));
+            return BK_EIO;
+        }
+        evconnlistener_set_error_cb(l, on_accept_error);
+        b->listeners[b->nlisteners++] = l;
+    }
+    b->sweep = event_new(b->base, -1, EV_PERSIST, on_sweep, b);
+    struct timeval tv = {1, 0};
+    if (!b->sweep || event_add(b->sweep, &tv) < 0)
+        return BK_ENOMEM;
+    return 0;
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopexit(arg, NULL);
+}
+
+void bkp_broker_stop(bkp_broker *b)
+{
+    if (b->stopping)
+        return;
+    b->stopping = 1;
+    for (size_t i = 0; i < b->nlisteners; i++)
+        evconnlistener_free(b->listeners[i]);
+    b->nlisteners = 0;
+    if (!b->sessions) {
+        event_base_loopexit(b->base, NULL);
+        return;
+    }
+    bkp_session_close_all(b, "broker shutting down");
+    /* Clients that do not read their goodbye are not waited for long. */
+    struct timeval tv = {2, 0};
+    event_base_once(b->base, -1, EV_TIMEOUT, on_deadline, b->base, &tv);
+}
+
+void bkp_broker_free(bkp_broker *b)
+{
+    if (!b)
+        return;
+    bkp_session_free_all(b);
+    for (size_t i = 0; i < b->nlisteners; i++)
+        evconnlistener_free(b->listeners[i]);
+    free(b->listeners);
+    if (b->sweep)
+        event_free(b->sweep);
+    BKP_MAP_EACH(&b->vhosts, s)
+        bkp_vhost_free(s->value);
+    bkp_map_clear(&b->vhosts);
+    bkp_broker_free_config(b);
+    free(b);
+}
+
+void bkp_raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}

@@ -1,0 +1,706 @@
+/* One client connection: reading frames, the STOMP commands, heart-beats, limits, closing.
+ *
+ * A session is freed only from libevent callbacks that are not inside frame handling (the
+ * event callback, the write callback once a goodbye is flushed, the close timer), so frame
+ * handlers may refuse and close freely: they mark the session closing and stop reading. */
+#include "broker/broker.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "beekeeper/error.h"
+
+struct bkp_session {
+    bkp_broker *b;
+    struct bufferevent *bev;
+    bkp_parser *parser;
+    bkp_session *prev, *next;
+    const bkp_user *user;
+    bkp_vhost *vhost;
+    struct event *hb;              /* heart-beat sender */
+    bkp_bsub *subs;
+    size_t nsubs;
+    bkp_queue *temps;              /* temp queues this connection owns */
+    uint64_t seq;
+    uint32_t sub_serial;
+    int version;                   /* 10, 11, 12; 0 before CONNECT */
+    int closing;
+    int blocked;                   /* output over the limit: queues skip it */
+    int wrote;                     /* something was written since the last heart-beat tick */
+    int recv_ms;                   /* heart-beat we expect; 0 none */
+    char token[17];
+    char peer[48];
+};
+
+static void session_free(bkp_session *s);
+
+static void rand_token(char out[17])
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char r[16];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        for (size_t i = 0; i < sizeof r; i++)
+            r[i] = (unsigned char)random();
+    }
+    for (int i = 0; i < 16; i++)
+        out[i] = al[r[i] % (sizeof al - 1)];
+    out[16] = '\0';
+}
+
+int bkp_session_writable(const bkp_session *s)
+{
+    return !s->closing && !s->blocked;
+}
+
+static struct evbuffer *out_of(bkp_session *s)
+{
+    s->wrote = 1;
+    return bufferevent_get_output(s->bev);
+}
+
+static unsigned enc_flags(const bkp_session *s)
+{
+    return s->version == 10 ? BKP_ENC_RAW : 0;
+}
+
+static void note_output(bkp_session *s)
+{
+    if (evbuffer_get_length(bufferevent_get_output(s->bev)) > s->b->lim.max_conn_outbuf)
+        s->blocked = 1;
+}
+
+/* Sends an ERROR with a message, then closes once it is written (or after 5 s). */
+static void refuse(bkp_session *s, const char *receipt, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void refuse(bkp_session *s, const char *receipt, const char *fmt, ...)
+{
+    if (s->closing)
+        return;
+    char msg[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    bkp_broker_log(s->b, 1, "%s: refused: %s", s->peer, msg);
+    bkp_enc e;
+    bkp_enc_begin(&e, out_of(s), BKP_CMD_ERROR, enc_flags(s));
+    bkp_enc_header(&e, "message", msg);
+    if (receipt)
+        bkp_enc_header(&e, "receipt-id", receipt);
+    bkp_enc_header(&e, "content-type", "text/plain");
+    bkp_enc_end(&e, msg, strlen(msg));
+    s->closing = 1;
+    bufferevent_disable(s->bev, EV_READ);
+    bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+    struct timeval tv = {5, 0};
+    bufferevent_set_timeouts(s->bev, NULL, &tv);
+}
+
+void bkp_session_close_all(bkp_broker *b, const char *why)
+{
+    for (bkp_session *s = b->sessions; s; s = s->next)
+        refuse(s, NULL, "%s", why);
+}
+
+void bkp_session_free_all(bkp_broker *b)
+{
+    while (b->sessions)
+        session_free(b->sessions);
+}
+
+uint64_t bkp_session_deliver(bkp_session *s, bkp_bsub *sub, bkp_msg *m)
+{
+    char id[40];
+    uint64_t seq = ++s->seq;
+    int n = snprintf(id, sizeof id, "%" PRIu32 ".%" PRIu64, sub->serial, seq);
+    bkp_enc e;
+    bkp_enc_begin(&e, out_of(s), BKP_CMD_MESSAGE, enc_flags(s));
+    bkp_enc_header(&e, "subscription", sub->id);
+    bkp_enc_header_n(&e, "message-id", 10, id, (size_t)n);
+    bkp_enc_header(&e, "destination", sub->kind == BKP_DEST_QUEUE ? sub->dest : m->dest);
+    if (sub->ack != BKP_ACK_AUTO && s->version == 12)
+        bkp_enc_header_n(&e, "ack", 3, id, (size_t)n);
+    if (m->redelivered)
+        bkp_enc_header(&e, "redelivered", "true");
+    for (uint32_t i = 0; i < m->nheaders; i++)
+        bkp_enc_header_n(&e, m->headers[i].name, m->headers[i].name_len, m->headers[i].value,
+                         m->headers[i].value_len);
+    if (bkp_enc_end(&e, m->body, m->body_len) < 0) {
+        refuse(s, NULL, "out of memory");
+        return 0;
+    }
+    note_output(s);
+    return seq;
+}
+
+static void receipt(bkp_session *s, const bkp_frame *f)
+{
+    const char *r = bkp_frame_get(f, "receipt");
+    if (!r || s->closing)
+        return;
+    bkp_enc e;
+    bkp_enc_begin(&e, out_of(s), BKP_CMD_RECEIPT, enc_flags(s) | BKP_ENC_NO_LENGTH);
+    bkp_enc_header(&e, "receipt-id", r);
+    bkp_enc_end(&e, NULL, 0);
+}
+
+/* CONNECT */
+
+static int pick_version(const char *accept)
+{
+    if (!accept)
+        return 10;
+    int best = 0;
+    for (const char *p = accept; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == 3 && strncmp(p, "1.2", 3) == 0 && best < 12) best = 12;
+        if (n == 3 && strncmp(p, "1.1", 3) == 0 && best < 11) best = 11;
+        if (n == 3 && strncmp(p, "1.0", 3) == 0 && best < 10) best = 10;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return best;
+}
+
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    bkp_session *s = arg;
+    if (!s->wrote && !s->closing)
+        evbuffer_add(bufferevent_get_output(s->bev), "\n", 1);
+    s->wrote = 0;
+}
+
+static void do_connect(bkp_session *s, const bkp_frame *f)
+{
+    bkp_broker *b = s->b;
+    if (s->version) {
+        refuse(s, NULL, "already connected");
+        return;
+    }
+    int v = pick_version(bkp_frame_get(f, "accept-version"));
+    if (!v) {
+        s->version = 10;
+        refuse(s, NULL, "supported protocol versions are 1.0, 1.1, 1.2");
+        return;
+    }
+    s->version = v;
+    bkp_parser_set_unescape(s->parser, v >= 11);
+    const char *vh = bkp_frame_get(f, "host");
+    if (!vh || !*vh)
+        vh = "/";
+    s->user = bkp_auth_login(b, bkp_frame_get(f, "login"), bkp_frame_get(f, "passcode"), vh);
+    if (!s->user) {
+        refuse(s, NULL, "access refused for user '%.64s' to vhost '%.64s'",
+               bkp_frame_get(f, "login") ? bkp_frame_get(f, "login") : "", vh);
+        return;
+    }
+    if (!(s->vhost = bkp_vhost_get(b, vh, 1))) {
+        refuse(s, NULL, "cannot open vhost '%.64s' (too many vhosts)", vh);
+        return;
+    }
+    /* heart-beat: the client can send every cx and wants one every cy. */
+    long cx = 0, cy = 0;
+    const char *hb = bkp_frame_get(f, "heart-beat");
+    if (hb && v >= 11 && sscanf(hb, "%ld,%ld", &cx, &cy) != 2) {
+        refuse(s, NULL, "malformed heart-beat header '%.40s'", hb);
+        return;
+    }
+    /* The broker agrees to any interval down to its floor, both ways, as RabbitMQ does. */
+    long floor_ms = b->lim.heartbeat_ms;
+    long send_ms = (cy > 0 && floor_ms > 0) ? (cy > floor_ms ? cy : floor_ms) : 0;
+    long recv_ms = (cx > 0 && floor_ms > 0) ? (cx > floor_ms ? cx : floor_ms) : 0;
+    if (send_ms > 0) {
+        s->hb = event_new(b->base, -1, EV_PERSIST, on_heartbeat, s);
+        struct timeval tv = {send_ms / 1000, (send_ms % 1000) * 1000};
+        if (s->hb)
+            event_add(s->hb, &tv);
+    }
+    s->recv_ms = (int)recv_ms;
+    if (recv_ms > 0) {
+        long dead = 2 * recv_ms + 1000;
+        struct timeval tv = {dead / 1000, (dead % 1000) * 1000};
+        bufferevent_set_timeouts(s->bev, &tv, NULL);
+    } else {
+        bufferevent_set_timeouts(s->bev, NULL, NULL);
+    }
+    char hbv[48];
+    snprintf(hbv, sizeof hbv, "%ld,%ld", send_ms, recv_ms);
+    bkp_enc e;
+    bkp_enc_begin(&e, out_of(s), BKP_CMD_CONNECTED, BKP_ENC_NO_LENGTH);
+    bkp_enc_header(&e, "version", v == 12 ? "1.2" : v == 11 ? "1.1" : "1.0");
+    bkp_enc_header(&e, "server", BKP_BROKER_SERVER);
+    bkp_enc_header(&e, "session", s->token);
+    if (v >= 11)
+        bkp_enc_header(&e, "heart-beat", hbv);
+    bkp_enc_end(&e, NULL, 0);
+}
+
+/* Destinations */
+
+static bkp_queue *temp_queue(bkp_session *s, const char *name, int create)
+{
+    char key[600];
+    if (snprintf(key, sizeof key, "tq.%s.%s", s->token, name) >= (int)sizeof key)
+        return NULL;
+    bkp_queue *q = bkp_queue_get(s->vhost, key, 0);
+    if (q || !create)
+        return q;
+    if (!(q = bkp_queue_get(s->vhost, key, 1)))
+        return NULL;
+    q->owner = s;
+    q->tq_next = s->temps;
+    s->temps = q;
+    return q;
+}
+
+static int valid_name(const char *n)
+{
+    return *n && strlen(n) < 512;
+}
+
+static void do_send(bkp_session *s, const bkp_frame *f)
+{
+    const char *dest = bkp_frame_get(f, "destination");
+    if (!dest) {
+        refuse(s, bkp_frame_get(f, "receipt"), "SEND without destination");
+        return;
+    }
+    int64_t now = bkp_now_ms(), expires = 0;
+    const char *ttl = bkp_frame_get(f, "expiration"), *abs = bkp_frame_get(f, "expires");
+    char *end;
+    if (ttl && *ttl) {
+        long long v = strtoll(ttl, &end, 10);
+        if (*end || v < 0) {
+            refuse(s, bkp_frame_get(f, "receipt"), "invalid expiration '%.30s'", ttl);
+            return;
+        }
+        expires = now + (v > INT32_MAX ? INT32_MAX : v);
+        if (v == 0)
+            expires = now; /* already dead */
+    } else if (abs && *abs) {
+        long long v = strtoll(abs, &end, 10);
+        if (*end || v < 0) {
+            refuse(s, bkp_frame_get(f, "receipt"), "invalid expires '%.30s'", abs);
+            return;
+        }
+        expires = v;
+    }
+    /* The reply-to names a private queue of the sender: rewrite it to a name anyone can
+     * send to but nobody else can subscribe to. */
+    char rewritten[600];
+    const char *reply = bkp_frame_get(f, "reply-to"), *new_reply = NULL;
+    if (reply && strncmp(reply, "/temp-queue/", 12) == 0) {
+        if (!valid_name(reply + 12) || !temp_queue(s, reply + 12, 1)) {
+            refuse(s, NULL, "invalid reply-to '%.64s'", reply);
+            return;
+        }
+        snprintf(rewritten, sizeof rewritten, "/reply-queue/%s.%s", s->token, reply + 12);
+        new_reply = rewritten;
+    } else if (reply) {
+        new_reply = reply;
+    }
+
+    bkp_queue *q = NULL;
+    int topic = 0;
+    if (strncmp(dest, "/reply-queue/", 13) == 0) {
+        char key[600];
+        if (snprintf(key, sizeof key, "tq.%s", dest + 13) >= (int)sizeof key) {
+            refuse(s, NULL, "destination too long");
+            return;
+        }
+        q = bkp_queue_get(s->vhost, key, 0);
+        if (!q) { /* its owner has gone: nobody can read it, drop it */
+            receipt(s, f);
+            return;
+        }
+    } else if (strncmp(dest, "/temp-queue/", 12) == 0) {
+        if (!valid_name(dest + 12) || !(q = temp_queue(s, dest + 12, 1))) {
+            refuse(s, NULL, "invalid destination '%.64s'", dest);
+            return;
+        }
+    } else if (!bkp_auth_may(s->user, s->vhost->name, dest, 1)) {
+        refuse(s, bkp_frame_get(f, "receipt"), "access refused: user '%s' may not send to '%.100s'",
+               s->user->name, dest);
+        return;
+    } else if (strncmp(dest, "/queue/", 7) == 0 && valid_name(dest + 7)) {
+        if (!(q = bkp_queue_get(s->vhost, dest, 1))) {
+            refuse(s, NULL, "out of memory");
+            return;
+        }
+    } else if (strncmp(dest, "/topic/", 7) == 0 && valid_name(dest + 7)) {
+        topic = 1;
+    } else {
+        refuse(s, NULL, "unknown destination '%.100s' (use /queue/, /topic/, /temp-queue/)", dest);
+        return;
+    }
+    if (expires && expires <= now) {
+        receipt(s, f);
+        if (q)
+            bkp_queue_gc(q);
+        return;
+    }
+    bkp_msg *m = bkp_msg_new(f, dest, new_reply, expires);
+    if (!m) {
+        refuse(s, NULL, "out of memory");
+        return;
+    }
+    if (topic) {
+        bkp_topic_publish(s->vhost, dest + 7, m);
+    } else if (bkp_queue_push(q, m) < 0) {
+        bkp_msg_unref(m);
+        refuse(s, bkp_frame_get(f, "receipt"), "queue '%.100s' is full (%zu messages, or the broker's %zu bytes)",
+               dest, q->len, s->b->lim.max_queued_bytes);
+        bkp_queue_gc(q);
+        return;
+    }
+    bkp_msg_unref(m);
+    if (q)
+        bkp_queue_gc(q);
+    receipt(s, f);
+}
+
+static bkp_bsub *find_sub(bkp_session *s, const char *id, bkp_bsub ***link)
+{
+    for (bkp_bsub **pp = &s->subs; *pp; pp = &(*pp)->snext)
+        if (strcmp((*pp)->id, id) == 0) {
+            if (link)
+                *link = pp;
+            return *pp;
+        }
+    return NULL;
+}
+
+static void sub_free(bkp_bsub *sub)
+{
+    if (sub->kind == BKP_DEST_QUEUE)
+        bkp_queue_detach(sub);
+    else
+        bkp_topic_detach(sub);
+    while (sub->unacked_head) { /* topics: nothing to requeue */
+        bkp_delivery *d = sub->unacked_head;
+        sub->unacked_head = d->next;
+        bkp_msg_unref(d->msg);
+        free(d);
+    }
+    free(sub->id);
+    free(sub->dest);
+    free(sub);
+}
+
+static void do_subscribe(bkp_session *s, const bkp_frame *f)
+{
+    const char *r = bkp_frame_get(f, "receipt");
+    const char *dest = bkp_frame_get(f, "destination");
+    const char *id = bkp_frame_get(f, "id");
+    if (!dest) {
+        refuse(s, r, "SUBSCRIBE without destination");
+        return;
+    }
+    if (!id) {
+        if (s->version >= 11) {
+            refuse(s, r, "SUBSCRIBE without id");
+            return;
+        }
+        id = dest;
+    }
+    if (find_sub(s, id, NULL)) {
+        refuse(s, r, "subscription id '%.64s' is already in use", id);
+        return;
+    }
+    if (s->nsubs >= s->b->lim.max_subscriptions) {
+        refuse(s, r, "too many subscriptions (limit %zu)", s->b->lim.max_subscriptions);
+        return;
+    }
+    bkp_ack_mode ack = BKP_ACK_AUTO;
+    const char *a = bkp_frame_get(f, "ack");
+    if (!a || strcmp(a, "auto") == 0)
+        ack = BKP_ACK_AUTO;
+    else if (strcmp(a, "client") == 0)
+        ack = BKP_ACK_CLIENT;
+    else if (strcmp(a, "client-individual") == 0)
+        ack = BKP_ACK_INDIVIDUAL;
+    else {
+        refuse(s, r, "invalid ack mode '%.32s'", a);
+        return;
+    }
+    const char *pf = bkp_frame_get(f, "prefetch-count");
+    if (!pf)
+        pf = bkp_frame_get(f, "activemq.prefetchSize");
+    unsigned long prefetch = 0;
+    if (pf) {
+        char *end;
+        prefetch = strtoul(pf, &end, 10);
+        if (*end || *pf == '-' || prefetch > UINT32_MAX) {
+            refuse(s, r, "invalid prefetch '%.32s'", pf);
+            return;
+        }
+    }
+    bkp_queue *q = NULL;
+    int topic = 0;
+    if (strncmp(dest, "/temp-queue/", 12) == 0) {
+        if (!valid_name(dest + 12) || !(q = temp_queue(s, dest + 12, 1))) {
+            refuse(s, r, "invalid destination '%.64s'", dest);
+            return;
+        }
+    } else if (strncmp(dest, "/reply-queue/", 13) == 0 ||
+               !bkp_auth_may(s->user, s->vhost->name, dest, 0)) {
+        refuse(s, r, "access refused: user '%s' may not subscribe to '%.100s'", s->user->name,
+               dest);
+        return;
+    } else if (strncmp(dest, "/queue/", 7) == 0 && valid_name(dest + 7)) {
+        q = bkp_queue_get(s->vhost, dest, 1);
+    } else if (strncmp(dest, "/topic/", 7) == 0 && valid_name(dest + 7)) {
+        topic = 1;
+    } else {
+        refuse(s, r, "unknown destination '%.100s' (use /queue/, /topic/, /temp-queue/)", dest);
+        return;
+    }
+    bkp_bsub *sub = calloc(1, sizeof *sub);
+    if (!sub || !(sub->id = strdup(id)) || !(sub->dest = strdup(dest))) {
+        if (sub) {
+            free(sub->id);
+            free(sub);
+        }
+        refuse(s, r, "out of memory");
+        return;
+    }
+    sub->sess = s;
+    sub->serial = ++s->sub_serial;
+    sub->ack = ack;
+    sub->prefetch = (uint32_t)prefetch;
+    sub->snext = s->subs;
+    s->subs = sub;
+    s->nsubs++;
+    if (topic) {
+        sub->kind = BKP_DEST_TOPIC;
+        if (bkp_topic_attach(s->vhost, sub, dest + 7) < 0) {
+            refuse(s, r, "out of memory");
+            return;
+        }
+    } else {
+        sub->kind = BKP_DEST_QUEUE;
+        receipt(s, f); /* before the first MESSAGE */
+        bkp_queue_attach(q, sub);
+        return;
+    }
+    receipt(s, f);
+}
+
+static void do_unsubscribe(bkp_session *s, const bkp_frame *f)
+{
+    const char *id = bkp_frame_get(f, "id");
+    if (!id)
+        id = bkp_frame_get(f, "destination");
+    bkp_bsub **link;
+    bkp_bsub *sub = id ? find_sub(s, id, &link) : NULL;
+    if (!sub) {
+        refuse(s, bkp_frame_get(f, "receipt"), "no subscription '%.64s'", id ? id : "");
+        return;
+    }
+    *link = sub->snext;
+    s->nsubs--;
+    sub_free(sub);
+    receipt(s, f);
+}
+
+static void do_ack(bkp_session *s, const bkp_frame *f, int nack)
+{
+    if (nack && s->version == 10) {
+        refuse(s, NULL, "NACK is not part of STOMP 1.0");
+        return;
+    }
+    const char *id = bkp_frame_get(f, s->version == 12 ? "id" : "message-id");
+    if (!id) {
+        refuse(s, bkp_frame_get(f, "receipt"), "%s without %s", nack ? "NACK" : "ACK",
+               s->version == 12 ? "id" : "message-id");
+        return;
+    }
+    char *end;
+    unsigned long serial = strtoul(id, &end, 10);
+    unsigned long long seq = *end == '.' ? strtoull(end + 1, &end, 10) : 0;
+    bkp_bsub *sub = NULL;
+    if (!*end && seq)
+        for (sub = s->subs; sub && sub->serial != serial; sub = sub->snext)
+            ;
+    /* An id we do not hold (acknowledged twice, or of a topic message) is ignored. */
+    if (sub && sub->kind == BKP_DEST_QUEUE)
+        bkp_sub_ack(sub, seq, sub->ack == BKP_ACK_CLIENT, nack);
+    receipt(s, f);
+}
+
+static void handle(bkp_session *s, const bkp_frame *f)
+{
+    if (!s->version && f->cmd != BKP_CMD_CONNECT && f->cmd != BKP_CMD_STOMP) {
+        s->version = 12;
+        refuse(s, NULL, "expected CONNECT, got %s", bkp_cmd_name(f->cmd));
+        return;
+    }
+    switch (f->cmd) {
+    case BKP_CMD_CONNECT:
+    case BKP_CMD_STOMP: do_connect(s, f); return;
+    case BKP_CMD_SEND: do_send(s, f); return;
+    case BKP_CMD_SUBSCRIBE: do_subscribe(s, f); return;
+    case BKP_CMD_UNSUBSCRIBE: do_unsubscribe(s, f); return;
+    case BKP_CMD_ACK: do_ack(s, f, 0); return;
+    case BKP_CMD_NACK: do_ack(s, f, 1); return;
+    case BKP_CMD_BEGIN:
+    case BKP_CMD_COMMIT:
+    case BKP_CMD_ABORT:
+        refuse(s, bkp_frame_get(f, "receipt"), "transactions are not supported");
+        return;
+    case BKP_CMD_DISCONNECT:
+        receipt(s, f);
+        s->closing = 1;
+        bufferevent_disable(s->bev, EV_READ);
+        bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+        if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+            evbuffer_add(bufferevent_get_output(s->bev), "\n", 1); /* to get the write callback */
+        return;
+    default:
+        refuse(s, NULL, "unexpected %s frame from a client", bkp_cmd_name(f->cmd));
+        return;
+    }
+}
+
+/* I/O callbacks */
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    bkp_session *s = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    while (!s->closing) {
+        bkp_frame f;
+        int rc = bkp_parser_next(s->parser, in, &f);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            if (!s->version)
+                s->version = 12;
+            refuse(s, NULL, "%s", bkp_parser_error(s->parser));
+            break;
+        }
+        handle(s, &f);
+    }
+    if (evbuffer_get_length(in) == 0)
+        bkp_parser_trim(s->parser);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    bkp_session *s = arg;
+    if (s->closing) {
+        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+            session_free(s);
+        return;
+    }
+    if (s->blocked) {
+        s->blocked = 0;
+        for (bkp_bsub *sub = s->subs; sub && !s->blocked; sub = sub->snext)
+            if (sub->kind == BKP_DEST_QUEUE && sub->queue)
+                bkp_queue_dispatch(sub->queue);
+    }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    bkp_session *s = arg;
+    if (what & BEV_EVENT_TIMEOUT)
+        bkp_broker_log(s->b, 1, "%s: dropped: %s", s->peer,
+                       !s->version ? "no CONNECT in time"
+                       : s->closing ? "did not read its goodbye" : "silent past its heart-beat");
+    else if (what & BEV_EVENT_ERROR)
+        bkp_broker_log(s->b, 2, "%s: %s", s->peer, strerror(EVUTIL_SOCKET_ERROR()));
+    session_free(s);
+}
+
+void bkp_session_accept(bkp_broker *b, int fd)
+{
+    bkp_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        evutil_closesocket(fd);
+        return;
+    }
+    s->b = b;
+    s->bev = bufferevent_socket_new(b->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!s->bev || bkp_parser_new(&s->parser, &b->lim.frame) < 0) {
+        if (s->bev)
+            bufferevent_free(s->bev);
+        else
+            evutil_closesocket(fd);
+        free(s);
+        return;
+    }
+    rand_token(s->token);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char host[40] = "?";
+    int port = 0;
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+    }
+    snprintf(s->peer, sizeof s->peer, "%s:%d", host, port);
+    s->next = b->sessions;
+    if (b->sessions)
+        b->sessions->prev = s;
+    b->sessions = s;
+    b->nsessions++;
+    bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
+    bufferevent_setwatermark(s->bev, EV_WRITE, b->lim.max_conn_outbuf / 2, 0);
+    int ct = b->lim.connect_timeout_ms;
+    struct timeval tv = {ct / 1000, (ct % 1000) * 1000};
+    bufferevent_set_timeouts(s->bev, &tv, NULL);
+    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+    if (b->nsessions > b->lim.max_connections || b->stopping) {
+        s->version = 12;
+        if (b->stopping)
+            refuse(s, NULL, "broker shutting down");
+        else
+            refuse(s, NULL, "too many connections (limit %zu)", b->lim.max_connections);
+    }
+}
+
+static void session_free(bkp_session *s)
+{
+    bkp_broker *b = s->b;
+    while (s->subs) {
+        bkp_bsub *sub = s->subs;
+        s->subs = sub->snext;
+        sub_free(sub);
+    }
+    while (s->temps) {
+        bkp_queue *q = s->temps;
+        s->temps = q->tq_next;
+        bkp_queue_drop_owned(q);
+    }
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        b->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    b->nsessions--;
+    if (s->hb)
+        event_free(s->hb);
+    bufferevent_free(s->bev);
+    bkp_parser_free(s->parser);
+    free(s);
+    if (b->stopping && !b->sessions)
+        event_base_loopexit(b->base, NULL);
+}

@@ -1,0 +1,1 @@
+LIB_SRCS += runtime/config/rjson.c
