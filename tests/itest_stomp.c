@@ -627,7 +627,8 @@ static void test_bad_login_is_reported(void **state)
     bkp_stomp_opts o = base_opts(&f->c[1], hosts);
     int i, saw = 0;
     open_conn(f->b, &f->c[0]);
-    if (bkp_stomp_flavour(f->c[0].s) != BKP_FLAVOUR_RABBITMQ)
+    if (bkp_stomp_flavour(f->c[0].s) != BKP_FLAVOUR_RABBITMQ &&
+        bkp_stomp_flavour(f->c[0].s) != BKP_FLAVOUR_BKPR)
         skip(); /* brokers without authentication accept anything */
     o.passcode = "definitely-wrong";
     o.max_rounds = 1;
@@ -655,7 +656,8 @@ static void test_broker_error_surfaced(void **state)
     f = *state;
     inbox in = { .pol = P_AUTO };
     open_conn(f->b, &f->c[0]);
-    if (bkp_stomp_flavour(f->c[0].s) != BKP_FLAVOUR_RABBITMQ)
+    if (bkp_stomp_flavour(f->c[0].s) != BKP_FLAVOUR_RABBITMQ &&
+        bkp_stomp_flavour(f->c[0].s) != BKP_FLAVOUR_BKPR)
         skip(); /* what counts as a bad destination differs between brokers */
     assert_int_equal(bkp_stomp_subscribe(f->c[0].s, "/nonsense/x", NULL, on_msg, &in, NULL),
                      0);
