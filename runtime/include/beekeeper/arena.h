@@ -1,0 +1,60 @@
+/* bk_arena: a bump allocator that owns everything a call or a handler hands out.
+ *
+ * One lifetime rule for the whole API: what the runtime (or a generated stub) gives you
+ * lives in an arena, the caller's for a synchronous call, the request's for a handler and
+ * for an async callback, and is released with it by bk_arena_free(). Nothing is freed one
+ * by one. An arena may also hold references to jansson values (bk_arena_keep_json), dropped
+ * when the arena is freed or reset.
+ *
+ * Not thread-safe: one arena belongs to one thread at a time. */
+#ifndef BEEKEEPER_ARENA_H
+#define BEEKEEPER_ARENA_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "beekeeper/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct json_t;
+typedef struct bk_arena bk_arena;
+
+/* Makes an empty arena (new; free with bk_arena_free). Returns 0 or BK_ENOMEM. */
+BK_API int bk_arena_new(bk_arena **out);
+
+/* Releases every block and drops every kept json reference. NULL does nothing. */
+BK_API void bk_arena_free(bk_arena *a);
+
+/* Like free + new, but keeps the first block for reuse. */
+BK_API void bk_arena_reset(bk_arena *a);
+
+/* n bytes, zeroed, aligned for any type; owned by the arena. NULL when out of memory
+ * (or n absurdly large). n == 0 gives a valid unique pointer. */
+BK_API void *bk_arena_alloc(bk_arena *a, size_t n);
+
+/* A copy of s (NULL gives NULL) / of its first n bytes plus a NUL. Owned by the arena;
+ * NULL when out of memory. */
+BK_API char *bk_arena_strdup(bk_arena *a, const char *s);
+BK_API char *bk_arena_strndup(bk_arena *a, const char *s, size_t n);
+
+/* printf into the arena. NULL when out of memory or on a format error. */
+BK_API char *bk_arena_printf(bk_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+BK_API char *bk_arena_vprintf(bk_arena *a, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* Steals one reference to j (NULL allowed: nothing happens), dropped (json_decref) when
+ * the arena is freed or reset; returns j for chaining. On out of memory the reference is
+ * dropped at once and NULL returned. */
+BK_API struct json_t *bk_arena_keep_json(bk_arena *a, struct json_t *j);
+
+/* Bytes handed out so far (for limits and tests). */
+BK_API size_t bk_arena_used(const bk_arena *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,135 @@
+/* bk_worker: serves methods of one or more services from their request queues.
+ *
+ * A worker owns a bk_client (bk_worker_client) on the same connection: handlers may call
+ * other services, synchronously or not, and the request's x-auth-tokens and x-session
+ * travel on with calls made while the handler runs. Handlers never run re-entrantly: a job
+ * that arrives while a handler waits in a synchronous call is held until it returns.
+ *
+ * Delivery: each service's queue `/queue/req.{cluster}.{service}` is subscribed with
+ * client-individual acks and prefetch 1. The response and the ACK leave in the same write,
+ * after the handler returns (or, for a deferred request, when it is answered). A worker
+ * killed mid-job leaves the job unacknowledged: the broker hands it to another worker.
+ *
+ * Authorization: every request and notification goes through the authorize hook before its
+ * handler; only BK_AUTH_ALLOW lets it through. Without a hook everything is refused with
+ * -403 (not authorized): a worker must say yes on purpose.
+ *
+ * Loop and threads: like bk_client, one event_base, one thread; handlers run from
+ * bk_worker_run() (never from inside libevent). */
+#ifndef BEEKEEPER_WORKER_H
+#define BEEKEEPER_WORKER_H
+
+#include <stdarg.h>
+
+#include <jansson.h>
+
+#include "beekeeper/arena.h"
+#include "beekeeper/client.h"
+#include "beekeeper/export.h"
+#include "beekeeper/rpc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bk_worker bk_worker;
+typedef struct bk_request bk_request;
+
+/* What a handler returns: 0 (answered: the result set with bk_request_reply, or null),
+ * BK_DEFER (answered later with bk_request_reply/bk_request_fail; the request stays valid
+ * until then), or a negative value (failed: the error given to bk_fail, else -32000). */
+#define BK_DEFER 1
+
+/* A handler for a request, a background job or a notification (bk_request_is_oneway()).
+ * params is borrowed from the request (valid as long as req). */
+typedef int bk_handler_fn(bk_request *req, json_t *params, void *arg);
+
+enum { BK_AUTH_DENY = 0, BK_AUTH_ALLOW = 0x414c4c4f /* only this value allows */ };
+/* Decides whether req may run. Look at bk_request_tokens(), bk_request_method(). May call
+ * bk_fail(req, BK_RPC_NOT_AUTHENTICATED, ...) to choose the refusal's error. */
+typedef int bk_authorize_fn(bk_request *req, void *arg);
+
+typedef struct bk_worker_opts {
+    bk_client_opts client;      /* the bus connection (see client.h) */
+    const char *worker_class;   /* for the status report; NULL: "worker" */
+    const char *pool;           /* for the status report; NULL: "" */
+    int debug;                  /* 1: -32000 errors carry details in data */
+    int status_interval_ms;     /* 0: 10000; < 0: no status reports */
+    bk_authorize_fn *authorize; /* NULL: refuse everything (-403) */
+    int (*on_start)(bk_worker *w, void *arg);   /* after the first CONNECTED; non-zero stops */
+    void (*on_stop)(bk_worker *w, void *arg);   /* before the graceful exit */
+    void *arg;                  /* for the three hooks */
+    int handle_signals;         /* 1: SIGTERM/SIGINT stop bk_worker_run gracefully */
+    int log_to_bus;             /* 1: forward bk_log messages to /topic/log.{level}.{service} */
+} bk_worker_opts;
+
+/* Makes a worker and starts connecting. Copies o. 0, BK_EINVAL, BK_ENOMEM. */
+BK_API int bk_worker_new(bk_worker **out, const bk_worker_opts *o);
+/* Closes at once (held jobs go back to the broker). NULL does nothing. */
+BK_API void bk_worker_free(bk_worker *w);
+
+/* The worker's client (borrowed, lives as long as w): for calls from handlers. */
+BK_API bk_client *bk_worker_client(bk_worker *w);
+
+/* Serves method "svc.m" (or every method of svc: "svc.*"; an exact name wins) with fn.
+ * Subscribes the service's queue when it is the service's first method. 0, BK_EINVAL
+ * (bad name, already accepted), BK_ENOMEM, BK_ESTATE (stopped accepting). */
+BK_API int bk_worker_accept(bk_worker *w, const char *method, bk_handler_fn *fn, void *arg);
+
+/* Receives notifications "svc.m" or "svc.*" with fn (bk_request_is_oneway() is 1; replies
+ * are ignored). Same returns. */
+BK_API int bk_worker_accept_notification(bk_worker *w, const char *pattern, bk_handler_fn *fn,
+                                         void *arg);
+
+/* Stops taking jobs: NACKs the jobs held but not started (the broker gives them to another
+ * worker), then UNSUBSCRIBEs every service queue (after the last deferred request is
+ * answered, if any). 0 or BK_ESTATE (already stopped). */
+BK_API int bk_worker_stop_accepting(bk_worker *w);
+
+/* Runs the worker: waits for the connection (retrying), calls on_start, then serves until
+ * bk_worker_stop() (or SIGTERM/SIGINT with handle_signals). On the way out: stop accepting,
+ * answer nothing more, on_stop, `_bkpr.supervisor.worker_exit`, flush. Returns 0, or
+ * on_start's non-zero value, or BK_ESTATE when called from inside the loop. */
+BK_API int bk_worker_run(bk_worker *w);
+/* Asks bk_worker_run to return after the current handler. Safe from handlers. */
+BK_API void bk_worker_stop(bk_worker *w);
+
+/* Counters since start. */
+typedef struct bk_worker_stats {
+    unsigned long long jobs, notifications, errors;
+} bk_worker_stats;
+BK_API void bk_worker_stats_get(const bk_worker *w, bk_worker_stats *st);
+
+/* ---- the request being handled (all borrowed, valid until the handler returns, or for a
+ * deferred request until it is answered) ---- */
+
+/* The request's arena: whatever a handler allocates for the answer belongs here. */
+BK_API bk_arena *bk_request_arena(bk_request *req);
+BK_API const char *bk_request_method(const bk_request *req);
+/* x-auth-tokens as sent ("" when none), and x-session ("" when none). */
+BK_API const char *bk_request_tokens(const bk_request *req);
+BK_API const char *bk_request_session(const bk_request *req);
+/* 1 for a background job or a notification: nobody reads the answer. */
+BK_API int bk_request_is_oneway(const bk_request *req);
+BK_API bk_worker *bk_request_worker(bk_request *req);
+BK_API bk_client *bk_request_client(bk_request *req);
+/* 1 when the token list holds tok exactly. */
+BK_API int bk_request_has_token(const bk_request *req, const char *tok);
+
+/* Sets the result (steals one reference; NULL means null). In a handler: sent when it
+ * returns 0. For a deferred request: sends it now and ends the request (req is invalid
+ * afterwards). 0, BK_ESTATE (already answered), BK_ENOMEM. */
+BK_API int bk_request_reply(bk_request *req, json_t *result);
+
+/* Records an error (code, printf message, data: stolen, may be NULL). In a handler: sent
+ * when it returns; for a deferred request: sent now, req ends. Returns BK_ERPC so that a
+ * handler may `return bk_fail(req, ...)`. */
+BK_API int bk_request_fail(bk_request *req, int code, json_t *data, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+BK_API int bk_fail(bk_request *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#ifdef __cplusplus
+}
+#endif
+#endif

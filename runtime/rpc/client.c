@@ -1,0 +1,920 @@
+#include "beekeeper/client.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "beekeeper/log.h"
+#include "rpc/client_int.h"
+#include "rpc/jsonrpc.h"
+#include "rpc/names.h"
+
+#define NBUCKETS 1024u
+#define DEST_MAX 512
+
+typedef struct pending {
+    struct pending *next, *prev;
+    uint64_t seq;
+    struct event *timer;
+    bk_client *c;
+    int sync, finished, rc;
+    json_t *result;             /* sync: owned reference */
+    int code;
+    char *message;              /* sync: malloc'd */
+    json_t *data;               /* sync: owned reference */
+    bk_call_fn *done;
+    void *arg;
+} pending;
+
+enum { IT_DONE = 1, IT_NOTIFY, IT_JOB };
+
+typedef struct nsub {
+    struct nsub *next;
+    bk_client *c;
+    char *pattern;
+    bk_notify_fn *fn;
+    void *arg;
+} nsub;
+
+typedef struct item {
+    struct item *next;
+    int kind;
+    bk_arena *a;
+    /* IT_DONE */
+    bk_call_fn *done;
+    void *arg;
+    json_t *result;
+    int failed;
+    bk_error err;
+    /* IT_NOTIFY */
+    nsub *sub;
+    const char *method;
+    json_t *params;
+    /* IT_JOB */
+    bkp_job *job;
+} item;
+
+struct bk_client {
+    struct event_base *base;
+    int own_base;
+    bkp_stomp *s;
+    char *bus_id, *cluster, *tokens;
+    int timeout_ms;
+    char idpfx[9];
+    uint64_t seq;
+    char reply[64];
+    bkp_sub *reply_sub;
+    pending *buckets[NBUCKETS];
+    size_t npending;
+    item *qhead, *qtail;
+    struct event *drain_ev, *wake_ev;
+    int running, draining, stop;
+    int connected, gave_up, last_reason;
+    nsub *subs;
+    const char *ctx_tokens, *ctx_session;
+    bkp_worker_hooks hooks;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int header_value_ok(const char *s)
+{
+    return !s || !strpbrk(s, "\r\n");
+}
+
+/* ------------------------------------------------------------------ ready queue */
+
+static void queue_item(bk_client *c, item *it)
+{
+    it->next = NULL;
+    if (c->qtail)
+        c->qtail->next = it;
+    else
+        c->qhead = it;
+    c->qtail = it;
+    if (!c->running)
+        event_active(c->drain_ev, EV_READ, 0);
+}
+
+static void free_item(item *it)
+{
+    if (!it)
+        return;
+    bkp_job_free(it->job);
+    bk_arena_free(it->a);
+    free(it);
+}
+
+static void drain(bk_client *c)
+{
+    if (c->draining)
+        return;
+    c->draining = 1;
+    item *it;
+    while ((it = c->qhead) && !c->stop) {
+        c->qhead = it->next;
+        if (!c->qhead)
+            c->qtail = NULL;
+        switch (it->kind) {
+        case IT_DONE:
+            it->done(c, it->a, it->result, it->failed ? &it->err : NULL, it->arg);
+            break;
+        case IT_NOTIFY:
+            it->sub->fn(c, it->a, it->method, it->params, it->sub->arg);
+            break;
+        case IT_JOB:
+            if (c->hooks.run_job) {
+                bkp_job *j = it->job;
+                it->job = NULL;
+                c->hooks.run_job(c->hooks.w, j);
+            }
+            break;
+        }
+        free_item(it);
+    }
+    c->draining = 0;
+}
+
+static void drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    bk_client *c = arg;
+    if (!c->running)    /* a loop wrapper of ours drains outside libevent */
+        drain(c);
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+}
+
+/* One turn of the loop, flagged so that queued callbacks wait for our drain point.
+ * Returns libevent's answer: -1 when the loop is already running (re-entry refused). */
+static int loop_once(bk_client *c, int block)
+{
+    c->running++;
+    int r = event_base_loop(c->base, block ? EVLOOP_ONCE : EVLOOP_NONBLOCK);
+    c->running--;
+    return r;
+}
+
+/* ------------------------------------------------------------------ pending calls */
+
+static void table_add(bk_client *c, pending *p)
+{
+    pending **b = &c->buckets[p->seq % NBUCKETS];
+    p->prev = NULL;
+    p->next = *b;
+    if (*b)
+        (*b)->prev = p;
+    *b = p;
+    c->npending++;
+}
+
+static void table_del(bk_client *c, pending *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        c->buckets[p->seq % NBUCKETS] = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    p->next = p->prev = NULL;
+    c->npending--;
+    if (p->timer) {
+        event_free(p->timer);
+        p->timer = NULL;
+    }
+}
+
+static pending *table_find(bk_client *c, uint64_t seq)
+{
+    for (pending *p = c->buckets[seq % NBUCKETS]; p; p = p->next)
+        if (p->seq == seq)
+            return p;
+    return NULL;
+}
+
+/* Completes p (already out of the table). References in result/data are borrowed. */
+static void finish(bk_client *c, pending *p, int rc, json_t *result, int code,
+                   const char *message, json_t *data)
+{
+    if (p->sync) {
+        p->finished = 1;
+        p->rc = rc;
+        p->result = result ? json_incref(result) : NULL;
+        p->code = code;
+        p->message = message ? strdup(message) : NULL;
+        p->data = data ? json_incref(data) : NULL;
+        return;
+    }
+    item *it = calloc(1, sizeof *it);
+    if (!it || bk_arena_new(&it->a) != 0) {
+        /* cannot deliver: the callback promise is broken only under memory exhaustion */
+        free(it);
+        free(p);
+        return;
+    }
+    it->kind = IT_DONE;
+    it->done = p->done;
+    it->arg = p->arg;
+    if (rc == 0) {
+        it->result = bk_arena_keep_json(it->a, json_incref(result ? result : json_null()));
+    } else {
+        it->failed = 1;
+        it->err.code = code;
+        it->err.message = bk_arena_strdup(it->a, message ? message : bk_rpc_code_message(code));
+        if (!it->err.message)
+            it->err.message = "out of memory";
+        it->err.data = data ? bk_arena_keep_json(it->a, json_incref(data)) : NULL;
+    }
+    free(p);
+    queue_item(c, it);
+}
+
+static void fail_all(bk_client *c, int rc, const char *why)
+{
+    for (unsigned i = 0; i < NBUCKETS; i++)
+        while (c->buckets[i]) {
+            pending *p = c->buckets[i];
+            table_del(c, p);
+            finish(c, p, rc, NULL, BK_RPC_INTERNAL_ERROR, why, NULL);
+        }
+}
+
+static void timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    pending *p = arg;
+    bk_client *c = p->c;
+    table_del(c, p);
+    finish(c, p, BK_ETIMEDOUT, NULL, BK_RPC_TIMEOUT, "Request timeout", NULL);
+}
+
+static void on_reply(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *arg)
+{
+    (void)s;
+    (void)sub;
+    bk_client *c = arg;
+    bkp_rpc_msg m;
+    char why[160];
+    if (bkp_rpc_decode(msg->body, msg->body_len, &m, why, sizeof why) != 0 ||
+        (m.kind != BKP_RPC_RESULT && m.kind != BKP_RPC_ERROR) || !m.id_str) {
+        bk_log_debug("reply queue: dropped an unusable response (%s)", why[0] ? why : "not a response");
+        goto out;
+    }
+    /* "<8 digits>-<seq>" of ours */
+    if (strncmp(m.id_str, c->idpfx, 8) != 0 || m.id_str[8] != '-')
+        goto out;
+    char *end;
+    const char *num = m.id_str + 9;
+    if (*num < '0' || *num > '9')
+        goto out;
+    uint64_t seq = strtoull(num, &end, 10);
+    if (*end)
+        goto out;
+    pending *p = table_find(c, seq);
+    if (!p) {
+        bk_log_debug("reply queue: late or unknown response %s dropped", m.id_str);
+        goto out;
+    }
+    table_del(c, p);
+    if (m.kind == BKP_RPC_RESULT)
+        finish(c, p, 0, m.result, 0, NULL, NULL);
+    else
+        finish(c, p, BK_ERPC, NULL, m.code, m.message, m.data);
+out:
+    bkp_rpc_msg_clear(&m);
+}
+
+static void on_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *detail, void *arg)
+{
+    (void)s;
+    bk_client *c = arg;
+    switch (st) {
+    case BKP_STOMP_CONNECTED:
+        c->connected = 1;
+        c->last_reason = 0;
+        bk_log_debug("connected to %s", detail ? detail : "?");
+        if (c->hooks.connected)
+            c->hooks.connected(c->hooks.w);
+        break;
+    case BKP_STOMP_DISCONNECTED:
+    case BKP_STOMP_CLOSED:
+        if (c->connected && reason)
+            bk_log_warn("bus connection lost: %s", detail ? detail : bk_strerror(reason));
+        c->connected = 0;
+        c->last_reason = reason ? reason : BK_ECLOSED;
+        if (st == BKP_STOMP_CLOSED)
+            c->gave_up = 1;
+        fail_all(c, BK_ECLOSED, "connection to the bus lost");
+        break;
+    default:
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------ life cycle */
+
+int bk_client_new(bk_client **out, const bk_client_opts *o)
+{
+    int rc = BK_EINVAL;
+    bk_client *c = NULL;
+    if (!out || !o || !o->hosts || o->nhosts == 0 || !header_value_ok(o->tokens))
+        return BK_EINVAL;
+    const char *bus = o->bus_id ? o->bus_id : "backend";
+    const char *cluster = o->cluster ? o->cluster : bus;
+    char probe[DEST_MAX];
+    if (bkp_dest_request(probe, sizeof probe, cluster, "a.b") != 0)
+        return BK_EINVAL;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return BK_ENOMEM;
+    rc = BK_ENOMEM;
+    c->bus_id = strdup(bus);
+    c->cluster = strdup(cluster);
+    c->tokens = o->tokens && *o->tokens ? strdup(o->tokens) : NULL;
+    if (!c->bus_id || !c->cluster || (o->tokens && *o->tokens && !c->tokens))
+        goto out;
+    c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 60000;
+    bkp_random_digits8(c->idpfx);
+    if (o->base) {
+        c->base = o->base;
+    } else {
+        c->base = event_base_new();
+        c->own_base = 1;
+        if (!c->base)
+            goto out;
+    }
+    c->drain_ev = event_new(c->base, -1, 0, drain_cb, c);
+    c->wake_ev = event_new(c->base, -1, 0, wake_cb, c);
+    if (!c->drain_ev || !c->wake_ev)
+        goto out;
+    bkp_stomp_opts so = {
+        .hosts = o->hosts,
+        .nhosts = o->nhosts,
+        .vhost = o->vhost ? o->vhost : "/",
+        .login = o->user,
+        .passcode = o->pass,
+        .connect_timeout_ms = o->connect_timeout_ms,
+        .max_rounds = o->max_rounds,
+        .state_cb = on_state,
+        .arg = c,
+    };
+    rc = bkp_stomp_new(&c->s, c->base, &so);
+    if (rc)
+        goto out;
+    rc = bkp_stomp_start(c->s);
+    if (rc)
+        goto out;
+    *out = c;
+    return 0;
+out:
+    bk_client_free(c);
+    return rc;
+}
+
+void bk_client_free(bk_client *c)
+{
+    if (!c)
+        return;
+    bkp_stomp_free(c->s);
+    for (unsigned i = 0; i < NBUCKETS; i++)
+        while (c->buckets[i]) {
+            pending *p = c->buckets[i];
+            table_del(c, p);
+            if (!p->sync)
+                free(p);
+        }
+    while (c->qhead) {
+        item *it = c->qhead;
+        c->qhead = it->next;
+        if (it->job && it->job->tag)
+            bkp_ack_tag_free(it->job->tag), it->job->tag = NULL;
+        free_item(it);
+    }
+    for (nsub *n = c->subs, *nx; n; n = nx) {
+        nx = n->next;
+        free(n->pattern);
+        free(n);
+    }
+    if (c->drain_ev)
+        event_free(c->drain_ev);
+    if (c->wake_ev)
+        event_free(c->wake_ev);
+    if (c->own_base && c->base)
+        event_base_free(c->base);
+    free(c->bus_id);
+    free(c->cluster);
+    free(c->tokens);
+    free(c);
+}
+
+int bk_client_connected(const bk_client *c)
+{
+    return c && c->connected;
+}
+
+struct event_base *bk_client_base(const bk_client *c)
+{
+    return c ? c->base : NULL;
+}
+
+const char *bk_client_cluster(const bk_client *c)
+{
+    return c->cluster;
+}
+
+const char *bk_client_reply_queue(const bk_client *c)
+{
+    return c->reply;
+}
+
+size_t bk_client_pending(const bk_client *c)
+{
+    return c ? c->npending : 0;
+}
+
+int bk_client_set_tokens(bk_client *c, const char *tokens)
+{
+    if (!c || !header_value_ok(tokens))
+        return BK_EINVAL;
+    char *t = NULL;
+    if (tokens && *tokens && !(t = strdup(tokens)))
+        return BK_ENOMEM;
+    free(c->tokens);
+    c->tokens = t;
+    return 0;
+}
+
+/* Runs turns of the loop until cond(c) holds or deadline (0: none) passes. */
+static int run_until(bk_client *c, int (*cond)(bk_client *), uint64_t deadline)
+{
+    drain(c);
+    while (!cond(c)) {
+        uint64_t t = now_ms();
+        if (deadline && t >= deadline)
+            return BK_ETIMEDOUT;
+        if (deadline) {
+            uint64_t left = deadline - t;
+            struct timeval tv = { (time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000 };
+            evtimer_add(c->wake_ev, &tv);
+        }
+        int r = loop_once(c, 1);
+        if (r < 0)
+            return BK_ESTATE;
+        drain(c);
+        if (r == 1 && !deadline)
+            return BK_ESTATE;   /* nothing left that could ever change cond */
+    }
+    evtimer_del(c->wake_ev);
+    return 0;
+}
+
+static int is_up_or_gone(bk_client *c)
+{
+    return c->connected || c->gave_up;
+}
+
+int bk_client_connect_wait(bk_client *c, int timeout_ms)
+{
+    if (!c)
+        return BK_EINVAL;
+    int r = run_until(c, is_up_or_gone, now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
+    if (r)
+        return r;
+    return c->connected ? 0 : (c->last_reason ? c->last_reason : BK_ECLOSED);
+}
+
+static int is_idle(bk_client *c)
+{
+    return c->npending == 0 && (!c->qhead || c->draining);
+}
+
+int bk_client_wait_all(bk_client *c, int timeout_ms)
+{
+    if (!c)
+        return BK_EINVAL;
+    return run_until(c, is_idle, timeout_ms < 0 ? 0 : now_ms() + (uint64_t)timeout_ms);
+}
+
+static int is_stopped(bk_client *c)
+{
+    return c->stop;
+}
+
+int bk_client_run(bk_client *c)
+{
+    c->stop = 0;
+    int r = run_until(c, is_stopped, 0);
+    c->stop = 0;
+    return r == BK_ESTATE && c->running == 0 ? 0 : r;
+}
+
+int bk_client_run_for(bk_client *c, int ms)
+{
+    c->stop = 0;
+    int r = run_until(c, is_stopped, now_ms() + (uint64_t)(ms > 0 ? ms : 0));
+    c->stop = 0;
+    return r == BK_ETIMEDOUT ? 0 : r;
+}
+
+void bk_client_stop(bk_client *c)
+{
+    if (c) {
+        c->stop = 1;
+        event_base_loopbreak(c->base);
+    }
+}
+
+/* ------------------------------------------------------------------ sending */
+
+static int ensure_reply(bk_client *c)
+{
+    if (c->reply_sub)
+        return 0;
+    int rc = bkp_dest_temp(c->reply, sizeof c->reply);
+    if (!rc)
+        rc = bkp_stomp_subscribe_temp(c->s, c->reply, on_reply, c, &c->reply_sub);
+    if (rc)
+        c->reply[0] = 0;
+    return rc;
+}
+
+/* Builds the destination and headers of a request/job/notification and sends body. */
+static int send_msg(bk_client *c, const char *method, int notify, const bk_call_opts *o,
+                    const char *reply_to, uint64_t ttl, const char *body, size_t len)
+{
+    char dest[DEST_MAX], xfwd[DEST_MAX];
+    bkp_header h[4];
+    size_t n = 0;
+    int rc;
+    const char *fwd = o ? o->forward_to : NULL;
+    if (fwd) {
+        unsigned char r;
+        bkp_random(&r, 1);
+        int lane = 1 + (r & 1);
+        rc = notify ? bkp_dest_forward_notify(dest, sizeof dest, xfwd, sizeof xfwd, fwd, method,
+                                              o->address, lane)
+                    : bkp_dest_forward_request(dest, sizeof dest, xfwd, sizeof xfwd, fwd, method,
+                                               lane);
+        if (rc)
+            return rc;
+        h[n++] = (bkp_header){ .name = "x-forward-to", .value = xfwd };
+    } else {
+        rc = notify ? bkp_dest_notify(dest, sizeof dest, c->cluster, method)
+                    : bkp_dest_request(dest, sizeof dest, c->cluster, method);
+        if (rc)
+            return rc;
+    }
+    const char *tok = o && o->tokens ? o->tokens : c->ctx_tokens ? c->ctx_tokens : c->tokens;
+    if (!header_value_ok(tok))
+        return BK_EINVAL;
+    if (tok && *tok)
+        h[n++] = (bkp_header){ .name = "x-auth-tokens", .value = tok };
+    if (c->ctx_session && *c->ctx_session)
+        h[n++] = (bkp_header){ .name = "x-session", .value = c->ctx_session };
+    if (reply_to)
+        h[n++] = (bkp_header){ .name = "reply-to", .value = reply_to };
+    for (size_t i = 0; i < n; i++) {
+        h[i].name_len = (uint32_t)strlen(h[i].name);
+        h[i].value_len = (uint32_t)strlen(h[i].value);
+    }
+    return bkp_stomp_send_ttl(c->s, dest, h, n, body, len, ttl, NULL, NULL);
+}
+
+static int check_method(const char *method)
+{
+    return bkp_method_valid(method, 0, NULL) ? 0 : BK_EINVAL;
+}
+
+/* Sends a request with an id; on 0 *out is in the table with its timer running. */
+static int start_call(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,
+                      int sync, bk_call_fn *done, void *arg, pending **out)
+{
+    int rc = check_method(method);
+    if (rc)
+        return rc;
+    if (!c->connected)
+        return BK_ECLOSED;
+    rc = ensure_reply(c);
+    if (rc)
+        return rc;
+    pending *p = calloc(1, sizeof *p);
+    if (!p)
+        return BK_ENOMEM;
+    p->c = c;
+    p->sync = sync;
+    p->done = done;
+    p->arg = arg;
+    p->seq = ++c->seq;
+    char id[32];
+    snprintf(id, sizeof id, "%s-%" PRIu64, c->idpfx, p->seq);
+    int tmo = o && o->timeout_ms > 0 ? o->timeout_ms : c->timeout_ms;
+    size_t len;
+    char *body = bkp_rpc_encode_request(method, params, id, &len);
+    p->timer = evtimer_new(c->base, timeout_cb, p);
+    if (!body || !p->timer) {
+        rc = BK_ENOMEM;
+        goto out;
+    }
+    rc = send_msg(c, method, 0, o, c->reply, (uint64_t)tmo, body, len);
+    if (rc)
+        goto out;
+    struct timeval tv = { tmo / 1000, (tmo % 1000) * 1000 };
+    evtimer_add(p->timer, &tv);
+    table_add(c, p);
+    free(body);
+    *out = p;
+    return 0;
+out:
+    free(body);
+    if (p->timer)
+        event_free(p->timer);
+    free(p);
+    return rc;
+}
+
+static void set_err(bk_error *err, bk_arena *a, int code, const char *msg, json_t *data)
+{
+    if (!err)
+        return;
+    err->code = code;
+    err->message = a ? bk_arena_strdup(a, msg) : NULL;
+    if (!err->message)
+        err->message = a ? "out of memory" : bk_rpc_code_message(code);
+    err->data = a && data ? bk_arena_keep_json(a, json_incref(data)) : NULL;
+}
+
+static const char *local_msg(int rc)
+{
+    return rc == BK_ECLOSED ? "not connected to the bus" : bk_rpc_strerror(rc);
+}
+
+int bk_call(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,
+            bk_arena *a, json_t **result, bk_error *err)
+{
+    pending *p = NULL;
+    int rc;
+    if (result)
+        *result = NULL;
+    if (!c || (result && !a)) {
+        rc = BK_EINVAL;
+        goto fail;
+    }
+    /* Can the loop be run from here? (Not from inside a callback of a loop run by the
+     * application: libevent refuses re-entry.) Probe before sending anything. */
+    if (loop_once(c, 0) < 0) {
+        rc = BK_ESTATE;
+        goto fail;
+    }
+    rc = start_call(c, method, params, o, 1, NULL, NULL, &p);
+    if (rc)
+        goto fail;
+    while (!p->finished) {
+        int r = loop_once(c, 1);
+        if (r < 0 && !p->finished) {
+            table_del(c, p);
+            rc = BK_ESTATE;
+            free(p);
+            goto fail;
+        }
+    }
+    rc = p->rc;
+    if (rc == 0) {
+        if (result)
+            *result = bk_arena_keep_json(a, json_incref(p->result ? p->result : json_null()));
+    } else {
+        set_err(err, a, p->code, p->message ? p->message : bk_rpc_code_message(p->code), p->data);
+    }
+    json_decref(p->result);
+    json_decref(p->data);
+    free(p->message);
+    free(p);
+    return rc;
+fail:
+    set_err(err, a, rc == BK_ETIMEDOUT ? BK_RPC_TIMEOUT : BK_RPC_INTERNAL_ERROR, local_msg(rc),
+            NULL);
+    return rc;
+}
+
+int bk_call_async(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,
+                  bk_call_fn *done, void *arg)
+{
+    pending *p;
+    if (!c || !done)
+        return BK_EINVAL;
+    return start_call(c, method, params, o, 0, done, arg, &p);
+}
+
+static int send_oneway(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,
+                       int notify)
+{
+    if (!c)
+        return BK_EINVAL;
+    int rc = check_method(method);
+    if (rc)
+        return rc;
+    if (!c->connected)
+        return BK_ECLOSED;
+    size_t len;
+    char *body = bkp_rpc_encode_request(method, params, NULL, &len);
+    if (!body)
+        return BK_ENOMEM;
+    uint64_t ttl = o && o->timeout_ms > 0 ? (uint64_t)o->timeout_ms : 0;
+    rc = send_msg(c, method, notify, o, NULL, ttl, body, len);
+    free(body);
+    return rc;
+}
+
+int bk_call_background(bk_client *c, const char *method, json_t *params, const bk_call_opts *o)
+{
+    return send_oneway(c, method, params, o, 0);
+}
+
+int bk_notify(bk_client *c, const char *method, json_t *params, const bk_call_opts *o)
+{
+    return send_oneway(c, method, params, o, 1);
+}
+
+/* ------------------------------------------------------------------ notifications */
+
+static void on_notify(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *arg)
+{
+    (void)s;
+    (void)sub;
+    nsub *n = arg;
+    bk_client *c = n->c;
+    bkp_rpc_msg m;
+    char why[160];
+    item *it = NULL;
+    if (bkp_rpc_decode(msg->body, msg->body_len, &m, why, sizeof why) != 0 ||
+        m.kind != BKP_RPC_NOTIFY) {
+        bk_log_debug("notification dropped: %s", why[0] ? why : "not a notification");
+        goto out;
+    }
+    it = calloc(1, sizeof *it);
+    if (!it || bk_arena_new(&it->a) != 0)
+        goto out;
+    it->kind = IT_NOTIFY;
+    it->sub = n;
+    it->method = m.method;
+    it->params = m.params;
+    if (!bk_arena_keep_json(it->a, m.root)) {
+        m.root = NULL;
+        goto out;
+    }
+    m.root = NULL;      /* the arena has it */
+    queue_item(c, it);
+    it = NULL;
+out:
+    free_item(it);
+    bkp_rpc_msg_clear(&m);
+}
+
+int bk_subscribe(bk_client *c, const char *pattern, bk_notify_fn *fn, void *arg)
+{
+    char dest[DEST_MAX];
+    if (!c || !fn)
+        return BK_EINVAL;
+    int rc = bkp_dest_notify(dest, sizeof dest, c->cluster, pattern);
+    if (rc)
+        return rc;
+    nsub *n = calloc(1, sizeof *n);
+    if (!n || !(n->pattern = strdup(pattern))) {
+        free(n);
+        return BK_ENOMEM;
+    }
+    n->c = c;
+    n->fn = fn;
+    n->arg = arg;
+    rc = bkp_stomp_subscribe(c->s, dest, NULL, on_notify, n, NULL);
+    if (rc) {
+        free(n->pattern);
+        free(n);
+        return rc;
+    }
+    n->next = c->subs;
+    c->subs = n;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ for the worker */
+
+void bkp_job_free(bkp_job *j)
+{
+    if (!j)
+        return;
+    bkp_ack_tag_free(j->tag);
+    free(j->body);
+    free(j->reply_to);
+    free(j->forward_reply);
+    free(j->tokens);
+    free(j->session);
+    free(j);
+}
+
+static int dup_hdr(const bkp_frame *f, const char *name, char **out)
+{
+    const char *v = bkp_frame_get(f, name);
+    *out = v ? strdup(v) : NULL;
+    return v && !*out ? BK_ENOMEM : 0;
+}
+
+bkp_job *bkp_job_new(bkp_stomp *s, const bkp_frame *msg, int want_tag, void *owner)
+{
+    bkp_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->owner = owner;
+    j->len = msg->body_len;
+    j->body = malloc(msg->body_len + 1);
+    if (!j->body || dup_hdr(msg, "reply-to", &j->reply_to) ||
+        dup_hdr(msg, "x-forward-reply", &j->forward_reply) ||
+        dup_hdr(msg, "x-auth-tokens", &j->tokens) || dup_hdr(msg, "x-session", &j->session) ||
+        (want_tag && bkp_stomp_ack_tag_new(s, msg, &j->tag) != 0)) {
+        bkp_job_free(j);
+        return NULL;
+    }
+    if (msg->body_len)
+        memcpy(j->body, msg->body, msg->body_len);
+    j->body[msg->body_len] = 0;
+    return j;
+}
+
+void bkp_client_set_worker(bk_client *c, const bkp_worker_hooks *h)
+{
+    c->hooks = *h;
+}
+
+bkp_stomp *bkp_client_stomp(bk_client *c)
+{
+    return c->s;
+}
+
+void bkp_client_queue_job(bk_client *c, bkp_job *j)
+{
+    item *it = calloc(1, sizeof *it);
+    if (!it) {
+        bkp_job_free(j);    /* its tag is freed unacked: the broker redelivers */
+        return;
+    }
+    it->kind = IT_JOB;
+    it->job = j;
+    queue_item(c, it);
+}
+
+void bkp_client_filter_jobs(bk_client *c, int (*keep)(bkp_job *, void *), void *arg)
+{
+    item **pp = &c->qhead, *last = NULL;
+    while (*pp) {
+        item *it = *pp;
+        if (it->kind == IT_JOB && !keep(it->job, arg)) {
+            *pp = it->next;
+            free_item(it);
+        } else {
+            last = it;
+            pp = &it->next;
+        }
+    }
+    c->qtail = last;
+}
+
+void bkp_client_set_context(bk_client *c, const char *tokens, const char *session,
+                            const char **old_tokens, const char **old_session)
+{
+    if (old_tokens)
+        *old_tokens = c->ctx_tokens;
+    if (old_session)
+        *old_session = c->ctx_session;
+    c->ctx_tokens = tokens;
+    c->ctx_session = session;
+}
+
+int bkp_client_send_raw(bk_client *c, const char *dest, const bkp_header *h, size_t n,
+                        const char *body, size_t len)
+{
+    if (!c->connected)
+        return BK_ECLOSED;
+    return bkp_stomp_send(c->s, dest, h, n, body, len, NULL, NULL);
+}
+
+int bkp_client_set_running(bk_client *c, int running)
+{
+    int old = c->running;
+    c->running = running;
+    return old;
+}

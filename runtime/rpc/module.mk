@@ -1,0 +1,11 @@
+# The RPC layer: arena, log, JSON-RPC codec, destination names, client, worker.
+LIB_SRCS += runtime/core/arena.c runtime/core/log.c runtime/rpc/jsonrpc.c runtime/rpc/names.c
+PUBLIC_HEADERS += runtime/include/beekeeper/arena.h runtime/include/beekeeper/log.h \
+                  runtime/include/beekeeper/rpc.h
+$(eval $(call bk_test,test_rpc,tests/test_rpc.c))
+FUZZ_TARGETS += fuzz_jsonrpc:tests/fuzz/fuzz_jsonrpc.c
+LIB_SRCS += runtime/rpc/client.c
+PUBLIC_HEADERS += runtime/include/beekeeper/client.h
+LIB_SRCS += runtime/rpc/worker.c
+PUBLIC_HEADERS += runtime/include/beekeeper/worker.h
+$(eval $(call bk_itest,itest_rpc,tests/itest_rpc.c))

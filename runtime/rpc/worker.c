@@ -1,0 +1,693 @@
+#include "beekeeper/worker.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "beekeeper/log.h"
+#include "rpc/client_int.h"
+#include "rpc/jsonrpc.h"
+#include "rpc/names.h"
+
+typedef struct handler {
+    struct handler *next;
+    char *pattern;
+    int star, notify;
+    size_t svc_len;             /* pattern's service part */
+    bk_handler_fn *fn;
+    void *arg;
+} handler;
+
+typedef struct service {
+    struct service *next;
+    bk_worker *w;
+    char *name;
+    int notify;                 /* a notification subscription, not a request queue */
+    bkp_sub *sub;
+} service;
+
+struct bk_request {
+    bk_worker *w;
+    bk_arena *a;
+    bkp_job *job;
+    bkp_rpc_msg m;
+    const char *method;
+    int oneway, deferred, answered, in_handler;
+    json_t *result;             /* owned */
+    int failed, code;
+    const char *message;        /* in a */
+    json_t *data;               /* owned */
+};
+
+struct bk_worker {
+    bk_client *c;
+    char *wclass, *pool;
+    int debug, status_ms, handle_signals, log_to_bus;
+    bk_authorize_fn *authorize;
+    int (*on_start)(bk_worker *, void *);
+    void (*on_stop)(bk_worker *, void *);
+    void *arg;
+    handler *handlers;
+    service *services;
+    int accepting, stop, running, unsub_pending;
+    unsigned deferred;
+    bk_worker_stats stats;
+    unsigned long long last_jobs, last_notes;
+    uint64_t busy_us, last_status_ms;
+    struct event *status_ev, *sigterm_ev, *sigint_ev;
+    char host[256];
+    bk_log_sink *prev_tap;
+    void *prev_tap_arg;
+    int tap_set;
+};
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ------------------------------------------------------------------ answering */
+
+static void request_free(bk_request *req)
+{
+    if (!req)
+        return;
+    bkp_rpc_msg_clear(&req->m);
+    bkp_job_free(req->job);
+    json_decref(req->result);
+    json_decref(req->data);
+    bk_arena_free(req->a);
+    free(req);
+}
+
+/* Sends an error or a result for job to its reply-to, if it has one. */
+static void send_response(bk_worker *w, bkp_job *j, json_t *id, int failed, int code,
+                          const char *message, json_t *data, json_t *result)
+{
+    if (!j->reply_to || !*j->reply_to || !id)
+        return;
+    size_t len;
+    char *body = failed ? bkp_rpc_encode_error(id, code, message, data, &len)
+                        : bkp_rpc_encode_result(id, result, &len);
+    if (!body && !failed)   /* e.g. a result string that is not UTF-8 */
+        body = bkp_rpc_encode_error(id, BK_RPC_INTERNAL_ERROR, "result could not be encoded",
+                                    NULL, &len);
+    if (!body)
+        return;
+    bkp_header h[1];
+    size_t n = 0;
+    if (j->forward_reply)
+        h[n++] = (bkp_header){ "x-forward-reply", j->forward_reply, 15,
+                               (uint32_t)strlen(j->forward_reply) };
+    int rc = bkp_client_send_raw(w->c, j->reply_to, h, n, body, len);
+    if (rc)
+        bk_log_warn("worker: response to %s not sent: %s", j->reply_to, bk_strerror(rc));
+    free(body);
+}
+
+static void ack_job(bk_worker *w, bkp_job *j, int nack)
+{
+    if (j->tag) {
+        bkp_stomp_ack_tag(bkp_client_stomp(w->c), j->tag, nack);
+        j->tag = NULL;
+    }
+}
+
+static void unsubscribe_all(bk_worker *w)
+{
+    for (service *s = w->services; s; s = s->next)
+        if (s->sub) {
+            bkp_stomp_unsubscribe(bkp_client_stomp(w->c), s->sub, NULL, NULL);
+            s->sub = NULL;
+        }
+    w->unsub_pending = 0;
+}
+
+/* The end of a request: response and ACK in the same loop turn, then release. */
+static void complete(bk_request *req)
+{
+    bk_worker *w = req->w;
+    if (!req->oneway)
+        send_response(w, req->job, req->m.id, req->failed, req->code, req->message, req->data,
+                      req->result);
+    ack_job(w, req->job, 0);
+    if (req->failed)
+        w->stats.errors++;
+    if (req->deferred) {
+        w->deferred--;
+        if (w->deferred == 0 && w->unsub_pending)
+            unsubscribe_all(w);
+    }
+    request_free(req);
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+static handler *find_handler(bk_worker *w, const char *method, int notify)
+{
+    handler *star = NULL;
+    size_t ml = strlen(method);
+    for (handler *h = w->handlers; h; h = h->next) {
+        if (h->notify != notify)
+            continue;
+        if (!h->star && strcmp(h->pattern, method) == 0)
+            return h;
+        if (h->star && !star && ml > h->svc_len && method[h->svc_len] == '.' &&
+            strncmp(h->pattern, method, h->svc_len) == 0 &&
+            !strchr(method + h->svc_len + 1, '.'))
+            star = h;
+    }
+    return star;
+}
+
+static void run_job(void *arg, bkp_job *j)
+{
+    bk_worker *w = arg;
+    service *svc = j->owner;
+    int notify = svc->notify;
+    bk_request *req = NULL;
+    char why[200];
+    if (!notify && !w->accepting) {
+        ack_job(w, j, 1);
+        bkp_job_free(j);
+        return;
+    }
+    req = calloc(1, sizeof *req);
+    if (!req || bk_arena_new(&req->a) != 0) {
+        free(req);
+        bkp_job_free(j);        /* unacked: the broker redelivers it */
+        return;
+    }
+    req->w = w;
+    req->job = j;
+    int rc = bkp_rpc_decode(j->body, j->len, &req->m, why, sizeof why);
+    if (rc == 0 && (req->m.kind == BKP_RPC_RESULT || req->m.kind == BKP_RPC_ERROR)) {
+        rc = BK_RPC_INVALID_REQUEST;
+        snprintf(why, sizeof why, "a response where a request was expected");
+    }
+    if (rc == 0 && notify && req->m.kind != BKP_RPC_NOTIFY) {
+        rc = BK_RPC_INVALID_REQUEST;
+        snprintf(why, sizeof why, "a notification carries no id");
+    }
+    if (rc != 0) {
+        bk_log_warn("worker: %s body refused (%d): %s", notify ? "notification" : "request", rc, why);
+        req->failed = 1;
+        req->code = rc;
+        req->message = bk_rpc_code_message(rc);
+        req->data = json_string(why);
+        req->oneway = notify;
+        /* answered only when there is somewhere to answer; an id of null otherwise */
+        if (!req->m.id && !notify && j->reply_to) {
+            send_response(w, j, json_null(), 1, rc, req->message, req->data, NULL);
+            req->oneway = 1;
+        }
+        complete(req);
+        return;
+    }
+    req->method = req->m.method;
+    req->oneway = req->m.kind == BKP_RPC_NOTIFY;
+    if (notify)
+        w->stats.notifications++;
+    else
+        w->stats.jobs++;
+    handler *h = find_handler(w, req->method, notify);
+    if (!h) {
+        bk_fail(req, BK_RPC_METHOD_NOT_FOUND, "Method not found: %s", req->method);
+        complete(req);
+        return;
+    }
+    if (!w->authorize || w->authorize(req, w->arg) != BK_AUTH_ALLOW) {
+        if (!req->failed)
+            bk_fail(req, BK_RPC_NOT_AUTHORIZED, "Not authorized");
+        complete(req);
+        return;
+    }
+    req->failed = 0;    /* an authorize hook that recorded an error but allowed */
+    const char *ot, *os;
+    bkp_client_set_context(w->c, j->tokens ? j->tokens : "", j->session ? j->session : "",
+                           &ot, &os);
+    uint64_t t0 = mono_us();
+    req->in_handler = 1;
+    rc = h->fn(req, req->m.params, h->arg);
+    req->in_handler = 0;
+    w->busy_us += mono_us() - t0;
+    bkp_client_set_context(w->c, ot, os, NULL, NULL);
+    if (rc == BK_DEFER && !req->answered) {
+        req->deferred = 1;
+        w->deferred++;
+        return;
+    }
+    if (rc < 0 && !req->failed) {
+        req->failed = 1;
+        req->code = BK_RPC_SERVER_ERROR;
+        req->message = "Server error";
+        if (w->debug)
+            req->data = json_pack("{s:s,s:i}", "error", bk_rpc_strerror(rc), "status", rc);
+    }
+    complete(req);
+}
+
+/* ------------------------------------------------------------------ request API */
+
+bk_arena *bk_request_arena(bk_request *req) { return req->a; }
+const char *bk_request_method(const bk_request *req) { return req->method ? req->method : ""; }
+const char *bk_request_tokens(const bk_request *req)
+{
+    return req->job->tokens ? req->job->tokens : "";
+}
+const char *bk_request_session(const bk_request *req)
+{
+    return req->job->session ? req->job->session : "";
+}
+int bk_request_is_oneway(const bk_request *req) { return req->oneway; }
+bk_worker *bk_request_worker(bk_request *req) { return req->w; }
+bk_client *bk_request_client(bk_request *req) { return req->w->c; }
+
+int bk_request_has_token(const bk_request *req, const char *tok)
+{
+    const char *t = bk_request_tokens(req);
+    size_t n = tok ? strlen(tok) : 0;
+    if (!n)
+        return 0;
+    while (*t) {
+        const char *e = strchr(t, '|');
+        size_t l = e ? (size_t)(e - t) : strlen(t);
+        if (l == n && memcmp(t, tok, n) == 0)
+            return 1;
+        if (!e)
+            break;
+        t = e + 1;
+    }
+    return 0;
+}
+
+static int answer_now(bk_request *req)
+{
+    if (req->deferred)
+        complete(req);
+    else
+        req->answered = 1;
+    return 0;
+}
+
+int bk_request_reply(bk_request *req, json_t *result)
+{
+    if (!req || (req->answered && !req->in_handler) ) {
+        json_decref(result);
+        return BK_ESTATE;
+    }
+    json_decref(req->result);
+    req->result = result;
+    req->failed = 0;
+    return answer_now(req);
+}
+
+__attribute__((format(printf, 4, 0))) static int vfail(bk_request *req, int code, json_t *data, const char *fmt, va_list ap)
+{
+    if (!req) {
+        json_decref(data);
+        return BK_EINVAL;
+    }
+    req->failed = 1;
+    req->code = code;
+    req->message = fmt ? bk_arena_vprintf(req->a, fmt, ap) : NULL;
+    if (!req->message)
+        req->message = bk_rpc_code_message(code);
+    json_decref(req->data);
+    req->data = data;
+    if (req->deferred)
+        complete(req);
+    /* in a handler or the authorize hook: sent when it returns */
+    return BK_ERPC;
+}
+
+int bk_request_fail(bk_request *req, int code, json_t *data, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vfail(req, code, data, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int bk_fail(bk_request *req, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vfail(req, code, NULL, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* ------------------------------------------------------------------ subscriptions */
+
+static void on_message(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *arg)
+{
+    (void)sub;
+    service *svc = arg;
+    bk_worker *w = svc->w;
+    if (!svc->notify && !w->accepting) {
+        bkp_stomp_nack(s, msg);
+        return;
+    }
+    bkp_job *j = bkp_job_new(s, msg, !svc->notify, svc);
+    if (!j) {
+        if (!svc->notify)
+            bkp_stomp_nack(s, msg);
+        return;
+    }
+    bkp_client_queue_job(w->c, j);
+}
+
+static int add_handler(bk_worker *w, const char *pattern, bk_handler_fn *fn, void *arg,
+                       int notify)
+{
+    size_t sl;
+    char dest[512];
+    int rc;
+    if (!w || !fn || !bkp_method_valid(pattern, 1, &sl))
+        return BK_EINVAL;
+    if (!w->accepting)
+        return BK_ESTATE;
+    for (handler *h = w->handlers; h; h = h->next)
+        if (h->notify == notify && strcmp(h->pattern, pattern) == 0)
+            return BK_EINVAL;
+    handler *h = calloc(1, sizeof *h);
+    if (!h || !(h->pattern = strdup(pattern))) {
+        free(h);
+        return BK_ENOMEM;
+    }
+    h->star = pattern[strlen(pattern) - 1] == '*';
+    h->svc_len = sl;
+    h->notify = notify;
+    h->fn = fn;
+    h->arg = arg;
+    /* one subscription per service queue (requests) or per pattern (notifications) */
+    service *s = NULL;
+    for (service *x = w->services; x; x = x->next)
+        if (x->notify == notify &&
+            (notify ? strcmp(x->name, pattern) == 0
+                    : strlen(x->name) == sl && strncmp(x->name, pattern, sl) == 0))
+            s = x;
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s || !(s->name = notify ? strdup(pattern) : strndup(pattern, sl))) {
+            rc = BK_ENOMEM;
+            goto fail;
+        }
+        s->w = w;
+        s->notify = notify;
+        bk_client *c = w->c;
+        if (notify) {
+            snprintf(dest, sizeof dest, "/topic/msg.%s.%s", bk_client_cluster(c), pattern);
+            rc = bkp_stomp_subscribe(bkp_client_stomp(c), dest, NULL, on_message, s, &s->sub);
+        } else {
+            snprintf(dest, sizeof dest, "/queue/req.%s.%s", bk_client_cluster(c), s->name);
+            bkp_sub_opts so = { .ack = BKP_ACK_CLIENT_INDIVIDUAL, .prefetch = 1 };
+            rc = bkp_stomp_subscribe(bkp_client_stomp(c), dest, &so, on_message, s, &s->sub);
+        }
+        if (rc)
+            goto fail;
+        s->next = w->services;
+        w->services = s;
+    }
+    h->next = w->handlers;
+    w->handlers = h;
+    return 0;
+fail:
+    if (s)
+        free(s->name);
+    free(s);
+    free(h->pattern);
+    free(h);
+    return rc;
+}
+
+int bk_worker_accept(bk_worker *w, const char *method, bk_handler_fn *fn, void *arg)
+{
+    return add_handler(w, method, fn, arg, 0);
+}
+
+int bk_worker_accept_notification(bk_worker *w, const char *pattern, bk_handler_fn *fn,
+                                  void *arg)
+{
+    return add_handler(w, pattern, fn, arg, 1);
+}
+
+static int nack_held(bkp_job *j, void *arg)
+{
+    bk_worker *w = arg;
+    service *s = j->owner;
+    if (s->notify)
+        return 1;
+    ack_job(w, j, 1);
+    return 0;
+}
+
+int bk_worker_stop_accepting(bk_worker *w)
+{
+    if (!w || !w->accepting)
+        return BK_ESTATE;
+    w->accepting = 0;
+    bkp_client_filter_jobs(w->c, nack_held, w);
+    if (w->deferred)
+        w->unsub_pending = 1;
+    else
+        unsubscribe_all(w);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ status, logs */
+
+static json_t *status_params(bk_worker *w)
+{
+    uint64_t now = mono_us() / 1000;
+    double secs = w->last_status_ms && now > w->last_status_ms
+                      ? (double)(now - w->last_status_ms) / 1000.0 : 0;
+    json_t *q = json_array();
+    for (service *s = w->services; s; s = s->next)
+        if (!s->notify)
+            json_array_append_new(q, json_string(s->name));
+    json_t *p = json_pack("{s:s,s:s,s:s,s:i,s:f,s:f,s:f,s:o}", "class", w->wclass, "host",
+                          w->host, "pool", w->pool, "pid", (json_int_t)getpid(), "jps",
+                          secs > 0 ? (double)(w->stats.jobs - w->last_jobs) / secs : 0.0,
+                          "nps",
+                          secs > 0 ? (double)(w->stats.notifications - w->last_notes) / secs : 0.0,
+                          "load", secs > 0 ? (double)w->busy_us / 1e6 / secs : 0.0, "queue", q);
+    w->last_jobs = w->stats.jobs;
+    w->last_notes = w->stats.notifications;
+    w->busy_us = 0;
+    w->last_status_ms = now;
+    return p;
+}
+
+static void send_status(bk_worker *w, const char *method)
+{
+    json_t *p = status_params(w);
+    bk_call_opts o = { .tokens = "BKPR_SYSTEM" };
+    if (p && bk_client_connected(w->c))
+        bk_call_background(w->c, method, p, &o);
+    json_decref(p);
+}
+
+static void status_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    send_status(arg, "_bkpr.supervisor.worker_status");
+}
+
+static void log_tap(bk_log_level lv, const char *msg, void *arg)
+{
+    bk_worker *w = arg;
+    if (w->prev_tap)
+        w->prev_tap(lv, msg, w->prev_tap_arg);
+    if (!bk_client_connected(w->c))
+        return;
+    const char *svc = "worker";
+    for (service *s = w->services; s; s = s->next)
+        if (!s->notify)
+            svc = s->name;
+    char dest[512];
+    if (bkp_dest_log(dest, sizeof dest, bk_log_level_name(lv), svc) != 0)
+        return;
+    json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:i,s:s?}", "level", bk_log_level_name(lv), "host",
+                          w->host, "pool", w->pool, "service", svc, "pid", (json_int_t)getpid(),
+                          "message", msg);
+    size_t len;
+    char *body = p ? bkp_rpc_encode_request("_bkpr.logtail.log", p, NULL, &len) : NULL;
+    if (body)
+        bkp_client_send_raw(w->c, dest, NULL, 0, body, len);
+    free(body);
+    json_decref(p);
+}
+
+static void sig_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    bk_worker_stop(arg);
+}
+
+/* ------------------------------------------------------------------ life cycle */
+
+int bk_worker_new(bk_worker **out, const bk_worker_opts *o)
+{
+    if (!out || !o)
+        return BK_EINVAL;
+    bk_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return BK_ENOMEM;
+    int rc = BK_ENOMEM;
+    w->wclass = strdup(o->worker_class ? o->worker_class : "worker");
+    w->pool = strdup(o->pool ? o->pool : "");
+    if (!w->wclass || !w->pool)
+        goto out;
+    w->debug = o->debug;
+    w->status_ms = o->status_interval_ms == 0 ? 10000 : o->status_interval_ms;
+    w->handle_signals = o->handle_signals;
+    w->log_to_bus = o->log_to_bus;
+    w->authorize = o->authorize;
+    w->on_start = o->on_start;
+    w->on_stop = o->on_stop;
+    w->arg = o->arg;
+    w->accepting = 1;
+    if (gethostname(w->host, sizeof w->host - 1) != 0)
+        strcpy(w->host, "localhost");
+    rc = bk_client_new(&w->c, &o->client);
+    if (rc)
+        goto out;
+    bkp_worker_hooks hk = { .run_job = run_job, .w = w };
+    bkp_client_set_worker(w->c, &hk);
+    *out = w;
+    return 0;
+out:
+    bk_worker_free(w);
+    return rc;
+}
+
+void bk_worker_free(bk_worker *w)
+{
+    if (!w)
+        return;
+    if (w->tap_set)
+        bk_log_set_tap(w->prev_tap, w->prev_tap_arg, NULL, NULL);
+    if (w->status_ev)
+        event_free(w->status_ev);
+    if (w->sigterm_ev)
+        event_free(w->sigterm_ev);
+    if (w->sigint_ev)
+        event_free(w->sigint_ev);
+    bk_client_free(w->c);   /* drops held jobs unacked: the broker redelivers them */
+    for (handler *h = w->handlers, *n; h; h = n) {
+        n = h->next;
+        free(h->pattern);
+        free(h);
+    }
+    for (service *s = w->services, *n; s; s = n) {
+        n = s->next;
+        free(s->name);
+        free(s);
+    }
+    free(w->wclass);
+    free(w->pool);
+    free(w);
+}
+
+bk_client *bk_worker_client(bk_worker *w)
+{
+    return w ? w->c : NULL;
+}
+
+void bk_worker_stop(bk_worker *w)
+{
+    if (w) {
+        w->stop = 1;
+        bk_client_stop(w->c);
+    }
+}
+
+void bk_worker_stats_get(const bk_worker *w, bk_worker_stats *st)
+{
+    *st = w->stats;
+}
+
+static void closed_cb(bkp_stomp *s, int status, void *arg)
+{
+    (void)s;
+    (void)status;
+    *(int *)arg = 1;
+}
+
+int bk_worker_run(bk_worker *w)
+{
+    if (!w || w->running)
+        return BK_ESTATE;
+    int rc = 0;
+    struct event_base *base = bk_client_base(w->c);
+    w->running = 1;
+    if (w->handle_signals && !w->sigterm_ev) {
+        w->sigterm_ev = evsignal_new(base, SIGTERM, sig_cb, w);
+        w->sigint_ev = evsignal_new(base, SIGINT, sig_cb, w);
+        if (w->sigterm_ev)
+            event_add(w->sigterm_ev, NULL);
+        if (w->sigint_ev)
+            event_add(w->sigint_ev, NULL);
+    }
+    while (!w->stop) {
+        rc = bk_client_connect_wait(w->c, 1000);
+        if (rc == 0 || (rc != BK_ETIMEDOUT && rc != BK_ECONNREFUSED && rc != BK_ECLOSED))
+            break;
+    }
+    if (rc || w->stop)
+        goto out;
+    if (w->log_to_bus && !w->tap_set) {
+        bk_log_set_tap(log_tap, w, &w->prev_tap, &w->prev_tap_arg);
+        w->tap_set = 1;
+    }
+    if (w->on_start && (rc = w->on_start(w, w->arg)) != 0)
+        goto out;
+    if (w->status_ms > 0 && !w->status_ev) {
+        w->status_ev = event_new(base, -1, EV_PERSIST, status_cb, w);
+        struct timeval tv = { w->status_ms / 1000, (w->status_ms % 1000) * 1000 };
+        if (w->status_ev)
+            event_add(w->status_ev, &tv);
+        w->last_status_ms = mono_us() / 1000;
+        send_status(w, "_bkpr.supervisor.worker_status");
+    }
+    while (!w->stop) {
+        rc = bk_client_run(w->c);
+        if (rc)
+            break;
+    }
+    /* graceful exit: stop taking jobs, let deferred ones finish (bounded), say goodbye */
+    if (w->accepting)
+        bk_worker_stop_accepting(w);
+    for (int i = 0; i < 50 && w->deferred; i++)
+        bk_client_run_for(w->c, 100);
+    if (w->on_stop)
+        w->on_stop(w, w->arg);
+    if (w->status_ev)
+        event_del(w->status_ev);
+    if (w->status_ms > 0)
+        send_status(w, "_bkpr.supervisor.worker_exit");
+    if (w->tap_set) {
+        bk_log_set_tap(w->prev_tap, w->prev_tap_arg, NULL, NULL);
+        w->tap_set = 0;
+    }
+    int closed = 0;
+    if (bk_client_connected(w->c) &&
+        bkp_stomp_disconnect(bkp_client_stomp(w->c), closed_cb, &closed) == 0)
+        for (int i = 0; i < 30 && !closed; i++)
+            bk_client_run_for(w->c, 100);
+out:
+    w->running = 0;
+    return rc;
+}

@@ -1,0 +1,285 @@
+/* Unit tests of the connection-free RPC pieces: arena, log, JSON-RPC codec, names. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "beekeeper/arena.h"
+#include "beekeeper/log.h"
+#include "beekeeper/rpc.h"
+#include "rpc/jsonrpc.h"
+#include "rpc/names.h"
+
+static void arena_hands_out_zeroed_aligned_memory(void **st)
+{
+    (void)st;
+    bk_arena *a;
+    assert_int_equal(bk_arena_new(&a), 0);
+    for (int i = 1; i < 2000; i++) {
+        unsigned char *p = bk_arena_alloc(a, (size_t)i % 97 + 1);
+        assert_non_null(p);
+        assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
+        for (int k = 0; k < i % 97 + 1; k++)
+            assert_int_equal(p[k], 0);
+        memset(p, 0xab, (size_t)i % 97 + 1);
+    }
+    char *big = bk_arena_alloc(a, 1 << 20);
+    assert_non_null(big);
+    big[(1 << 20) - 1] = 1;
+    assert_true(bk_arena_used(a) >= (1u << 20));
+    assert_null(bk_arena_alloc(a, (size_t)1 << 40));
+    bk_arena_free(a);
+    bk_arena_free(NULL);
+}
+
+static void arena_strings_and_printf(void **st)
+{
+    (void)st;
+    bk_arena *a;
+    assert_int_equal(bk_arena_new(&a), 0);
+    assert_string_equal(bk_arena_strdup(a, "hello"), "hello");
+    assert_string_equal(bk_arena_strndup(a, "hello", 3), "hel");
+    assert_null(bk_arena_strdup(a, NULL));
+    assert_string_equal(bk_arena_printf(a, "%d-%s", 42, "x"), "42-x");
+    bk_arena_reset(a);
+    assert_int_equal(bk_arena_used(a), 0);
+    assert_string_equal(bk_arena_strdup(a, "again"), "again");
+    bk_arena_free(a);
+}
+
+static void arena_keeps_json_until_freed(void **st)
+{
+    (void)st;
+    bk_arena *a;
+    assert_int_equal(bk_arena_new(&a), 0);
+    json_t *j = json_string("x");
+    json_incref(j);                      /* ours */
+    assert_ptr_equal(bk_arena_keep_json(a, j), j);   /* the arena's */
+    assert_int_equal(j->refcount, 2);
+    bk_arena_reset(a);
+    assert_int_equal(j->refcount, 1);
+    json_incref(j);
+    bk_arena_keep_json(a, j);
+    bk_arena_free(a);
+    assert_int_equal(j->refcount, 1);
+    json_decref(j);
+}
+
+static int g_nlog;
+static char g_last[128];
+static void sink(bk_log_level lv, const char *msg, void *arg)
+{
+    (void)arg;
+    g_nlog++;
+    snprintf(g_last, sizeof g_last, "%s:%s", bk_log_level_name(lv), msg);
+    bk_log_error("recursion is dropped");
+}
+
+static void log_filters_by_level_and_reaches_sink(void **st)
+{
+    (void)st;
+    bk_log_set_sink(sink, NULL);
+    bk_log_set_level(BK_LOG_WARN);
+    g_nlog = 0;
+    bk_log_info("not shown %d", 1);
+    assert_int_equal(g_nlog, 0);
+    bk_log_warn("shown %d", 2);
+    assert_int_equal(g_nlog, 1);
+    assert_string_equal(g_last, "warn:shown 2");
+    bk_log_level lv;
+    assert_int_equal(bk_log_level_parse("DEBUG", &lv), 0);
+    assert_int_equal(lv, BK_LOG_DEBUG);
+    assert_int_equal(bk_log_level_parse("loud", &lv), BK_EINVAL);
+    bk_log_set_sink(NULL, NULL);
+    bk_log_error("nowhere");
+    assert_int_equal(g_nlog, 1);
+    bk_log_set_level(BK_LOG_INFO);
+}
+
+static int dec(const char *s, bkp_rpc_msg *m, char *why)
+{
+    return bkp_rpc_decode(s, strlen(s), m, why, 128);
+}
+
+static void decode_request_job_and_responses(void **st)
+{
+    (void)st;
+    bkp_rpc_msg m;
+    char why[128];
+    assert_int_equal(dec("{\"jsonrpc\":\"2.0\",\"method\":\"myapp.str.uc\",\"params\":{\"s\":1},"
+                         "\"id\":\"12345678-1\"}", &m, why), 0);
+    assert_int_equal(m.kind, BKP_RPC_REQUEST);
+    assert_string_equal(m.method, "myapp.str.uc");
+    assert_string_equal(m.id_str, "12345678-1");
+    assert_true(json_is_object(m.params));
+    bkp_rpc_msg_clear(&m);
+
+    assert_int_equal(dec("{\"jsonrpc\":\"2.0\",\"method\":\"a.b\"}", &m, why), 0);
+    assert_int_equal(m.kind, BKP_RPC_NOTIFY);
+    assert_true(json_is_null(m.params));
+    bkp_rpc_msg_clear(&m);
+
+    assert_int_equal(dec("{\"jsonrpc\":\"2.0\",\"result\":[1,2],\"id\":\"x-1\"}", &m, why), 0);
+    assert_int_equal(m.kind, BKP_RPC_RESULT);
+    assert_int_equal(json_array_size(m.result), 2);
+    bkp_rpc_msg_clear(&m);
+
+    assert_int_equal(dec("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32601,\"message\":\"nope\","
+                         "\"data\":{\"k\":1}},\"id\":\"x-2\"}", &m, why), 0);
+    assert_int_equal(m.kind, BKP_RPC_ERROR);
+    assert_int_equal(m.code, -32601);
+    assert_string_equal(m.message, "nope");
+    assert_non_null(m.data);
+    bkp_rpc_msg_clear(&m);
+}
+
+static void decode_rejects_garbage_with_reasons(void **st)
+{
+    (void)st;
+    static const struct { const char *body; int code; const char *why; } cases[] = {
+        { "", BK_RPC_PARSE_ERROR, "empty" },
+        { "{\"jsonrpc\":", BK_RPC_PARSE_ERROR, "line 1" },
+        { "\xff\xfe", BK_RPC_PARSE_ERROR, "" },
+        { "[1,2]", BK_RPC_INVALID_REQUEST, "no batches" },
+        { "42", BK_RPC_INVALID_REQUEST, "" },
+        { "{\"method\":\"a.b\",\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "jsonrpc" },
+        { "{\"jsonrpc\":\"1.0\",\"method\":\"a.b\"}", BK_RPC_INVALID_REQUEST, "jsonrpc" },
+        { "{\"jsonrpc\":\"2.0\",\"method\":5,\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "method" },
+        { "{\"jsonrpc\":\"2.0\",\"method\":\"nodot\",\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "method" },
+        { "{\"jsonrpc\":\"2.0\",\"method\":\"a..b\",\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "method" },
+        { "{\"jsonrpc\":\"2.0\",\"method\":\"a.b c\",\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "method" },
+        { "{\"jsonrpc\":\"2.0\",\"method\":\"a.b\",\"id\":[1]}", BK_RPC_INVALID_REQUEST, "id" },
+        { "{\"jsonrpc\":\"2.0\",\"method\":\"a.b\",\"result\":1,\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "both" },
+        { "{\"jsonrpc\":\"2.0\",\"result\":1}", BK_RPC_INVALID_REQUEST, "without id" },
+        { "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":\"x\"},\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "code" },
+        { "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":99999999999},\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "range" },
+        { "{\"jsonrpc\":\"2.0\",\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "no method" },
+        { "{\"jsonrpc\":\"2.0\",\"jsonrpc\":\"2.0\",\"method\":\"a.b\"}", BK_RPC_PARSE_ERROR, "duplicate" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bkp_rpc_msg m;
+        char why[128];
+        int r = bkp_rpc_decode(cases[i].body, strlen(cases[i].body), &m, why, sizeof why);
+        if (r != cases[i].code || !strstr(why, cases[i].why))
+            fail_msg("case %zu (%s): got %d '%s'", i, cases[i].body, r, why);
+        bkp_rpc_msg_clear(&m);
+    }
+    /* an invalid request keeps its id so that it can be answered */
+    bkp_rpc_msg m;
+    char why[128];
+    assert_int_equal(dec("{\"jsonrpc\":\"2.0\",\"method\":7,\"id\":\"abc-1\"}", &m, why),
+                     BK_RPC_INVALID_REQUEST);
+    assert_string_equal(m.id_str, "abc-1");
+    bkp_rpc_msg_clear(&m);
+    /* a NUL inside a method name is refused */
+    const char nul[] = "{\"jsonrpc\":\"2.0\",\"method\":\"a.b\\u0000x\",\"id\":\"1\"}";
+    assert_int_equal(bkp_rpc_decode(nul, sizeof nul - 1, &m, why, sizeof why),
+                     BK_RPC_PARSE_ERROR);
+    bkp_rpc_msg_clear(&m);
+}
+
+static void encode_round_trips(void **st)
+{
+    (void)st;
+    size_t len;
+    json_t *p = json_pack("{s:s}", "string", "hi");
+    char *s = bkp_rpc_encode_request("myapp.str.uc", p, "00000001-7", &len);
+    assert_non_null(s);
+    assert_int_equal(strlen(s), len);
+    bkp_rpc_msg m;
+    char why[128];
+    assert_int_equal(bkp_rpc_decode(s, len, &m, why, sizeof why), 0);
+    assert_int_equal(m.kind, BKP_RPC_REQUEST);
+    assert_true(json_equal(m.params, p));
+    json_t *id = json_incref(m.id);
+    bkp_rpc_msg_clear(&m);
+    free(s);
+
+    s = bkp_rpc_encode_request("a.b", NULL, NULL, &len);
+    assert_non_null(strstr(s, "\"params\":null"));
+    assert_null(strstr(s, "\"id\""));
+    free(s);
+
+    s = bkp_rpc_encode_result(id, p, &len);
+    assert_int_equal(bkp_rpc_decode(s, len, &m, why, sizeof why), 0);
+    assert_int_equal(m.kind, BKP_RPC_RESULT);
+    assert_string_equal(m.id_str, "00000001-7");
+    bkp_rpc_msg_clear(&m);
+    free(s);
+
+    s = bkp_rpc_encode_error(NULL, BK_RPC_PARSE_ERROR, NULL, NULL, &len);
+    assert_string_equal(s, "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32700,\"message\":"
+                           "\"Parse error\",\"data\":null},\"id\":null}");
+    assert_int_equal(bkp_rpc_decode(s, len, &m, why, sizeof why), 0);
+    assert_int_equal(m.kind, BKP_RPC_ERROR);
+    assert_int_equal(m.code, -32700);
+    bkp_rpc_msg_clear(&m);
+    free(s);
+    json_decref(id);
+    json_decref(p);
+}
+
+static void names_follow_the_protocol(void **st)
+{
+    (void)st;
+    char d[128], x[128];
+    assert_int_equal(bkp_dest_request(d, sizeof d, "backend", "myapp.str.uc"), 0);
+    assert_string_equal(d, "/queue/req.backend.myapp.str");
+    assert_int_equal(bkp_dest_request(d, sizeof d, "backend", "myapp.str.*"), 0);
+    assert_string_equal(d, "/queue/req.backend.myapp.str");
+    assert_int_equal(bkp_dest_notify(d, sizeof d, "backend", "myapp.chat.posted"), 0);
+    assert_string_equal(d, "/topic/msg.backend.myapp.chat.posted");
+    assert_int_equal(bkp_dest_notify(d, sizeof d, "backend", "myapp.chat.*"), 0);
+    assert_string_equal(d, "/topic/msg.backend.myapp.chat.*");
+    assert_int_equal(bkp_dest_forward_request(d, sizeof d, x, sizeof x, "backend", "my.svc.m", 2), 0);
+    assert_string_equal(d, "/queue/req.backend-2");
+    assert_string_equal(x, "/queue/req.backend.my.svc");
+    assert_int_equal(bkp_dest_forward_notify(d, sizeof d, x, sizeof x, "frontend", "a.b", "u1", 1), 0);
+    assert_string_equal(d, "/queue/msg.frontend-1");
+    assert_string_equal(x, "/topic/msg.frontend.a.b@u1");
+    assert_int_equal(bkp_dest_log(d, sizeof d, "warn", "myapp.str"), 0);
+    assert_string_equal(d, "/topic/log.warn.myapp.str");
+    assert_int_equal(bkp_dest_request(d, sizeof d, "backend", "nodot"), BK_EINVAL);
+    assert_int_equal(bkp_dest_request(d, sizeof d, "back end", "a.b"), BK_EINVAL);
+    assert_int_equal(bkp_dest_request(d, sizeof d, "backend", "a.b/c"), BK_EINVAL);
+    assert_int_equal(bkp_dest_request(d, 10, "backend", "a.b"), BK_ELIMIT);
+    assert_int_equal(bkp_dest_forward_request(d, sizeof d, x, sizeof x, "b", "a.b", 3), BK_EINVAL);
+    assert_int_equal(bkp_dest_temp(d, sizeof d), 0);
+    assert_int_equal(strlen(d), strlen("/temp-queue/tmp.") + 16);
+    assert_int_equal(strncmp(d, "/temp-queue/tmp.", 16), 0);
+    for (const char *p = d + 16; *p; p++)
+        assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", *p));
+    char dig[9];
+    bkp_random_digits8(dig);
+    assert_int_equal(strlen(dig), 8);
+    assert_int_equal(strspn(dig, "0123456789"), 8);
+    size_t sl;
+    assert_true(bkp_method_valid("myapp.str.uc", 0, &sl));
+    assert_int_equal(sl, 9);
+    assert_false(bkp_method_valid("myapp.*", 0, NULL));
+    assert_true(bkp_method_valid("myapp.*", 1, NULL));
+    assert_false(bkp_method_valid("*.x", 1, NULL));
+    assert_false(bkp_method_valid("a.b*", 1, NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(arena_hands_out_zeroed_aligned_memory),
+        cmocka_unit_test(arena_strings_and_printf),
+        cmocka_unit_test(arena_keeps_json_until_freed),
+        cmocka_unit_test(log_filters_by_level_and_reaches_sink),
+        cmocka_unit_test(decode_request_job_and_responses),
+        cmocka_unit_test(decode_rejects_garbage_with_reasons),
+        cmocka_unit_test(encode_round_trips),
+        cmocka_unit_test(names_follow_the_protocol),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
