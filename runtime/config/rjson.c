@@ -24,62 +24,84 @@ static void where(const char *t, size_t pos, size_t *line, size_t *col)
     }
 }
 
-/* Pass 1: comments. Returns 0, or the error with err filled. */
-static int blank_comments(char *t, size_t len, const char *name, char *err, size_t errlen)
+/* Writes the comment s[from..to) to t at w as white space: a newline for each newline and one
+ * space for each other character (not byte), so that jansson counts the lines and columns of
+ * the text as written. Returns the new w. */
+static size_t blank(const char *s, size_t from, size_t to, char *t, size_t w)
 {
-    size_t i = 0, line, col;
+    for (size_t i = from; i < to; i++) {
+        if (s[i] == '\n')
+            t[w++] = '\n';
+        else if (((unsigned char)s[i] & 0xC0) != 0x80)
+            t[w++] = ' ';
+    }
+    return w;
+}
+
+/* Pass 1: copies s[0..len) to t with comments blanked and sets *tlen (<= len). Returns 0, or
+ * the error with err filled. */
+static int blank_comments(const char *s, size_t len, char *t, size_t *tlen, const char *name,
+                          char *err, size_t errlen)
+{
+    size_t i = 0, w = 0, line, col;
     while (i < len) {
-        char c = t[i];
-        if (c == '\0') {
-            where(t, i, &line, &col);
-            snprintf(err, errlen, "%s:%zu:%zu: NUL byte in the file", name, line, col);
-            return BK_ESYNTAX;
-        }
+        char c = s[i];
         if (c == '"') {
-            for (i++; i < len && t[i] != '"' && t[i] != '\n'; i++)
-                if (t[i] == '\\' && i + 1 < len)
-                    i++;
-            i++; /* jansson reports an unterminated string */
-        } else if (c == '#' || (c == '/' && i + 1 < len && t[i + 1] == '/')) {
-            while (i < len && t[i] != '\n')
-                t[i++] = ' ';
-        } else if (c == '/' && i + 1 < len && t[i + 1] == '*') {
-            size_t start = i;
-            t[i++] = ' ';
-            t[i++] = ' ';
-            while (i < len && !(t[i] == '*' && i + 1 < len && t[i + 1] == '/')) {
-                if (t[i] != '\n')
-                    t[i] = ' ';
-                i++;
+            t[w++] = s[i++];
+            for (; i < len && s[i] != '"' && s[i] != '\n'; i++) {
+                if (s[i] == '\\' && i + 1 < len)
+                    t[w++] = s[i++];
+                t[w++] = s[i];
             }
+            if (i < len)
+                t[w++] = s[i++]; /* jansson reports an unterminated string */
+        } else if (c == '#' || (c == '/' && i + 1 < len && s[i + 1] == '/')) {
+            size_t start = i;
+            while (i < len && s[i] != '\n')
+                i++;
+            w = blank(s, start, i, t, w);
+        } else if (c == '/' && i + 1 < len && s[i + 1] == '*') {
+            size_t start = i;
+            i += 2;
+            while (i < len && !(s[i] == '*' && i + 1 < len && s[i + 1] == '/'))
+                i++;
             if (i >= len) {
-                where(t, start, &line, &col);
+                where(s, start, &line, &col);
                 snprintf(err, errlen, "%s:%zu:%zu: unterminated /* comment", name, line, col);
                 return BK_ESYNTAX;
             }
-            t[i++] = ' ';
-            t[i++] = ' ';
+            i += 2;
+            w = blank(s, start, i, t, w);
         } else {
-            i++;
+            t[w++] = s[i++];
         }
     }
+    *tlen = w;
     return 0;
 }
 
-/* Pass 2: a comma followed, past white space, by ']' or '}' is a trailing comma. */
+/* Pass 2: a comma that follows a value and is followed, past white space, by ']' or '}' is a
+ * trailing comma. One that follows '[', '{', ':' or another comma is left for jansson to
+ * reject, so that "[,]" and "[1,,]" are errors. */
 static void blank_trailing_commas(char *t, size_t len)
 {
+    char prev = ','; /* the last character before i that is not white space */
     for (size_t i = 0; i < len; i++) {
         if (t[i] == '"') {
             for (i++; i < len && t[i] != '"' && t[i] != '\n'; i++)
                 if (t[i] == '\\' && i + 1 < len)
                     i++;
+            prev = '"';
         } else if (t[i] == ',') {
             size_t j = i + 1;
             while (j < len && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r'))
                 j++;
-            if (j < len && (t[j] == ']' || t[j] == '}'))
+            if (j < len && (t[j] == ']' || t[j] == '}') && prev != '[' && prev != '{' &&
+                prev != ':' && prev != ',')
                 t[i] = ' ';
+            prev = ',';
+        } else if (t[i] != ' ' && t[i] != '\t' && t[i] != '\n' && t[i] != '\r') {
+            prev = t[i];
         }
     }
 }
@@ -98,14 +120,24 @@ int bkp_rjson_loads(const char *text, size_t len, const char *name, json_t **out
         snprintf(err, errlen, "%s: out of memory", name);
         return BK_ENOMEM;
     }
-    memcpy(t, text, len);
-    t[len] = '\0';
-    int rc = blank_comments(t, len, name, err, errlen);
+    int rc = 0;
+    /* Checked here, not while blanking, so that a NUL in a string or a comment is caught too. */
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        size_t line, col;
+        where(text, (size_t)(nul - text), &line, &col);
+        snprintf(err, errlen, "%s:%zu:%zu: NUL byte in the file", name, line, col);
+        rc = BK_ESYNTAX;
+        goto out;
+    }
+    size_t tlen;
+    rc = blank_comments(text, len, t, &tlen, name, err, errlen);
     if (rc)
         goto out;
-    blank_trailing_commas(t, len);
+    t[tlen] = '\0';
+    blank_trailing_commas(t, tlen);
     json_error_t je;
-    *out = json_loadb(t, len, JSON_REJECT_DUPLICATES, &je);
+    *out = json_loadb(t, tlen, JSON_REJECT_DUPLICATES, &je);
     if (!*out) {
         snprintf(err, errlen, "%s:%d:%d: %s", name, je.line, je.column, je.text);
         rc = BK_ESYNTAX;
@@ -135,6 +167,8 @@ int bkp_rjson_loadf(const char *path, json_t **out, char *err, size_t errlen)
     while (buf) {
         if (len == cap) {
             if (cap >= BKP_RJSON_MAX_BYTES) {
+                if (getc(f) == EOF)
+                    break; /* exactly the limit: allowed */
                 snprintf(err, errlen, "%s: larger than %zu bytes", path, BKP_RJSON_MAX_BYTES);
                 rc = BK_EIO;
                 goto out;
