@@ -1,9 +1,11 @@
-/* Example helper: the bus connection options from bus.config.json.
+/* Example helper: the bus connection options from bus.config.json, through libbeekeeper's
+ * config loader (beekeeper/config.h). Kept so that every example reads its bus the same way.
  *
- * Looks in $BEEKEEPER_CONFIG_DIR, then the directory given (the example's own config/).
- * Reads the entry whose "bus-id" is bus_id (NULL: the one marked "default", else the first).
- * Entry keys: bus-id, cluster, host or hosts (list), port, user, pass, vhost.
- * (Strict JSON only; libbeekeeper's relaxed-JSON config loader replaces this once it lands.) */
+ * Looks in $BEEKEEPER_CONFIG_DIR (set by the examples' --config-dir option), else in
+ * default_dir (the example's own config/), then in the library's usual folders
+ * (~/.config/beekeeper, /etc/beekeeper). Reads the entry whose "bus-id" is bus_id (NULL: the
+ * one marked "default", else the only one). The strings are copied into bc, which needs no
+ * freeing. */
 #ifndef EXAMPLES_BUSCONF_H
 #define EXAMPLES_BUSCONF_H
 
