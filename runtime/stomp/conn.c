@@ -399,8 +399,9 @@ static void attempt(bkp_stomp *s)
         return;
     }
     bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
-    if (s->o.max_single_read)
-        bufferevent_set_max_single_read(s->bev, s->o.max_single_read);
+    /* libevent reads 4 KiB at a time by default: a 10 KiB message would take three reads. */
+    bufferevent_set_max_single_read(s->bev, s->o.max_single_read ? s->o.max_single_read
+                                                                  : 256 * 1024);
     tv = tv_ms((uint64_t)s->o.connect_timeout_ms);
     event_add(s->ev_timeout, &tv);
     rc = bufferevent_socket_connect(s->bev, ai->ai_addr, (int)ai->ai_addrlen);
@@ -414,6 +415,7 @@ static void attempt(bkp_stomp *s)
     fd = bufferevent_getfd(s->bev);
     if (fd >= 0)
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    (void)bufferevent_set_max_single_write(s->bev, 256 * 1024);
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 

@@ -124,7 +124,7 @@ typedef struct bkp_stomp_opts {
     int use_stomp_cmd;       /* 1: send STOMP instead of CONNECT */
     bkp_limits limits;       /* for incoming frames; zero fields take frame.h's defaults */
     size_t max_outbuf;       /* bytes queued for sending; 0 = 64 MiB */
-    size_t max_single_read;  /* tests: bytes read per read event; 0 = libevent's default */
+    size_t max_single_read;  /* bytes read per read event; 0 = 256 KiB (tests use 1) */
     bkp_state_fn *state_cb;  /* may be NULL */
     bkp_error_fn *error_cb;  /* may be NULL */
     void *arg;               /* for state_cb and error_cb */
