@@ -1,4 +1,5 @@
-# make demo: the basic example on the embedded broker. It arrives with the RPC runtime.
+# make demo: the basic example on the embedded broker (examples/demo.sh).
 demo: all
-	@echo "make demo: the demo (bkpr-broker + the basic example) arrives with the RPC runtime."
-	@echo "Today: 'make check' runs the STOMP codec and connection tests against a private RabbitMQ."
+	@B=$(B) sh examples/demo.sh
+# make check runs the demo and a small flood, so that the examples keep working.
+UNIT_TESTS += examples/demo.sh tests/flood-smoke.sh

@@ -47,7 +47,7 @@ struct bk_request {
 struct bk_worker {
     bk_client *c;
     char *wclass, *pool;
-    int debug, status_ms, handle_signals, log_to_bus;
+    int debug, status_ms, handle_signals, log_to_bus, prefetch;
     bk_authorize_fn *authorize;
     int (*on_start)(bk_worker *, void *);
     void (*on_stop)(bk_worker *, void *);
@@ -96,9 +96,14 @@ static void send_response(bk_worker *w, bkp_job *j, json_t *id, int failed, int 
     size_t len;
     char *body = failed ? bkp_rpc_encode_error(id, code, message, data, &len)
                         : bkp_rpc_encode_result(id, result, &len);
-    if (!body && !failed)   /* e.g. a result string that is not UTF-8 */
-        body = bkp_rpc_encode_error(id, BK_RPC_INTERNAL_ERROR, "result could not be encoded",
-                                    NULL, &len);
+    if (!body) {
+        /* e.g. a result string, an error message or error data that is not UTF-8: the caller
+         * still gets an answer rather than waiting for its timeout */
+        bk_log_warn("worker: %s could not be encoded as JSON", failed ? "error" : "result");
+        body = bkp_rpc_encode_error(id, BK_RPC_INTERNAL_ERROR,
+                                    failed ? "error could not be encoded"
+                                           : "result could not be encoded", NULL, &len);
+    }
     if (!body)
         return;
     bkp_header h[1];
@@ -213,16 +218,20 @@ static void run_job(void *arg, bkp_job *j)
     }
     req->method = req->m.method;
     req->oneway = req->m.kind == BKP_RPC_NOTIFY;
+    handler *h = find_handler(w, req->method, notify);
+    if (notify && h && strcmp(h->pattern, svc->name) != 0) {
+        /* Subscribed as "svc.*" and "svc.m", the broker delivers svc.m once per
+         * subscription: it runs once, from the subscription of the handler that wins
+         * (the exact name); this copy is dropped. */
+        complete(req);
+        return;
+    }
     if (notify)
         w->stats.notifications++;
     else
         w->stats.jobs++;
-    handler *h = find_handler(w, req->method, notify);
-    if (!h) {
-        bk_fail(req, BK_RPC_METHOD_NOT_FOUND, "Method not found: %s", req->method);
-        complete(req);
-        return;
-    }
+    /* Authorization first: a caller who may not call learns nothing, not even which
+     * methods exist. */
     if (!w->authorize || w->authorize(req, w->arg) != BK_AUTH_ALLOW) {
         if (!req->failed)
             bk_fail(req, BK_RPC_NOT_AUTHORIZED, "Not authorized");
@@ -230,6 +239,11 @@ static void run_job(void *arg, bkp_job *j)
         return;
     }
     req->failed = 0;    /* an authorize hook that recorded an error but allowed */
+    if (!h) {
+        bk_fail(req, BK_RPC_METHOD_NOT_FOUND, "Method not found: %s", req->method);
+        complete(req);
+        return;
+    }
     const char *ot, *os;
     bkp_client_set_context(w->c, j->tokens ? j->tokens : "", j->session ? j->session : "",
                            &ot, &os);
@@ -410,7 +424,8 @@ static int add_handler(bk_worker *w, const char *pattern, bk_handler_fn *fn, voi
             rc = bkp_stomp_subscribe(bkp_client_stomp(c), dest, NULL, on_message, s, &s->sub);
         } else {
             snprintf(dest, sizeof dest, "/queue/req.%s.%s", bk_client_cluster(c), s->name);
-            bkp_sub_opts so = { .ack = BKP_ACK_CLIENT_INDIVIDUAL, .prefetch = 1 };
+            bkp_sub_opts so = { .ack = BKP_ACK_CLIENT_INDIVIDUAL,
+                                .prefetch = w->prefetch > 0 ? (unsigned)w->prefetch : 1 };
             rc = bkp_stomp_subscribe(bkp_client_stomp(c), dest, &so, on_message, s, &s->sub);
         }
         if (rc)
@@ -554,6 +569,7 @@ int bk_worker_new(bk_worker **out, const bk_worker_opts *o)
     w->status_ms = o->status_interval_ms == 0 ? 10000 : o->status_interval_ms;
     w->handle_signals = o->handle_signals;
     w->log_to_bus = o->log_to_bus;
+    w->prefetch = o->prefetch;
     w->authorize = o->authorize;
     w->on_start = o->on_start;
     w->on_stop = o->on_stop;

@@ -7,6 +7,7 @@
 #include "stomp/conn.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -724,8 +725,20 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
 /* ---------------------------------------------------------------- API */
 
+/* A write to a connection the peer has reset raises SIGPIPE, whose default action ends
+ * the process: a library must not let a broker going away kill its host. Ignored unless the
+ * application installed a handler of its own. */
+static void ignore_sigpipe(void)
+{
+    struct sigaction old;
+    if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+        !(old.sa_flags & SA_SIGINFO))
+        signal(SIGPIPE, SIG_IGN);
+}
+
 int bkp_stomp_new(bkp_stomp **out, struct event_base *base, const bkp_stomp_opts *o)
 {
+    ignore_sigpipe();
     bkp_stomp *s = NULL;
     size_t i;
     int rc = BK_EINVAL;

@@ -130,7 +130,9 @@ typedef struct bkp_stomp_opts {
     void *arg;               /* for state_cb and error_cb */
 } bkp_stomp_opts;
 
-/* Makes a connection object on base (borrowed; must outlive it). Copies everything in o.
+/* Makes a connection object on base (borrowed; must outlive it). Sets SIGPIPE to be
+ * ignored when it has its default action (a peer that resets the connection must not kill
+ * the process; write errors are reported instead). Copies everything in o.
  * Returns 0, BK_ENOMEM, or BK_EINVAL (no hosts, a malformed "host:port", a login, passcode
  * or vhost holding CR, LF or NUL: CONNECT values are not escaped). Free with
  * bkp_stomp_free(). */

@@ -15,6 +15,10 @@
  * BK_ECLOSED; calls in flight when it drops fail with BK_ECLOSED too (their responses could
  * never arrive: the reply queue dies with the connection). Subscriptions survive reconnects.
  *
+ * Signals. The first client made sets SIGPIPE to be ignored when it has its default action
+ * (a broker that resets the connection must not kill the process); a handler of the
+ * application's own is left alone.
+ *
  * Ownership. Arguments are borrowed (params, strings: the call copies what it keeps). What a
  * call hands back (result, error message and data) lives in an arena: the caller's for
  * bk_call(), the callback's for async results and notifications (freed after it returns;

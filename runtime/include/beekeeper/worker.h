@@ -61,6 +61,10 @@ typedef struct bk_worker_opts {
     void *arg;                  /* for the three hooks */
     int handle_signals;         /* 1: SIGTERM/SIGINT stop bk_worker_run gracefully */
     int log_to_bus;             /* 1: forward bk_log messages to /topic/log.{level}.{service} */
+    int prefetch;               /* jobs a service queue hands this worker before its ACKs;
+                                   0: 1, the fair default (an idle worker takes the next
+                                   job). More raises one worker's throughput past the broker
+                                   round trip, but jobs wait behind a busy worker. */
 } bk_worker_opts;
 
 /* Makes a worker and starts connecting. Copies o. 0, BK_EINVAL, BK_ENOMEM. */

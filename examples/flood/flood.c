@@ -1,0 +1,419 @@
+#include "flood.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "beekeeper/worker.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bk_client_opts flood_opts(flood_target *t)
+{
+    t->hosts[0] = t->addr;
+    return (bk_client_opts){ .hosts = t->hosts, .nhosts = 1, .vhost = t->vhost, .user = t->user,
+                             .pass = t->pass, .bus_id = t->cluster, .timeout_ms = 30000 };
+}
+
+/* ------------------------------------------------------------------ the echo worker */
+
+static long g_jobs;
+static int g_ready = -1;
+
+static int w_echo(bk_request *req, json_t *params, void *arg)
+{
+    (void)arg;
+    return bk_request_reply(req, json_incref(params));
+}
+
+static int w_job(bk_request *req, json_t *params, void *arg)
+{
+    (void)req;
+    (void)params;
+    (void)arg;
+    g_jobs++;
+    return 0;
+}
+
+static int w_count(bk_request *req, json_t *params, void *arg)
+{
+    (void)params;
+    (void)arg;
+    return bk_request_reply(req, json_integer(g_jobs));
+}
+
+static int w_allow(bk_request *req, void *arg)
+{
+    (void)req;
+    (void)arg;
+    return BK_AUTH_ALLOW;
+}
+
+static int w_started(bk_worker *w, void *arg)
+{
+    (void)w;
+    (void)arg;
+    char b = 'r';
+    if (write(g_ready, &b, 1) < 0)
+        return 1;
+    close(g_ready);
+    return 0;
+}
+
+pid_t flood_spawn_worker(flood_target *t)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        g_ready = p[1];
+        alarm(600);
+        bk_worker_opts o = { .client = flood_opts(t), .authorize = w_allow,
+                             .on_start = w_started, .handle_signals = 1,
+                             .status_interval_ms = -1, .prefetch = t->prefetch };
+        bk_worker *w;
+        if (bk_worker_new(&w, &o) || bk_worker_accept(w, "flood.echo", w_echo, NULL) ||
+            bk_worker_accept(w, "flood.job", w_job, NULL) ||
+            bk_worker_accept(w, "flood.count", w_count, NULL))
+            _exit(1);
+        int rc = bk_worker_run(w);
+        bk_worker_free(w);
+        _exit(rc ? 1 : 0);
+    }
+    close(p[1]);
+    struct pollfd pf = { p[0], POLLIN, 0 };
+    char b;
+    int ok = pid > 0 && poll(&pf, 1, 15000) == 1 && read(p[0], &b, 1) == 1;
+    close(p[0]);
+    if (!ok && pid > 0) {
+        flood_kill(pid);
+        return -1;
+    }
+    return pid;
+}
+
+void flood_kill(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 60; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        usleep(50000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+/* ------------------------------------------------------------------ measurements */
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct actr { int done, bad, inflight; } actr;
+
+static void a_done(bk_client *c, bk_arena *a, json_t *res, const bk_error *err, void *arg)
+{
+    (void)c;
+    (void)a;
+    (void)res;
+    actr *k = arg;
+    k->done++;
+    k->inflight--;
+    if (err)
+        k->bad++;
+}
+
+static void n_seen(bk_client *c, bk_arena *a, const char *m, json_t *p, void *arg)
+{
+    (void)c;
+    (void)a;
+    (void)m;
+    (void)p;
+    (*(int *)arg)++;
+}
+
+int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
+{
+    memset(r, 0, sizeof *r);
+    bk_client_opts o = flood_opts(t);
+    bk_client *c;
+    if (bk_client_new(&c, &o) != 0)
+        return -1;
+    if (bk_client_connect_wait(c, 10000) != 0) {
+        bk_client_free(c);
+        return -1;
+    }
+    char *pay = malloc(bytes + 1);
+    memset(pay, 'x', bytes);
+    pay[bytes] = 0;
+    json_t *p = json_pack("{s:s}", "data", pay);
+    free(pay);
+    bk_arena *a;
+    bk_arena_new(&a);
+    /* sync */
+    double *lat = calloc((size_t)n, sizeof *lat);
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        double s = now_s();
+        json_t *res;
+        bk_error err;
+        if (bk_call(c, "flood.echo", p, NULL, a, &res, &err) != 0)
+            r->errors++;
+        lat[i] = (now_s() - s) * 1e6;
+        bk_arena_reset(a);
+    }
+    double el = now_s() - t0;
+    qsort(lat, (size_t)n, sizeof *lat, cmp_d);
+    r->sync_p50_us = lat[n / 2];
+    r->sync_calls_s = n / el;
+    free(lat);
+    /* async, a window of 100 in flight */
+    actr k = { 0 };
+    t0 = now_s();
+    for (int sent = 0; sent < n;) {
+        while (k.inflight < 100 && sent < n) {
+            if (bk_call_async(c, "flood.echo", p, NULL, a_done, &k) != 0) {
+                r->errors++;
+                k.done++;
+            } else {
+                k.inflight++;
+            }
+            sent++;
+        }
+        bk_client_run_for(c, 0);
+        if (k.inflight >= 100)
+            bk_client_run_for(c, 1);
+    }
+    bk_client_wait_all(c, 30000);
+    r->async_calls_s = k.done / (now_s() - t0);
+    r->errors += k.bad;
+    /* background jobs: then a call that returns once the worker has taken them all */
+    json_t *res;
+    bk_error err;
+    long before = 0;
+    if (bk_call(c, "flood.count", NULL, NULL, a, &res, &err) == 0)
+        before = (long)json_integer_value(res);
+    t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        if (bk_call_background(c, "flood.job", p, NULL) != 0)
+            r->errors++;
+        if (i % 64 == 0)
+            bk_client_run_for(c, 0);   /* let the output buffer drain */
+    }
+    long got = 0;
+    for (int tries = 0; tries < 100 && got < n; tries++) {
+        if (bk_call(c, "flood.count", NULL, NULL, a, &res, &err) == 0)
+            got = (long)json_integer_value(res) - before;
+    }
+    r->jobs_s = got / (now_s() - t0);
+    /* notifications to ourselves */
+    int seen = 0;
+    bk_subscribe(c, "flood.note", n_seen, &seen);
+    bk_client_run_for(c, 200);
+    t0 = now_s();
+    /* The client reads its own notifications: it keeps at most ~2 MiB of them on their way,
+     * or the broker, seeing a subscriber that does not read, would drop the excess (a topic
+     * has no one else to give them to). */
+    int window = (int)((2u << 20) / (bytes + 200));
+    if (window < 16)
+        window = 16;
+    for (int i = 0; i < n; i++) {
+        if (bk_notify(c, "flood.note", p, NULL) != 0)
+            r->errors++;
+        if (i % 64 == 0)
+            bk_client_run_for(c, 0);
+        while (i - seen > window && now_s() < t0 + 30)
+            bk_client_run_for(c, 1);
+    }
+    double end = now_s() + 10;
+    while (seen < n && now_s() < end)
+        bk_client_run_for(c, 5);
+    r->notes_s = seen / (now_s() - t0);
+    if (seen < n)
+        r->errors += n - seen;
+    json_decref(p);
+    bk_arena_free(a);
+    bk_client_free(c);
+    return 0;
+}
+
+double flood_fan_in(flood_target *t, int nclients, int ms)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return 0;
+    pid_t kids[16];
+    int nk = 0;
+    fflush(NULL);
+    for (int i = 0; i < nclients && i < 16; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(p[0]);
+            alarm(120);
+            bk_client_opts o = flood_opts(t);
+            bk_client *c;
+            long calls = 0;
+            if (bk_client_new(&c, &o) == 0 && bk_client_connect_wait(c, 10000) == 0) {
+                bk_arena *a;
+                bk_arena_new(&a);
+                json_t *pl = json_pack("{s:s}", "data", "0123456789"), *res;
+                bk_error err;
+                double end = now_s() + ms / 1000.0;
+                while (now_s() < end) {
+                    if (bk_call(c, "flood.echo", pl, NULL, a, &res, &err) == 0)
+                        calls++;
+                    bk_arena_reset(a);
+                }
+                json_decref(pl);
+                bk_arena_free(a);
+            }
+            bk_client_free(c);
+            if (write(p[1], &calls, sizeof calls) < 0)
+                _exit(1);
+            _exit(0);
+        }
+        if (pid > 0)
+            kids[nk++] = pid;
+    }
+    close(p[1]);
+    long total = 0, v;
+    for (int i = 0; i < nk; i++)
+        if (read(p[0], &v, sizeof v) == (ssize_t)sizeof v)
+            total += v;
+    close(p[0]);
+    for (int i = 0; i < nk; i++)
+        waitpid(kids[i], NULL, 0);
+    return total / (ms / 1000.0);
+}
+
+/* ------------------------------------------------------------------ raw TCP floor */
+
+static int tcp_pair(int *a, int *b)
+{
+    int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof sa;
+    if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof sa) || listen(l, 1) ||
+        getsockname(l, (struct sockaddr *)&sa, &sl))
+        return -1;
+    *a = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(*a, (struct sockaddr *)&sa, sizeof sa) != 0)
+        return -1;
+    *b = accept(l, NULL, NULL);
+    close(l);
+    setsockopt(*a, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(*b, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return *b < 0 ? -1 : 0;
+}
+
+static int full(int fd, char *buf, size_t n, int wr)
+{
+    while (n) {
+        ssize_t r = wr ? write(fd, buf, n) : read(fd, buf, n);
+        if (r <= 0)
+            return -1;
+        buf += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+double flood_tcp_rtt_p50_us(int n)
+{
+    int a, b;
+    if (tcp_pair(&a, &b) != 0)
+        return 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(a);
+        char buf[100];
+        while (full(b, buf, sizeof buf, 0) == 0 && full(b, buf, sizeof buf, 1) == 0) {
+        }
+        _exit(0);
+    }
+    close(b);
+    double *lat = calloc((size_t)n, sizeof *lat);
+    char buf[100] = { 0 };
+    for (int i = 0; i < n; i++) {
+        double s = now_s();
+        if (full(a, buf, sizeof buf, 1) || full(a, buf, sizeof buf, 0))
+            break;
+        lat[i] = (now_s() - s) * 1e6;
+    }
+    close(a);
+    waitpid(pid, NULL, 0);
+    qsort(lat, (size_t)n, sizeof *lat, cmp_d);
+    double p50 = lat[n / 2];
+    free(lat);
+    return p50;
+}
+
+double flood_tcp_msgs_s(int n, size_t bytes)
+{
+    int a, b;
+    if (tcp_pair(&a, &b) != 0)
+        return 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(a);
+        char *buf = malloc(bytes);
+        for (int i = 0; i < n; i++)
+            if (full(b, buf, bytes, 0))
+                break;
+        char ok = 1;
+        full(b, &ok, 1, 1);
+        _exit(0);
+    }
+    close(b);
+    char *buf = calloc(1, bytes);
+    double t0 = now_s();
+    for (int i = 0; i < n; i++)
+        if (full(a, buf, bytes, 1))
+            break;
+    char ok;
+    full(a, &ok, 1, 0);
+    double el = now_s() - t0;
+    free(buf);
+    close(a);
+    waitpid(pid, NULL, 0);
+    return n / el;
+}
+
+long flood_rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}

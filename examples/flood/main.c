@@ -1,0 +1,130 @@
+/* flood: Beekeeper's flood benchmark. Starts an echo worker on the bus (a forked process),
+ * then sends N sync calls, N async calls, N background jobs and N notifications at each
+ * payload size, and prints a table: count, seconds, per second, microseconds each.
+ *   flood [--config-dir DIR] [--bus BUS-ID] [-n N] [--sizes KB,KB,...]
+ * The bus comes from bus.config.json (see doc/config.md); start a broker first, e.g.
+ * build/bin/bkpr-broker. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/busconf.h"
+#include "flood.h"
+
+static const char usage[] =
+    "usage: flood [--config-dir DIR] [--bus BUS-ID] [-n N] [--sizes KB,KB,...]\n"
+    "\n"
+    "Floods an echo worker (started here, as a child process) with N notifications, sync\n"
+    "calls, async calls and background jobs at each payload size, and prints a table.\n"
+    "\n"
+    "  --config-dir DIR  where bus.config.json is (else $BEEKEEPER_CONFIG_DIR, else\n"
+    "                    examples/basic/config)\n"
+    "  --bus BUS-ID      which bus of the file (default: the default bus)\n"
+    "  -n N              messages of each kind per size (default 10000)\n"
+    "  --sizes LIST      payload sizes in KB (default 0,1,5,10)\n"
+    "  -h, --help        this text\n";
+
+static int parse_sizes(const char *s, int *out, int max)
+{
+    int n = 0;
+    while (*s && n < max) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 0 || v > 1024 || (*end && *end != ','))
+            return -1;
+        out[n++] = (int)v;
+        s = *end ? end + 1 : end;
+    }
+    return n;
+}
+
+static void row(const char *kind, int kb, int n, double per_s)
+{
+    if (per_s <= 0) {
+        printf("| %-13s | %3d KB | %6d | %8s | %10s | %9s |\n", kind, kb, n, "-", "-", "-");
+        return;
+    }
+    printf("| %-13s | %3d KB | %6d | %8.3f | %10.0f | %9.1f |\n", kind, kb, n, n / per_s, per_s,
+           1e6 / per_s);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config-dir", required_argument, NULL, 'c'}, {"bus", required_argument, NULL, 'b'},
+        {"sizes", required_argument, NULL, 's'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *bus = NULL;
+    int n = 10000, sizes[16] = {0, 1, 5, 10}, nsizes = 4, opt;
+    while ((opt = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': setenv("BEEKEEPER_CONFIG_DIR", optarg, 1); break;
+        case 'b': bus = optarg; break;
+        case 'n':
+            n = atoi(optarg);
+            if (n < 1 || n > 10000000) {
+                fprintf(stderr, "flood: -n must be between 1 and 10000000, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 's':
+            if ((nsizes = parse_sizes(optarg, sizes, 16)) <= 0) {
+                fprintf(stderr, "flood: --sizes expects KB numbers separated by commas, not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "flood: unexpected argument '%s'\n%s", argv[optind], usage);
+        return 2;
+    }
+    busconf bc;
+    if (busconf_load(&bc, "examples/basic/config", bus) != 0)
+        return 1;
+    flood_target t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.name, sizeof t.name, "%.63s", bc.bus_id);
+    snprintf(t.addr, sizeof t.addr, "%s", bc.hosts[0]);
+    snprintf(t.vhost, sizeof t.vhost, "%s", bc.vhost);
+    snprintf(t.user, sizeof t.user, "%s", bc.user);
+    snprintf(t.pass, sizeof t.pass, "%s", bc.pass);
+    /* A cluster of its own, so that nothing left in the broker from an earlier run counts. */
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    snprintf(t.cluster, sizeof t.cluster, "flood%06d", rand() % 1000000);
+    pid_t w = flood_spawn_worker(&t);
+    if (w < 0) {
+        fprintf(stderr, "flood: the echo worker could not connect to %s (is a broker running?)\n",
+                t.addr);
+        return 1;
+    }
+    printf("flood: %d of each kind per size, bus %s at %s, one echo worker\n\n", n, t.name, t.addr);
+    printf("| %-13s | %6s | %6s | %8s | %10s | %9s |\n", "kind", "size", "count", "seconds",
+           "per second", "us each");
+    printf("|---|---|---|---|---|---|\n");
+    int rc = 0;
+    for (int i = 0; i < nsizes; i++) {
+        flood_result r;
+        if (flood_run(&t, n, (size_t)sizes[i] * 1024, &r) != 0) {
+            fprintf(stderr, "flood: cannot connect to %s\n", t.addr);
+            rc = 1;
+            break;
+        }
+        row("notifications", sizes[i], n, r.notes_s);
+        row("sync calls", sizes[i], n, r.sync_calls_s);
+        row("async calls", sizes[i], n, r.async_calls_s);
+        row("background", sizes[i], n, r.jobs_s);
+        if (r.errors) {
+            fprintf(stderr, "flood: %d messages failed or were lost at %d KB\n", r.errors, sizes[i]);
+            rc = 1;
+        }
+    }
+    flood_kill(w);
+    return rc;
+}

@@ -1,0 +1,164 @@
+/* Benchmark: the RPC layer (bk_client, bk_worker) on each broker of BK_BENCH_TARGETS
+ * ("NAME=HOST:PORT:VHOST:USER:PASS ..."), with the flood example's echo worker, beside the raw
+ * loopback TCP floor measured in the same run and Perl Beekeeper 0.02's own figures (from its
+ * README; not measured here). Prints markdown table rows (no header):
+ *   | figure | measured | compared against | aim |
+ * "measured" is bkpr-broker; RabbitMQ and the floor are measured in the same run. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../examples/flood/flood.h"
+
+#define N 20000
+#define BODY 100
+#define FAN_MS 3000
+#define MAXT 4
+
+typedef struct res {
+    flood_target t;
+    int ran;
+    char why[128];
+    flood_result r, r64;        /* r64: the worker with prefetch 64 */
+    double fan_in, fan_in64;
+    long idle_rss_kib;
+} res;
+
+static int parse_target(char *tok, flood_target *t)
+{
+    char *eq = strchr(tok, '=');
+    if (!eq)
+        return -1;
+    *eq = '\0';
+    char *f[5], *save = NULL, *p = eq + 1;
+    for (int i = 0; i < 5; i++, p = NULL)
+        if (!(f[i] = strtok_r(p, ":", &save)))
+            return -1;
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", tok);
+    snprintf(t->addr, sizeof t->addr, "%s:%s", f[0], f[1]);
+    snprintf(t->vhost, sizeof t->vhost, "%s", f[2]);
+    snprintf(t->user, sizeof t->user, "%s", f[3]);
+    snprintf(t->pass, sizeof t->pass, "%s", f[4]);
+    snprintf(t->cluster, sizeof t->cluster, "bench%06d", rand() % 1000000);
+    return 0;
+}
+
+static void measure(res *x)
+{
+    pid_t w = flood_spawn_worker(&x->t);
+    if (w < 0) {
+        snprintf(x->why, sizeof x->why, "the echo worker could not connect");
+        return;
+    }
+    usleep(200000);
+    x->idle_rss_kib = flood_rss_kib(w);
+    if (flood_run(&x->t, N, BODY, &x->r) != 0) {
+        snprintf(x->why, sizeof x->why, "the client could not connect");
+        flood_kill(w);
+        return;
+    }
+    x->fan_in = flood_fan_in(&x->t, 4, FAN_MS);
+    flood_kill(w);
+    /* The same with a worker that takes 64 jobs ahead (bk_worker_opts.prefetch). */
+    x->t.prefetch = 64;
+    snprintf(x->t.cluster, sizeof x->t.cluster, "bench%06d", rand() % 1000000);
+    if ((w = flood_spawn_worker(&x->t)) >= 0) {
+        if (flood_run(&x->t, N, BODY, &x->r64) == 0)
+            x->fan_in64 = flood_fan_in(&x->t, 4, FAN_MS);
+        flood_kill(w);
+    }
+    x->t.prefetch = 0;
+    x->ran = 1;
+}
+
+static const res *find(const res *v, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(v[i].t.name, name) == 0)
+            return &v[i];
+    return NULL;
+}
+
+/* "12.3k/s" style. */
+static void rate(char *buf, size_t n, double v)
+{
+    if (v >= 1e6)
+        snprintf(buf, n, "%.2fM/s", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, n, "%.1fk/s", v / 1e3);
+    else
+        snprintf(buf, n, "%.0f/s", v);
+}
+
+int main(void)
+{
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    const char *env = getenv("BK_BENCH_TARGETS");
+    char *targets = strdup(env ? env : ""), *save = NULL;
+    res v[MAXT];
+    int nt = 0;
+    memset(v, 0, sizeof v);
+    for (char *tok = strtok_r(targets, " ", &save); tok && nt < MAXT;
+         tok = strtok_r(NULL, " ", &save))
+        if (parse_target(tok, &v[nt].t) == 0)
+            measure(&v[nt++]);
+    free(targets);
+
+    double tcp_rtt = flood_tcp_rtt_p50_us(20000), tcp_msgs = flood_tcp_msgs_s(200000, BODY);
+    const res *bk = find(v, nt, "bkpr-broker"), *rq = find(v, nt, "rabbitmq");
+    char m[160], c[256], a[64], b[64];
+
+    /* sync p50 */
+    if (bk && bk->ran)
+        snprintf(m, sizeof m, "%.0f us (bkpr-broker)", bk->r.sync_p50_us);
+    else
+        snprintf(m, sizeof m, "not run (%s)", bk ? bk->why : "no bkpr-broker");
+    snprintf(c, sizeof c, "RabbitMQ %s; TCP round trip floor %.0f us; Perl Beekeeper 1.5 ms",
+             rq && rq->ran ? (snprintf(a, sizeof a, "%.0f us", rq->r.sync_p50_us), a) : "not run",
+             tcp_rtt);
+    printf("| sync call p50, one client, one worker, %d B | %s | %s | <= 60 us |\n", BODY, m, c);
+
+    struct { const char *fig, *perl, *aim; size_t off; } rows[] = {
+        {"async calls, one client, one worker", "10,000/s", ">= 100,000/s",
+         offsetof(flood_result, async_calls_s)},
+        {"background jobs sent and run", "10,000/s", ">= 300,000/s", offsetof(flood_result, jobs_s)},
+        {"notifications sent and received", "10,000-15,000/s", ">= 300,000/s",
+         offsetof(flood_result, notes_s)},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        double vb = bk && bk->ran ? *(const double *)((const char *)&bk->r + rows[i].off) : 0;
+        double vr = rq && rq->ran ? *(const double *)((const char *)&rq->r + rows[i].off) : 0;
+        rate(a, sizeof a, vb);
+        rate(b, sizeof b, vr);
+        snprintf(m, sizeof m, "%s", bk && bk->ran ? a : "not run");
+        snprintf(c, sizeof c, "RabbitMQ %s; TCP one-way floor %.0fk msgs/s; Perl Beekeeper %s",
+                 rq && rq->ran ? b : "not run", tcp_msgs / 1e3, rows[i].perl);
+        printf("| %s, %d B | %s | %s | %s |\n", rows[i].fig, BODY, m, c, rows[i].aim);
+    }
+    rate(a, sizeof a, bk && bk->ran ? bk->fan_in : 0);
+    rate(b, sizeof b, rq && rq->ran ? rq->fan_in : 0);
+    printf("| one worker, trivial handler, fed by 4 clients | %s | RabbitMQ %s; Perl Beekeeper "
+           "1,300-3,300/s | >= 50,000/s |\n",
+           bk && bk->ran ? a : "not run", rq && rq->ran ? b : "not run");
+    rate(a, sizeof a, bk && bk->ran ? bk->r64.async_calls_s : 0);
+    rate(b, sizeof b, rq && rq->ran ? rq->r64.async_calls_s : 0);
+    printf("| async calls, one worker with prefetch 64, %d B | %s | RabbitMQ %s | >= 100,000/s |\n",
+           BODY, bk && bk->ran ? a : "not run", rq && rq->ran ? b : "not run");
+    rate(a, sizeof a, bk && bk->ran ? bk->fan_in64 : 0);
+    rate(b, sizeof b, rq && rq->ran ? rq->fan_in64 : 0);
+    printf("| one worker with prefetch 64, fed by 4 clients | %s | RabbitMQ %s | >= 50,000/s |\n",
+           bk && bk->ran ? a : "not run", rq && rq->ran ? b : "not run");
+    printf("| idle worker RSS | %.1f MiB | on RabbitMQ %.1f MiB; Perl Beekeeper 10 MB | <= 2 MB |\n",
+           bk && bk->ran ? bk->idle_rss_kib / 1024.0 : 0.0,
+           rq && rq->ran ? rq->idle_rss_kib / 1024.0 : 0.0);
+    int errors = 0;
+    for (int i = 0; i < nt; i++)
+        errors += v[i].r.errors + v[i].r64.errors;
+    if (errors)
+        printf("| RPC errors or lost messages during the bench | %d | | 0 |\n", errors);
+    return 0;
+}

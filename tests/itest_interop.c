@@ -1,0 +1,532 @@
+/* Interoperability with Beekeeper 0.02 peers, tested from the protocol (wire-protocol.md):
+ * a "0.02 peer" here is a bare STOMP connection that writes and reads exactly the frames and
+ * JSON bodies a Perl Beekeeper 0.02 client or worker does (its key order, its id format, its
+ * headers, heart-beat 0,0), and checks ours field by field. Runs on every broker of the
+ * integration suite (BK_TEST_*; skipped without one). Our worker runs in a forked process;
+ * our client and the 0.02 peer share one event loop in this process. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "beekeeper/client.h"
+#include "beekeeper/worker.h"
+#include "stomp/conn.h"
+
+static char g_addr[300], g_sfx[16], g_cluster[32];
+static const char *g_hosts[1];
+static const char *g_vhost, *g_user, *g_pass, *g_broker;
+
+static bk_client_opts copts(void)
+{
+    return (bk_client_opts){.hosts = g_hosts, .nhosts = 1, .vhost = g_vhost, .user = g_user,
+                            .pass = g_pass, .bus_id = g_cluster};
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void run_until(struct event_base *b, const int *flag, int want, int ms)
+{
+    uint64_t end = mono_ms() + (uint64_t)ms;
+    while (*flag < want && mono_ms() < end) {
+        struct timeval tv = {0, 5000};
+        event_base_loopexit(b, &tv);
+        event_base_dispatch(b);
+    }
+}
+
+/* ------------------------------------------------------------------ our worker */
+
+static long g_jobs_run;
+
+static int allow(bk_request *req, void *arg)
+{
+    (void)req;
+    (void)arg;
+    return BK_AUTH_ALLOW;
+}
+
+static int w_uc(bk_request *req, json_t *params, void *arg)
+{
+    (void)arg;
+    const char *s = json_string_value(json_object_get(params, "string"));
+    if (!s)
+        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string("string: expected string"),
+                               "Invalid params");
+    char *o = bk_arena_strdup(bk_request_arena(req), s);
+    for (char *p = o; *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 32);
+    return bk_request_reply(req, json_string(o));
+}
+
+static int w_tokens(bk_request *req, json_t *params, void *arg)
+{
+    (void)params;
+    (void)arg;
+    return bk_request_reply(req, json_string(bk_request_tokens(req)));
+}
+
+static int w_job(bk_request *req, json_t *params, void *arg)
+{
+    (void)req;
+    (void)params;
+    (void)arg;
+    g_jobs_run++;
+    return 0;
+}
+
+static int w_count(bk_request *req, json_t *params, void *arg)
+{
+    (void)params;
+    (void)arg;
+    return bk_request_reply(req, json_integer(g_jobs_run));
+}
+
+static pid_t g_worker = -1;
+
+static void method(char *buf, size_t n, const char *m)
+{
+    snprintf(buf, n, "bkio%s.str.%s", g_sfx, m);
+}
+
+static int started(bk_worker *w, void *arg)
+{
+    (void)w;
+    int fd = *(int *)arg;
+    char c = 'r';
+    if (write(fd, &c, 1) != 1)
+        return 1;
+    close(fd);
+    return 0;
+}
+
+static void spawn_worker(void)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    fflush(NULL);
+    g_worker = fork();
+    assert_true(g_worker >= 0);
+    if (g_worker == 0) {
+        close(p[0]);
+        alarm(120);
+        int fd = p[1];
+        bk_worker_opts o = {.client = copts(), .authorize = allow, .on_start = started,
+                            .arg = &fd, .handle_signals = 1, .status_interval_ms = -1};
+        bk_worker *w;
+        char m[4][128];
+        method(m[0], sizeof m[0], "uc");
+        method(m[1], sizeof m[1], "tokens");
+        method(m[2], sizeof m[2], "job");
+        method(m[3], sizeof m[3], "count");
+        if (bk_worker_new(&w, &o) || bk_worker_accept(w, m[0], w_uc, NULL) ||
+            bk_worker_accept(w, m[1], w_tokens, NULL) || bk_worker_accept(w, m[2], w_job, NULL) ||
+            bk_worker_accept(w, m[3], w_count, NULL))
+            _exit(1);
+        int rc = bk_worker_run(w);
+        bk_worker_free(w);
+        _exit(rc ? 1 : 0);
+    }
+    close(p[1]);
+    char c;
+    assert_int_equal(read(p[0], &c, 1), 1);
+    close(p[0]);
+}
+
+static void stop_worker(void)
+{
+    if (g_worker <= 0)
+        return;
+    kill(g_worker, SIGTERM);
+    int st;
+    waitpid(g_worker, &st, 0);
+    g_worker = -1;
+}
+
+/* ------------------------------------------------------------------ the 0.02 peer */
+
+typedef struct peer {
+    struct event_base *base;
+    bkp_stomp *s;
+    int connected, subscribed, nmsg;
+    json_t *last;               /* body of the last MESSAGE */
+    char reply_to[512], dest[512], expiration[32], content_length[32], tokens[256];
+    char ack_id[256];
+    int answer;                 /* as a worker: answer requests with {"echo": params} */
+    int acked;
+} peer;
+
+static void p_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *d, void *arg)
+{
+    (void)s;
+    (void)reason;
+    (void)d;
+    peer *p = arg;
+    if (st == BKP_STOMP_CONNECTED)
+        p->connected = 1;
+}
+
+static void p_subscribed(bkp_stomp *s, int status, void *arg)
+{
+    (void)s;
+    peer *p = arg;
+    if (status == 0)
+        p->subscribed++;
+}
+
+static void copy_hdr(const bkp_frame *m, const char *name, char *out, size_t n)
+{
+    const char *v = bkp_frame_get(m, name);
+    snprintf(out, n, "%s", v ? v : "");
+}
+
+static void p_msg(bkp_stomp *s, bkp_sub *sub, const bkp_frame *m, void *arg)
+{
+    (void)sub;
+    peer *p = arg;
+    json_decref(p->last);
+    p->last = json_loadb(m->body, m->body_len, 0, NULL);
+    copy_hdr(m, "reply-to", p->reply_to, sizeof p->reply_to);
+    copy_hdr(m, "destination", p->dest, sizeof p->dest);
+    copy_hdr(m, "expiration", p->expiration, sizeof p->expiration);
+    copy_hdr(m, "content-length", p->content_length, sizeof p->content_length);
+    copy_hdr(m, "x-auth-tokens", p->tokens, sizeof p->tokens);
+    if (p->answer && p->last && *p->reply_to) {
+        /* What a 0.02 worker sends: the response first, then the ACK (message-id). */
+        json_t *res = json_pack("{s:s,s:{s:O},s:O}", "jsonrpc", "2.0", "result", "echo",
+                                json_object_get(p->last, "params"), "id",
+                                json_object_get(p->last, "id"));
+        char *body = json_dumps(res, JSON_COMPACT);
+        json_decref(res);
+        assert_int_equal(bkp_stomp_send(s, p->reply_to, NULL, 0, body, strlen(body), NULL, NULL),
+                         0);
+        free(body);
+        assert_int_equal(bkp_stomp_ack(s, m), 0);
+        p->acked++;
+    }
+    p->nmsg++;
+}
+
+static void peer_open(peer *p, struct event_base *base)
+{
+    memset(p, 0, sizeof *p);
+    p->base = base;
+    bkp_stomp_opts o = {.hosts = g_hosts, .nhosts = 1, .vhost = g_vhost, .login = g_user,
+                        .passcode = g_pass, .hb_send_ms = -1, .hb_recv_ms = -1,
+                        .state_cb = p_state, .arg = p};
+    assert_int_equal(bkp_stomp_new(&p->s, base, &o), 0);
+    assert_int_equal(bkp_stomp_start(p->s), 0);
+    run_until(base, &p->connected, 1, 10000);
+    assert_true(p->connected);
+}
+
+static void peer_close(peer *p)
+{
+    bkp_stomp_free(p->s);
+    json_decref(p->last);
+}
+
+static void peer_send(peer *p, const char *dest, const char *reply_to, const char *tokens,
+                      const char *body)
+{
+    bkp_header h[3];
+    size_t n = 0;
+    if (reply_to)
+        h[n++] = (bkp_header){"reply-to", reply_to, 8, (uint32_t)strlen(reply_to)};
+    if (tokens)
+        h[n++] = (bkp_header){"x-auth-tokens", tokens, 13, (uint32_t)strlen(tokens)};
+    h[n++] = (bkp_header){"expiration", "30000", 10, 5};
+    assert_int_equal(bkp_stomp_send(p->s, dest, h, n, body, strlen(body), NULL, NULL), 0);
+}
+
+static int matches(const char *re, const char *s)
+{
+    regex_t r;
+    assert_int_equal(regcomp(&r, re, REG_EXTENDED | REG_NOSUB), 0);
+    int ok = regexec(&r, s, 0, NULL, 0) == 0;
+    regfree(&r);
+    return ok;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!g_broker)
+        return 0;
+    spawn_worker();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    stop_worker();
+    return 0;
+}
+
+#define NEED_BROKER()                                                                      \
+    do {                                                                                   \
+        if (!g_broker)                                                                     \
+            skip();                                                                        \
+    } while (0)
+
+/* A 0.02 client calls our worker: request, error, background job, unparseable body. */
+static void perl_client_calls_our_worker(void **state)
+{
+    (void)state;
+    NEED_BROKER();
+    struct event_base *base = event_base_new();
+    peer p;
+    peer_open(&p, base);
+    char reply[64], dest[256], m[128], body[512];
+    snprintf(reply, sizeof reply, "/temp-queue/tmp.%s0123456789ab", "abcd");
+    assert_int_equal(bkp_stomp_subscribe_temp(p.s, reply, p_msg, &p, NULL), 0);
+    snprintf(dest, sizeof dest, "/queue/req.%s.bkio%s.str", g_cluster, g_sfx);
+
+    /* Keys in the order Perl's JSON encoder may give them, spaces included. */
+    method(m, sizeof m, "uc");
+    snprintf(body, sizeof body,
+             "{\"params\": {\"string\": \"hello\"}, \"id\": \"48102937-1\", \"method\": \"%s\", "
+             "\"jsonrpc\": \"2.0\"}", m);
+    peer_send(&p, dest, reply, NULL, body);
+    run_until(base, &p.nmsg, 1, 10000);
+    assert_int_equal(p.nmsg, 1);
+    assert_non_null(p.last);
+    assert_string_equal(json_string_value(json_object_get(p.last, "jsonrpc")), "2.0");
+    assert_string_equal(json_string_value(json_object_get(p.last, "result")), "HELLO");
+    assert_string_equal(json_string_value(json_object_get(p.last, "id")), "48102937-1");
+    assert_null(json_object_get(p.last, "error"));
+    assert_true(atoi(p.content_length) > 0);
+
+    /* Tokens travel as x-auth-tokens "a|b". */
+    method(m, sizeof m, "tokens");
+    snprintf(body, sizeof body,
+             "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":null,\"id\":\"48102937-2\"}", m);
+    peer_send(&p, dest, reply, "user1|ADMIN", body);
+    run_until(base, &p.nmsg, 2, 10000);
+    assert_string_equal(json_string_value(json_object_get(p.last, "result")), "user1|ADMIN");
+
+    /* An error: code, message, data, the request's id. */
+    method(m, sizeof m, "uc");
+    snprintf(body, sizeof body,
+             "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":{\"string\":7},\"id\":\"48102937-3\"}",
+             m);
+    peer_send(&p, dest, reply, NULL, body);
+    run_until(base, &p.nmsg, 3, 10000);
+    json_t *err = json_object_get(p.last, "error");
+    assert_non_null(err);
+    assert_int_equal(json_integer_value(json_object_get(err, "code")), -32602);
+    assert_true(json_is_string(json_object_get(err, "message")));
+    assert_string_equal(json_string_value(json_object_get(err, "data")), "string: expected string");
+    assert_string_equal(json_string_value(json_object_get(p.last, "id")), "48102937-3");
+    assert_null(json_object_get(p.last, "result"));
+
+    /* A body that is not JSON, with a reply-to: -32700 with a null id. */
+    peer_send(&p, dest, reply, NULL, "{\"jsonrpc\":\"2.0\",");
+    run_until(base, &p.nmsg, 4, 10000);
+    err = json_object_get(p.last, "error");
+    assert_int_equal(json_integer_value(json_object_get(err, "code")), -32700);
+    assert_true(json_is_null(json_object_get(p.last, "id")));
+
+    /* Background jobs (no id, no reply-to): run, and nothing answers. */
+    method(m, sizeof m, "job");
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":{\"n\":1}}", m);
+    for (int i = 0; i < 3; i++)
+        peer_send(&p, dest, NULL, NULL, body);
+    method(m, sizeof m, "count");
+    snprintf(body, sizeof body,
+             "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":{},\"id\":\"48102937-4\"}", m);
+    peer_send(&p, dest, reply, NULL, body);
+    run_until(base, &p.nmsg, 5, 10000);
+    assert_int_equal(p.nmsg, 5);
+    assert_string_equal(json_string_value(json_object_get(p.last, "id")), "48102937-4");
+    assert_int_equal(json_integer_value(json_object_get(p.last, "result")), 3);
+    peer_close(&p);
+    event_base_free(base);
+}
+
+typedef struct done_t {
+    int n, code;
+    json_t *result;
+} done_t;
+
+static void on_done(bk_client *c, bk_arena *a, json_t *result, const bk_error *err, void *arg)
+{
+    (void)c;
+    (void)a;
+    done_t *d = arg;
+    d->n++;
+    d->code = err ? err->code : 0;
+    d->result = result ? json_incref(result) : NULL;
+}
+
+/* Our client calls a 0.02 worker: the request it sends, field by field, and the answer. */
+static void our_client_calls_perl_worker(void **state)
+{
+    (void)state;
+    NEED_BROKER();
+    bk_client_opts o = copts();
+    bk_client *c;
+    assert_int_equal(bk_client_new(&c, &o), 0);
+    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    struct event_base *base = bk_client_base(c);
+    peer p;
+    peer_open(&p, base);
+    p.answer = 1;
+    char dest[256], m[128];
+    snprintf(dest, sizeof dest, "/queue/req.%s.bkio%s.perl", g_cluster, g_sfx);
+    bkp_sub_opts so = {.ack = BKP_ACK_CLIENT, .prefetch = 1, .done = p_subscribed, .done_arg = &p};
+    assert_int_equal(bkp_stomp_subscribe(p.s, dest, &so, p_msg, &p, NULL), 0);
+    run_until(base, &p.subscribed, 1, 10000);
+    assert_int_equal(p.subscribed, 1);
+
+    snprintf(m, sizeof m, "bkio%s.perl.echo", g_sfx);
+    json_t *params = json_pack("{s:i,s:s}", "a", 1, "b", "two");
+    done_t d = {0};
+    assert_int_equal(bk_call_async(c, m, params, &(bk_call_opts){.timeout_ms = 10000,
+                                                                .tokens = "t1|t2"},
+                                   on_done, &d),
+                     0);
+    run_until(base, &d.n, 1, 12000);
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.code, 0);
+    assert_true(json_equal(json_object_get(d.result, "echo"), params));
+    json_decref(d.result);
+    assert_int_equal(p.acked, 1);
+
+    /* What the 0.02 worker saw. */
+    assert_non_null(p.last);
+    assert_string_equal(json_string_value(json_object_get(p.last, "jsonrpc")), "2.0");
+    assert_string_equal(json_string_value(json_object_get(p.last, "method")), m);
+    assert_true(json_equal(json_object_get(p.last, "params"), params));
+    const char *id = json_string_value(json_object_get(p.last, "id"));
+    assert_non_null(id);
+    assert_true(matches("^[0-9]{8}-[0-9]+$", id));
+    assert_true(matches("^[0-9]+$", p.expiration) || strcmp(g_broker, "activemq") == 0);
+    assert_string_equal(p.tokens, "t1|t2");
+    assert_true(p.reply_to[0] == '/');
+    assert_true(atoi(p.content_length) > 0);
+    json_decref(params);
+
+    /* A background job: no id, no reply-to. */
+    assert_int_equal(bk_call_background(c, m, json_null(), NULL), 0);
+    run_until(base, &p.nmsg, 2, 10000);
+    assert_int_equal(p.nmsg, 2);
+    assert_null(json_object_get(p.last, "id"));
+    assert_string_equal(p.reply_to, "");
+    peer_close(&p);
+    bk_client_free(c);
+}
+
+typedef struct seen_t {
+    int n;
+    char method[128];
+    json_t *params;
+} seen_t;
+
+static void on_note(bk_client *c, bk_arena *a, const char *meth, json_t *params, void *arg)
+{
+    (void)c;
+    (void)a;
+    seen_t *s = arg;
+    s->n++;
+    snprintf(s->method, sizeof s->method, "%s", meth);
+    json_decref(s->params);
+    s->params = json_incref(params);
+}
+
+/* Notifications both ways: topic names and bodies. */
+static void notifications_both_ways(void **state)
+{
+    (void)state;
+    NEED_BROKER();
+    bk_client_opts o = copts();
+    bk_client *c;
+    assert_int_equal(bk_client_new(&c, &o), 0);
+    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    struct event_base *base = bk_client_base(c);
+    char pattern[128], m[128], topic[256], body[512];
+    snprintf(pattern, sizeof pattern, "bkio%s.news.*", g_sfx);
+    snprintf(m, sizeof m, "bkio%s.news.flash", g_sfx);
+    seen_t seen = {0};
+    assert_int_equal(bk_subscribe(c, pattern, on_note, &seen), 0);
+    peer p;
+    peer_open(&p, base);
+    snprintf(topic, sizeof topic, "/topic/msg.%s.bkio%s.news.flash", g_cluster, g_sfx);
+    bkp_sub_opts so = {.done = p_subscribed, .done_arg = &p};
+    assert_int_equal(bkp_stomp_subscribe(p.s, topic, &so, p_msg, &p, NULL), 0);
+    run_until(base, &p.subscribed, 1, 10000);
+    bk_client_run_for(c, 200); /* our subscription is in place too */
+
+    /* 0.02 -> us */
+    snprintf(body, sizeof body, "{\"method\":\"%s\",\"params\":{\"x\":1},\"jsonrpc\":\"2.0\"}", m);
+    assert_int_equal(bkp_stomp_send(p.s, topic, NULL, 0, body, strlen(body), NULL, NULL), 0);
+    run_until(base, &seen.n, 1, 10000);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.method, m);
+    assert_int_equal(json_integer_value(json_object_get(seen.params, "x")), 1);
+
+    /* us -> 0.02 (the peer got its own message too: wait for the second) */
+    run_until(base, &p.nmsg, 1, 5000);
+    int before = p.nmsg;
+    json_t *params = json_pack("{s:s}", "y", "z");
+    assert_int_equal(bk_notify(c, m, params, NULL), 0);
+    run_until(base, &p.nmsg, before + 1, 10000);
+    assert_int_equal(p.nmsg, before + 1);
+    assert_string_equal(json_string_value(json_object_get(p.last, "jsonrpc")), "2.0");
+    assert_string_equal(json_string_value(json_object_get(p.last, "method")), m);
+    assert_true(json_equal(json_object_get(p.last, "params"), params));
+    assert_null(json_object_get(p.last, "id"));
+    assert_string_equal(p.dest, topic);
+    json_decref(params);
+    json_decref(seen.params);
+    peer_close(&p);
+    bk_client_free(c);
+}
+
+int main(void)
+{
+    const char *host = getenv("BK_TEST_HOST"), *port = getenv("BK_TEST_PORT");
+    g_broker = getenv("BK_TEST_BROKER");
+    g_vhost = getenv("BK_TEST_VHOST");
+    g_user = getenv("BK_TEST_USER");
+    g_pass = getenv("BK_TEST_PASS");
+    if (!host || !port || !g_broker) {
+        g_broker = NULL;
+        fprintf(stderr, "itest_interop: no BK_TEST_* broker in the environment: skipping\n");
+    } else {
+        snprintf(g_addr, sizeof g_addr, "%s:%s", host, port);
+        g_hosts[0] = g_addr;
+    }
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    snprintf(g_sfx, sizeof g_sfx, "%06d", rand() % 1000000);
+    snprintf(g_cluster, sizeof g_cluster, "bkio%s", g_sfx);
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(perl_client_calls_our_worker, setup, teardown),
+        cmocka_unit_test_setup_teardown(our_client_calls_perl_worker, setup, teardown),
+        cmocka_unit_test_setup_teardown(notifications_both_ways, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
