@@ -17,7 +17,7 @@
 
 struct event_base;
 struct event;
-struct bufferevent;
+struct bkp_io;
 struct evconnlistener;
 
 #define BKP_BROKER_SERVER "bkpr-broker/0.1"

@@ -17,19 +17,20 @@
 #include <sys/random.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "beekeeper/error.h"
+#include "stomp/io.h"
 
 struct bkp_session {
     bkp_broker *b;
-    struct bufferevent *bev;
+    bkp_io *bev;
     bkp_parser *parser;
     bkp_session *prev, *next;
     const bkp_user *user;
     bkp_vhost *vhost;
     struct event *hb;              /* heart-beat sender */
+    struct event *deadline;        /* CONNECT must come before it, however slowly it trickles */
     bkp_bsub *subs;
     size_t nsubs;
     bkp_queue *temps;              /* temp queues this connection owns */
@@ -67,7 +68,7 @@ int bkp_session_writable(const bkp_session *s)
 static struct evbuffer *out_of(bkp_session *s)
 {
     s->wrote = 1;
-    return bufferevent_get_output(s->bev);
+    return bkp_io_output(s->bev);
 }
 
 static unsigned enc_flags(const bkp_session *s)
@@ -77,7 +78,7 @@ static unsigned enc_flags(const bkp_session *s)
 
 static void note_output(bkp_session *s)
 {
-    if (evbuffer_get_length(bufferevent_get_output(s->bev)) > s->b->lim.max_conn_outbuf)
+    if (evbuffer_get_length(bkp_io_output(s->bev)) > s->b->lim.max_conn_outbuf)
         s->blocked = 1;
 }
 
@@ -102,10 +103,10 @@ static void refuse(bkp_session *s, const char *receipt, const char *fmt, ...)
     bkp_enc_header(&e, "content-type", "text/plain");
     bkp_enc_end(&e, msg, strlen(msg));
     s->closing = 1;
-    bufferevent_disable(s->bev, EV_READ);
-    bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+    bkp_io_read_enable(s->bev, 0);
+    bkp_io_set_lowat(s->bev, 0);
     struct timeval tv = {5, 0};
-    bufferevent_set_timeouts(s->bev, NULL, &tv);
+    bkp_io_set_timeouts(s->bev, NULL, &tv);
 }
 
 void bkp_session_close_all(bkp_broker *b, const char *why)
@@ -181,7 +182,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     (void)what;
     bkp_session *s = arg;
     if (!s->wrote && !s->closing)
-        evbuffer_add(bufferevent_get_output(s->bev), "\n", 1);
+        evbuffer_add(bkp_io_output(s->bev), "\n", 1);
     s->wrote = 0;
 }
 
@@ -192,6 +193,8 @@ static void do_connect(bkp_session *s, const bkp_frame *f)
         refuse(s, NULL, "already connected");
         return;
     }
+    if (s->deadline)
+        evtimer_del(s->deadline);
     int v = pick_version(bkp_frame_get(f, "accept-version"));
     if (!v) {
         s->version = 10;
@@ -234,9 +237,9 @@ static void do_connect(bkp_session *s, const bkp_frame *f)
     if (recv_ms > 0) {
         long dead = 2 * recv_ms + 1000;
         struct timeval tv = {dead / 1000, (dead % 1000) * 1000};
-        bufferevent_set_timeouts(s->bev, &tv, NULL);
+        bkp_io_set_timeouts(s->bev, &tv, NULL);
     } else {
-        bufferevent_set_timeouts(s->bev, NULL, NULL);
+        bkp_io_set_timeouts(s->bev, NULL, NULL);
     }
     char hbv[48];
     snprintf(hbv, sizeof hbv, "%ld,%ld", send_ms, recv_ms);
@@ -566,10 +569,10 @@ static void handle(bkp_session *s, const bkp_frame *f)
     case BKP_CMD_DISCONNECT:
         receipt(s, f);
         s->closing = 1;
-        bufferevent_disable(s->bev, EV_READ);
-        bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
-        if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-            evbuffer_add(bufferevent_get_output(s->bev), "\n", 1); /* to get the write callback */
+        bkp_io_read_enable(s->bev, 0);
+        bkp_io_set_lowat(s->bev, 0);
+        if (evbuffer_get_length(bkp_io_output(s->bev)) == 0)
+            evbuffer_add(bkp_io_output(s->bev), "\n", 1); /* to get the drain callback */
         return;
     default:
         refuse(s, NULL, "unexpected %s frame from a client", bkp_cmd_name(f->cmd));
@@ -579,10 +582,10 @@ static void handle(bkp_session *s, const bkp_frame *f)
 
 /* I/O callbacks */
 
-static void on_read(struct bufferevent *bev, void *arg)
+static void on_read(bkp_io *io, struct evbuffer *in, void *arg)
 {
+    (void)io;
     bkp_session *s = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
     while (!s->closing) {
         bkp_frame f;
         int rc = bkp_parser_next(s->parser, in, &f);
@@ -600,11 +603,11 @@ static void on_read(struct bufferevent *bev, void *arg)
         bkp_parser_trim(s->parser);
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+static void on_write(bkp_io *io, void *arg)
 {
     bkp_session *s = arg;
     if (s->closing) {
-        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        if (evbuffer_get_length(bkp_io_output(io)) == 0)
             session_free(s);
         return;
     }
@@ -616,17 +619,28 @@ static void on_write(struct bufferevent *bev, void *arg)
     }
 }
 
-static void on_event(struct bufferevent *bev, short what, void *arg)
+static void on_event(bkp_io *io, int what, int err, void *arg)
 {
-    (void)bev;
+    (void)io;
     bkp_session *s = arg;
-    if (what & BEV_EVENT_TIMEOUT)
+    if (what & BKP_IO_TIMEOUT)
         bkp_broker_log(s->b, 1, "%s: dropped: %s", s->peer,
                        !s->version ? "no CONNECT in time"
                        : s->closing ? "did not read its goodbye" : "silent past its heart-beat");
-    else if (what & BEV_EVENT_ERROR)
-        bkp_broker_log(s->b, 2, "%s: %s", s->peer, strerror(EVUTIL_SOCKET_ERROR()));
+    else if (what & BKP_IO_ERROR)
+        bkp_broker_log(s->b, 2, "%s: %s", s->peer, strerror(err));
     session_free(s);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    bkp_session *s = arg;
+    if (!s->version) {
+        s->version = 12;
+        refuse(s, NULL, "no CONNECT within %d ms", s->b->lim.connect_timeout_ms);
+    }
 }
 
 void bkp_session_accept(bkp_broker *b, int fd)
@@ -637,12 +651,13 @@ void bkp_session_accept(bkp_broker *b, int fd)
         return;
     }
     s->b = b;
-    s->bev = bufferevent_socket_new(b->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!s->bev || bkp_parser_new(&s->parser, &b->lim.frame) < 0) {
-        if (s->bev)
-            bufferevent_free(s->bev);
-        else
-            evutil_closesocket(fd);
+    if (bkp_io_new(&s->bev, b->base, fd, 64 * 1024, on_read, on_event, on_write, s) < 0) {
+        evutil_closesocket(fd);
+        free(s);
+        return;
+    }
+    if (bkp_parser_new(&s->parser, &b->lim.frame) < 0) {
+        bkp_io_free(s->bev);
         free(s);
         return;
     }
@@ -665,15 +680,13 @@ void bkp_session_accept(bkp_broker *b, int fd)
         b->sessions->prev = s;
     b->sessions = s;
     b->nsessions++;
-    bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
-    /* libevent reads 4 KiB at a time by default; larger reads mean fewer system calls. */
-    (void)bufferevent_set_max_single_read(s->bev, 64 * 1024);
-    (void)bufferevent_set_max_single_write(s->bev, 256 * 1024);
-    bufferevent_setwatermark(s->bev, EV_WRITE, b->lim.max_conn_outbuf / 2, 0);
+    bkp_io_set_lowat(s->bev, b->lim.max_conn_outbuf / 2);
     int ct = b->lim.connect_timeout_ms;
     struct timeval tv = {ct / 1000, (ct % 1000) * 1000};
-    bufferevent_set_timeouts(s->bev, &tv, NULL);
-    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+    s->deadline = evtimer_new(b->base, on_deadline, s);
+    if (s->deadline)
+        evtimer_add(s->deadline, &tv);
+    bkp_io_read_enable(s->bev, 1);
     if (b->nsessions > b->lim.max_connections || b->stopping) {
         s->version = 12;
         if (b->stopping)
@@ -705,7 +718,9 @@ static void session_free(bkp_session *s)
     b->nsessions--;
     if (s->hb)
         event_free(s->hb);
-    bufferevent_free(s->bev);
+    if (s->deadline)
+        event_free(s->deadline);
+    bkp_io_free(s->bev);
     bkp_parser_free(s->parser);
     free(s);
     if (b->stopping && !b->sessions)

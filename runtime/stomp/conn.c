@@ -19,11 +19,11 @@
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "beekeeper/error.h"
 #include "stomp/conn_int.h"
+#include "stomp/io.h"
 #include "stomp/failover.h"
 
 #define DEFAULT_HB_MS 10000
@@ -33,8 +33,8 @@
 #define DEFAULT_DISCONNECT_TIMEOUT_MS 2000
 #define DEFAULT_MAX_OUTBUF ((size_t)64 << 20)
 
-static void on_read(struct bufferevent *bev, void *arg);
-static void on_event(struct bufferevent *bev, short what, void *arg);
+static void on_read(bkp_io *io, struct evbuffer *in, void *arg);
+static void on_event(bkp_io *io, int what, int err, void *arg);
 static void conn_lost(bkp_stomp *s, int reason, const char *detail);
 
 /* ---------------------------------------------------------------- helpers */
@@ -125,8 +125,7 @@ static void destroy(bkp_stomp *s)
     struct rcpt *r, *nr;
     struct defer *d, *nd;
 
-    if (s->bev)
-        bufferevent_free(s->bev);
+    bkp_io_free(s->bev);
     if (s->ev_retry)
         event_free(s->ev_retry);
     if (s->ev_timeout)
@@ -267,10 +266,8 @@ static void stop_conn_events(bkp_stomp *s)
 
 static void close_socket(bkp_stomp *s)
 {
-    if (s->bev) {
-        bufferevent_free(s->bev);
-        s->bev = NULL;
-    }
+    bkp_io_free(s->bev);
+    s->bev = NULL;
     s->conn_id++;
     s->unparsed = 0;
     s->tcp_up = 0;
@@ -345,7 +342,7 @@ static int send_connect(bkp_stomp *s)
 
     snprintf(hb, sizeof hb, "%d,%d", s->o.hb_send_ms < 0 ? 0 : s->o.hb_send_ms,
              s->o.hb_recv_ms < 0 ? 0 : s->o.hb_recv_ms);
-    bkp_enc_begin(&e, bufferevent_get_output(s->bev),
+    bkp_enc_begin(&e, bkp_io_output(s->bev),
                   s->o.use_stomp_cmd ? BKP_CMD_STOMP : BKP_CMD_CONNECT,
                   BKP_ENC_RAW | BKP_ENC_NO_LENGTH);
     bkp_enc_header(&e, "accept-version", "1.1,1.2");
@@ -393,31 +390,22 @@ static void attempt(bkp_stomp *s)
         conn_lost(s, BK_ECONNREFUSED, rc ? gai_strerror(rc) : "no address");
         return;
     }
-    s->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (!s->bev) {
+    if (bkp_io_new(&s->bev, s->base, -1, s->o.max_single_read, on_read, on_event, NULL, s) < 0) {
         freeaddrinfo(ai);
-        conn_lost(s, BK_ENOMEM, "cannot make a bufferevent");
+        conn_lost(s, BK_ENOMEM, "out of memory");
         return;
     }
-    bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
-    /* libevent reads 4 KiB at a time by default: a 10 KiB message would take three reads. */
-    bufferevent_set_max_single_read(s->bev, s->o.max_single_read ? s->o.max_single_read
-                                                                  : 256 * 1024);
     tv = tv_ms((uint64_t)s->o.connect_timeout_ms);
     event_add(s->ev_timeout, &tv);
-    rc = bufferevent_socket_connect(s->bev, ai->ai_addr, (int)ai->ai_addrlen);
+    rc = bkp_io_connect(s->bev, ai->ai_addr, (int)ai->ai_addrlen);
     freeaddrinfo(ai);
-    if (s->freed || s->conn_id != cid)
-        return; /* libevent reported the failure through on_event already */
     if (rc < 0) {
         conn_lost(s, BK_ECONNREFUSED, strerror(errno));
         return;
     }
-    fd = bufferevent_getfd(s->bev);
-    if (fd >= 0)
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    (void)bufferevent_set_max_single_write(s->bev, 256 * 1024);
-    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+    fd = bkp_io_fd(s->bev);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    bkp_io_read_enable(s->bev, 1);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -465,7 +453,7 @@ static void on_hb_send(evutil_socket_t fd, short what, void *arg)
     if (!s->bev)
         return;
     if (!s->wrote) {
-        if (evbuffer_add(bufferevent_get_output(s->bev), "\n", 1) == 0)
+        if (evbuffer_add(bkp_io_output(s->bev), "\n", 1) == 0)
             s->stats.heartbeats_out++;
     }
     s->wrote = 0;
@@ -670,10 +658,10 @@ static void handle_frame(bkp_stomp *s, const bkp_frame *f)
     }
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+static void on_read(bkp_io *io, struct evbuffer *in, void *arg)
 {
     bkp_stomp *s = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
+    (void)io;
     uint64_t cid = s->conn_id, hb;
     size_t len = evbuffer_get_length(in);
     bkp_frame f;
@@ -701,21 +689,20 @@ static void on_read(struct bufferevent *bev, void *arg)
     leave(s);
 }
 
-static void on_event(struct bufferevent *bev, short what, void *arg)
+static void on_event(bkp_io *io, int what, int err, void *arg)
 {
     bkp_stomp *s = arg;
     char buf[160];
-    int err = EVUTIL_SOCKET_ERROR();
 
-    (void)bev;
+    (void)io;
     enter(s);
-    if (what & BEV_EVENT_CONNECTED) {
+    if (what & BKP_IO_CONNECTED) {
         s->tcp_up = 1;
         if (send_connect(s) < 0)
             conn_lost(s, BK_ENOMEM, "cannot encode CONNECT");
-    } else if (what & BEV_EVENT_EOF) {
+    } else if (what & BKP_IO_EOF) {
         conn_lost(s, BK_ECLOSED, "connection closed by the peer");
-    } else if (what & BEV_EVENT_ERROR) {
+    } else if (what & BKP_IO_ERROR) {
         int connecting = s->state == BKP_STOMP_CONNECTING && !s->tcp_up;
         snprintf(buf, sizeof buf, "%s", evutil_socket_error_to_string(err));
         conn_lost(s, connecting ? BK_ECONNREFUSED : BK_EIO, buf);
@@ -851,7 +838,7 @@ int bkp_stomp_disconnect(bkp_stomp *s, bkp_receipt_fn *done, void *arg)
     r = bkp_conn_rcpt_add(s, RCPT_DISCONNECT, done, arg);
     if (!r)
         return BK_ENOMEM;
-    bkp_enc_begin(&e, bufferevent_get_output(s->bev), BKP_CMD_DISCONNECT,
+    bkp_enc_begin(&e, bkp_io_output(s->bev), BKP_CMD_DISCONNECT,
                   s->enc_flags | BKP_ENC_NO_LENGTH);
     bkp_conn_enc_receipt(&e, r);
     rc = bkp_conn_out_done(s, bkp_enc_end(&e, NULL, 0));

@@ -1,0 +1,358 @@
+/* bkp_io: see io.h. Per message on a busy connection this costs one read and one writev
+ * (plus epoll_wait), where a bufferevent adds an ioctl per read, 4 KiB reads, and two
+ * epoll_ctl and a wait for EPOLLOUT per write. */
+#include "stomp/io.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "beekeeper/error.h"
+
+#define DEFAULT_MAX_READ (256 * 1024)
+
+struct bkp_io {
+    struct event_base *base;
+    int fd;
+    struct evbuffer *in, *out;
+    struct event *rev;              /* readable (persistent, while reading is on) */
+    struct event *wev;              /* writable: connecting, or output the kernel refused */
+    struct event *flush;            /* activated when the output buffer grows */
+    struct event *rtimer, *wtimer;
+    struct timeval rtv, wtv;
+    int has_rtv, has_wtv;
+    size_t max_read, lowat;
+    bkp_io_read_fn *rd;
+    bkp_io_event_fn *ev;
+    bkp_io_drain_fn *dr;
+    void *arg;
+    int reading, connecting, flush_pending, wpending, failed;
+    int busy, dead;
+};
+
+/* One scratch buffer per thread: reads land here, then in the input buffer, so that an idle
+ * connection holds no read buffer of its own. */
+static _Thread_local char scratch[DEFAULT_MAX_READ];
+
+static void destroy(bkp_io *io)
+{
+    if (io->rev)
+        event_free(io->rev);
+    if (io->wev)
+        event_free(io->wev);
+    if (io->flush)
+        event_free(io->flush);
+    if (io->rtimer)
+        event_free(io->rtimer);
+    if (io->wtimer)
+        event_free(io->wtimer);
+    if (io->in)
+        evbuffer_free(io->in);
+    if (io->out)
+        evbuffer_free(io->out);
+    if (io->fd >= 0)
+        evutil_closesocket(io->fd);
+    free(io);
+}
+
+/* After a callback: 1 when the io was freed meanwhile (it is gone now, or goes when the
+ * outermost of its callbacks returns). */
+static int leave(bkp_io *io)
+{
+    if (--io->busy == 0 && io->dead) {
+        destroy(io);
+        return 1;
+    }
+    return io->dead;
+}
+
+static int report(bkp_io *io, int what, int err)
+{
+    io->busy++;
+    if (io->ev)
+        io->ev(io, what, err, io->arg);
+    return leave(io);
+}
+
+static void stop_all(bkp_io *io)
+{
+    event_del(io->rev);
+    event_del(io->wev);
+    event_del(io->rtimer);
+    event_del(io->wtimer);
+    io->reading = 0;
+    io->wpending = 0;
+}
+
+static void fail(bkp_io *io, int what, int err)
+{
+    io->failed = 1;
+    stop_all(io);
+    report(io, what, err);
+}
+
+static void arm_read_timer(bkp_io *io)
+{
+    if (io->has_rtv && io->reading)
+        evtimer_add(io->rtimer, &io->rtv);
+}
+
+/* Writes what the kernel takes; polls EV_WRITE for the rest. */
+static void do_write(bkp_io *io)
+{
+    if (io->dead || io->failed || io->connecting || io->fd < 0)
+        return;
+    size_t len = evbuffer_get_length(io->out);
+    if (len > 0) {
+        int n = evbuffer_write(io->out, io->fd);
+        if (n < 0) {
+            int e = EVUTIL_SOCKET_ERROR();
+            if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR) {
+                fail(io, BKP_IO_ERROR, e);
+                return;
+            }
+            n = 0;
+        }
+        size_t left = evbuffer_get_length(io->out);
+        if (left > 0) {
+            if (!io->wpending) {
+                event_add(io->wev, NULL);
+                io->wpending = 1;
+            }
+            if (io->has_wtv && (n > 0 || !evtimer_pending(io->wtimer, NULL)))
+                evtimer_add(io->wtimer, &io->wtv);
+        } else {
+            if (io->wpending) {
+                event_del(io->wev);
+                io->wpending = 0;
+            }
+            evtimer_del(io->wtimer);
+        }
+        len = left;
+    }
+    if (io->dr && len <= io->lowat) {
+        io->busy++;
+        io->dr(io, io->arg);
+        leave(io);
+    }
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    bkp_io *io = arg;
+    io->flush_pending = 0;
+    do_write(io);
+}
+
+static void on_output(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+    (void)b;
+    bkp_io *io = arg;
+    if (info->n_added == 0 || io->flush_pending || io->wpending || io->connecting || io->dead)
+        return;
+    io->flush_pending = 1;
+    event_active(io->flush, EV_WRITE, 1);
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    bkp_io *io = arg;
+    if (io->connecting) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            err = errno;
+        if (err == EINPROGRESS || err == EINTR)
+            return;
+        io->connecting = 0;
+        event_del(io->wev);
+        io->wpending = 0;
+        if (err) {
+            fail(io, BKP_IO_ERROR, err);
+            return;
+        }
+        if (report(io, BKP_IO_CONNECTED, 0))
+            return;
+    }
+    do_write(io);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    bkp_io *io = arg;
+    ssize_t n = read(io->fd, scratch, io->max_read);
+    if (n < 0) {
+        int e = errno;
+        if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
+            return;
+        fail(io, BKP_IO_ERROR, e);
+        return;
+    }
+    if (n == 0) {
+        fail(io, BKP_IO_EOF, 0);
+        return;
+    }
+    if (evbuffer_add(io->in, scratch, (size_t)n) < 0) {
+        fail(io, BKP_IO_ERROR, ENOMEM);
+        return;
+    }
+    arm_read_timer(io);
+    io->busy++;
+    io->rd(io, io->in, io->arg);
+    leave(io);
+}
+
+static void on_rtimer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    bkp_io *io = arg;
+    event_del(io->rev);
+    io->reading = 0;
+    report(io, BKP_IO_TIMEOUT, 0);
+}
+
+static void on_wtimer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    bkp_io *io = arg;
+    if (evbuffer_get_length(io->out) == 0)
+        return;
+    report(io, BKP_IO_TIMEOUT, 0);
+}
+
+static int make_events(bkp_io *io)
+{
+    io->rev = event_new(io->base, io->fd, EV_READ | EV_PERSIST, on_readable, io);
+    io->wev = event_new(io->base, io->fd, EV_WRITE | EV_PERSIST, on_writable, io);
+    return io->rev && io->wev ? 0 : BK_ENOMEM;
+}
+
+int bkp_io_new(bkp_io **out, struct event_base *base, int fd, size_t max_read,
+               bkp_io_read_fn *rd, bkp_io_event_fn *ev, bkp_io_drain_fn *dr, void *arg)
+{
+    bkp_io *io = calloc(1, sizeof *io);
+    if (!io)
+        return BK_ENOMEM;
+    io->base = base;
+    io->fd = fd;
+    io->max_read = max_read && max_read < DEFAULT_MAX_READ ? max_read : DEFAULT_MAX_READ;
+    io->rd = rd;
+    io->ev = ev;
+    io->dr = dr;
+    io->arg = arg;
+    io->in = evbuffer_new();
+    io->out = evbuffer_new();
+    io->flush = event_new(base, -1, 0, on_flush, io);
+    io->rtimer = evtimer_new(base, on_rtimer, io);
+    io->wtimer = evtimer_new(base, on_wtimer, io);
+    if (!io->in || !io->out || !io->flush || !io->rtimer || !io->wtimer ||
+        (fd >= 0 && make_events(io) < 0) || !evbuffer_add_cb(io->out, on_output, io)) {
+        io->fd = -1; /* the caller still owns fd on failure */
+        destroy(io);
+        return BK_ENOMEM;
+    }
+    *out = io;
+    return 0;
+}
+
+void bkp_io_free(bkp_io *io)
+{
+    if (!io || io->dead)
+        return;
+    io->dead = 1;
+    if (io->rev)
+        stop_all(io);
+    event_del(io->flush);
+    if (io->fd >= 0) {
+        evutil_closesocket(io->fd);
+        io->fd = -1;
+    }
+    if (io->busy == 0)
+        destroy(io);
+}
+
+int bkp_io_connect(bkp_io *io, const struct sockaddr *sa, int salen)
+{
+    int fd = socket(sa->sa_family, SOCK_STREAM, 0);
+    if (fd < 0)
+        return BK_EIO;
+    if (evutil_make_socket_nonblocking(fd) < 0 || evutil_make_socket_closeonexec(fd) < 0) {
+        int e = errno;
+        evutil_closesocket(fd);
+        errno = e;
+        return BK_EIO;
+    }
+    io->fd = fd;
+    if (make_events(io) < 0)
+        return BK_ENOMEM;
+    if (connect(fd, sa, (socklen_t)salen) < 0 && errno != EINPROGRESS && errno != EINTR)
+        return BK_ECONNREFUSED;
+    io->connecting = 1;
+    io->wpending = 1;
+    event_add(io->wev, NULL);
+    return 0;
+}
+
+struct evbuffer *bkp_io_input(bkp_io *io)
+{
+    return io->in;
+}
+
+struct evbuffer *bkp_io_output(bkp_io *io)
+{
+    return io->out;
+}
+
+int bkp_io_fd(const bkp_io *io)
+{
+    return io->fd;
+}
+
+void bkp_io_read_enable(bkp_io *io, int on)
+{
+    if (io->dead || io->failed || !io->rev || on == io->reading)
+        return;
+    io->reading = on;
+    if (on) {
+        event_add(io->rev, NULL);
+        arm_read_timer(io);
+    } else {
+        event_del(io->rev);
+        evtimer_del(io->rtimer);
+    }
+}
+
+void bkp_io_set_lowat(bkp_io *io, size_t bytes)
+{
+    io->lowat = bytes;
+}
+
+void bkp_io_set_timeouts(bkp_io *io, const struct timeval *read_tv,
+                         const struct timeval *write_tv)
+{
+    io->has_rtv = read_tv != NULL;
+    if (read_tv)
+        io->rtv = *read_tv;
+    io->has_wtv = write_tv != NULL;
+    if (write_tv)
+        io->wtv = *write_tv;
+    evtimer_del(io->rtimer);
+    evtimer_del(io->wtimer);
+    arm_read_timer(io);
+    if (io->has_wtv && evbuffer_get_length(io->out) > 0)
+        evtimer_add(io->wtimer, &io->wtv);
+}

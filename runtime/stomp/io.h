@@ -1,0 +1,62 @@
+/* bkp_io: a non-blocking socket on a libevent loop, for the STOMP connection and the broker.
+ *
+ * It does what a libevent bufferevent does for us, with fewer system calls per message,
+ * which on loopback is most of the cost of a message:
+ * - reads go straight into the input evbuffer, up to max_read bytes per read (a bufferevent
+ *   asks the kernel how much is there first, and reads at most 4 KiB);
+ * - what is appended to the output buffer is written at the end of the loop turn, in one
+ *   writev for everything appended during the turn, without first waiting for the socket to
+ *   be reported writable; only when the kernel takes less is EV_WRITE polled until drained.
+ * Internal to libbeekeeper. Single-threaded: one io belongs to one loop. */
+#ifndef BKP_STOMP_IO_H
+#define BKP_STOMP_IO_H
+
+#include <stddef.h>
+
+struct event_base;
+struct evbuffer;
+struct sockaddr;
+struct timeval;
+
+typedef struct bkp_io bkp_io;
+
+enum {
+    BKP_IO_CONNECTED = 1,       /* bkp_io_connect() succeeded */
+    BKP_IO_EOF = 2,             /* the peer closed its side */
+    BKP_IO_ERROR = 4,           /* a socket error; err is the errno */
+    BKP_IO_TIMEOUT = 8,         /* a read or write timeout expired */
+};
+
+/* New data is in `in` (the whole unconsumed input; consume what you can). */
+typedef void bkp_io_read_fn(bkp_io *io, struct evbuffer *in, void *arg);
+/* One of BKP_IO_*; after EOF, ERROR and TIMEOUT reading stops until re-enabled. */
+typedef void bkp_io_event_fn(bkp_io *io, int what, int err, void *arg);
+/* The output buffer was written down to the low-water mark (0: empty). */
+typedef void bkp_io_drain_fn(bkp_io *io, void *arg);
+
+/* Wraps fd (a connected non-blocking socket; -1: call bkp_io_connect next). The io owns fd
+ * and closes it when freed. max_read 0: 256 KiB. Reading starts disabled. 0 or BK_ENOMEM. */
+int bkp_io_new(bkp_io **out, struct event_base *base, int fd, size_t max_read,
+               bkp_io_read_fn *rd, bkp_io_event_fn *ev, bkp_io_drain_fn *dr, void *arg);
+/* Frees it now, or once its own callback that is running returns; closes the socket. What
+ * is still in the output buffer is lost. NULL does nothing. Safe inside its callbacks. */
+void bkp_io_free(bkp_io *io);
+
+/* Starts a non-blocking connect to sa; BKP_IO_CONNECTED or BKP_IO_ERROR follows from the
+ * loop. 0, or a negative bk_err with errno set when it failed at once. */
+int bkp_io_connect(bkp_io *io, const struct sockaddr *sa, int salen);
+
+struct evbuffer *bkp_io_input(bkp_io *io);
+/* Append frames here; they leave at the end of the loop turn. */
+struct evbuffer *bkp_io_output(bkp_io *io);
+int bkp_io_fd(const bkp_io *io);
+
+void bkp_io_read_enable(bkp_io *io, int on);
+/* The drain callback fires when a write leaves at most `bytes` in the output buffer. */
+void bkp_io_set_lowat(bkp_io *io, size_t bytes);
+/* Read timeout: no byte read for tv (while reading is enabled). Write timeout: pending
+ * output that makes no progress for tv. NULL: none. Either reports BKP_IO_TIMEOUT. */
+void bkp_io_set_timeouts(bkp_io *io, const struct timeval *read_tv,
+                         const struct timeval *write_tv);
+
+#endif
