@@ -36,9 +36,11 @@ struct bkp_io {
     int busy, dead;
 };
 
-/* One scratch buffer per thread: reads land here, then in the input buffer, so that an idle
- * connection holds no read buffer of its own. */
-static _Thread_local char scratch[DEFAULT_MAX_READ];
+/* Reads go straight into the input buffer, at most this much per read(); a read that
+ * fills it is followed by another, up to max_read. Below malloc's mmap threshold, so the
+ * space a read takes and the parser gives back is cheap to come by again; an idle connection
+ * (input consumed) holds none. */
+#define READ_CHUNK (64 * 1024)
 
 static void destroy(bkp_io *io)
 {
@@ -192,22 +194,32 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     bkp_io *io = arg;
-    ssize_t n = read(io->fd, scratch, io->max_read);
-    if (n < 0) {
-        int e = errno;
-        if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
+    size_t total = 0;
+    for (;;) {
+        size_t want = io->max_read - total < READ_CHUNK ? io->max_read - total : READ_CHUNK;
+        struct evbuffer_iovec v;
+        if (evbuffer_reserve_space(io->in, (ev_ssize_t)want, &v, 1) != 1) {
+            fail(io, BKP_IO_ERROR, ENOMEM);
             return;
-        fail(io, BKP_IO_ERROR, e);
-        return;
+        }
+        if (v.iov_len > want)
+            v.iov_len = want;
+        ssize_t n = read(io->fd, v.iov_base, v.iov_len);
+        if (n <= 0) {
+            int e = n < 0 ? errno : 0;
+            if (total > 0 || (n < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)))
+                break; /* what was read first is handled first; EOF shows on the next read */
+            fail(io, n == 0 ? BKP_IO_EOF : BKP_IO_ERROR, e);
+            return;
+        }
+        v.iov_len = (size_t)n;
+        evbuffer_commit_space(io->in, &v, 1);
+        total += (size_t)n;
+        if ((size_t)n < want || total >= io->max_read)
+            break;
     }
-    if (n == 0) {
-        fail(io, BKP_IO_EOF, 0);
+    if (total == 0)
         return;
-    }
-    if (evbuffer_add(io->in, scratch, (size_t)n) < 0) {
-        fail(io, BKP_IO_ERROR, ENOMEM);
-        return;
-    }
     arm_read_timer(io);
     io->busy++;
     io->rd(io, io->in, io->arg);
