@@ -1,7 +1,8 @@
 /* Interoperability with Beekeeper 0.02 peers, tested from the protocol (wire-protocol.md):
  * a "0.02 peer" here is a bare STOMP connection that writes and reads exactly the frames and
  * JSON bodies a Perl Beekeeper 0.02 client or worker does (its key order, its id format, its
- * headers, heart-beat 0,0), and checks ours field by field. Runs on every broker of the
+ * headers, heart-beat 0,0), and checks ours field by field; and a 0.02 Supervisor and
+ * LogTail see our worker's status reports and log messages. Runs on every broker of the
  * integration suite (BK_TEST_*; skipped without one). Our worker runs in a forked process;
  * our client and the 0.02 peer share one event loop in this process. */
 #include <setjmp.h>
@@ -23,6 +24,7 @@
 #include <jansson.h>
 
 #include "beekeeper/client.h"
+#include "beekeeper/log.h"
 #include "beekeeper/worker.h"
 #include "stomp/conn.h"
 
@@ -119,6 +121,15 @@ static int started(bk_worker *w, void *arg)
     return 0;
 }
 
+static int w_say(bk_request *req, json_t *params, void *arg)
+{
+    (void)arg;
+    bk_log_warn("said %s", json_string_value(json_object_get(params, "what")));
+    return bk_request_reply(req, json_true());
+}
+
+static int g_reports;   /* the worker under test reports its status every 200 ms */
+
 static void spawn_worker(void)
 {
     int p[2];
@@ -131,16 +142,20 @@ static void spawn_worker(void)
         alarm(120);
         int fd = p[1];
         bk_worker_opts o = {.client = copts(), .authorize = allow, .on_start = started,
-                            .arg = &fd, .handle_signals = 1, .status_interval_ms = -1};
+                            .arg = &fd, .handle_signals = 1,
+                            .status_interval_ms = g_reports ? 200 : -1,
+                            .worker_class = "itest-class", .pool = "itest-pool",
+                            .log_to_bus = g_reports};
         bk_worker *w;
-        char m[4][128];
+        char m[5][128];
         method(m[0], sizeof m[0], "uc");
         method(m[1], sizeof m[1], "tokens");
         method(m[2], sizeof m[2], "job");
         method(m[3], sizeof m[3], "count");
+        method(m[4], sizeof m[4], "say");
         if (bk_worker_new(&w, &o) || bk_worker_accept(w, m[0], w_uc, NULL) ||
             bk_worker_accept(w, m[1], w_tokens, NULL) || bk_worker_accept(w, m[2], w_job, NULL) ||
-            bk_worker_accept(w, m[3], w_count, NULL))
+            bk_worker_accept(w, m[3], w_count, NULL) || bk_worker_accept(w, m[4], w_say, NULL))
             _exit(1);
         int rc = bk_worker_run(w);
         bk_worker_free(w);
@@ -505,6 +520,121 @@ static void notifications_both_ways(void **state)
     bk_client_free(c);
 }
 
+/* A 0.02 Supervisor and LogTail see our worker: status reports every interval as background
+ * jobs to _bkpr.supervisor, a worker_exit on a graceful stop, and bk_log messages on
+ * /topic/log.{level}.{service}. */
+typedef struct watch {
+    peer sup, logs;
+    int nstatus, nexit, nlog;
+    json_t *status, *log;
+} watch;
+
+static void on_sup(bkp_stomp *s, bkp_sub *sub, const bkp_frame *m, void *arg)
+{
+    (void)s;
+    (void)sub;
+    watch *w = arg;
+    json_t *j = json_loadb(m->body, m->body_len, 0, NULL);
+    const char *meth = json_string_value(json_object_get(j, "method"));
+    if (meth && strcmp(meth, "_bkpr.supervisor.worker_status") == 0) {
+        w->nstatus++;
+        json_decref(w->status);
+        w->status = json_incref(json_object_get(j, "params"));
+    } else if (meth && strcmp(meth, "_bkpr.supervisor.worker_exit") == 0) {
+        w->nexit++;
+    }
+    json_decref(j);
+}
+
+static void on_log(bkp_stomp *s, bkp_sub *sub, const bkp_frame *m, void *arg)
+{
+    (void)s;
+    (void)sub;
+    watch *w = arg;
+    json_t *j = json_loadb(m->body, m->body_len, 0, NULL);
+    const char *msg = json_string_value(json_object_get(json_object_get(j, "params"), "message"));
+    if (msg && strstr(msg, "said hello")) {
+        w->nlog++;
+        json_decref(w->log);
+        w->log = json_incref(j);
+    }
+    json_decref(j);
+}
+
+static int setup_reports(void **state)
+{
+    g_reports = 1;
+    return setup(state);
+}
+
+static void worker_reports_status_and_logs(void **state)
+{
+    (void)state;
+    NEED_BROKER();
+    stop_worker(); /* the fixture's worker: this test watches it start and stop */
+    bk_client_opts o = copts();
+    bk_client *c;
+    assert_int_equal(bk_client_new(&c, &o), 0);
+    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    struct event_base *base = bk_client_base(c);
+    static watch w;
+    memset(&w, 0, sizeof w);
+    peer_open(&w.sup, base);
+    peer_open(&w.logs, base);
+    char dest[256];
+    snprintf(dest, sizeof dest, "/queue/req.%s._bkpr.supervisor", g_cluster);
+    bkp_sub_opts so = {.done = p_subscribed, .done_arg = &w.sup};
+    assert_int_equal(bkp_stomp_subscribe(w.sup.s, dest, &so, on_sup, &w, NULL), 0);
+    bkp_sub_opts so2 = {.done = p_subscribed, .done_arg = &w.logs};
+    assert_int_equal(bkp_stomp_subscribe(w.logs.s, "/topic/log.#", &so2, on_log, &w, NULL), 0);
+    run_until(base, &w.sup.subscribed, 1, 10000);
+    run_until(base, &w.logs.subscribed, 1, 10000);
+
+    spawn_worker();
+    run_until(base, &w.nstatus, 2, 10000);
+    assert_true(w.nstatus >= 2);
+    assert_string_equal(json_string_value(json_object_get(w.status, "class")), "itest-class");
+    assert_string_equal(json_string_value(json_object_get(w.status, "pool")), "itest-pool");
+    assert_int_equal(json_integer_value(json_object_get(w.status, "pid")), g_worker);
+    assert_true(json_is_string(json_object_get(w.status, "host")));
+    assert_true(json_is_number(json_object_get(w.status, "jps")));
+    assert_true(json_is_number(json_object_get(w.status, "nps")));
+    assert_true(json_is_number(json_object_get(w.status, "load")));
+    json_t *q = json_object_get(w.status, "queue");
+    assert_true(json_is_array(q) && json_array_size(q) == 1);
+    char svc[128];
+    snprintf(svc, sizeof svc, "bkio%s.str", g_sfx);
+    assert_string_equal(json_string_value(json_array_get(q, 0)), svc);
+
+    char m[128];
+    method(m, sizeof m, "say");
+    json_t *params = json_pack("{s:s}", "what", "hello");
+    done_t d = {0};
+    assert_int_equal(bk_call_async(c, m, params, NULL, on_done, &d), 0);
+    json_decref(params);
+    run_until(base, &d.n, 1, 10000);
+    assert_int_equal(d.code, 0);
+    json_decref(d.result);
+    run_until(base, &w.nlog, 1, 10000);
+    assert_int_equal(w.nlog, 1);
+    json_t *lp = json_object_get(w.log, "params");
+    assert_string_equal(json_string_value(json_object_get(lp, "level")), "warn");
+    assert_string_equal(json_string_value(json_object_get(lp, "service")), svc);
+    assert_string_equal(json_string_value(json_object_get(lp, "pool")), "itest-pool");
+    assert_int_equal(json_integer_value(json_object_get(lp, "pid")), g_worker);
+    assert_true(json_number_value(json_object_get(lp, "time")) > 1.7e9);
+
+    stop_worker(); /* TERM: a graceful exit says so */
+    run_until(base, &w.nexit, 1, 10000);
+    assert_int_equal(w.nexit, 1);
+    json_decref(w.status);
+    json_decref(w.log);
+    peer_close(&w.sup);
+    peer_close(&w.logs);
+    bk_client_free(c);
+    g_reports = 0;
+}
+
 int main(void)
 {
     const char *host = getenv("BK_TEST_HOST"), *port = getenv("BK_TEST_PORT");
@@ -527,6 +657,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(perl_client_calls_our_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(our_client_calls_perl_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(notifications_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(worker_reports_status_and_logs, setup_reports, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -533,9 +533,12 @@ static void log_tap(bk_log_level lv, const char *msg, void *arg)
     char dest[512];
     if (bkp_dest_log(dest, sizeof dest, bk_log_level_name(lv), svc) != 0)
         return;
-    json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:i,s:s?}", "level", bk_log_level_name(lv), "host",
-                          w->host, "pool", w->pool, "service", svc, "pid", (json_int_t)getpid(),
-                          "message", msg);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:i,s:f,s:s?}", "level", bk_log_level_name(lv),
+                          "host", w->host, "pool", w->pool, "service", svc, "pid",
+                          (json_int_t)getpid(), "time",
+                          (double)ts.tv_sec + (double)ts.tv_nsec / 1e9, "message", msg);
     size_t len;
     char *body = p ? bkp_rpc_encode_request("_bkpr.logtail.log", p, NULL, &len) : NULL;
     if (body)
