@@ -1,6 +1,8 @@
 /* Integration tests of bk_client and bk_worker against a real broker (BK_TEST_* from
  * tests/run-tests.sh; skipped without them). Workers are forked child processes; service
- * names carry a random suffix per run; every wait is bounded (alarm + call timeouts). */
+ * names carry a random suffix per run; every wait is bounded (alarm + call timeouts).
+ * Over 1000 lines on purpose: every test shares the workers the group setup forks once (a
+ * dozen processes, seconds to start on RabbitMQ), which one file per topic would repeat. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,8 @@
 /* Unit tests of the STOMP client connection (runtime/stomp/conn.c) against a scripted
  * STOMP peer that runs in the same event loop on a real loopback TCP socket and uses the
- * codec. Every wait is bounded by a deadline (and alarm() as a last resort). */
+ * codec. Every wait is bounded by a deadline (and alarm() as a last resort).
+ * Over 1000 lines on purpose: the scripted peer is most of the file's first third, and every
+ * test drives it; split, it would be a shared test library for one user. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
