@@ -1,0 +1,42 @@
+#!/bin/sh
+# Golden tests of bkpr-gen's front end, byte for byte, run by make check (from the top of the
+# tree, with B set to the build folder):
+#   tests/idl/X.bkidl + X.model.json   `bkpr-gen --model -I tests/idl X.bkidl` prints exactly
+#                                      X.model.json and exits 0;
+#   tests/idl/X.bkidl + X.diag         it prints exactly X.diag on stderr, nothing on stdout,
+#                                      and exits 1.
+# To refresh the expected files on purpose (then review the diff before committing):
+#   BK_UPDATE_GOLDEN=1 B=build sh tests/idl/golden.sh
+set -u
+: "${B:=build}"
+cd "$(dirname "$0")/../.." || exit 1
+gen=$B/bin/bkpr-gen
+[ -x "$gen" ] || { echo "golden.sh: $gen is not built"; exit 1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bk-golden.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+for src in tests/idl/*.bkidl; do
+  base=${src%.bkidl}
+  name=$(basename "$base")
+  "$gen" --model -I tests/idl "$src" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  if [ -f "$base.diag" ]; then
+    want=$base.diag got=$tmp/err want_rc=1 other=$tmp/out
+  elif [ -f "$base.model.json" ] || [ "${BK_UPDATE_GOLDEN:-}" = 1 ]; then
+    want=$base.model.json got=$tmp/out want_rc=0 other=$tmp/err
+  else
+    echo "FAIL $name: no $base.model.json or $base.diag"; fail=$((fail + 1)); continue
+  fi
+  if [ "${BK_UPDATE_GOLDEN:-}" = 1 ]; then
+    cp "$got" "$want"; echo "updated $want"; continue
+  fi
+  if [ "$rc" = "$want_rc" ] && cmp -s "$got" "$want" && [ ! -s "$other" ]; then
+    pass=$((pass + 1)); echo "ok   $name"
+  else
+    fail=$((fail + 1)); echo "FAIL $name (exit $rc, expected $want_rc)"
+    diff -u "$want" "$got" | head -40
+    sed 's/^/  | /' "$other" | head -10
+  fi
+done
+echo "golden: $pass passed, $fail failed"
+[ "$fail" = 0 ]
