@@ -57,7 +57,7 @@ struct bk_worker {
     int accepting, stop, running, unsub_pending;
     unsigned deferred;
     bk_worker_stats stats;
-    unsigned long long last_jobs, last_notes;
+    unsigned long long last_jobs, last_notes, last_errors;
     uint64_t busy_us, last_status_ms;
     struct event *status_ev, *sigterm_ev, *sigint_ev;
     char host[256];
@@ -490,14 +490,17 @@ static json_t *status_params(bk_worker *w)
     for (service *s = w->services; s; s = s->next)
         if (!s->notify)
             json_array_append_new(q, json_string(s->name));
-    json_t *p = json_pack("{s:s,s:s,s:s,s:i,s:f,s:f,s:f,s:o}", "class", w->wclass, "host",
-                          w->host, "pool", w->pool, "pid", (json_int_t)getpid(), "jps",
+    json_t *p = json_pack("{s:s,s:s,s:s,s:i,s:f,s:f,s:f,s:f,s:f,s:o}", "class", w->wclass,
+                          "host", w->host, "pool", w->pool, "pid", (json_int_t)getpid(), "jps",
                           secs > 0 ? (double)(w->stats.jobs - w->last_jobs) / secs : 0.0,
                           "nps",
                           secs > 0 ? (double)(w->stats.notifications - w->last_notes) / secs : 0.0,
+                          "eps", secs > 0 ? (double)(w->stats.errors - w->last_errors) / secs : 0.0,
+                          "interval", w->status_ms > 0 ? w->status_ms / 1000.0 : 0.0,
                           "load", secs > 0 ? (double)w->busy_us / 1e6 / secs : 0.0, "queue", q);
     w->last_jobs = w->stats.jobs;
     w->last_notes = w->stats.notifications;
+    w->last_errors = w->stats.errors;
     w->busy_us = 0;
     w->last_status_ms = now;
     return p;

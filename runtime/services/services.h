@@ -1,0 +1,26 @@
+/* The Supervisor and the Sinkhole: built-in worker modules (module.h) that bkpr forks into
+ * every pool, like any other worker. doc/services.md has their methods and the token rule.
+ *
+ * Both are linked into the programs that run them (SERVICES_SRCS in module.mk), not into
+ * libbeekeeper: they use the library's internal layers (bkp_*), which only a static link
+ * reaches. */
+#ifndef BKP_SERVICES_SERVICES_H
+#define BKP_SERVICES_SERVICES_H
+
+#include "beekeeper/module.h"
+
+/* Tokens that internal calls carry (wire-protocol.md, "Built-in services"). */
+#define BKP_TOKEN_SYSTEM "BKPR_SYSTEM" /* processes of the framework: workers, supervisors */
+#define BKP_TOKEN_ADMIN "BKPR_ADMIN"   /* operators' tools: bkpr-top, bkpr-restart, bkpr-log */
+
+/* The Supervisor: collects status reports, answers get_workers_status and
+ * get_services_status, restarts workers, tells the Sinkhole which services lost their
+ * last worker. Options (pool.config.json): "pool" (string: the pool it belongs to, for
+ * restart_pool; default: the pool of its own status reports). */
+extern const bk_module_def bkp_supervisor_module;
+
+/* The Sinkhole: answers the requests of services without workers at once with -31601 (or
+ * -403 when the request carries no token), until a worker is back. No options. */
+extern const bk_module_def bkp_sinkhole_module;
+
+#endif

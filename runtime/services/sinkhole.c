@@ -1,0 +1,190 @@
+/* The Sinkhole: callers of a service that has no worker left fail at once instead of
+ * waiting for their timeout. A worker module (services.h); doc/services.md.
+ *
+ * The Supervisor publishes `_bkpr.sinkhole.unserviced_queues` {queues: [services]} whenever
+ * the set of services without workers changes (and every 10 s while it is not empty). Each
+ * message is the whole list: the Sinkhole subscribes the request queue of every service
+ * listed and unsubscribes every queue no longer listed (a worker is back).
+ *
+ * Why not bk_worker_accept: the worker API can stop accepting only all services at once
+ * (bk_worker_stop_accepting), and a service must leave the sinkhole alone. So the queues
+ * are subscribed here on the worker's own connection (the internal STOMP layer, as LogTail
+ * does), and every message is answered and acknowledged inside its callback: nothing is
+ * ever held, so an UNSUBSCRIBE never leaves a job to NACK, and a message that was on its
+ * way when we unsubscribed stays unacknowledged and goes back to the queue. These queues
+ * never appear in the Sinkhole's status reports, so the Supervisor never mistakes it for a
+ * worker of the services it drains. */
+#include "services/services.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "beekeeper/client.h"
+#include "beekeeper/log.h"
+#include "rpc/client_int.h"
+#include "rpc/jsonrpc.h"
+#include "rpc/names.h"
+#include "stomp/conn.h"
+
+#define UNSERVICED "_bkpr.sinkhole.unserviced_queues"
+
+typedef struct hole {
+    struct hole *next;
+    char *service;
+    bkp_sub *sub;
+    int keep;                   /* listed in the message being applied */
+} hole;
+
+typedef struct sinkhole {
+    bk_worker *w;
+    hole *holes;
+    unsigned long long answered, dropped;
+} sinkhole;
+
+static sinkhole g_sink;
+
+/* A request (answered -31601, or -403 when it carries no token: a caller without
+ * credentials learns nothing about which services exist), or a background job (dropped).
+ * Either way acknowledged at once. */
+static void on_request(bkp_stomp *st, bkp_sub *sub, const bkp_frame *msg, void *arg)
+{
+    (void)sub;
+    sinkhole *k = arg;
+    const char *reply = bkp_frame_get(msg, "reply-to");
+    const char *tokens = bkp_frame_get(msg, "x-auth-tokens");
+    const char *fwd = bkp_frame_get(msg, "x-forward-reply");
+    bkp_rpc_msg m;
+    char why[128];
+    memset(&m, 0, sizeof m);
+    bkp_rpc_decode(msg->body, msg->body_len, &m, why, sizeof why);
+    if (reply && *reply && m.id && m.kind != BKP_RPC_RESULT && m.kind != BKP_RPC_ERROR) {
+        int code = tokens && *tokens ? BK_RPC_NOT_AVAILABLE : BK_RPC_NOT_AUTHORIZED;
+        size_t len;
+        char *body = bkp_rpc_encode_error(m.id, code, bk_rpc_code_message(code), NULL, &len);
+        bkp_header h[1];
+        size_t n = 0;
+        if (fwd)
+            h[n++] = (bkp_header){"x-forward-reply", fwd, 15, (uint32_t)strlen(fwd)};
+        if (body && bkp_client_send_raw(bk_worker_client(k->w), reply, h, n, body, len) == 0)
+            k->answered++;
+        free(body);
+    } else {
+        k->dropped++;
+    }
+    bkp_rpc_msg_clear(&m);
+    bkp_stomp_ack(st, msg);
+}
+
+static void hole_close(sinkhole *k, hole *h)
+{
+    if (h->sub)
+        bkp_stomp_unsubscribe(bkp_client_stomp(bk_worker_client(k->w)), h->sub, NULL, NULL);
+    free(h->service);
+    free(h);
+}
+
+static int hole_open(sinkhole *k, const char *service)
+{
+    char pattern[300], dest[512];
+    bk_client *c = bk_worker_client(k->w);
+    if (snprintf(pattern, sizeof pattern, "%s.*", service) >= (int)sizeof pattern ||
+        bkp_dest_request(dest, sizeof dest, bk_client_cluster(c), pattern) != 0)
+        return BK_EINVAL;
+    hole *h = calloc(1, sizeof *h);
+    if (!h || !(h->service = strdup(service))) {
+        free(h);
+        return BK_ENOMEM;
+    }
+    bkp_sub_opts so = {.ack = BKP_ACK_CLIENT_INDIVIDUAL, .prefetch = 1};
+    int rc = bkp_stomp_subscribe(bkp_client_stomp(c), dest, &so, on_request, k, &h->sub);
+    if (rc) {
+        h->sub = NULL;
+        hole_close(k, h);
+        return rc;
+    }
+    h->keep = 1;
+    h->next = k->holes;
+    k->holes = h;
+    bk_log_info("sinkhole: %s has no worker: answering its requests with -31601", service);
+    return 0;
+}
+
+static int on_unserviced(bk_request *req, json_t *params, void *arg)
+{
+    (void)req;
+    sinkhole *k = arg;
+    json_t *qs = json_object_get(params, "queues"), *q;
+    size_t i;
+    if (!json_is_array(qs))
+        return 0;
+    for (hole *h = k->holes; h; h = h->next)
+        h->keep = 0;
+    json_array_foreach(qs, i, q) {
+        const char *svc = json_string_value(q);
+        hole *h = k->holes;
+        while (h && (!svc || strcmp(h->service, svc) != 0))
+            h = h->next;
+        if (h)
+            h->keep = 1;
+        else if (svc && hole_open(k, svc) != 0)
+            bk_log_warn("sinkhole: cannot drain the queue of '%s'", svc);
+    }
+    for (hole **pp = &k->holes; *pp;) {
+        hole *h = *pp;
+        if (h->keep) {
+            pp = &h->next;
+            continue;
+        }
+        *pp = h->next;
+        bk_log_info("sinkhole: %s has a worker again: no longer answering for it", h->service);
+        hole_close(k, h);
+    }
+    return 0;
+}
+
+/* Only the framework (the Supervisor, with BKPR_SYSTEM) tells the Sinkhole what to drain. */
+static int authorize(bk_request *req, void *arg)
+{
+    (void)arg;
+    return bk_request_has_token(req, BKP_TOKEN_SYSTEM) ? BK_AUTH_ALLOW : BK_AUTH_DENY;
+}
+
+static void on_stop(bk_worker *w, void *arg)
+{
+    (void)w;
+    sinkhole *k = arg;
+    while (k->holes) {
+        hole *h = k->holes;
+        k->holes = h->next;
+        hole_close(k, h);
+    }
+    if (k->answered || k->dropped)
+        bk_log_info("sinkhole: answered %llu requests, dropped %llu jobs", k->answered,
+                    k->dropped);
+}
+
+static int setup(bk_worker *w, const json_t *options, bk_module_hooks *h)
+{
+    (void)options;
+    sinkhole *k = &g_sink;
+    memset(k, 0, sizeof *k);
+    k->w = w;
+    h->authorize = authorize;
+    h->on_stop = on_stop;
+    h->arg = k;
+    int rc = bk_worker_accept_notification(w, UNSERVICED, on_unserviced, k);
+    if (rc) {
+        bk_log_error("sinkhole: cannot start: %s", bk_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
+const bk_module_def bkp_sinkhole_module = {
+    .abi = BK_MODULE_ABI,
+    .name = "sinkhole",
+    .setup = setup,
+};

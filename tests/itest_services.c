@@ -1,0 +1,506 @@
+/* The Supervisor, the Sinkhole, bkpr-top and bkpr-restart against a real broker (BK_TEST_*;
+ * skipped without one). The test process plays the pool manager: it forks a Supervisor, a
+ * Sinkhole and plain workers (status reports every 200 ms), so the Supervisor's "children
+ * of my parent" are the test's children, and restart_pool's HUP comes to the test.
+ * The tests run in order and share the processes. Every wait is bounded; none is timed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "beekeeper/client.h"
+#include "beekeeper/log.h"
+#include "beekeeper/worker.h"
+#include "services/services.h"
+
+enum { SUPERVISOR, SINKHOLE, WORKER };
+enum { K_SUP, K_SINK, K_W1, K_W2, K_W3, NKIDS };
+
+static char g_addr[300], g_sfx[16], g_cluster[32], g_dir[64], g_svc[64], g_method[80],
+    g_bin[PATH_MAX], g_host[256];
+static const char *g_hosts[1];
+static const char *g_vhost, *g_user, *g_pass, *g_broker;
+static pid_t g_kids[NKIDS];
+static bk_client *g_c;
+static bk_arena *g_a;
+static volatile sig_atomic_t g_hups;
+
+#define NEED_BROKER()                                                                        \
+    do {                                                                                     \
+        if (!g_broker)                                                                       \
+            skip();                                                                          \
+    } while (0)
+
+static bk_client_opts copts(void)
+{
+    return (bk_client_opts){.hosts = g_hosts, .nhosts = 1, .vhost = g_vhost, .user = g_user,
+                            .pass = g_pass, .bus_id = g_cluster};
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ------------------------------------------------------------------ the processes */
+
+static int allow(bk_request *req, void *arg)
+{
+    (void)req;
+    (void)arg;
+    return BK_AUTH_ALLOW;
+}
+
+static int w_echo(bk_request *req, json_t *params, void *arg)
+{
+    (void)arg;
+    return bk_request_reply(req, json_incref(params));
+}
+
+static int hook_authorize(bk_request *req, void *arg)
+{
+    bk_module_hooks *h = arg;
+    return h->authorize ? h->authorize(req, h->arg) : BK_AUTH_DENY;
+}
+
+static int ready_fd = -1;
+
+static int hook_start(bk_worker *w, void *arg)
+{
+    bk_module_hooks *h = arg;
+    int rc = h->on_start ? h->on_start(w, h->arg) : 0;
+    char c = 'r';
+    if (rc == 0 && write(ready_fd, &c, 1) != 1)
+        return 1;
+    return rc;
+}
+
+static void hook_stop(bk_worker *w, void *arg)
+{
+    bk_module_hooks *h = arg;
+    if (h->on_stop)
+        h->on_stop(w, h->arg);
+}
+
+/* Forks one process, as bkpr would run it, and returns once it is connected. */
+static pid_t spawn(int kind)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        ready_fd = p[1];
+        alarm(300);
+        static bk_module_hooks h;
+        static const char *const classes[] = {"supervisor", "sinkhole", "svc-class"};
+        bk_worker_opts o = {.client = copts(), .handle_signals = 1, .status_interval_ms = 200,
+                            .worker_class = classes[kind], .pool = "itpool",
+                            .authorize = hook_authorize, .on_start = hook_start,
+                            .on_stop = hook_stop, .arg = &h};
+        bk_worker *w;
+        if (bk_worker_new(&w, &o))
+            _exit(99);
+        if (kind == WORKER) {
+            h.authorize = allow;
+            if (bk_worker_accept(w, g_method, w_echo, NULL))
+                _exit(99);
+        } else {
+            const bk_module_def *m = kind == SUPERVISOR ? &bkp_supervisor_module
+                                                        : &bkp_sinkhole_module;
+            if (m->setup(w, NULL, &h))
+                _exit(99);
+        }
+        int rc = bk_worker_run(w);
+        bk_worker_free(w);
+        _exit(rc ? 1 : 0);
+    }
+    close(p[1]);
+    char c;
+    assert_int_equal(read(p[0], &c, 1), 1);
+    close(p[0]);
+    return pid;
+}
+
+/* Waits (bounded) for pid to end; its exit status, or -1 when it is still running. */
+static int reap(pid_t pid, int ms)
+{
+    for (int i = 0; i <= ms / 20; i++) {
+        int st;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        sleep_ms(20);
+    }
+    return -1;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    g_hups++;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!g_broker)
+        return 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
+    g_kids[K_SUP] = spawn(SUPERVISOR);
+    g_kids[K_SINK] = spawn(SINKHOLE);
+    g_kids[K_W1] = spawn(WORKER);
+    g_kids[K_W2] = spawn(WORKER);
+    strcpy(g_dir, "/tmp/bk-services.XXXXXX");
+    assert_non_null(mkdtemp(g_dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/bus.config.json", g_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "[{\"bus-id\":\"%s\",\"host\":\"%s\",\"vhost\":\"%s\",\"user\":\"%s\","
+               "\"pass\":\"%s\",\"default\":true},\n"
+               " {\"bus-id\":\"nobody%s\",\"host\":\"%s\",\"vhost\":\"%s\",\"user\":\"%s\","
+               "\"pass\":\"%s\"}]\n",
+            g_cluster, g_addr, g_vhost, g_user, g_pass, g_sfx, g_addr, g_vhost, g_user, g_pass);
+    fclose(f);
+    bk_client_opts o = copts();
+    o.tokens = "BKPR_ADMIN";
+    o.timeout_ms = 10000;
+    assert_int_equal(bk_client_new(&g_c, &o), 0);
+    assert_int_equal(bk_client_connect_wait(g_c, 10000), 0);
+    assert_int_equal(bk_arena_new(&g_a), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int i = NKIDS; i-- > 0;)
+        if (g_kids[i] > 0) {
+            kill(g_kids[i], SIGTERM);
+            if (reap(g_kids[i], 10000) < 0) {
+                kill(g_kids[i], SIGKILL);
+                reap(g_kids[i], 10000);
+            }
+            g_kids[i] = 0;
+        }
+    bk_arena_free(g_a);
+    bk_client_free(g_c);
+    if (g_dir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
+        if (system(cmd) != 0)
+            perror("rm");
+    }
+    return 0;
+}
+
+/* Runs a command, returns its exit status and its output (stdout and stderr) in out. */
+__attribute__((format(printf, 3, 4))) static int run(char *out, size_t n, const char *fmt, ...)
+{
+    char cmd[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    strncat(cmd, " </dev/null 2>&1", sizeof cmd - strlen(cmd) - 1);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t got = fread(out, 1, n - 1, p);
+    out[got] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ------------------------------------------------------------------ queries */
+
+static json_t *query(const char *what, const char *key, const char *value)
+{
+    char m[80];
+    snprintf(m, sizeof m, "_bkpr.supervisor.%s", what);
+    json_t *p = key ? json_pack("{s:s}", key, value) : json_object(), *res = NULL;
+    bk_error e;
+    int rc = bk_call(g_c, m, p, NULL, g_a, &res, &e);
+    json_decref(p);
+    if (rc)
+        fail_msg("%s: %d %s", m, e.code, e.message);
+    return res;
+}
+
+static json_t *find_pid(json_t *ws, pid_t pid)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(ws, i, w)
+        if (json_integer_value(json_object_get(w, "pid")) == pid)
+            return w;
+    return NULL;
+}
+
+static int usage_known(json_t *w)
+{
+    return w && json_is_number(json_object_get(w, "cpu")) &&
+           json_integer_value(json_object_get(w, "rss")) > 0;
+}
+
+static void workers_are_listed_with_usage(void **state)
+{
+    (void)state;
+    NEED_BROKER();
+    json_t *ws = NULL;
+    for (int i = 0; i < 100; i++) {
+        bk_arena_reset(g_a);
+        ws = query("get_workers_status", "class", "svc-class");
+        if (json_array_size(ws) == 2 && usage_known(find_pid(ws, g_kids[K_W1])) &&
+            usage_known(find_pid(ws, g_kids[K_W2])))
+            break;
+        sleep_ms(200);
+    }
+    assert_int_equal(json_array_size(ws), 2);
+    for (int k = K_W1; k <= K_W2; k++) {
+        json_t *w = find_pid(ws, g_kids[k]);
+        assert_non_null(w);
+        assert_string_equal(json_string_value(json_object_get(w, "class")), "svc-class");
+        assert_string_equal(json_string_value(json_object_get(w, "pool")), "itpool");
+        assert_string_equal(json_string_value(json_object_get(w, "host")), g_host);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(w, "queue"), 0)),
+                            g_svc);
+        assert_true(usage_known(w));
+        assert_true(json_is_number(json_object_get(w, "load")));
+        assert_true(json_is_number(json_object_get(w, "jps")));
+    }
+    /* filters: another pool, another host */
+    assert_int_equal(json_array_size(query("get_workers_status", "pool", "none")), 0);
+    assert_int_equal(json_array_size(query("get_workers_status", "host", "no-such-host")), 0);
+    json_t *all = query("get_workers_status", NULL, NULL);
+    assert_non_null(find_pid(all, g_kids[K_SUP]));
+    assert_non_null(find_pid(all, g_kids[K_SINK]));
+}
+
+static void services_are_counted(void **state)
+{
+    (void)state;
+    NEED_BROKER();
+    bk_arena_reset(g_a);
+    json_t *ss = query("get_services_status", "pool", "itpool");
+    json_t *s = json_object_get(ss, g_svc);
+    assert_non_null(s);
+    assert_int_equal(json_integer_value(json_object_get(s, "count")), 2);
+    assert_true(json_number_value(json_object_get(s, "cpu")) >= 0);
+    assert_true(json_integer_value(json_object_get(s, "rss")) > 0);
+    assert_true(json_is_number(json_object_get(s, "jps")));
+    assert_true(json_is_number(json_object_get(s, "nps")));
+    assert_true(json_is_number(json_object_get(s, "load")));
+    json_t *sup = json_object_get(ss, "_bkpr.supervisor");
+    assert_int_equal(json_integer_value(json_object_get(sup, "count")), 1);
+    /* bad params are refused with the field named */
+    json_t *p = json_pack("{s:i}", "class", 3), *res;
+    bk_error e;
+    assert_int_equal(bk_call(g_c, "_bkpr.supervisor.get_services_status", p, NULL, g_a, &res, &e),
+                     BK_ERPC);
+    assert_int_equal(e.code, BK_RPC_INVALID_PARAMS);
+    json_decref(p);
+}
+
+static void queries_need_an_admin_or_system_token(void **state)
+{
+    (void)state;
+    NEED_BROKER();
+    bk_arena_reset(g_a);
+    json_t *res;
+    bk_error e;
+    bk_call_opts o = {.tokens = "user|BKPR_ROUTER"};
+    assert_int_equal(bk_call(g_c, "_bkpr.supervisor.get_workers_status", NULL, &o, g_a, &res, &e),
+                     BK_ERPC);
+    assert_int_equal(e.code, BK_RPC_NOT_AUTHORIZED);
+    o.tokens = "BKPR_SYSTEM";
+    assert_int_equal(bk_call(g_c, "_bkpr.supervisor.get_workers_status", NULL, &o, g_a, &res, &e),
+                     0);
+}
+
+static void a_killed_worker_expires(void **state)
+{
+    (void)state;
+    NEED_BROKER();
+    kill(g_kids[K_W1], SIGKILL);
+    assert_int_equal(reap(g_kids[K_W1], 10000), 128 + SIGKILL);
+    json_t *ws = NULL;
+    for (int i = 0; i < 100; i++) {
+        bk_arena_reset(g_a);
+        ws = query("get_workers_status", "class", "svc-class");
+        if (!find_pid(ws, g_kids[K_W1]))
+            break;
+        sleep_ms(200);
+    }
+    assert_null(find_pid(ws, g_kids[K_W1]));
+    assert_non_null(find_pid(ws, g_kids[K_W2]));
+    g_kids[K_W1] = 0;
+}
+
+static void top_once_prints_a_table(void **state)
+{
+    (void)state;
+    NEED_BROKER();
+    char out[8192];
+    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-top --config-dir %s --once", g_bin, g_dir),
+                     0);
+    assert_non_null(strstr(out, "SERVICE"));
+    assert_non_null(strstr(out, "WORKERS"));
+    assert_non_null(strstr(out, g_svc));
+    assert_non_null(strstr(out, "_bkpr.supervisor"));
+    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-top --config-dir %s --bus %s -l --once "
+                                          "--class svc-class --sort cpu", g_bin, g_dir, g_cluster),
+                     0);
+    assert_non_null(strstr(out, "svc-class"));
+    assert_non_null(strstr(out, "PID"));
+    assert_null(strstr(out, "sinkhole"));
+    /* a bus without a Supervisor */
+    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-top --config-dir %s --bus nobody%s --once "
+                                          "--timeout 500", g_bin, g_dir, g_sfx), 1);
+    assert_non_null(strstr(out, "no Supervisor answered"));
+    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-top --sort nope --once", g_bin), 2);
+    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-top --help", g_bin), 0);
+    assert_non_null(strstr(out, "usage: bkpr-top"));
+}
+
+static int call(const char *tokens, int timeout_ms, bk_error *e)
+{
+    bk_call_opts o = {.tokens = tokens, .timeout_ms = timeout_ms};
+    json_t *p = json_pack("{s:s}", "x", "y"), *res;
+    int rc = bk_call(g_c, g_method, p, &o, g_a, &res, e);
+    json_decref(p);
+    return rc;
+}
+
+static void the_sinkhole_answers_for_a_service_without_workers(void **state)
+{
+    (void)state;
+    NEED_BROKER();
+    kill(g_kids[K_W2], SIGTERM); /* graceful: worker_exit */
+    assert_int_equal(reap(g_kids[K_W2], 10000), 0);
+    g_kids[K_W2] = 0;
+    bk_error e;
+    bk_arena_reset(g_a);
+    /* The request waits in the queue until the Sinkhole drains it: the answer, not the
+     * timeout, ends the call. */
+    assert_int_equal(call("user", 30000, &e), BK_ERPC);
+    assert_int_equal(e.code, BK_RPC_NOT_AVAILABLE);
+    assert_int_equal(call("", 30000, &e), BK_ERPC);
+    assert_int_equal(e.code, BK_RPC_NOT_AUTHORIZED);
+    bk_call_opts o = {.tokens = "user"};
+    assert_int_equal(bk_call_background(g_c, g_method, NULL, &o), 0); /* dropped */
+    assert_int_equal(call("user", 30000, &e), BK_ERPC);
+    assert_int_equal(e.code, BK_RPC_NOT_AVAILABLE);
+    bk_arena_reset(g_a);
+    json_t *ss = query("get_services_status", NULL, NULL);
+    assert_null(json_object_get(ss, g_svc));
+}
+
+static void calls_reach_a_worker_that_is_back(void **state)
+{
+    (void)state;
+    NEED_BROKER();
+    g_kids[K_W3] = spawn(WORKER);
+    bk_error e;
+    int ok = 0;
+    for (int i = 0; i < 200 && ok < 3; i++) {
+        bk_arena_reset(g_a);
+        int rc = call("user", 10000, &e);
+        if (rc == 0)
+            ok++;
+        else if (rc == BK_ERPC && e.code == BK_RPC_NOT_AVAILABLE)
+            ok = 0, sleep_ms(50);
+        else
+            fail_msg("call: %d %s", e.code, e.message);
+    }
+    assert_int_equal(ok, 3);
+}
+
+static void restart_terms_the_matching_workers(void **state)
+{
+    (void)state;
+    NEED_BROKER();
+    char out[4096];
+    /* no terminal, no --yes: nothing happens */
+    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-restart --config-dir %s --class svc-class",
+                         g_bin, g_dir), 1);
+    assert_non_null(strstr(out, "--yes"));
+    assert_int_equal(reap(g_kids[K_W3], 0), -1);
+    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-restart --config-dir %s --yes "
+                                          "--class svc-class --delay 0.1", g_bin, g_dir), 0);
+    assert_non_null(strstr(out, "restarting"));
+    assert_int_equal(reap(g_kids[K_W3], 15000), 0); /* TERM: a graceful exit */
+    g_kids[K_W3] = 0;
+    assert_int_equal(reap(g_kids[K_SUP], 0), -1);   /* the others were left alone */
+    assert_int_equal(reap(g_kids[K_SINK], 0), -1);
+
+    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-restart --config-dir %s --yes "
+                                          "--pool other", g_bin, g_dir), 0);
+    int before = g_hups;
+    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-restart --config-dir %s --yes "
+                                          "--pool itpool", g_bin, g_dir), 0);
+    for (int i = 0; i < 500 && g_hups == before; i++)
+        sleep_ms(20);
+    assert_int_equal(g_hups, before + 1); /* the pool manager (us) got HUP, once */
+    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-restart --delay x", g_bin), 2);
+}
+
+int main(void)
+{
+    const char *host = getenv("BK_TEST_HOST"), *port = getenv("BK_TEST_PORT");
+    g_broker = getenv("BK_TEST_BROKER");
+    g_vhost = getenv("BK_TEST_VHOST");
+    g_user = getenv("BK_TEST_USER");
+    g_pass = getenv("BK_TEST_PASS");
+    if (!host || !port || !g_broker) {
+        g_broker = NULL;
+        fprintf(stderr, "itest_services: no BK_TEST_* broker in the environment: skipping\n");
+    } else {
+        snprintf(g_addr, sizeof g_addr, "%s:%s", host, port);
+        g_hosts[0] = g_addr;
+    }
+    /* the tools are beside the tests: $(B)/tests/.. /bin */
+    ssize_t n = readlink("/proc/self/exe", g_bin, sizeof g_bin - 1);
+    g_bin[n > 0 ? n : 0] = 0;
+    char *d = dirname(dirname(g_bin));
+    memmove(g_bin, d, strlen(d) + 1);
+    if (gethostname(g_host, sizeof g_host - 1) != 0)
+        strcpy(g_host, "localhost");
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    snprintf(g_sfx, sizeof g_sfx, "%06d", rand() % 1000000);
+    snprintf(g_cluster, sizeof g_cluster, "bksv%s", g_sfx);
+    snprintf(g_svc, sizeof g_svc, "bksv%s.app", g_sfx);
+    snprintf(g_method, sizeof g_method, "%s.echo", g_svc);
+    bk_log_set_level(BK_LOG_WARN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(workers_are_listed_with_usage),
+        cmocka_unit_test(services_are_counted),
+        cmocka_unit_test(queries_need_an_admin_or_system_token),
+        cmocka_unit_test(a_killed_worker_expires),
+        cmocka_unit_test(top_once_prints_a_table),
+        cmocka_unit_test(the_sinkhole_answers_for_a_service_without_workers),
+        cmocka_unit_test(calls_reach_a_worker_that_is_back),
+        cmocka_unit_test(restart_terms_the_matching_workers),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
