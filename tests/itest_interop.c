@@ -454,6 +454,45 @@ static void our_client_calls_perl_worker(void **state)
     bk_client_free(c);
 }
 
+/* A program that sends background jobs and exits: bk_client_flush makes sure they left. */
+static void flushed_jobs_survive_the_client(void **state)
+{
+    (void)state;
+    NEED_BROKER();
+    bk_client_opts o = copts();
+    bk_client *c;
+    assert_int_equal(bk_client_new(&c, &o), 0);
+    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    char m[128];
+    method(m, sizeof m, "job");
+    json_t *p = json_pack("{s:s}", "pad", "0123456789012345678901234567890123456789");
+    for (int i = 0; i < 2000; i++)
+        assert_int_equal(bk_call_background(c, m, p, NULL), 0);
+    json_decref(p);
+    assert_int_equal(bk_client_flush(c, 10000), 0);
+    bk_client_free(c); /* at once, right after the flush */
+
+    assert_int_equal(bk_client_new(&c, &o), 0);
+    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    bk_arena *a;
+    bk_arena_new(&a);
+    method(m, sizeof m, "count");
+    json_int_t n = 0;
+    for (int tries = 0; tries < 200 && n < 2000; tries++) {
+        json_t *res;
+        bk_error e;
+        assert_int_equal(bk_call(c, m, NULL, NULL, a, &res, &e), 0);
+        n = json_integer_value(res);
+        if (n < 2000)
+            bk_client_run_for(c, 20);
+    }
+    assert_int_equal(n, 2000);
+    /* And flushing with nothing to send, or without a connection, answers at once. */
+    assert_int_equal(bk_client_flush(c, 0), 0);
+    bk_arena_free(a);
+    bk_client_free(c);
+}
+
 typedef struct seen_t {
     int n;
     char method[128];
@@ -657,6 +696,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(perl_client_calls_our_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(our_client_calls_perl_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(notifications_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(flushed_jobs_survive_the_client, setup, teardown),
         cmocka_unit_test_setup_teardown(worker_reports_status_and_logs, setup_reports, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,6 +223,8 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
         if (i % 64 == 0)
             bk_client_run_for(c, 0);   /* let the output buffer drain */
     }
+    if (bk_client_flush(c, 30000) == 0)
+        r->jobs_sent_s = n / (now_s() - t0);
     long got = 0;
     for (int tries = 0; tries < 100 && got < n; tries++) {
         if (bk_call(c, "flood.count", NULL, NULL, a, &res, &err) == 0)

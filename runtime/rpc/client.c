@@ -511,6 +511,21 @@ int bk_client_wait_all(bk_client *c, int timeout_ms)
     return run_until(c, is_idle, timeout_ms < 0 ? 0 : now_ms() + (uint64_t)timeout_ms);
 }
 
+static int is_flushed(bk_client *c)
+{
+    return !c->connected || bkp_stomp_pending_bytes(c->s) == 0;
+}
+
+int bk_client_flush(bk_client *c, int timeout_ms)
+{
+    if (!c)
+        return BK_EINVAL;
+    int r = run_until(c, is_flushed, now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
+    if (r)
+        return r;
+    return c->connected ? 0 : BK_ECLOSED;
+}
+
 static int is_stopped(bk_client *c)
 {
     return c->stop;

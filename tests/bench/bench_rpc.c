@@ -125,7 +125,10 @@ int main(void)
     struct { const char *fig, *perl, *aim; size_t off; } rows[] = {
         {"async calls, one client, one worker", "10,000/s", ">= 100,000/s",
          offsetof(flood_result, async_calls_s)},
-        {"background jobs sent and run", "10,000/s", ">= 300,000/s", offsetof(flood_result, jobs_s)},
+        {"background jobs sent (handed to the kernel)", "10,000/s", ">= 300,000/s",
+         offsetof(flood_result, jobs_sent_s)},
+        {"background jobs sent and run by one worker", "10,000/s", ">= 300,000/s",
+         offsetof(flood_result, jobs_s)},
         {"notifications sent and received", "10,000-15,000/s", ">= 300,000/s",
          offsetof(flood_result, notes_s)},
     };

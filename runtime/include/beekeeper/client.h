@@ -63,7 +63,8 @@ typedef struct bk_client_opts {
  * or cluster name, tokens holding NUL/CR/LF), BK_ENOMEM. Free with bk_client_free(). */
 BK_API int bk_client_new(bk_client **out, const bk_client_opts *o);
 
-/* Closes the connection at once. Pending async calls are dropped without a callback (the
+/* Closes the connection at once (bk_client_flush() first to be sure that what was sent has
+ * left). Pending async calls are dropped without a callback (the
  * client is going away): what their arg points to is the caller's to release. NULL does
  * nothing. Not from inside a callback of this client. */
 BK_API void bk_client_free(bk_client *c);
@@ -133,6 +134,12 @@ BK_API int bk_subscribe(bk_client *c, const char *pattern, bk_notify_fn *fn, voi
 /* Runs the loop until no call is pending and every callback has run (0), or timeout_ms
  * passed (BK_ETIMEDOUT; timeout_ms < 0: no limit, the per-call timeouts bound it). */
 BK_API int bk_client_wait_all(bk_client *c, int timeout_ms);
+
+/* Runs the loop until everything sent so far (calls, background jobs, notifications, ACKs)
+ * has been handed to the kernel (0), or timeout_ms passed (BK_ETIMEDOUT), or the connection
+ * is down (BK_ECLOSED). bk_client_free() closes at once: a program that sends background jobs
+ * or notifications and exits calls this first. Callbacks may run meanwhile. */
+BK_API int bk_client_flush(bk_client *c, int timeout_ms);
 
 /* Runs the loop (delivering callbacks) until bk_client_stop() (0) or, for _run_for, for
  * ms milliseconds. */
