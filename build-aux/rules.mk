@@ -6,6 +6,9 @@
 #   BENCH_PROGRAMS += $(B)/bench/NAME     run by make bench
 #   FUZZ_TARGETS += NAME:SRCS             libFuzzer target built by make fuzz
 #   PUBLIC_HEADERS += runtime/include/beekeeper/x.h
+#   $(eval $(call bk_host_program,NAME,SRCS))  a program that dlopens worker modules
+#   $(eval $(call bk_module,PATH,SRCS))  a worker module $(B)/PATH (.so); add it to MODULES
+#                                         (built by make all) or CHECK_DEPS (tests)
 # Objects go to $(B)/obj/<path>.o, with -MMD -MP dependency files beside them.
 
 LIB_SRCS :=
@@ -16,6 +19,7 @@ BENCH_PROGRAMS :=
 FUZZ_TARGETS :=
 PUBLIC_HEADERS :=
 GENERATED_HEADERS :=
+MODULES :=
 CHECK_DEPS :=
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
@@ -49,4 +53,22 @@ BENCH_PROGRAMS += $$(B)/bench/$(1)
 $$(B)/bench/$(1): $$(call obj,$(2)) $$(LIBA)
 	@mkdir -p $$(@D)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2)) $$(LIBA) $$(LIBS) $(3)
+endef
+
+# A host of worker modules (bkpr, bkpr-run): the whole library (--whole-archive), its public
+# API exported (-rdynamic), so that a module's bk_* references bind to this one copy.
+define bk_host_program
+PROGRAMS += $$(B)/bin/$(1)
+$$(B)/bin/$(1): $$(call obj,$(2)) $$(LIBA)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_LDFLAGS) -rdynamic -o $$@ $$(call obj,$(2)) \
+	  -Wl,--whole-archive $$(LIBA) -Wl,--no-whole-archive $$(LIBS) -ldl $(3)
+endef
+
+# A worker module (beekeeper/module.h): -fPIC objects linked -shared, without libbeekeeper
+# (the host provides it at dlopen time; a second copy would split the log sink and globals).
+define bk_module
+$$(B)/$(1): $$(call obj,$(2))
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_LDFLAGS) -shared -o $$@ $$(call obj,$(2)) $$(LIBS) $(3)
 endef

@@ -1,0 +1,17 @@
+# The pool manager: bkpr (runs and supervises pools) and bkpr-run (one module in the
+# foreground, for gdb and valgrind). Both load worker modules (beekeeper/module.h), so both
+# are host programs: the whole library, its public API exported to the modules.
+PUBLIC_HEADERS += runtime/include/beekeeper/module.h
+BKPR_COMMON := runtime/pool/child.c runtime/pool/plog.c
+# The built-in services every pool runs (named here: runtime/services/ is read after this).
+BKPR_BUILTINS := runtime/services/supervisor.c runtime/services/sinkhole.c runtime/services/logtail.c
+$(eval $(call bk_host_program,bkpr,runtime/pool/main.c runtime/pool/pool.c runtime/pool/pidfile.c $(BKPR_COMMON) $(BKPR_BUILTINS)))
+$(eval $(call bk_host_program,bkpr-run,runtime/pool/run.c $(BKPR_COMMON)))
+
+# Test modules for tests/test_pool.sh: one that aborts right after its start, one without
+# the BK_MODULE symbol.
+$(eval $(call bk_module,tests/pool/crashy.so,tests/pool/crashy.c))
+$(eval $(call bk_module,tests/pool/nosymbol.so,tests/pool/nosymbol.c))
+CHECK_DEPS += $(B)/tests/pool/crashy.so $(B)/tests/pool/nosymbol.so $(B)/lib/basic-worker.so \
+              $(B)/bin/bkpr $(B)/bin/bkpr-run $(B)/bin/basic-client $(B)/bin/bkpr-top
+INTEGRATION_TESTS += tests/test_pool.sh

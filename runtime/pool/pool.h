@@ -1,0 +1,25 @@
+/* bkpr's supervisor loop: forks the workers of one pool and keeps them running.
+ *
+ * Every worker entry of the pool gets workers_count slots; each slot holds one process
+ * running the entry's module (child.h). Rules (doc/operations.md):
+ *   - a worker that exits is respawned at once; one that exits within EARLY_MS of its
+ *     start is respawned after a delay that starts at 100 ms and doubles up to 30 s (reset
+ *     once a worker outlives EARLY_MS);
+ *   - exit status 99 (cannot start) is not respawned; the reason the child sent is logged;
+ *   - SIGTERM: TERM to every worker (each finishes its job), wait for all, return 0;
+ *   - SIGINT: KILL every worker (their unacked jobs go back to the queue), return 0;
+ *   - SIGHUP: reopen the log, then replace the workers one at a time: start the new one,
+ *     wait for its "ready" (or READY_TIMEOUT_MS), then TERM the old one. Slots left down by
+ *     status 99 get a new try.
+ * Signals are turned into bytes on a self-pipe; the loop is poll(2). */
+#ifndef BKP_POOL_POOL_H
+#define BKP_POOL_POOL_H
+
+#include "beekeeper/config.h"
+
+/* Runs the pool until SIGTERM or SIGINT. keep_fd: a descriptor of the parent that workers
+ * must not inherit (the pid file: its lock must die with bkpr). Returns bkpr's exit
+ * status: 0 after a stop, 1 when the pool could not run at all (logged). */
+int bkp_pool_run(const bk_pool_config *pc, const bk_bus_config *bus, int debug, int keep_fd);
+
+#endif
