@@ -120,6 +120,19 @@ echo "$after" | grep -qx "$victim" && fail "the killed worker $victim is still a
 grep -q "(pid $victim) was killed by signal 9" "$fglog" || fail "the kill was not logged"
 [ "$(call again)" = AGAIN ] || fail "calls after the respawn"
 
+step "SIGKILL of a worker in a storm of calls: every call answered once, none lost"
+sleep 1.1   # every worker past its first second: a kill now is not a crash loop
+"$B/tests/pool/callstorm" --config-dir "$st" 20000 50 >"$st/storm.out" 2>&1 &
+storm=$!
+sleep 0.3
+victim=$(children "$fgpid" | head -n 1)
+kill -KILL "$victim"
+wait "$storm" || fail "$(cat "$st/storm.out")"
+sed 's/^/   /' "$st/storm.out"
+kill -0 "$victim" 2>/dev/null && fail "the worker $victim survived SIGKILL"
+grep -q "(pid $victim) was killed by signal 9" "$fglog" || fail "the kill in the storm was not logged"
+wait_for 20 nchildren "$fgpid" 2 || fail "expected 2 workers after the storm: $(children "$fgpid")"
+
 step "HUP: every worker replaced, one after another, while a client keeps calling"
 : > "$st/failures"
 (

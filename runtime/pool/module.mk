@@ -15,3 +15,9 @@ $(eval $(call bk_module,tests/pool/nosymbol.so,tests/pool/nosymbol.c))
 CHECK_DEPS += $(B)/tests/pool/crashy.so $(B)/tests/pool/nosymbol.so $(B)/lib/basic-worker.so \
               $(B)/bin/bkpr $(B)/bin/bkpr-run $(B)/bin/basic-client $(B)/bin/bkpr-top
 INTEGRATION_TESTS += tests/test_pool.sh
+
+# A client for the pool tests: W async calls in flight until N are answered, each checked.
+$(B)/tests/pool/callstorm: $(call obj,tests/pool/callstorm.c) $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,tests/pool/callstorm.c) $(LIBA) $(LIBS)
+CHECK_DEPS += $(B)/tests/pool/callstorm
