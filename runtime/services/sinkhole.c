@@ -6,14 +6,15 @@
  * message is the whole list: the Sinkhole subscribes the request queue of every service
  * listed and unsubscribes every queue no longer listed (a worker is back).
  *
- * Why not bk_worker_accept: the worker API can stop accepting only all services at once
- * (bk_worker_stop_accepting), and a service must leave the sinkhole alone. So the queues
- * are subscribed here on the worker's own connection (the internal STOMP layer, as LogTail
- * does), and every message is answered and acknowledged inside its callback: nothing is
- * ever held, so an UNSUBSCRIBE never leaves a job to NACK, and a message that was on its
- * way when we unsubscribed stays unacknowledged and goes back to the queue. These queues
- * never appear in the Sinkhole's status reports, so the Supervisor never mistakes it for a
- * worker of the services it drains. */
+ * Each drained queue has a STOMP connection of its own (to the worker's brokers), and every
+ * message is answered and acknowledged inside its callback. When a worker is back, the
+ * connection is closed rather than the queue unsubscribed: a request the broker sent just
+ * as we let go is then unacknowledged on a closed connection, and every broker gives it to
+ * the next consumer at once. (After an UNSUBSCRIBE, RabbitMQ keeps such a message
+ * unacknowledged for as long as the connection lives, and refuses a late ACK or NACK by
+ * closing it: the caller would wait for its timeout.) These queues never appear in the
+ * Sinkhole's status reports, so the Supervisor never mistakes it for a worker of the
+ * services it drains. */
 #include "services/services.h"
 
 #include <stdio.h>
@@ -34,7 +35,7 @@
 typedef struct hole {
     struct hole *next;
     char *service;
-    bkp_sub *sub;
+    bkp_stomp *conn;            /* a connection of its own: see below */
     int keep;                   /* listed in the message being applied */
 } hole;
 
@@ -68,7 +69,7 @@ static void on_request(bkp_stomp *st, bkp_sub *sub, const bkp_frame *msg, void *
         size_t n = 0;
         if (fwd)
             h[n++] = (bkp_header){"x-forward-reply", fwd, 15, (uint32_t)strlen(fwd)};
-        if (body && bkp_client_send_raw(bk_worker_client(k->w), reply, h, n, body, len) == 0)
+        if (body && bkp_stomp_send(st, reply, h, n, body, len, NULL, NULL) == 0)
             k->answered++;
         free(body);
     } else {
@@ -80,8 +81,8 @@ static void on_request(bkp_stomp *st, bkp_sub *sub, const bkp_frame *msg, void *
 
 static void hole_close(sinkhole *k, hole *h)
 {
-    if (h->sub)
-        bkp_stomp_unsubscribe(bkp_client_stomp(bk_worker_client(k->w)), h->sub, NULL, NULL);
+    (void)k;
+    bkp_stomp_free(h->conn); /* what it was sent and did not acknowledge goes back at once */
     free(h->service);
     free(h);
 }
@@ -99,9 +100,12 @@ static int hole_open(sinkhole *k, const char *service)
         return BK_ENOMEM;
     }
     bkp_sub_opts so = {.ack = BKP_ACK_CLIENT_INDIVIDUAL, .prefetch = 1};
-    int rc = bkp_stomp_subscribe(bkp_client_stomp(c), dest, &so, on_request, k, &h->sub);
+    int rc = bkp_stomp_new_like(&h->conn, bkp_client_stomp(c), NULL, NULL, NULL);
+    if (rc == 0)
+        rc = bkp_stomp_subscribe(h->conn, dest, &so, on_request, k, NULL);
+    if (rc == 0)
+        rc = bkp_stomp_start(h->conn);
     if (rc) {
-        h->sub = NULL;
         hole_close(k, h);
         return rc;
     }

@@ -723,6 +723,28 @@ static void ignore_sigpipe(void)
         signal(SIGPIPE, SIG_IGN);
 }
 
+int bkp_stomp_new_like(bkp_stomp **out, const bkp_stomp *like, bkp_state_fn *state_cb,
+                       bkp_error_fn *error_cb, void *arg)
+{
+    bkp_stomp_opts o = like->o;
+    const char **hosts = calloc(like->nhosts, sizeof *hosts);
+    if (!hosts)
+        return BK_ENOMEM;
+    for (size_t i = 0; i < like->nhosts; i++)
+        hosts[i] = like->hosts[i].label;
+    o.hosts = hosts;
+    o.nhosts = like->nhosts;
+    o.vhost = like->vhost;
+    o.login = like->login;
+    o.passcode = like->passcode;
+    o.state_cb = state_cb;
+    o.error_cb = error_cb;
+    o.arg = arg;
+    int rc = bkp_stomp_new(out, like->base, &o);
+    free(hosts);
+    return rc;
+}
+
 int bkp_stomp_new(bkp_stomp **out, struct event_base *base, const bkp_stomp_opts *o)
 {
     ignore_sigpipe();

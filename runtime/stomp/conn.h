@@ -138,6 +138,13 @@ typedef struct bkp_stomp_opts {
  * bkp_stomp_free(). */
 int bkp_stomp_new(bkp_stomp **out, struct event_base *base, const bkp_stomp_opts *o);
 
+/* A new connection to the same broker(s) as like, with the same options except the
+ * callbacks (state_cb, error_cb, arg: may be NULL). Not started. Same returns as
+ * bkp_stomp_new. For a second connection whose end must not disturb the first: closing a
+ * connection is how a client gives back what it was sent but never acknowledged. */
+int bkp_stomp_new_like(bkp_stomp **out, const bkp_stomp *like, bkp_state_fn *state_cb,
+                       bkp_error_fn *error_cb, void *arg);
+
 /* Begins connecting (returns at once; progress through state_cb). 0, or BK_ESTATE when
  * already started. */
 int bkp_stomp_start(bkp_stomp *s);
