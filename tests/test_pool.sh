@@ -36,7 +36,8 @@ cat > "$st/pool.config.json" <<J
   { "pool-id": "fg", "bus-id": "backend",
     "workers": { "basic-worker": { "workers_count": 2, "module": "$top/$B/lib/basic-worker.so" } } },
   { "pool-id": "dm", "bus-id": "backend", "log_file": "dm.log",
-    "workers": { "basic-worker": { "workers_count": 2, "module": "$top/$B/lib/basic-worker.so" } } },
+    "workers": { "logtail": { "workers_count": 1 },
+                 "basic-worker": { "workers_count": 2, "module": "$top/$B/lib/basic-worker.so" } } },
   { "pool-id": "crash", "bus-id": "backend",
     "workers": { "crashy": { "module": "$top/$B/tests/pool/crashy.so" } } },
   { "pool-id": "nosym", "bus-id": "backend",
@@ -186,6 +187,26 @@ wait_for 20 has_ups "$dmpid" "$st/dm.log" 2 || fail "the daemon's workers did no
 rc=0; bkpr --pool-id dm start 2>"$st/err" || rc=$?
 [ $rc = 1 ] && grep -q "is running (pid $dmpid)" "$st/err" || fail "second daemon start: $rc"
 [ "$(call daemon)" = DAEMON ] || fail "calls to the daemon"
+
+step "the tools against the daemon pool: bkpr-top, bkpr-log, bkpr-restart"
+wait_for 20 top_shows 2 || fail "bkpr-top --once: $("$bin/bkpr-top" --config-dir "$st" --once 2>&1)"
+[ "$(builtins "$dmpid")" = "logtail sinkhole supervisor " ] ||
+  fail "the dm pool should run LogTail too: $(builtins "$dmpid")"
+bkpr --pool-id dm reload >/dev/null || fail "reload"
+log_shows() { "$bin/bkpr-log" --config-dir "$st" -n 200 2>/dev/null | grep -q "$1"; }
+wait_for 20 log_shows "basic-worker is stopping" ||
+  fail "bkpr-log: $("$bin/bkpr-log" --config-dir "$st" -n 20 2>&1)"
+"$bin/bkpr-log" --config-dir "$st" -n 3 --level info --service '^myapp' | grep -q '\[info\] .* myapp.str\[' ||
+  fail "bkpr-log -n 3: $("$bin/bkpr-log" --config-dir "$st" -n 3 2>&1)"
+wait_for 20 nchildren "$dmpid" 2 || fail "after the reload: $(children "$dmpid")"
+sleep 0.5
+before=$(children "$dmpid")
+none_of() { for p in $before; do ! alive "$p" || return 1; done; }
+"$bin/bkpr-restart" --config-dir "$st" --yes --class basic-worker --delay 0.1 >"$st/out" 2>&1 ||
+  fail "bkpr-restart: $(cat "$st/out")"
+wait_for 20 none_of || fail "bkpr-restart left workers running: $before / $(children "$dmpid")"
+wait_for 20 nchildren "$dmpid" 2 || fail "after bkpr-restart: $(children "$dmpid")"
+[ "$(call restarted)" = RESTARTED ] || fail "calls after bkpr-restart"
 workers=$(children "$dmpid")
 sh -c "'$bin/bkpr' --config-dir '$st' --pool-id dm stop" >"$st/out" || fail "stop: $(cat "$st/out")"
 grep -q "pool dm stopped (pid $dmpid)" "$st/out" || fail "stop said: $(cat "$st/out")"

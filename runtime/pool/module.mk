@@ -13,7 +13,8 @@ $(eval $(call bk_host_program,bkpr-run,runtime/pool/run.c $(BKPR_COMMON)))
 $(eval $(call bk_module,tests/pool/crashy.so,tests/pool/crashy.c))
 $(eval $(call bk_module,tests/pool/nosymbol.so,tests/pool/nosymbol.c))
 CHECK_DEPS += $(B)/tests/pool/crashy.so $(B)/tests/pool/nosymbol.so $(B)/lib/basic-worker.so \
-              $(B)/bin/bkpr $(B)/bin/bkpr-run $(B)/bin/basic-client $(B)/bin/bkpr-top
+              $(B)/bin/bkpr $(B)/bin/bkpr-run $(B)/bin/basic-client $(B)/bin/bkpr-top \
+              $(B)/bin/bkpr-log $(B)/bin/bkpr-restart
 INTEGRATION_TESTS += tests/test_pool.sh
 
 # A client for the pool tests: W async calls in flight until N are answered, each checked.
