@@ -6,7 +6,7 @@
 set -eu
 
 build="gcc make pkg-config libevent-dev libjansson-dev re2c lemon libcmocka-dev"
-check="$build rabbitmq-server valgrind python3"
+check="$build rabbitmq-server valgrind python3 tmux"
 fuzz="$build clang libclang-rt-14-dev"
 
 case "${1:-build}" in

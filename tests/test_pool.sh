@@ -110,6 +110,18 @@ top_shows() { # the pool's Supervisor knows the service and its $1 workers
 }
 wait_for 20 top_shows 2 || fail "bkpr-top --once: $("$bin/bkpr-top" --config-dir "$st" --once 2>&1)"
 
+step "bkpr-top in a real terminal (tmux): the live table, then q"
+tm="bktop$$"
+tmux -L "$tm" new-session -d -s "$tm" -x 120 -y 30 "$bin/bkpr-top --config-dir $st; echo bkpr-top exited \$?; sleep 30"
+screen_has() { tmux -L "$tm" capture-pane -p -t "$tm" 2>/dev/null | grep -q "$1"; }
+wait_for 20 screen_has "myapp.str *2 " ||
+  { tmux -L "$tm" capture-pane -p -t "$tm" >&2; tmux -L "$tm" kill-server; fail "bkpr-top's screen"; }
+screen_has "SERVICE *WORKERS *JOBS/S" || fail "bkpr-top's header"
+tmux -L "$tm" send-keys -t "$tm" q
+wait_for 20 screen_has "bkpr-top exited 0" ||
+  { tmux -L "$tm" capture-pane -p -t "$tm" >&2; tmux -L "$tm" kill-server; fail "q did not quit bkpr-top"; }
+tmux -L "$tm" kill-server 2>/dev/null || true
+
 step "SIGKILL of a worker: respawned, calls go on"
 before=$(children "$fgpid")
 victim=$(echo "$before" | head -n 1)
@@ -190,6 +202,18 @@ rc=0; bkpr --pool-id dm start 2>"$st/err" || rc=$?
 
 step "the tools against the daemon pool: bkpr-top, bkpr-log, bkpr-restart"
 wait_for 20 top_shows 2 || fail "bkpr-top --once: $("$bin/bkpr-top" --config-dir "$st" --once 2>&1)"
+
+step "bkpr-top in a real terminal (tmux): the live table, then q"
+tm="bktop$$"
+tmux -L "$tm" new-session -d -s "$tm" -x 120 -y 30 "$bin/bkpr-top --config-dir $st; echo bkpr-top exited \$?; sleep 30"
+screen_has() { tmux -L "$tm" capture-pane -p -t "$tm" 2>/dev/null | grep -q "$1"; }
+wait_for 20 screen_has "myapp.str *2 " ||
+  { tmux -L "$tm" capture-pane -p -t "$tm" >&2; tmux -L "$tm" kill-server; fail "bkpr-top's screen"; }
+screen_has "SERVICE *WORKERS *JOBS/S" || fail "bkpr-top's header"
+tmux -L "$tm" send-keys -t "$tm" q
+wait_for 20 screen_has "bkpr-top exited 0" ||
+  { tmux -L "$tm" capture-pane -p -t "$tm" >&2; tmux -L "$tm" kill-server; fail "q did not quit bkpr-top"; }
+tmux -L "$tm" kill-server 2>/dev/null || true
 [ "$(builtins "$dmpid")" = "logtail sinkhole supervisor " ] ||
   fail "the dm pool should run LogTail too: $(builtins "$dmpid")"
 bkpr --pool-id dm reload >/dev/null || fail "reload"
