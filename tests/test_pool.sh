@@ -249,9 +249,17 @@ bkpr --pool-id dm start >/dev/null || fail "start over a stale pid file"
 dmpid=$(bkpr --pool-id dm check)
 [ "$dmpid" != "$dead" ] || fail "the pid file was not rewritten"
 grep -q "took over the stale pid file .*(pid $dead is gone)" "$st/dm.log" || fail "take-over not logged"
+wait_for 20 has_ups "$dmpid" "$st/dm.log" 2 || fail "the daemon's workers did not come up"
+
+step "restart (TERM, then a new pool) in a storm of calls: jobs drain or wait, none lost"
+"$B/tests/pool/callstorm" --config-dir "$st" 20000 50 >"$st/storm.out" 2>&1 &
+storm=$!
+sleep 0.3
 bkpr --pool-id dm restart >/dev/null || fail "restart"
 dmpid2=$(bkpr --pool-id dm check) || fail "not running after restart"
 [ "$dmpid2" != "$dmpid" ] || fail "restart kept the same bkpr"
+wait "$storm" || fail "$(cat "$st/storm.out")"
+sed 's/^/   /' "$st/storm.out"
 bkpr --pool-id dm stop >/dev/null || fail "stop after restart"
 
 step "a crash-looping module is respawned with growing delays"

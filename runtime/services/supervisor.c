@@ -35,6 +35,11 @@
 #define REPUBLISH_MS 10000
 #define DEFAULT_INTERVAL_MS 10000
 #define EXPIRY_SLACK_MS 500
+/* A supervisor that just started may find exit reports in its queue from workers it never
+ * saw (a pool being restarted: the old workers' goodbyes wait for the new supervisor). For
+ * this long it does not take them to mean that a service has no worker: the new workers
+ * are starting too, and the Sinkhole would answer their callers for nothing. */
+#define STARTUP_GRACE_MS 3000
 
 typedef struct entry {
     char *host, *pool, *wclass;
@@ -57,7 +62,7 @@ typedef struct sup {
     char *pool;                     /* the "pool" option, or NULL */
     json_t *serviced, *unserviced;  /* objects used as sets of service names */
     struct event *tick, *restart_ev;
-    uint64_t last_sample_ms, last_publish_ms;
+    uint64_t last_sample_ms, last_publish_ms, started_ms;
     long *rq;                       /* pids still to TERM, and the delay between them */
     size_t rqn, rqi;
     int rq_delay_ms;
@@ -160,6 +165,8 @@ static void check_services(sup *s, json_t *gone)
             changed = 1;
         }
     size_t j;
+    if (now_ms() - s->started_ms < STARTUP_GRACE_MS)
+        gone = NULL; /* see STARTUP_GRACE_MS */
     json_array_foreach(gone, j, v) {
         k = json_string_value(v);
         if (k && !json_object_get(now, k) && !json_object_get(s->unserviced, k)) {
@@ -691,6 +698,7 @@ static int on_start(bk_worker *w, void *arg)
     if (!s->tick || !s->restart_ev || event_add(s->tick, &tv) != 0)
         return 1;
     s->last_sample_ms = now_ms() - SAMPLE_MS;   /* sample at the first tick */
+    s->started_ms = now_ms();
     return 0;
 }
 
@@ -711,6 +719,7 @@ static int setup(bk_worker *w, const json_t *options, bk_module_hooks *h)
         strcpy(s->host, "localhost");
     s->serviced = json_object();
     s->unserviced = json_object();
+    s->started_ms = now_ms();
     s->pool = jp ? strdup(json_string_value(jp)) : NULL;
     h->authorize = authorize;
     h->on_start = on_start;
