@@ -1,5 +1,13 @@
-# bkpr-gen: .bkidl -> JSON model (-> C, coming). The IDL front end's sources (idl/module.mk)
-# are linked in; they are not part of libbeekeeper.
+# bkpr-gen: .bkidl -> JSON model -> C, through templates (templates/*.tmpl) built into the
+# binary as byte arrays ($(B)/gen/codegen/templates.c). The IDL front end's sources
+# (idl/module.mk) are linked in; they are not part of libbeekeeper.
 include idl/module.mk
-$(eval $(call bk_program,bkpr-gen,codegen/main.c $(IDL_SRCS)))
+BKPR_GEN_TEMPLATES := $(sort $(wildcard templates/*.tmpl))
+CODEGEN_SRCS := codegen/main.c codegen/cgen.c codegen/tmpl.c $(B)/gen/codegen/templates.c
+$(eval $(call bk_program,bkpr-gen,$(CODEGEN_SRCS) $(IDL_SRCS)))
 $(B)/obj/codegen/main.o: BK_CPPFLAGS += -DBK_VERSION='"$(VERSION)"'
+$(B)/obj/$(B)/gen/codegen/%.o: BK_CPPFLAGS += -I$(TOP)
+
+$(B)/gen/codegen/templates.c: $(BKPR_GEN_TEMPLATES) build-aux/embed-templates.sh
+	@mkdir -p $(@D)
+	sh build-aux/embed-templates.sh $(BKPR_GEN_TEMPLATES) >$@.tmp && mv $@.tmp $@

@@ -1,10 +1,11 @@
-/* basic-client STRING...: calls myapp.str.uc for each STRING and prints the results.
+/* basic-client STRING...: calls myapp.str.uc for each STRING and prints the results, through
+ * the stub bkpr-gen generates from examples/basic/basic.bkidl.
  * Options: --config-dir DIR, --timeout MS. Exit status 0 when every call succeeded. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "beekeeper/client.h"
+#include "myapp_str.h" /* generated from basic.bkidl */
 #include "../common/busconf.h"
 
 int main(int argc, char **argv)
@@ -40,15 +41,14 @@ int main(int argc, char **argv)
     if (bk_arena_new(&a) != 0)
         return 1;
     for (; i < argc; i++) {
-        json_t *p = json_pack("{s:s}", "string", argv[i]), *res;
+        const char *res;
         bk_error err;
-        rc = bk_call(c, "myapp.str.uc", p, &(bk_call_opts){ .timeout_ms = timeout }, a, &res, &err);
-        json_decref(p);
+        rc = myapp_str_uc(c, &(bk_call_opts){ .timeout_ms = timeout }, a, argv[i], &res, &err);
         if (rc) {
             fprintf(stderr, "basic-client: %s: error %d: %s\n", argv[i], err.code, err.message);
             status = 1;
         } else {
-            printf("%s\n", json_is_string(res) ? json_string_value(res) : "(not a string)");
+            printf("%s\n", res);
         }
     }
     bk_arena_free(a);

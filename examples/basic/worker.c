@@ -1,4 +1,5 @@
-/* basic-worker: serves myapp.str.uc, which upper-cases params.string.
+/* basic-worker: serves myapp.str.uc (examples/basic/basic.bkidl), which upper-cases its
+ * string, through the C that bkpr-gen generates from the IDL: params arrive checked and typed.
  *   basic-worker [--config-dir DIR]      (or $BEEKEEPER_CONFIG_DIR; default examples/basic/config)
  * Runs until SIGTERM/SIGINT. */
 #include <ctype.h>
@@ -7,23 +8,20 @@
 #include <string.h>
 
 #include "beekeeper/log.h"
-#include "beekeeper/worker.h"
+#include "myapp_str.h" /* generated from basic.bkidl */
 #include "../common/busconf.h"
 
-static int uc(bk_request *req, json_t *params, void *arg)
+/* The result lives in the request's arena, like everything the handler hands back. */
+static int uc(bk_request *req, void *ctx, const char *string, const char **result)
 {
-    (void)arg;
-    json_t *s = json_object_get(params, "string");
-    if (!json_is_string(s))
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS,
-                               json_string("string: expected a string"), "Invalid params");
-    size_t n = json_string_length(s);
-    char *out = bk_arena_strndup(bk_request_arena(req), json_string_value(s), n);
+    (void)ctx;
+    char *out = bk_arena_strdup(bk_request_arena(req), string);
     if (!out)
         return bk_fail(req, BK_RPC_INTERNAL_ERROR, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)toupper((unsigned char)out[i]);
-    return bk_request_reply(req, json_stringn(out, n));
+    for (char *p = out; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    *result = out;
+    return 0;
 }
 
 static int allow_all(bk_request *req, void *arg)
@@ -50,7 +48,7 @@ int main(int argc, char **argv)
                          .authorize = allow_all, .handle_signals = 1, .log_to_bus = 1 };
     bk_worker *w;
     int rc = bk_worker_new(&w, &o);
-    if (rc || (rc = bk_worker_accept(w, "myapp.str.uc", uc, NULL)) != 0) {
+    if (rc || (rc = myapp_str_serve(w, &(myapp_str_handlers){ .uc = uc }, NULL)) != 0) {
         fprintf(stderr, "basic-worker: %s\n", bk_strerror(rc));
         bk_worker_free(w);
         return 1;

@@ -4,7 +4,10 @@
 #   tests/idl/X.bkidl + X.model.json   `bkpr-gen --model -I tests/idl X.bkidl` prints exactly
 #                                      X.model.json and exits 0;
 #   tests/idl/X.bkidl + X.diag         it prints exactly X.diag on stderr, nothing on stdout,
-#                                      and exits 1.
+#                                      and exits 1, and writes no file with -o;
+#   tests/idl/X.bkidl + golden/X/      `bkpr-gen --skeleton -o DIR -I tests/idl X.bkidl`
+#                                      writes exactly the files of golden/X/, byte for byte;
+#                                      a second run leaves them untouched (same mtime).
 # To refresh the expected files on purpose (then review the diff before committing):
 #   BK_UPDATE_GOLDEN=1 B=build sh tests/idl/golden.sh
 set -u
@@ -36,6 +39,43 @@ for src in tests/idl/*.bkidl; do
     fail=$((fail + 1)); echo "FAIL $name (exit $rc, expected $want_rc)"
     diff -u "$want" "$got" | head -40
     sed 's/^/  | /' "$other" | head -10
+  fi
+done
+# The generated C.
+for src in tests/idl/*.bkidl; do
+  base=${src%.bkidl}
+  name=$(basename "$base")
+  out=$tmp/gen-$name
+  mkdir -p "$out"
+  "$gen" --skeleton -o "$out" -I tests/idl "$src" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  if [ -f "$base.diag" ]; then
+    if [ "$rc" = 1 ] && [ -z "$(ls -A "$out")" ]; then
+      pass=$((pass + 1)); echo "ok   $name: no file written"
+    else
+      fail=$((fail + 1)); echo "FAIL $name: exit $rc, files: $(ls "$out")"
+    fi
+    continue
+  fi
+  want=tests/idl/golden/$name
+  if [ "${BK_UPDATE_GOLDEN:-}" = 1 ]; then
+    rm -rf "$want"; mkdir -p "$want"; cp "$out"/* "$want"/; echo "updated $want/"; continue
+  fi
+  if [ "$rc" != 0 ] || [ ! -d "$want" ]; then
+    fail=$((fail + 1)); echo "FAIL $name: exit $rc or no $want"; sed 's/^/  | /' "$tmp/err"
+    continue
+  fi
+  if diff -r "$want" "$out" >"$tmp/diff"; then
+    touch -d '2001-01-01' "$out"/*
+    "$gen" --skeleton -o "$out" -I tests/idl "$src" >/dev/null 2>&1
+    newer=$(find "$out" -type f -newermt '2001-01-02' | head -1)
+    if [ -z "$newer" ]; then
+      pass=$((pass + 1)); echo "ok   $name: generated C"
+    else
+      fail=$((fail + 1)); echo "FAIL $name: a second run rewrote $newer"
+    fi
+  else
+    fail=$((fail + 1)); echo "FAIL $name: generated C differs from $want"; head -40 "$tmp/diff"
   fi
 done
 echo "golden: $pass passed, $fail failed"

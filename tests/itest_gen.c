@@ -1,0 +1,415 @@
+/* The generated chat service (tests/idl/chat.bkidl) end to end over a broker: a forked worker
+ * serves it with typed handlers (myapp_chat_serve), and this process calls every stub kind:
+ * sync, async, background (oneway), notify/subscribe; a declared error arrives as its
+ * constant; bad params sent through the untyped bk_call are answered -32602 with the path in
+ * data before any handler runs; a malformed result is caught at the caller (-32603). Runs on
+ * every broker of the integration suite (BK_TEST_*; skipped without one). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "myapp_chat.h"
+
+static char g_addr[300], g_cluster[32];
+static const char *g_hosts[1];
+static const char *g_vhost, *g_user, *g_pass, *g_broker;
+
+static bk_client_opts copts(void)
+{
+    return (bk_client_opts){.hosts = g_hosts, .nhosts = 1, .vhost = g_vhost, .user = g_user,
+                            .pass = g_pass, .bus_id = g_cluster};
+}
+
+/* ------------------------------------------------------------------ the worker */
+
+static int g_sends;          /* handler runs, counted in the worker */
+static char g_last_log[256]; /* the last line of myapp.chat.log */
+
+static int h_send(bk_request *req, void *ctx, const char *room, const myapp_message *msg,
+                  const char **result)
+{
+    (void)ctx;
+    g_sends++;
+    if (strcmp(room, "missing") == 0)
+        return bk_fail(req, MYAPP_NOT_FOUND, "no room %s", room);
+    if (strcmp(room, "sends") == 0) {
+        *result = bk_arena_printf(bk_request_arena(req), "%d", g_sends - 1);
+        return 0;
+    }
+    if (strcmp(room, "last-log") == 0) {
+        *result = g_last_log;
+        return 0;
+    }
+    /* Echo what arrived, typed: the defaults and optionals as the handler sees them. */
+    *result = bk_arena_printf(bk_request_arena(req), "%s:%s:%s:ts=%lld:level=%s:tags=%zu:"
+                              "reply_to=%s:at=%lld", room, msg->from, msg->text,
+                              (long long)msg->ts, myapp_level_to_string(msg->level),
+                              msg->tags.count, msg->reply_to ? msg->reply_to : "(none)",
+                              msg->at ? (long long)msg->at->ms : -1LL);
+    return 0;
+}
+
+static int h_log(bk_request *req, void *ctx, const char *line)
+{
+    (void)req;
+    (void)ctx;
+    snprintf(g_last_log, sizeof g_last_log, "%s", line);
+    return 0;
+}
+
+/* history is served untyped, so that it can answer what the IDL forbids. */
+static int raw_history(bk_request *req, json_t *params, void *arg)
+{
+    (void)arg;
+    const char *room = json_string_value(json_object_get(params, "room"));
+    json_t *limit = json_object_get(params, "limit");
+    if (room && strcmp(room, "bad") == 0)
+        return bk_request_reply(req, json_pack("[{s:i}]", "from", 1));
+    return bk_request_reply(req, json_pack("[{s:s, s:s, s:I, s:[s], s:{s:i}, s:n}]", "from", "w",
+                                           "text", "t", "ts",
+                                           (json_int_t)(limit ? json_integer_value(limit) : 50),
+                                           "tags", "x", "counts", "k", 1, "extra"));
+}
+
+static int allow(bk_request *req, void *arg)
+{
+    (void)req;
+    (void)arg;
+    return BK_AUTH_ALLOW;
+}
+
+static int started(bk_worker *w, void *arg)
+{
+    (void)w;
+    int fd = *(int *)arg;
+    char c = 'r';
+    if (write(fd, &c, 1) != 1)
+        return 1;
+    close(fd);
+    return 0;
+}
+
+static pid_t g_worker = -1;
+
+static void spawn_worker(void)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    fflush(NULL);
+    g_worker = fork();
+    assert_true(g_worker >= 0);
+    if (g_worker == 0) {
+        close(p[0]);
+        alarm(120);
+        int fd = p[1];
+        bk_worker_opts o = {.client = copts(), .authorize = allow, .on_start = started,
+                            .arg = &fd, .handle_signals = 1, .status_interval_ms = -1};
+        bk_worker *w;
+        myapp_chat_handlers h = {.send = h_send, .log = h_log};
+        if (bk_worker_new(&w, &o) || myapp_chat_serve(w, &h, NULL) ||
+            bk_worker_accept(w, "myapp.chat.history", raw_history, NULL))
+            _exit(1);
+        int rc = bk_worker_run(w);
+        bk_worker_free(w);
+        _exit(rc ? 1 : 0);
+    }
+    close(p[1]);
+    char c;
+    assert_int_equal(read(p[0], &c, 1), 1);
+    close(p[0]);
+}
+
+static void stop_worker(void)
+{
+    if (g_worker <= 0)
+        return;
+    kill(g_worker, SIGTERM);
+    int st;
+    waitpid(g_worker, &st, 0);
+    g_worker = -1;
+}
+
+/* ------------------------------------------------------------------ the caller */
+
+typedef struct fixture {
+    bk_client *c;
+    bk_arena *a;
+} fixture;
+
+static int setup(void **state)
+{
+    if (!g_broker)
+        return 0;
+    spawn_worker();
+    fixture *f = calloc(1, sizeof *f);
+    bk_client_opts o = copts();
+    if (!f || bk_client_new(&f->c, &o) || bk_client_connect_wait(f->c, 10000) ||
+        bk_arena_new(&f->a))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (f) {
+        bk_client_wait_all(f->c, 5000);
+        bk_client_free(f->c);
+        bk_arena_free(f->a);
+        free(f);
+    }
+    stop_worker();
+    return 0;
+}
+
+#define NEED_BROKER()                                                                      \
+    do {                                                                                   \
+        if (!g_broker)                                                                     \
+            skip();                                                                        \
+    } while (0)
+
+static const char *const no_tags[] = {"t1"};
+
+static myapp_message message(void)
+{
+    return (myapp_message){.from = "ann", .text = "hello", .ts = 7,
+                           .tags = {(const char **)no_tags, 1}, .level = MYAPP_LEVEL_MEDIUM};
+}
+
+static int sends(fixture *f)
+{
+    myapp_message m = message();
+    const char *r;
+    bk_error e;
+    assert_int_equal(myapp_chat_send(f->c, NULL, f->a, "sends", &m, &r, &e), 0);
+    return atoi(r);
+}
+
+static void sync_call_round_trips(void **state)
+{
+    NEED_BROKER();
+    fixture *f = *state;
+    myapp_message m = message();
+    common_stamp at = {.ms = 99};
+    m.at = &at;
+    const char *r = NULL;
+    bk_error e;
+    assert_int_equal(myapp_chat_send(f->c, NULL, f->a, "r1", &m, &r, &e), 0);
+    assert_string_equal(r, "r1:ann:hello:ts=7:level=MEDIUM:tags=1:reply_to=(none):at=99");
+
+    m.reply_to = "x";
+    m.at = NULL;
+    assert_int_equal(myapp_chat_send(f->c, &(bk_call_opts){.timeout_ms = 3000}, f->a, "r2", &m,
+                                     &r, &e), 0);
+    assert_string_equal(r, "r2:ann:hello:ts=7:level=MEDIUM:tags=1:reply_to=x:at=-1");
+
+    myapp_message_list hist;
+    assert_int_equal(myapp_chat_history(f->c, NULL, f->a, "r1", 3, &hist, &e), 0);
+    assert_int_equal(hist.count, 1);
+    assert_int_equal(hist.items[0].ts, 3);
+    assert_string_equal(hist.items[0].tags.items[0], "x");
+    assert_int_equal(hist.items[0].level, MYAPP_LEVEL_LOW); /* absent: the default */
+}
+
+static void declared_error_arrives_as_its_constant(void **state)
+{
+    NEED_BROKER();
+    fixture *f = *state;
+    myapp_message m = message();
+    const char *r = "unchanged";
+    bk_error e;
+    assert_int_equal(myapp_chat_send(f->c, NULL, f->a, "missing", &m, &r, &e), BK_ERPC);
+    assert_int_equal(e.code, MYAPP_NOT_FOUND);
+    assert_string_equal(e.message, "no room missing");
+    assert_string_equal(r, "unchanged");
+}
+
+typedef struct done_state {
+    int calls;
+    char result[256];
+    int code;
+} done_state;
+
+static void on_send_done(bk_client *c, bk_arena *a, const char *result, const bk_error *err,
+                         void *arg)
+{
+    (void)c;
+    (void)a;
+    done_state *d = arg;
+    d->calls++;
+    d->code = err ? err->code : 0;
+    snprintf(d->result, sizeof d->result, "%s", result ? result : "(null)");
+}
+
+static void on_history_done(bk_client *c, bk_arena *a, const myapp_message_list *result,
+                            const bk_error *err, void *arg)
+{
+    (void)c;
+    (void)a;
+    done_state *d = arg;
+    d->calls++;
+    d->code = err ? err->code : 0;
+    snprintf(d->result, sizeof d->result, "%s",
+             err ? (err->data ? json_string_value(err->data) : "") : result->items[0].from);
+}
+
+static void async_calls_deliver_typed_results(void **state)
+{
+    NEED_BROKER();
+    fixture *f = *state;
+    myapp_message m = message();
+    done_state ok = {0}, bad = {0}, hist = {0};
+    assert_int_equal(myapp_chat_send_async(f->c, NULL, "a1", &m, on_send_done, &ok), 0);
+    assert_int_equal(myapp_chat_send_async(f->c, NULL, "missing", &m, on_send_done, &bad), 0);
+    assert_int_equal(myapp_chat_history_async(f->c, NULL, "bad", 1, on_history_done, &hist), 0);
+    assert_int_equal(bk_client_wait_all(f->c, 10000), 0);
+    assert_int_equal(ok.calls, 1);
+    assert_int_equal(ok.code, 0);
+    assert_string_equal(ok.result, "a1:ann:hello:ts=7:level=MEDIUM:tags=1:reply_to=(none):at=-1");
+    assert_int_equal(bad.calls, 1);
+    assert_int_equal(bad.code, MYAPP_NOT_FOUND);
+    assert_string_equal(bad.result, "(null)");
+    assert_int_equal(hist.calls, 1);
+    assert_int_equal(hist.code, BK_RPC_INTERNAL_ERROR);
+    assert_string_equal(hist.result, "result[0].from: expected string, got int");
+}
+
+static void oneway_and_background_reach_the_handler(void **state)
+{
+    NEED_BROKER();
+    fixture *f = *state;
+    myapp_message m = message();
+    const char *r;
+    bk_error e;
+    int before = sends(f);
+    assert_int_equal(myapp_chat_log(f->c, NULL, "a line"), 0);
+    assert_int_equal(myapp_chat_send_background(f->c, NULL, "bg", &m), 0);
+    /* One worker takes its queue in order: the jobs ran before this call. */
+    assert_int_equal(myapp_chat_send(f->c, NULL, f->a, "last-log", &m, &r, &e), 0);
+    assert_string_equal(r, "a line");
+    assert_int_equal(sends(f), before + 3); /* the first sends(), bg and last-log */
+}
+
+typedef struct posted_state {
+    int calls;
+    char room[64], from[64];
+    int64_t ts;
+} posted_state;
+
+static void on_posted(bk_client *c, bk_arena *a, const char *room, const myapp_message *msg,
+                      void *arg)
+{
+    (void)c;
+    (void)a;
+    posted_state *p = arg;
+    p->calls++;
+    snprintf(p->room, sizeof p->room, "%s", room);
+    snprintf(p->from, sizeof p->from, "%s", msg->from);
+    p->ts = msg->ts;
+}
+
+static void notifications_arrive_typed(void **state)
+{
+    NEED_BROKER();
+    fixture *f = *state;
+    posted_state p = {0};
+    assert_int_equal(myapp_chat_posted_subscribe(f->c, on_posted, &p), 0);
+    bk_client_run_for(f->c, 300); /* the SUBSCRIBE reaches the broker */
+    myapp_message m = message();
+    /* A notification that breaks the IDL is dropped before the callback. */
+    json_t *bad = json_pack("{s:s, s:{s:i}}", "room", "r", "msg", "from", 1);
+    assert_int_equal(bk_notify(f->c, "myapp.chat.posted", bad, NULL), 0);
+    json_decref(bad);
+    assert_int_equal(myapp_chat_posted_notify(f->c, NULL, "lobby", &m), 0);
+    for (int i = 0; i < 100 && p.calls == 0; i++)
+        bk_client_run_for(f->c, 50);
+    bk_client_run_for(f->c, 100);
+    assert_int_equal(p.calls, 1);
+    assert_string_equal(p.room, "lobby");
+    assert_string_equal(p.from, "ann");
+    assert_int_equal(p.ts, 7);
+}
+
+static void bad_params_are_refused_before_the_handler(void **state)
+{
+    NEED_BROKER();
+    fixture *f = *state;
+    static const struct {
+        const char *params, *data;
+    } cases[] = {
+        {"{\"room\":\"r\",\"msg\":{\"from\":\"a\",\"text\":\"t\",\"ts\":\"x\",\"tags\":[],"
+         "\"counts\":{},\"extra\":null}}", "msg.ts: expected int, got string"},
+        {"{\"room\":\"r\"}", "msg: missing"},
+        {"{\"room\":\"r\",\"msg\":{\"from\":\"a\",\"text\":\"t\",\"tags\":[],\"counts\":{},"
+         "\"extra\":null},\"x\":1}", "x: unknown field"},
+        {"{\"room\":5,\"msg\":{}}", "room: expected string, got int"},
+        {"[1]", "params: expected object, got list"},
+    };
+    int before = sends(f);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *p = json_loads(cases[i].params, 0, NULL), *res;
+        bk_error e;
+        assert_non_null(p);
+        assert_int_equal(bk_call(f->c, "myapp.chat.send", p, NULL, f->a, &res, &e), BK_ERPC);
+        json_decref(p);
+        assert_int_equal(e.code, BK_RPC_INVALID_PARAMS);
+        assert_non_null(e.data);
+        assert_string_equal(json_string_value(e.data), cases[i].data);
+    }
+    assert_int_equal(sends(f), before + 1); /* only the first sends(): no bad call ran */
+}
+
+static void malformed_result_is_an_error_at_the_caller(void **state)
+{
+    NEED_BROKER();
+    fixture *f = *state;
+    myapp_message_list hist = {0};
+    bk_error e;
+    assert_int_equal(myapp_chat_history(f->c, NULL, f->a, "bad", 1, &hist, &e), BK_EPROTO);
+    assert_int_equal(e.code, BK_RPC_INTERNAL_ERROR);
+    assert_string_equal(json_string_value(e.data), "result[0].from: expected string, got int");
+    assert_int_equal(hist.count, 0);
+}
+
+int main(void)
+{
+    const char *host = getenv("BK_TEST_HOST"), *port = getenv("BK_TEST_PORT");
+    g_broker = getenv("BK_TEST_BROKER");
+    g_vhost = getenv("BK_TEST_VHOST");
+    g_user = getenv("BK_TEST_USER");
+    g_pass = getenv("BK_TEST_PASS");
+    if (!host || !port || !g_broker) {
+        g_broker = NULL;
+        fprintf(stderr, "itest_gen: no BK_TEST_* broker in the environment: skipping\n");
+    } else {
+        snprintf(g_addr, sizeof g_addr, "%s:%s", host, port);
+        g_hosts[0] = g_addr;
+    }
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    snprintf(g_cluster, sizeof g_cluster, "bkgen%06d", rand() % 1000000);
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(sync_call_round_trips, setup, teardown),
+        cmocka_unit_test_setup_teardown(declared_error_arrives_as_its_constant, setup, teardown),
+        cmocka_unit_test_setup_teardown(async_calls_deliver_typed_results, setup, teardown),
+        cmocka_unit_test_setup_teardown(oneway_and_background_reach_the_handler, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(notifications_arrive_typed, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_params_are_refused_before_the_handler, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(malformed_result_is_an_error_at_the_caller, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,214 @@
+/* The C that bkpr-gen generates, as code: built with the house flags from tests/idl/chat.bkidl
+ * and everything.bkidl (tests/idl/gen.module.mk), its types encoded and decoded here. The wire
+ * side (stubs, handlers, validation before a handler) is itest_gen's. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "demo_all_things.h"
+#include "myapp_chat.h"
+
+static bk_arena *g_a;
+
+static int setup(void **state)
+{
+    (void)state;
+    return bk_arena_new(&g_a);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    bk_arena_free(g_a);
+    return 0;
+}
+
+/* Decodes text as a myapp_message at path "msg"; returns the error or NULL. */
+static const char *decode_msg(const char *text, myapp_message *m)
+{
+    json_t *j = bk_arena_keep_json(g_a, json_loads(text, 0, NULL));
+    assert_non_null(j);
+    bk_dec d;
+    bk_dec_init(&d, g_a, "msg", "msg");
+    int rc = myapp_message_decode(&d, j, m);
+    assert_int_equal(rc == 0, d.error == NULL);
+    return d.error;
+}
+
+static void message_round_trips(void **state)
+{
+    (void)state;
+    const char *tags[] = {"a", "b"};
+    const char *keys[] = {"x"};
+    int64_t vals[] = {7};
+    common_stamp at = {.ms = 42, .zone = "UTC"};
+    myapp_message m = {.from = "ann", .text = "hi", .ts = 5, .tags = {tags, 2},
+                       .counts = {keys, vals, 1}, .level = MYAPP_LEVEL_HIGH, .extra = NULL,
+                       .at = &at};
+    json_t *j = myapp_message_encode(&m);
+    assert_non_null(j);
+    char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal(s, "{\"at\":{\"ms\":42,\"zone\":\"UTC\"},\"counts\":{\"x\":7},"
+                           "\"extra\":null,\"from\":\"ann\",\"level\":\"HIGH\",\"tags\":"
+                           "[\"a\",\"b\"],\"text\":\"hi\",\"ts\":5}");
+    myapp_message back;
+    assert_null(decode_msg(s, &back));
+    assert_string_equal(back.from, "ann");
+    assert_int_equal(back.ts, 5);
+    assert_null(back.reply_to);
+    assert_int_equal(back.tags.count, 2);
+    assert_string_equal(back.tags.items[1], "b");
+    assert_string_equal(back.counts.keys[0], "x");
+    assert_int_equal(back.counts.values[0], 7);
+    assert_int_equal(back.level, MYAPP_LEVEL_HIGH);
+    assert_true(json_is_null(back.extra));
+    assert_non_null(back.at);
+    assert_int_equal(back.at->ms, 42);
+    assert_string_equal(back.at->zone, "UTC");
+    free(s);
+    json_decref(j);
+}
+
+static void defaults_and_optionals_apply(void **state)
+{
+    (void)state;
+    myapp_message m;
+    assert_null(decode_msg("{\"from\":\"a\",\"text\":\"t\",\"tags\":[],\"counts\":{},"
+                           "\"extra\":[1],\"reply_to\":null}", &m));
+    assert_int_equal(m.ts, 0);
+    assert_int_equal(m.level, MYAPP_LEVEL_LOW);
+    assert_null(m.reply_to);
+    assert_null(m.at);
+    assert_true(json_is_array(m.extra));
+    /* Absent optional and defaulted fields stay off the wire only when absent in C. */
+    json_t *j = myapp_message_encode(&m);
+    assert_null(json_object_get(j, "reply_to"));
+    assert_null(json_object_get(j, "at"));
+    assert_int_equal(json_integer_value(json_object_get(j, "ts")), 0);
+    json_decref(j);
+}
+
+static void bad_values_name_their_path(void **state)
+{
+    (void)state;
+    myapp_message m;
+    static const struct {
+        const char *json, *error;
+    } cases[] = {
+        {"{\"from\":\"a\",\"text\":\"t\",\"ts\":\"x\",\"tags\":[],\"counts\":{},\"extra\":1}",
+         "msg.ts: expected int, got string"},
+        {"{\"text\":\"t\",\"tags\":[],\"counts\":{},\"extra\":1}", "msg.from: missing"},
+        {"{\"from\":\"a\",\"text\":\"t\",\"tags\":[],\"counts\":{},\"extra\":1,\"x\":1}",
+         "msg.x: unknown field"},
+        {"{\"from\":\"a\",\"text\":\"t\",\"tags\":[\"a\",2],\"counts\":{},\"extra\":1}",
+         "msg.tags[1]: expected string, got int"},
+        {"{\"from\":\"a\",\"text\":\"t\",\"tags\":[],\"counts\":{\"k\":1.5},\"extra\":1}",
+         "msg.counts.k: expected int, got double"},
+        {"{\"from\":\"a\",\"text\":\"t\",\"tags\":[],\"counts\":{},\"extra\":1,"
+         "\"level\":\"NONE\"}", "msg.level: expected one of LOW, MEDIUM, HIGH, got \"NONE\""},
+        {"{\"from\":\"a\",\"text\":\"t\",\"tags\":[],\"counts\":{},\"extra\":1,"
+         "\"at\":{\"ms\":true}}", "msg.at.ms: expected int, got bool"},
+        {"[]", "msg: expected object, got list"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *e = decode_msg(cases[i].json, &m);
+        assert_non_null(e);
+        assert_string_equal(e, cases[i].error);
+    }
+}
+
+static void every_default_of_everything_applies(void **state)
+{
+    (void)state;
+    json_t *j = bk_arena_keep_json(g_a, json_loads("{\"raw\":\"aGk=\"}", 0, NULL));
+    bk_dec d;
+    bk_dec_init(&d, g_a, "", "value");
+    demo_all_scalars s;
+    assert_int_equal(demo_all_scalars_decode(&d, j, &s), 0);
+    assert_true(s.b);
+    assert_true(s.i == INT64_MIN);
+    assert_true(s.d == 2.5e-3);
+    assert_true(s.whole == 3.0);
+    assert_string_equal(s.s, "tab\tquote\" snow\u2603 clef\U0001D11E");
+    assert_int_equal(s.raw.len, 2);
+    assert_memory_equal(s.raw.data, "hi", 2);
+    assert_true(json_is_null(s.anything));
+    assert_false(s.has_maybe);
+    assert_int_equal(s.c, DEMO_ALL_COLOUR_BLUE);
+    json_t *back = demo_all_scalars_encode(&s);
+    assert_string_equal(json_string_value(json_object_get(back, "raw")), "aGk=");
+    assert_null(json_object_get(back, "maybe"));
+    json_decref(back);
+}
+
+static void nested_and_recursive_structs_round_trip(void **state)
+{
+    (void)state;
+    const char *text = "{\"deep\":[{\"k\":[{\"raw\":\"\",\"maybe\":3}]}],"
+                       "\"parent\":{\"deep\":[],\"children\":[],\"at\":{\"ms\":1},"
+                       "\"also\":{\"ms\":2}},"
+                       "\"children\":[],\"at\":{\"ms\":3},\"also\":{\"ms\":4}}";
+    json_t *j = bk_arena_keep_json(g_a, json_loads(text, 0, NULL));
+    bk_dec d;
+    bk_dec_init(&d, g_a, "", "value");
+    demo_all_nested n;
+    assert_int_equal(demo_all_nested_decode(&d, j, &n), 0);
+    assert_int_equal(n.deep.count, 1);
+    assert_string_equal(n.deep.items[0].keys[0], "k");
+    assert_true(n.deep.items[0].values[0].items[0].has_maybe);
+    assert_int_equal(n.deep.items[0].values[0].items[0].maybe, 3);
+    assert_non_null(n.parent);
+    assert_int_equal(n.parent->also.ms, 2);
+    assert_null(n.parent->parent);
+    json_t *back = demo_all_nested_encode(&n);
+    assert_non_null(back);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(
+                         json_object_get(back, "parent"), "at"), "ms")), 1);
+    json_decref(back);
+    /* A deep error names the whole path. */
+    j = bk_arena_keep_json(g_a, json_loads("{\"deep\":[{\"k\":[{\"raw\":1}]}],\"children\":[],"
+                                           "\"at\":{\"ms\":3},\"also\":{\"ms\":4}}", 0, NULL));
+    bk_dec_init(&d, g_a, "n", "n");
+    assert_int_equal(demo_all_nested_decode(&d, j, &n), -1);
+    assert_string_equal(d.error, "n.deep[0].k[0].raw: expected bytes (base64), got int");
+}
+
+static void enums_convert_both_ways(void **state)
+{
+    (void)state;
+    demo_all_colour c;
+    assert_string_equal(demo_all_colour_to_string(DEMO_ALL_COLOUR_GREEN), "GREEN");
+    assert_null(demo_all_colour_to_string((demo_all_colour)42));
+    assert_int_equal(demo_all_colour_from_string("RED", &c), 0);
+    assert_int_equal(c, DEMO_ALL_COLOUR_RED);
+    assert_int_equal(demo_all_colour_from_string("red", &c), -1);
+    assert_int_equal(MYAPP_NOT_FOUND, 1001);
+    assert_int_equal(DEMO_ALL_GONE, -32000000);
+}
+
+static void skeleton_fills_every_handler(void **state)
+{
+    (void)state;
+    assert_non_null(myapp_chat_impl.send);
+    assert_non_null(myapp_chat_impl.history);
+    assert_non_null(myapp_chat_impl.log);
+    assert_non_null(demo_all_things_impl.poke);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(message_round_trips, setup, teardown),
+        cmocka_unit_test_setup_teardown(defaults_and_optionals_apply, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_values_name_their_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(every_default_of_everything_applies, setup, teardown),
+        cmocka_unit_test_setup_teardown(nested_and_recursive_structs_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(enums_convert_both_ways, setup, teardown),
+        cmocka_unit_test(skeleton_fills_every_handler),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
