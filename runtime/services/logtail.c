@@ -53,6 +53,8 @@ static void on_log(bkp_stomp *s, bkp_sub *sub, const bkp_frame *m, void *arg)
     (void)s;
     (void)sub;
     logtail *t = arg;
+    if (t->cap == 0)
+        return; /* stopped: the ring is gone, the subscription ends with the connection */
     json_t *j = json_loadb(m->body, m->body_len, JSON_REJECT_DUPLICATES, NULL);
     json_t *p = json_object_get(j, "params");
     if (!json_is_object(p) || !json_is_string(json_object_get(p, "message")) ||
