@@ -156,7 +156,7 @@ static int teardown(void **state)
 }
 
 /* Runs a command, returns its exit status and its output in out. */
-static int run(char *out, size_t n, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int run(char *out, size_t n, const char *fmt, ...)
 {
     char cmd[1024];
     va_list ap;

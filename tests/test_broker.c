@@ -70,6 +70,21 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* The broker of the running test, killed by the teardown when a failed assertion skipped
+ * its broker_stop: a failing test leaves no process behind. */
+static pid_t g_running = -1;
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (g_running > 0) {
+        kill(g_running, SIGKILL);
+        waitpid(g_running, NULL, 0);
+        g_running = -1;
+    }
+    return 0;
+}
+
 /* Starts the broker with `config` (NULL: none) and waits until it accepts connections. */
 static void broker_start(broker *br, const char *config)
 {
@@ -90,6 +105,8 @@ static void broker_start(broker *br, const char *config)
     snprintf(portarg, sizeof portarg, "127.0.0.1:%d", br->port);
     br->pid = fork();
     assert_true(br->pid >= 0);
+    if (br->pid > 0)
+        g_running = br->pid;
     if (br->pid == 0) {
         int fd = open(br->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0) {
@@ -120,6 +137,7 @@ static void broker_start(broker *br, const char *config)
 static void broker_stop(broker *br)
 {
     int st = 0;
+    g_running = -1; /* from here on this function reaps it, whatever happens */
     assert_int_equal(kill(br->pid, SIGTERM), 0);
     for (int i = 0; i < 1000; i++) {
         if (waitpid(br->pid, &st, WNOHANG) == br->pid)
@@ -821,6 +839,7 @@ static void test_term_says_goodbye(void **state)
     assert_int_equal(cl_next(c, 5000), -1);
     cl_close(c);
     int st;
+    g_running = -1;
     assert_int_equal(waitpid(br.pid, &st, 0), br.pid);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
@@ -866,23 +885,23 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_config_accepts_any_login),
-        cmocka_unit_test(test_login_refused),
-        cmocka_unit_test(test_permissions),
-        cmocka_unit_test(test_vhost_isolation),
-        cmocka_unit_test(test_temp_queue_privacy),
-        cmocka_unit_test(test_frame_limits),
-        cmocka_unit_test(test_connection_limit),
-        cmocka_unit_test(test_queue_limit),
-        cmocka_unit_test(test_connect_timeout_and_silent_client),
-        cmocka_unit_test(test_transactions_refused),
-        cmocka_unit_test(test_byte_by_byte_and_pipelined),
-        cmocka_unit_test(test_garbage_and_torn_frames),
-        cmocka_unit_test(test_slow_consumer),
-        cmocka_unit_test(test_5000_connections),
-        cmocka_unit_test(test_10000_connect_cycles),
-        cmocka_unit_test(test_term_says_goodbye),
-        cmocka_unit_test(test_bad_config_is_reported),
+        cmocka_unit_test_teardown(test_no_config_accepts_any_login, teardown),
+        cmocka_unit_test_teardown(test_login_refused, teardown),
+        cmocka_unit_test_teardown(test_permissions, teardown),
+        cmocka_unit_test_teardown(test_vhost_isolation, teardown),
+        cmocka_unit_test_teardown(test_temp_queue_privacy, teardown),
+        cmocka_unit_test_teardown(test_frame_limits, teardown),
+        cmocka_unit_test_teardown(test_connection_limit, teardown),
+        cmocka_unit_test_teardown(test_queue_limit, teardown),
+        cmocka_unit_test_teardown(test_connect_timeout_and_silent_client, teardown),
+        cmocka_unit_test_teardown(test_transactions_refused, teardown),
+        cmocka_unit_test_teardown(test_byte_by_byte_and_pipelined, teardown),
+        cmocka_unit_test_teardown(test_garbage_and_torn_frames, teardown),
+        cmocka_unit_test_teardown(test_slow_consumer, teardown),
+        cmocka_unit_test_teardown(test_5000_connections, teardown),
+        cmocka_unit_test_teardown(test_10000_connect_cycles, teardown),
+        cmocka_unit_test_teardown(test_term_says_goodbye, teardown),
+        cmocka_unit_test_teardown(test_bad_config_is_reported, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
