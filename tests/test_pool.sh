@@ -109,6 +109,12 @@ top_shows() { # the pool's Supervisor knows the service and its $1 workers
     awk -v n="$1" '$1 == "myapp.str" && $2 == n { ok = 1 } END { exit !ok }'
 }
 wait_for 20 top_shows 2 || fail "bkpr-top --once: $("$bin/bkpr-top" --config-dir "$st" --once 2>&1)"
+# get_workers_status: one line per worker of the pool, with its pid
+"$bin/bkpr-top" --config-dir "$st" --once -l --pool fg --class basic-worker >"$st/top-l" 2>&1 ||
+  fail "bkpr-top -l: $(cat "$st/top-l")"
+for p in $(children "$fgpid"); do
+  grep -q "basic-worker.* $p " "$st/top-l" || fail "worker $p missing from bkpr-top -l: $(cat "$st/top-l")"
+done
 
 step "bkpr-top in a real terminal (tmux): the live table, then q"
 tm="bktop$$"
@@ -202,6 +208,12 @@ rc=0; bkpr --pool-id dm start 2>"$st/err" || rc=$?
 
 step "the tools against the daemon pool: bkpr-top, bkpr-log, bkpr-restart"
 wait_for 20 top_shows 2 || fail "bkpr-top --once: $("$bin/bkpr-top" --config-dir "$st" --once 2>&1)"
+# get_workers_status: one line per worker of the pool, with its pid
+"$bin/bkpr-top" --config-dir "$st" --once -l --pool fg --class basic-worker >"$st/top-l" 2>&1 ||
+  fail "bkpr-top -l: $(cat "$st/top-l")"
+for p in $(children "$fgpid"); do
+  grep -q "basic-worker.* $p " "$st/top-l" || fail "worker $p missing from bkpr-top -l: $(cat "$st/top-l")"
+done
 
 step "bkpr-top in a real terminal (tmux): the live table, then q"
 tm="bktop$$"
