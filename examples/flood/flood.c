@@ -231,6 +231,16 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
             got = (long)json_integer_value(res) - before;
     }
     r->jobs_s = got / (now_s() - t0);
+    /* notifications nobody listens to: how fast a client sends them (Perl's figure) */
+    t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        if (bk_notify(c, "flood.unheard", p, NULL) != 0)
+            r->errors++;
+        if (i % 64 == 0)
+            bk_client_run_for(c, 0);
+    }
+    if (bk_client_flush(c, 30000) == 0)
+        r->notes_sent_s = n / (now_s() - t0);
     /* notifications to ourselves */
     int seen = 0;
     bk_subscribe(c, "flood.note", n_seen, &seen);

@@ -27,6 +27,7 @@ void flood_kill(pid_t pid);
 typedef struct flood_result {
     double sync_p50_us, sync_calls_s, async_calls_s, jobs_s, notes_s;
     double jobs_sent_s;         /* background jobs handed to the kernel per second */
+    double notes_sent_s;        /* notifications (no subscriber) handed to the kernel per second */
     int errors;
 } flood_result;
 

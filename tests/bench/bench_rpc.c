@@ -129,7 +129,9 @@ int main(void)
          offsetof(flood_result, jobs_sent_s)},
         {"background jobs sent and run by one worker", "10,000/s", ">= 300,000/s",
          offsetof(flood_result, jobs_s)},
-        {"notifications sent and received", "10,000-15,000/s", ">= 300,000/s",
+        {"notifications sent (handed to the kernel)", "10,000-15,000/s", ">= 300,000/s",
+         offsetof(flood_result, notes_sent_s)},
+        {"notifications sent and received by the same client", "10,000-15,000/s", ">= 300,000/s",
          offsetof(flood_result, notes_s)},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -138,7 +140,7 @@ int main(void)
         rate(a, sizeof a, vb);
         rate(b, sizeof b, vr);
         snprintf(m, sizeof m, "%s", bk && bk->ran ? a : "not run");
-        snprintf(c, sizeof c, "RabbitMQ %s; TCP one-way floor %.0fk msgs/s; Perl Beekeeper %s",
+        snprintf(c, sizeof c, "RabbitMQ %s; TCP, one write() per message: %.0fk msgs/s; Perl Beekeeper %s",
                  rq && rq->ran ? b : "not run", tcp_msgs / 1e3, rows[i].perl);
         printf("| %s, %d B | %s | %s | %s |\n", rows[i].fig, BODY, m, c, rows[i].aim);
     }
