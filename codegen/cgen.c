@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "beekeeper/arena.h"
 #include "codegen/tmpl.h"
 
 /* ---------------------------------------------------------------- strings */
@@ -82,7 +83,8 @@ static json_t *sb_json(sb *b)
 /* Strings made while generating one model, freed together. */
 typedef struct gen {
     json_t *model;
-    json_t *pool;     /* JSON strings owning every str() result */
+    json_t *pool;     /* JSON strings owning the results of the helpers below */
+    bk_arena *arena;  /* owns every str() result: the generator's most frequent allocation */
     json_t *need_dec; /* composite types whose static decoders the current .c needs */
     json_t *need_enc;
     const bkp_gen_opts *o;
@@ -91,25 +93,26 @@ typedef struct gen {
     bool failed;
 } gen;
 
+/* A JSON string of generated text. The input was checked as UTF-8 by the lexer, and what
+ * the generator adds is ASCII: no need to check every string again (it was a fifth of the
+ * generator's time). */
+static json_t *jstr(const char *s)
+{
+    return json_stringn_nocheck(s, strlen(s));
+}
+
 static const char *str(gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static const char *str(gen *g, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *s = bk_arena_vprintf(g->arena, fmt, ap);
     va_end(ap);
-    char *tmp = malloc(n < 0 ? 1 : (size_t)n + 1);
-    if (!tmp) {
+    if (!s) {
         fputs("bkpr-gen: out of memory\n", stderr);
         abort();
     }
-    va_start(ap, fmt);
-    vsnprintf(tmp, n < 0 ? 1 : (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    json_t *j = json_string(tmp);
-    free(tmp);
-    json_array_append_new(g->pool, j);
-    return json_string_value(j);
+    return s;
 }
 
 static void fail(gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -840,10 +843,10 @@ static int gen_types(gen *g, json_t *file, bkp_gen_file **files, size_t *nfiles)
     size_t i, j;
     json_t *v, *w;
 
-    json_object_set_new(ctx, "source", json_string(sget(file, "path")));
-    json_object_set_new(ctx, "prefix", json_string(prefix));
-    json_object_set_new(ctx, "guard", json_string(str(g, "%s_TYPES_H", upper(g, prefix))));
-    json_object_set_new(ctx, "header", json_string(str(g, "%s_types.h", prefix)));
+    json_object_set_new(ctx, "source", jstr(sget(file, "path")));
+    json_object_set_new(ctx, "prefix", jstr(prefix));
+    json_object_set_new(ctx, "guard", jstr(str(g, "%s_TYPES_H", upper(g, prefix))));
+    json_object_set_new(ctx, "header", jstr(str(g, "%s_types.h", prefix)));
 
     json_t *inc = json_array();
     json_array_foreach(json_object_get(file, "imports"), i, v) {
@@ -855,12 +858,12 @@ static int gen_types(gen *g, json_t *file, bkp_gen_file **files, size_t *nfiles)
     json_t *errors = json_array();
     json_array_foreach(json_object_get(file, "errors"), i, v) {
         json_t *e = json_deep_copy(v);
-        json_object_set_new(e, "doc_c", json_string(doc_c(g, json_object_get(v, "doc"), "")));
+        json_object_set_new(e, "doc_c", jstr(doc_c(g, json_object_get(v, "doc"), "")));
         const char *msg = sget(v, "message");
-        json_object_set_new(e, "message_c", json_string(c_string(g, msg, strlen(msg))));
+        json_object_set_new(e, "message_c", jstr(c_string(g, msg, strlen(msg))));
         json_int_t code = json_integer_value(json_object_get(v, "code"));
         json_object_set_new(e, "code_c",
-                            json_string(code < 0 ? str(g, "(%" JSON_INTEGER_FORMAT ")", code)
+                            jstr(code < 0 ? str(g, "(%" JSON_INTEGER_FORMAT ")", code)
                                                  : str(g, "%" JSON_INTEGER_FORMAT, code)));
         json_array_append_new(errors, e);
     }
@@ -869,12 +872,12 @@ static int gen_types(gen *g, json_t *file, bkp_gen_file **files, size_t *nfiles)
     json_t *enums = json_array();
     json_array_foreach(json_object_get(file, "enums"), i, v) {
         json_t *e = json_deep_copy(v);
-        json_object_set_new(e, "doc_c", json_string(doc_c(g, json_object_get(v, "doc"), "")));
+        json_object_set_new(e, "doc_c", jstr(doc_c(g, json_object_get(v, "doc"), "")));
         json_array_foreach(json_object_get(e, "members"), j, w) {
             json_object_set_new(w, "doc_c",
-                                json_string(doc_c(g, json_object_get(w, "doc"), "    ")));
+                                jstr(doc_c(g, json_object_get(w, "doc"), "    ")));
             const char *nm = sget(w, "name");
-            json_object_set_new(w, "name_c", json_string(c_string(g, nm, strlen(nm))));
+            json_object_set_new(w, "name_c", jstr(c_string(g, nm, strlen(nm))));
         }
         sb ml = {0};
         json_array_foreach(json_object_get(v, "members"), j, w) {
@@ -918,7 +921,7 @@ static int gen_types(gen *g, json_t *file, bkp_gen_file **files, size_t *nfiles)
     json_t *structs = json_array();
     json_array_foreach(ordered, i, v) {
         json_t *s = json_pack("{s:s, s:s}", "c_name", sget(v, "c_name"), "name", sget(v, "name"));
-        json_object_set_new(s, "doc_c", json_string(doc_c(g, json_object_get(v, "doc"), "")));
+        json_object_set_new(s, "doc_c", jstr(doc_c(g, json_object_get(v, "doc"), "")));
         json_t *fields = json_array();
         json_array_foreach(json_object_get(v, "fields"), j, w) {
             json_array_append_new(fields, json_pack("{s:s, s:s}",
@@ -930,14 +933,14 @@ static int gen_types(gen *g, json_t *file, bkp_gen_file **files, size_t *nfiles)
                                                     "    char unused; /* C wants a member */"));
         json_object_set_new(s, "fields", fields);
         json_object_set_new(s, "decode_body",
-                            json_string(object_decode_body(g, json_object_get(v, "fields"), false)));
+                            jstr(object_decode_body(g, json_object_get(v, "fields"), false)));
         json_object_set_new(s, "encode_body",
-                            json_string(object_encode_body(g, json_object_get(v, "fields"), false)));
+                            jstr(object_encode_body(g, json_object_get(v, "fields"), false)));
         json_array_append_new(structs, s);
     }
     json_decref(ordered);
     json_object_set_new(ctx, "structs", structs);
-    json_object_set_new(ctx, "codecs", json_string(composite_codecs(g)));
+    json_object_set_new(ctx, "codecs", jstr(composite_codecs(g)));
 
     int rc = emit(g, "types.h.tmpl", ctx, str(g, "%s_types.h", prefix), false, files, nfiles);
     if (rc == 0)
@@ -1020,40 +1023,40 @@ static json_t *method_ctx(gen *g, json_t *svc, json_t *m, const char *what)
     }
 
     json_t *c = json_object();
-    json_object_set_new(c, "c_name", json_string(cn));
-    json_object_set_new(c, "name", json_string(sget(m, "name")));
-    json_object_set_new(c, "wire", json_string(str(g, "%s.%s", sget(svc, "name"), sget(m, "name"))));
-    json_object_set_new(c, "wire_c", json_string(c_string(g, str(g, "%s.%s", sget(svc, "name"),
+    json_object_set_new(c, "c_name", jstr(cn));
+    json_object_set_new(c, "name", jstr(sget(m, "name")));
+    json_object_set_new(c, "wire", jstr(str(g, "%s.%s", sget(svc, "name"), sget(m, "name"))));
+    json_object_set_new(c, "wire_c", jstr(c_string(g, str(g, "%s.%s", sget(svc, "name"),
                         sget(m, "name")), strlen(sget(svc, "name")) + 1 + strlen(sget(m, "name")))));
-    json_object_set_new(c, "doc_c", json_string(doc_c(g, json_object_get(m, "doc"), "")));
+    json_object_set_new(c, "doc_c", jstr(doc_c(g, json_object_get(m, "doc"), "")));
     json_object_set_new(c, "timeout", json_integer(json_is_integer(timeout)
                                                        ? json_integer_value(timeout) : 0));
     json_object_set_new(c, "has_result", json_boolean(has_result));
     json_object_set_new(c, "result_aggregate", json_boolean(has_result && is_aggregate(r)));
-    json_object_set_new(c, "result_type", json_string(has_result ? ctype(g, r) : ""));
-    json_object_set_new(c, "call_args", json_string(call_list(g, m, NULL)));
+    json_object_set_new(c, "result_type", jstr(has_result ? ctype(g, r) : ""));
+    json_object_set_new(c, "call_args", jstr(call_list(g, m, NULL)));
     const char *ca = call_list(g, m, NULL);
-    json_object_set_new(c, "params_args", json_string(*ca ? ca + 2 : ""));
+    json_object_set_new(c, "params_args", jstr(*ca ? ca + 2 : ""));
     const char *member = cn + strlen(sget(svc, "c_prefix")) + 1;
-    json_object_set_new(c, "member", json_string(member));
+    json_object_set_new(c, "member", jstr(member));
     if (is_c_keyword(member))
         fail(g, "bkpr-gen: %s: method '%s' would make a handler field named '%s', a C keyword",
              sget(svc, "name"), sget(m, "name"), member);
     if (has_result) {
         json_object_set_new(c, "result_out",
-                            json_string(decl(g, ptr_to(g, ctype(g, r)), "out")));
-        json_object_set_new(c, "result_local", json_string(decl(g, ctype(g, r), "ret")));
+                            jstr(decl(g, ptr_to(g, ctype(g, r)), "out")));
+        json_object_set_new(c, "result_local", jstr(decl(g, ctype(g, r), "ret")));
         json_object_set_new(c, "result_cb",
-                            json_string(is_aggregate(r) ? "err ? NULL : &ret" : "ret"));
+                            jstr(is_aggregate(r) ? "err ? NULL : &ret" : "ret"));
     }
-    json_object_set_new(c, "args_as_params", json_string(call_list(g, m, "p.")));
+    json_object_set_new(c, "args_as_params", jstr(call_list(g, m, "p.")));
     json_object_set_new(c, "has_params", json_boolean(np > 0));
 
     /* Encoder of the flat params: static json_t *X_params(...) */
     n = add_params(g, m, args, 0);
     json_object_set_new(c, "encode_proto",
-                        json_string(proto(g, "static json_t *", str(g, "%s_params", cn), args, n)));
-    json_object_set_new(c, "encode_body", json_string(object_encode_body(g, params, true)));
+                        jstr(proto(g, "static json_t *", str(g, "%s_params", cn), args, n)));
+    json_object_set_new(c, "encode_body", jstr(object_encode_body(g, params, true)));
 
     /* The args struct and its decoder (worker side, subscriptions). */
     sb ab = {0};
@@ -1066,16 +1069,16 @@ static json_t *method_ctx(gen *g, json_t *svc, json_t *m, const char *what)
         sb_printf(&ab, "    char unused; /* C wants a member */\n");
     json_object_set_new(c, "args_fields", sb_json(&ab));
 
-    json_object_set_new(c, "back_proto", json_string(proto(g, "static void",
+    json_object_set_new(c, "back_proto", jstr(proto(g, "static void",
         str(g, "%s_back", cn), (const char *[]){"bk_client *c", "bk_arena *a", "json_t *res",
         "const bk_error *err", "void *arg"}, 5)));
-    json_object_set_new(c, "deliver_proto", json_string(proto(g, "static void",
+    json_object_set_new(c, "deliver_proto", jstr(proto(g, "static void",
         str(g, "%s_deliver", cn), (const char *[]){"bk_client *c", "bk_arena *a",
         "const char *method", "json_t *params", "void *arg"}, 5)));
-    json_object_set_new(c, "decode_args_proto", json_string(proto(g, "static int",
+    json_object_set_new(c, "decode_args_proto", jstr(proto(g, "static int",
         str(g, "%s_decode_args", cn), (const char *[]){"bk_dec *d", "json_t *j",
         str(g, "struct %s_args *out", cn)}, 3)));
-    json_object_set_new(c, "serve_fn_proto", json_string(proto(g, "static int",
+    json_object_set_new(c, "serve_fn_proto", jstr(proto(g, "static int",
         str(g, "%s_serve", cn), (const char *[]){"bk_request *req", "json_t *params",
         "void *arg"}, 3)));
     if (notif) {
@@ -1083,18 +1086,18 @@ static json_t *method_ctx(gen *g, json_t *svc, json_t *m, const char *what)
         args[1] = "const bk_call_opts *o";
         n = add_params(g, m, args, 2);
         json_object_set_new(c, "notify_proto",
-                            json_string(proto(g, "int", str(g, "%s_notify", cn), args, n)));
+                            jstr(proto(g, "int", str(g, "%s_notify", cn), args, n)));
         args[0] = "bk_client *c";
         args[1] = "bk_arena *a";
         n = add_params(g, m, args, 2);
         args[n++] = "void *arg";
         json_object_set_new(c, "fn_typedef",
-                            json_string(proto(g, "typedef void", str(g, "%s_fn", cn), args, n)));
+                            jstr(proto(g, "typedef void", str(g, "%s_fn", cn), args, n)));
         args[0] = "bk_client *c";
         args[1] = str(g, "%s_fn *fn", cn);
         args[2] = "void *arg";
         json_object_set_new(c, "subscribe_proto",
-                            json_string(proto(g, "int", str(g, "%s_subscribe", cn), args, 3)));
+                            jstr(proto(g, "int", str(g, "%s_subscribe", cn), args, 3)));
         return c;
     }
 
@@ -1105,9 +1108,9 @@ static json_t *method_ctx(gen *g, json_t *svc, json_t *m, const char *what)
     if (has_result)
         args[n++] = decl(g, ptr_to(g, ctype(g, r)), "result");
     json_object_set_new(c, "handler_field",
-                        json_string(proto(g, "    int", str(g, "(*%s)", sget(m, "name")), args, n)));
+                        jstr(proto(g, "    int", str(g, "(*%s)", sget(m, "name")), args, n)));
     json_object_set_new(c, "impl_proto",
-                        json_string(proto(g, "static int", str(g, "%s_impl", cn), args, n)));
+                        jstr(proto(g, "static int", str(g, "%s_impl", cn), args, n)));
     sb vb = {0};
     for (size_t k = 0; k < n; k++) {
         const char *a = args[k], *nm = a + strlen(a);
@@ -1123,9 +1126,9 @@ static json_t *method_ctx(gen *g, json_t *svc, json_t *m, const char *what)
     args[1] = "const bk_call_opts *o";
     n = add_params(g, m, args, 2);
     json_object_set_new(c, "background_name",
-                        json_string(oneway ? cn : str(g, "%s_background", cn)));
+                        jstr(oneway ? cn : str(g, "%s_background", cn)));
     json_object_set_new(c, "background_proto",
-                        json_string(proto(g, "int", oneway ? cn : str(g, "%s_background", cn),
+                        jstr(proto(g, "int", oneway ? cn : str(g, "%s_background", cn),
                                           args, n)));
     if (oneway)
         return c;
@@ -1138,7 +1141,7 @@ static json_t *method_ctx(gen *g, json_t *svc, json_t *m, const char *what)
     if (has_result)
         args[n++] = decl(g, ptr_to(g, ctype(g, r)), "result");
     args[n++] = "bk_error *err";
-    json_object_set_new(c, "sync_proto", json_string(proto(g, "int", cn, args, n)));
+    json_object_set_new(c, "sync_proto", jstr(proto(g, "int", cn, args, n)));
 
     /* Async: the callback type and the stub. */
     args[0] = "bk_client *c";
@@ -1150,20 +1153,20 @@ static json_t *method_ctx(gen *g, json_t *svc, json_t *m, const char *what)
     args[n++] = "const bk_error *err";
     args[n++] = "void *arg";
     json_object_set_new(c, "done_typedef",
-                        json_string(proto(g, "typedef void", str(g, "%s_done", cn), args, n)));
+                        jstr(proto(g, "typedef void", str(g, "%s_done", cn), args, n)));
     args[0] = "bk_client *c";
     args[1] = "const bk_call_opts *o";
     n = add_params(g, m, args, 2);
     args[n++] = str(g, "%s_done *done", cn);
     args[n++] = "void *arg";
     json_object_set_new(c, "async_proto",
-                        json_string(proto(g, "int", str(g, "%s_async", cn), args, n)));
+                        jstr(proto(g, "int", str(g, "%s_async", cn), args, n)));
 
     /* The result's decoder (client) and encoder (worker). */
     if (has_result) {
-        json_object_set_new(c, "result_decode", json_string(dec_fn(g, r)));
+        json_object_set_new(c, "result_decode", jstr(dec_fn(g, r)));
         json_object_set_new(c, "result_encode",
-                            json_string(enc_expr(g, r, "ret", "&ret")));
+                            jstr(enc_expr(g, r, "ret", "&ret")));
     }
     return c;
 }
@@ -1176,15 +1179,15 @@ static int gen_service(gen *g, json_t *file, json_t *svc, bkp_gen_file **files, 
     json_t *m;
     int rc = 0;
 
-    json_object_set_new(ctx, "source", json_string(sget(file, "path")));
-    json_object_set_new(ctx, "prefix", json_string(prefix));
-    json_object_set_new(ctx, "service", json_string(sget(svc, "name")));
-    json_object_set_new(ctx, "guard", json_string(str(g, "%s_H", upper(g, prefix))));
-    json_object_set_new(ctx, "header", json_string(str(g, "%s.h", prefix)));
+    json_object_set_new(ctx, "source", jstr(sget(file, "path")));
+    json_object_set_new(ctx, "prefix", jstr(prefix));
+    json_object_set_new(ctx, "service", jstr(sget(svc, "name")));
+    json_object_set_new(ctx, "guard", jstr(str(g, "%s_H", upper(g, prefix))));
+    json_object_set_new(ctx, "header", jstr(str(g, "%s.h", prefix)));
     json_object_set_new(ctx, "types_header",
-                        json_string(str(g, "%s_types.h", sget(file, "c_prefix"))));
-    json_object_set_new(ctx, "doc_c", json_string(doc_c(g, json_object_get(svc, "doc"), "")));
-    json_object_set_new(ctx, "serve_proto", json_string(proto(g, "int", str(g, "%s_serve", prefix),
+                        jstr(str(g, "%s_types.h", sget(file, "c_prefix"))));
+    json_object_set_new(ctx, "doc_c", jstr(doc_c(g, json_object_get(svc, "doc"), "")));
+    json_object_set_new(ctx, "serve_proto", jstr(proto(g, "int", str(g, "%s_serve", prefix),
         (const char *[]){"bk_worker *w", str(g, "const %s_handlers *h", prefix), "void *ctx"}, 3)));
 
     /* The client file: encoders for params and notifications, decoders for results and
@@ -1211,7 +1214,7 @@ static int gen_service(gen *g, json_t *file, json_t *svc, bkp_gen_file **files, 
             json_t *c = method_ctx(g, svc, m, "notification");
             if (side == 0)
                 json_object_set_new(c, "args_decode_body",
-                    json_string(object_decode_body(g, json_object_get(m, "params"), true)));
+                    jstr(object_decode_body(g, json_object_get(m, "params"), true)));
             json_array_append_new(notifs, c);
         }
         json_object_set_new(ctx, "methods", methods);
@@ -1256,7 +1259,7 @@ static int gen_service(gen *g, json_t *file, json_t *svc, bkp_gen_file **files, 
                     need_add(g, g->need_enc, r);
             }
         }
-        json_object_set_new(ctx, "codecs", json_string(side < 2 ? composite_codecs(g) : ""));
+        json_object_set_new(ctx, "codecs", jstr(side < 2 ? composite_codecs(g) : ""));
         json_object_set_new(ctx, "has_methods", json_boolean(json_array_size(all) > 0));
         json_object_set_new(ctx, "has_sync", json_boolean(json_array_size(methods) > 0));
         bool any_result = false;
@@ -1300,6 +1303,10 @@ int bkp_gen_c(json_t *model, const bkp_gen_opts *o, bkp_gen_file **files, size_t
 {
     gen g = {.model = model, .pool = json_array(), .need_dec = json_array(),
              .need_enc = json_array(), .o = o, .err = err, .errlen = errlen};
+    if (bk_arena_new(&g.arena) != 0) {
+        fputs("bkpr-gen: out of memory\n", stderr);
+        abort();
+    }
     json_t *file = json_object_get(model, "file"), *f, *s;
     size_t i;
     int rc = gen_types(&g, file, files, nfiles);
@@ -1314,6 +1321,7 @@ int bkp_gen_c(json_t *model, const bkp_gen_opts *o, bkp_gen_file **files, size_t
     if (g.failed)
         rc = -1;
     json_decref(g.pool);
+    bk_arena_free(g.arena);
     json_decref(g.need_dec);
     json_decref(g.need_enc);
     return rc;

@@ -21,3 +21,6 @@ $(B)/obj/tests/test_gen.o $(B)/obj/tests/itest_gen.o: BK_CPPFLAGS += -I$(GEN_TES
 $(eval $(call bk_test,test_gen,tests/test_gen.c $(GEN_CHAT_SRCS) $(GEN_ALL_SRCS) \
   $(GEN_TEST)/myapp_chat_impl.c $(GEN_TEST)/demo_all_things_impl.c))
 $(eval $(call bk_itest,itest_gen,tests/itest_gen.c $(GEN_CHAT_SRCS)))
+$(eval $(call bk_bench,bench_idl,tests/bench/bench_idl.c $(GEN_CHAT_SRCS)))
+$(B)/obj/tests/bench/bench_idl.o: | $(GEN_TEST)/chat.d
+$(B)/obj/tests/bench/bench_idl.o: BK_CPPFLAGS += -I$(GEN_TEST)
