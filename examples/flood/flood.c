@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "beekeeper/worker.h"
+#include "flood_svc.h" /* generated from flood.bkidl */
 
 static double now_s(void)
 {
@@ -35,26 +36,30 @@ bk_client_opts flood_opts(flood_target *t)
 static long g_jobs;
 static int g_ready = -1;
 
-static int w_echo(bk_request *req, json_t *params, void *arg)
-{
-    (void)arg;
-    return bk_request_reply(req, json_incref(params));
-}
-
-static int w_job(bk_request *req, json_t *params, void *arg)
+/* The handlers of flood.bkidl's service: params arrive checked and typed. */
+static int w_echo(bk_request *req, void *ctx, const char *data, const char **result)
 {
     (void)req;
-    (void)params;
-    (void)arg;
+    (void)ctx;
+    *result = data; /* borrowed from the request, which outlives the answer's encoding */
+    return 0;
+}
+
+static int w_job(bk_request *req, void *ctx, const char *data)
+{
+    (void)req;
+    (void)ctx;
+    (void)data;
     g_jobs++;
     return 0;
 }
 
-static int w_count(bk_request *req, json_t *params, void *arg)
+static int w_count(bk_request *req, void *ctx, int64_t *result)
 {
-    (void)params;
-    (void)arg;
-    return bk_request_reply(req, json_integer(g_jobs));
+    (void)req;
+    (void)ctx;
+    *result = g_jobs;
+    return 0;
 }
 
 static int w_allow(bk_request *req, void *arg)
@@ -90,9 +95,9 @@ pid_t flood_spawn_worker(flood_target *t)
                              .on_start = w_started, .handle_signals = 1,
                              .status_interval_ms = -1, .prefetch = t->prefetch };
         bk_worker *w;
-        if (bk_worker_new(&w, &o) || bk_worker_accept(w, "flood.echo", w_echo, NULL) ||
-            bk_worker_accept(w, "flood.job", w_job, NULL) ||
-            bk_worker_accept(w, "flood.count", w_count, NULL))
+        if (bk_worker_new(&w, &o) ||
+            flood_svc_serve(w, &(flood_svc_handlers){ .echo = w_echo, .job = w_job,
+                                                      .count = w_count }, NULL))
             _exit(1);
         int rc = bk_worker_run(w);
         bk_worker_free(w);
@@ -134,7 +139,7 @@ static int cmp_d(const void *a, const void *b)
 
 typedef struct actr { int done, bad, inflight; } actr;
 
-static void a_done(bk_client *c, bk_arena *a, json_t *res, const bk_error *err, void *arg)
+static void a_done(bk_client *c, bk_arena *a, const char *res, const bk_error *err, void *arg)
 {
     (void)c;
     (void)a;
@@ -146,12 +151,11 @@ static void a_done(bk_client *c, bk_arena *a, json_t *res, const bk_error *err, 
         k->bad++;
 }
 
-static void n_seen(bk_client *c, bk_arena *a, const char *m, json_t *p, void *arg)
+static void n_seen(bk_client *c, bk_arena *a, const char *data, void *arg)
 {
     (void)c;
     (void)a;
-    (void)m;
-    (void)p;
+    (void)data;
     (*(int *)arg)++;
 }
 
@@ -166,11 +170,9 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
         bk_client_free(c);
         return -1;
     }
-    char *pay = malloc(bytes + 1);
-    memset(pay, 'x', bytes);
-    pay[bytes] = 0;
-    json_t *p = json_pack("{s:s}", "data", pay);
-    free(pay);
+    char *p = malloc(bytes + 1);
+    memset(p, 'x', bytes);
+    p[bytes] = 0;
     bk_arena *a;
     bk_arena_new(&a);
     /* sync */
@@ -178,9 +180,9 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
     double t0 = now_s();
     for (int i = 0; i < n; i++) {
         double s = now_s();
-        json_t *res;
+        const char *res;
         bk_error err;
-        if (bk_call(c, "flood.echo", p, NULL, a, &res, &err) != 0)
+        if (flood_svc_echo(c, NULL, a, p, &res, &err) != 0)
             r->errors++;
         lat[i] = (now_s() - s) * 1e6;
         bk_arena_reset(a);
@@ -195,7 +197,7 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
     t0 = now_s();
     for (int sent = 0; sent < n;) {
         while (k.inflight < 100 && sent < n) {
-            if (bk_call_async(c, "flood.echo", p, NULL, a_done, &k) != 0) {
+            if (flood_svc_echo_async(c, NULL, p, a_done, &k) != 0) {
                 r->errors++;
                 k.done++;
             } else {
@@ -211,14 +213,14 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
     r->async_calls_s = k.done / (now_s() - t0);
     r->errors += k.bad;
     /* background jobs: then a call that returns once the worker has taken them all */
-    json_t *res;
+    int64_t cnt = 0;
     bk_error err;
     long before = 0;
-    if (bk_call(c, "flood.count", NULL, NULL, a, &res, &err) == 0)
-        before = (long)json_integer_value(res);
+    if (flood_svc_count(c, NULL, a, &cnt, &err) == 0)
+        before = (long)cnt;
     t0 = now_s();
     for (int i = 0; i < n; i++) {
-        if (bk_call_background(c, "flood.job", p, NULL) != 0)
+        if (flood_svc_job(c, NULL, p) != 0)
             r->errors++;
         if (i % 64 == 0)
             bk_client_run_for(c, 0);   /* let the output buffer drain */
@@ -227,14 +229,14 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
         r->jobs_sent_s = n / (now_s() - t0);
     long got = 0;
     for (int tries = 0; tries < 100 && got < n; tries++) {
-        if (bk_call(c, "flood.count", NULL, NULL, a, &res, &err) == 0)
-            got = (long)json_integer_value(res) - before;
+        if (flood_svc_count(c, NULL, a, &cnt, &err) == 0)
+            got = (long)cnt - before;
     }
     r->jobs_s = got / (now_s() - t0);
     /* notifications nobody listens to: how fast a client sends them (Perl's figure) */
     t0 = now_s();
     for (int i = 0; i < n; i++) {
-        if (bk_notify(c, "flood.unheard", p, NULL) != 0)
+        if (flood_svc_unheard_notify(c, NULL, p) != 0)
             r->errors++;
         if (i % 64 == 0)
             bk_client_run_for(c, 0);
@@ -243,7 +245,7 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
         r->notes_sent_s = n / (now_s() - t0);
     /* notifications to ourselves */
     int seen = 0;
-    bk_subscribe(c, "flood.note", n_seen, &seen);
+    flood_svc_note_subscribe(c, n_seen, &seen);
     bk_client_run_for(c, 200);
     t0 = now_s();
     /* The client reads its own notifications: it keeps at most ~2 MiB of them on their way,
@@ -253,7 +255,7 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
     if (window < 16)
         window = 16;
     for (int i = 0; i < n; i++) {
-        if (bk_notify(c, "flood.note", p, NULL) != 0)
+        if (flood_svc_note_notify(c, NULL, p) != 0)
             r->errors++;
         if (i % 64 == 0)
             bk_client_run_for(c, 0);
@@ -266,7 +268,7 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
     r->notes_s = seen / (now_s() - t0);
     if (seen < n)
         r->errors += n - seen;
-    json_decref(p);
+    free(p);
     bk_arena_free(a);
     bk_client_free(c);
     return 0;
@@ -291,15 +293,14 @@ double flood_fan_in(flood_target *t, int nclients, int ms)
             if (bk_client_new(&c, &o) == 0 && bk_client_connect_wait(c, 10000) == 0) {
                 bk_arena *a;
                 bk_arena_new(&a);
-                json_t *pl = json_pack("{s:s}", "data", "0123456789"), *res;
+                const char *res;
                 bk_error err;
                 double end = now_s() + ms / 1000.0;
                 while (now_s() < end) {
-                    if (bk_call(c, "flood.echo", pl, NULL, a, &res, &err) == 0)
+                    if (flood_svc_echo(c, NULL, a, "0123456789", &res, &err) == 0)
                         calls++;
                     bk_arena_reset(a);
                 }
-                json_decref(pl);
                 bk_arena_free(a);
             }
             bk_client_free(c);
