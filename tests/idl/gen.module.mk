@@ -24,3 +24,7 @@ $(eval $(call bk_itest,itest_gen,tests/itest_gen.c $(GEN_CHAT_SRCS)))
 $(eval $(call bk_bench,bench_idl,tests/bench/bench_idl.c $(GEN_CHAT_SRCS)))
 $(B)/obj/tests/bench/bench_idl.o: | $(GEN_TEST)/chat.d
 $(B)/obj/tests/bench/bench_idl.o: BK_CPPFLAGS += -I$(GEN_TEST)
+# everything.bkidl end to end over a broker: every construct out and back.
+$(B)/obj/tests/itest_gen_all.o: | $(GEN_TEST)/everything.d
+$(B)/obj/tests/itest_gen_all.o: BK_CPPFLAGS += -I$(GEN_TEST)
+$(eval $(call bk_itest,itest_gen_all,tests/itest_gen_all.c $(GEN_ALL_SRCS) $(GEN_TEST)/common_types.c))
