@@ -85,6 +85,11 @@ typedef struct gen {
     json_t *model;
     json_t *pool;     /* JSON strings owning the results of the helpers below */
     bk_arena *arena;  /* owns every str() result: the generator's most frequent allocation */
+    struct {
+        json_t *t;
+        const char *name;
+    } bases[8192];    /* base(): type object -> its name (open addressing, by address) */
+    size_t nbases;
     json_t *need_dec; /* composite types whose static decoders the current .c needs */
     json_t *need_enc;
     const bkp_gen_opts *o;
@@ -255,13 +260,15 @@ static bool is(json_t *t, const char *k)
 
 static bool is_scalar(json_t *t)
 {
-    return is(t, "bool") || is(t, "int") || is(t, "double") || is(t, "string") ||
-           is(t, "bytes") || is(t, "any");
+    const char *k = kind(t); /* one lookup, not one per kind */
+    return !strcmp(k, "bool") || !strcmp(k, "int") || !strcmp(k, "double") ||
+           !strcmp(k, "string") || !strcmp(k, "bytes") || !strcmp(k, "any");
 }
 
 static bool is_composite(json_t *t)
 {
-    return is(t, "list") || is(t, "map");
+    const char *k = kind(t);
+    return !strcmp(k, "list") || !strcmp(k, "map");
 }
 
 /* string and any: pointers whose NULL says "absent". */
@@ -276,14 +283,35 @@ static bool is_aggregate(json_t *t)
     return is(t, "struct") || is_composite(t);
 }
 
-/* The name a type gives its lists and maps: bk_int, myapp_message, bk_int_list, ... */
+/* The name a type gives its lists and maps: bk_int, myapp_message, bk_int_list, ...
+ * Remembered per type object (the model's types are asked for it again and again): every
+ * type handed to it is an object of the model, which lives as long as the run. */
 static const char *base(gen *g, json_t *t)
 {
+    size_t mask = sizeof g->bases / sizeof g->bases[0] - 1;
+    size_t h = ((uintptr_t)t >> 4) & mask;
+    for (size_t probe = 0; probe <= mask; probe++, h = (h + 1) & mask) {
+        if (g->bases[h].t == t)
+            return g->bases[h].name;
+        if (!g->bases[h].t)
+            break;
+    }
+    const char *name;
     if (is_scalar(t))
-        return str(g, "bk_%s", kind(t));
-    if (is_composite(t))
-        return str(g, "%s_%s", base(g, json_object_get(t, "of")), kind(t));
-    return sget(t, "c_name");
+        name = str(g, "bk_%s", kind(t));
+    else if (is_composite(t))
+        name = str(g, "%s_%s", base(g, json_object_get(t, "of")), kind(t));
+    else
+        name = sget(t, "c_name");
+    if (g->nbases < mask / 2) { /* a full table just stops remembering */
+        h = ((uintptr_t)t >> 4) & mask;
+        while (g->bases[h].t)
+            h = (h + 1) & mask;
+        g->bases[h].t = t;
+        g->bases[h].name = name;
+        g->nbases++;
+    }
+    return name;
 }
 
 static const char *ctype(gen *g, json_t *t)
