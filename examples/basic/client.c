@@ -33,8 +33,10 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = bk_client_connect_wait(c, timeout);
     if (rc) {
-        fprintf(stderr, "basic-client: cannot connect to %s: %s\n", bc.hosts[0], bk_strerror(rc));
+        fprintf(stderr, "basic-client: cannot connect to %s: %s\n", bc.opts.hosts[0],
+                bk_strerror(rc));
         bk_client_free(c);
+        busconf_free(&bc);
         return 1;
     }
     bk_arena *a;
@@ -53,5 +55,6 @@ int main(int argc, char **argv)
     }
     bk_arena_free(a);
     bk_client_free(c);
+    busconf_free(&bc);
     return status;
 }

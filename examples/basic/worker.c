@@ -51,10 +51,12 @@ int main(int argc, char **argv)
     if (rc || (rc = myapp_str_serve(w, &(myapp_str_handlers){ .uc = uc }, NULL)) != 0) {
         fprintf(stderr, "basic-worker: %s\n", bk_strerror(rc));
         bk_worker_free(w);
+        busconf_free(&bc);
         return 1;
     }
-    bk_log_info("basic-worker serving myapp.str.uc on %s", bc.hosts[0]);
+    bk_log_info("basic-worker serving myapp.str.uc on %s", bc.opts.hosts[0]);
     rc = bk_worker_run(w);
     bk_worker_free(w);
+    busconf_free(&bc);
     return rc ? 1 : 0;
 }

@@ -90,11 +90,12 @@ int main(int argc, char **argv)
         return 1;
     flood_target t;
     memset(&t, 0, sizeof t);
-    snprintf(t.name, sizeof t.name, "%.63s", bc.bus_id);
-    snprintf(t.addr, sizeof t.addr, "%s", bc.hosts[0]);
-    snprintf(t.vhost, sizeof t.vhost, "%s", bc.vhost);
-    snprintf(t.user, sizeof t.user, "%s", bc.user);
-    snprintf(t.pass, sizeof t.pass, "%s", bc.pass);
+    snprintf(t.name, sizeof t.name, "%.63s", bc.opts.bus_id);
+    snprintf(t.addr, sizeof t.addr, "%s", bc.opts.hosts[0]);
+    snprintf(t.vhost, sizeof t.vhost, "%s", bc.opts.vhost);
+    snprintf(t.user, sizeof t.user, "%s", bc.opts.user ? bc.opts.user : "");
+    snprintf(t.pass, sizeof t.pass, "%s", bc.opts.pass ? bc.opts.pass : "");
+    busconf_free(&bc);
     /* A cluster of its own, so that nothing left in the broker from an earlier run counts. */
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     snprintf(t.cluster, sizeof t.cluster, "flood%06d", rand() % 1000000);

@@ -79,9 +79,8 @@ static void on_request(bkp_stomp *st, bkp_sub *sub, const bkp_frame *msg, void *
     bkp_stomp_ack(st, msg);
 }
 
-static void hole_close(sinkhole *k, hole *h)
+static void hole_close(hole *h)
 {
-    (void)k;
     bkp_stomp_free(h->conn); /* what it was sent and did not acknowledge goes back at once */
     free(h->service);
     free(h);
@@ -106,7 +105,7 @@ static int hole_open(sinkhole *k, const char *service)
     if (rc == 0)
         rc = bkp_stomp_start(h->conn);
     if (rc) {
-        hole_close(k, h);
+        hole_close(h);
         return rc;
     }
     h->keep = 1;
@@ -144,7 +143,7 @@ static int on_unserviced(bk_request *req, json_t *params, void *arg)
         }
         *pp = h->next;
         bk_log_info("sinkhole: %s has a worker again: no longer answering for it", h->service);
-        hole_close(k, h);
+        hole_close(h);
     }
     return 0;
 }
@@ -163,7 +162,7 @@ static void on_stop(bk_worker *w, void *arg)
     while (k->holes) {
         hole *h = k->holes;
         k->holes = h->next;
-        hole_close(k, h);
+        hole_close(h);
     }
     if (k->answered || k->dropped)
         bk_log_info("sinkhole: answered %llu requests, dropped %llu jobs", k->answered,
