@@ -161,10 +161,14 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* One turn of the loop, flagged so that queued callbacks wait for our drain point.
- * Returns libevent's answer: -1 when the loop is already running (re-entry refused). */
+ * Returns libevent's answer: -1 when the loop is already running (re-entry refused).
+ * Before blocking, what we queued is written at once: left to the flush event, it would
+ * cost the loop a non-blocking turn (an epoll_wait) first. */
 static int loop_once(bk_client *c, int block)
 {
     c->running++;
+    if (block && c->s)
+        bkp_stomp_flush(c->s);
     int r = event_base_loop(c->base, block ? EVLOOP_ONCE : EVLOOP_NONBLOCK);
     c->running--;
     return r;

@@ -259,6 +259,8 @@ uint64_t bkp_stomp_generation(const bkp_stomp *s);
 struct event_base *bkp_stomp_base(const bkp_stomp *s);
 /* Bytes waiting in the output buffer (back-pressure). */
 size_t bkp_stomp_pending_bytes(const bkp_stomp *s);
+/* Writes queued frames now (bkp_io_flush): call before blocking in the loop. */
+void bkp_stomp_flush(bkp_stomp *s);
 
 typedef struct bkp_stomp_stats {
     uint64_t frames_in, frames_out, bytes_in, heartbeats_in, heartbeats_out;

@@ -542,6 +542,12 @@ size_t bkp_stomp_pending_bytes(const bkp_stomp *s)
     return s->bev ? evbuffer_get_length(bkp_io_output(s->bev)) : 0;
 }
 
+void bkp_stomp_flush(bkp_stomp *s)
+{
+    if (s->bev)
+        bkp_io_flush(s->bev);
+}
+
 void bkp_stomp_stats_get(const bkp_stomp *s, bkp_stomp_stats *st)
 {
     *st = s->stats;

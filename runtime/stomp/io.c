@@ -154,6 +154,17 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     do_write(io);
 }
 
+void bkp_io_flush(bkp_io *io)
+{
+    if (!io || !io->flush_pending)
+        return;
+    io->flush_pending = 0;
+    event_del(io->flush);
+    io->busy++;
+    do_write(io);
+    leave(io);
+}
+
 static void on_output(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
 {
     (void)b;

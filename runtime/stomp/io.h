@@ -50,6 +50,11 @@ struct evbuffer *bkp_io_input(bkp_io *io);
 /* Append frames here; they leave at the end of the loop turn. */
 struct evbuffer *bkp_io_output(bkp_io *io);
 int bkp_io_fd(const bkp_io *io);
+/* Writes the output now rather than at the end of the loop turn: for a caller about to
+ * block in the loop, which would otherwise first take a non-blocking turn (an extra
+ * epoll_wait) to write it. Reports like a write from the loop; the io may be freed by
+ * its event callback meanwhile. NULL or nothing pending does nothing. */
+void bkp_io_flush(bkp_io *io);
 
 void bkp_io_read_enable(bkp_io *io, int on);
 /* The drain callback fires when a write leaves at most `bytes` in the output buffer. */
