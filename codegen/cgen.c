@@ -1221,34 +1221,46 @@ static int gen_service(gen *g, json_t *file, json_t *svc, bkp_gen_file **files, 
     /* The client file: encoders for params and notifications, decoders for results and
      * notifications. The worker file: decoders for params, encoders for results. Each
      * needs its own static composite codecs, so each is built with fresh need lists. */
-    for (int side = 0; side < 3 && rc == 0; side++) {
+    /* A method's context is the same in every file: made once (it was most of the run,
+     * three times over). Only the args decoders differ: the client decodes notifications,
+     * the worker params; each file sees only its own. The skeleton is made when asked. */
+    json_t *methods = json_array(), *notifs = json_array(), *oneways = json_array();
+    json_t *all = json_array(), *c;
+    json_array_foreach(json_object_get(svc, "methods"), i, m) {
+        bool ow = json_is_true(json_object_get(m, "oneway"));
+        c = method_ctx(g, svc, m, ow ? "oneway" : "method");
+        json_object_set_new(c, "oneway", json_boolean(ow));
+        json_array_append(all, c);
+        json_array_append_new(ow ? oneways : methods, c);
+    }
+    json_array_foreach(json_object_get(svc, "notifications"), i, m) {
+        json_array_append_new(notifs, method_ctx(g, svc, m, "notification"));
+    }
+    json_object_set_new(ctx, "methods", methods);
+    json_object_set_new(ctx, "oneways", oneways);
+    json_object_set_new(ctx, "handlers", all);
+    json_object_set_new(ctx, "notifications", notifs);
+    int sides = g->o && g->o->skeleton ? 3 : 2;
+    for (int side = 0; side < sides && rc == 0; side++) {
         need_reset(g);
-        json_t *methods = json_array(), *notifs = json_array(), *oneways = json_array();
-        json_t *all = json_array();
-        json_array_foreach(json_object_get(svc, "methods"), i, m) {
-            bool ow = json_is_true(json_object_get(m, "oneway"));
-            json_t *c = method_ctx(g, svc, m, ow ? "oneway" : "method");
-            json_object_set_new(c, "oneway", json_boolean(ow));
-            if (side == 1) {
-                /* the worker decodes params */
-                sb b = {0};
-                sb_printf(&b, "%s", object_decode_body(g, json_object_get(m, "params"), true));
-                json_object_set_new(c, "args_decode_body", sb_json(&b));
-            }
-            json_array_append(all, c);
-            json_array_append_new(ow ? oneways : methods, c);
-        }
-        json_array_foreach(json_object_get(svc, "notifications"), i, m) {
-            json_t *c = method_ctx(g, svc, m, "notification");
-            if (side == 0)
-                json_object_set_new(c, "args_decode_body",
+        if (side == 0) {
+            json_array_foreach(json_object_get(svc, "notifications"), i, m) {
+                json_object_set_new(json_array_get(notifs, i), "args_decode_body",
                     jstr(object_decode_body(g, json_object_get(m, "params"), true)));
-            json_array_append_new(notifs, c);
+            }
+        } else if (side == 1) {
+            json_array_foreach(notifs, i, c) {
+                json_object_del(c, "args_decode_body");
+            }
+            json_array_foreach(json_object_get(svc, "methods"), i, m) {
+                json_object_set_new(json_array_get(all, i), "args_decode_body",
+                    jstr(object_decode_body(g, json_object_get(m, "params"), true)));
+            }
+        } else {
+            json_array_foreach(all, i, c) {
+                json_object_del(c, "args_decode_body");
+            }
         }
-        json_object_set_new(ctx, "methods", methods);
-        json_object_set_new(ctx, "oneways", oneways);
-        json_object_set_new(ctx, "handlers", all);
-        json_object_set_new(ctx, "notifications", notifs);
         /* The header and skeleton print no codecs; the client prints encoders of every
          * method's params (the worker none), decoders of results. Only what each side
          * generated is in its need lists; the worker also needs the result encoders, which
