@@ -1,7 +1,6 @@
 /* IDL types in C (ctypes.h). */
 #include "codegen/ctypes.h"
 
-#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /* The types files of an IDL file (typesfile.h). */
 #include "codegen/typesfile.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "codegen/codecs.h"
