@@ -1,6 +1,7 @@
 /* bkpr-gen: .bkidl files in, typed C for Beekeeper services out. Pipeline: read and check
- * (idl/), the JSON model (idl/model.c; --model prints it), the C generator (cgen.c) with its
- * templates, then the files, written only once everything was generated without error. */
+ * (idl/), the JSON model (idl/model.c; --model prints it), the C generator (cgen.h; its files
+ * are listed in gen.h) with its templates, then the files, written only once everything was
+ * generated without error. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

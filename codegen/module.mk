@@ -3,7 +3,9 @@
 # (idl/module.mk) are linked in; they are not part of libbeekeeper.
 include idl/module.mk
 BKPR_GEN_TEMPLATES := $(sort $(wildcard templates/*.tmpl))
-CODEGEN_SRCS := codegen/main.c codegen/cgen.c codegen/tmpl.c $(B)/gen/codegen/templates.c
+CODEGEN_SRCS := codegen/main.c codegen/cgen.c codegen/sbuf.c codegen/ctext.c codegen/ctypes.c \
+                codegen/codecs.c codegen/typesfile.c codegen/service.c codegen/tmpl.c \
+                $(B)/gen/codegen/templates.c
 $(eval $(call bk_program,bkpr-gen,$(CODEGEN_SRCS) $(IDL_SRCS)))
 $(B)/obj/codegen/main.o: BK_CPPFLAGS += -DBK_VERSION='"$(VERSION)"'
 $(B)/obj/$(B)/gen/codegen/%.o: BK_CPPFLAGS += -I$(TOP)

@@ -1,0 +1,218 @@
+/* The types files of an IDL file (typesfile.h). */
+#include "codegen/typesfile.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "codegen/codecs.h"
+#include "codegen/ctext.h"
+#include "codegen/ctypes.h"
+
+static const char *prefix_of_namespace(bkp_gen *g, const char *ns)
+{
+    json_t *f = json_object_get(g->model, "file");
+    if (strcmp(bkp_sget(f, "namespace"), ns) == 0)
+        return bkp_sget(f, "c_prefix");
+    size_t i;
+    json_array_foreach(json_object_get(g->model, "imported"), i, f) {
+        if (strcmp(bkp_sget(f, "namespace"), ns) == 0)
+            return bkp_sget(f, "c_prefix");
+    }
+    return "";
+}
+
+/* Composites used by a file (its structs and services), inner first. */
+static void file_composites(bkp_gen *g, json_t *file, bkp_tlist *list)
+{
+    json_t *s, *f, *m;
+    size_t i, j, k;
+    json_array_foreach(json_object_get(file, "structs"), i, s) {
+        json_array_foreach(json_object_get(s, "fields"), j, f) {
+            bkp_need_add(g, list, bkp_type_get(g, json_object_get(f, "type")));
+        }
+    }
+    json_array_foreach(json_object_get(file, "services"), i, s) {
+        const char *lists[2] = {"methods", "notifications"};
+        for (int l = 0; l < 2; l++) {
+            json_array_foreach(json_object_get(s, lists[l]), j, m) {
+                json_array_foreach(json_object_get(m, "params"), k, f) {
+                    bkp_need_add(g, list, bkp_type_get(g, json_object_get(f, "type")));
+                }
+                json_t *r = json_object_get(m, "result");
+                if (r && !json_is_null(r))
+                    bkp_need_add(g, list, bkp_type_get(g, r));
+            }
+        }
+    }
+}
+
+/* Structs in an order where a struct held by value comes before its holder. */
+static void struct_order(json_t *structs, json_t *s, json_t *done, json_t *out)
+{
+    const char *name = bkp_sget(s, "c_name");
+    if (json_object_get(done, name))
+        return;
+    json_object_set_new(done, name, json_true());
+    size_t i, j;
+    json_t *f, *o;
+    json_array_foreach(json_object_get(s, "fields"), i, f) {
+        json_t *t = json_object_get(f, "type");
+        if (strcmp(bkp_sget(t, "kind"), "struct") == 0 &&
+            !json_is_true(json_object_get(f, "optional"))) {
+            json_array_foreach(structs, j, o) {
+                if (strcmp(bkp_sget(o, "c_name"), bkp_sget(t, "c_name")) == 0)
+                    struct_order(structs, o, done, out);
+            }
+        }
+    }
+    json_array_append(out, s);
+}
+
+static json_t *errors_ctx(json_t *file, bkp_sb *b)
+{
+    json_t *errors = json_array(), *v;
+    size_t i;
+    json_array_foreach(json_object_get(file, "errors"), i, v) {
+        json_t *e = json_deep_copy(v);
+        json_object_set_new(e, "doc_c", bkp_doc_c_json(json_object_get(v, "doc"), ""));
+        const char *msg = bkp_sget(v, "message");
+        bkp_c_string(b, msg, strlen(msg));
+        json_object_set_new(e, "message_c", bkp_sb_json(b));
+        json_int_t code = json_integer_value(json_object_get(v, "code"));
+        char num[32];
+        snprintf(num, sizeof num, code < 0 ? "(%" JSON_INTEGER_FORMAT ")"
+                                           : "%" JSON_INTEGER_FORMAT, code);
+        json_object_set_new(e, "code_c", bkp_jstr(num));
+        json_array_append_new(errors, e);
+    }
+    return errors;
+}
+
+static json_t *enums_ctx(json_t *file, bkp_sb *b)
+{
+    json_t *enums = json_array(), *v, *w;
+    size_t i, j;
+    json_array_foreach(json_object_get(file, "enums"), i, v) {
+        json_t *e = json_deep_copy(v);
+        json_object_set_new(e, "doc_c", bkp_doc_c_json(json_object_get(v, "doc"), ""));
+        json_array_foreach(json_object_get(e, "members"), j, w) {
+            json_object_set_new(w, "doc_c", bkp_doc_c_json(json_object_get(w, "doc"), "    "));
+            const char *nm = bkp_sget(w, "name");
+            bkp_c_string(b, nm, strlen(nm));
+            json_object_set_new(w, "name_c", bkp_sb_json(b));
+        }
+        json_array_foreach(json_object_get(v, "members"), j, w) {
+            if (j)
+                bkp_sb_add(b, ", ", 2);
+            bkp_sb_adds(b, bkp_sget(w, "name"));
+        }
+        json_object_set_new(e, "members_list", bkp_sb_json(b));
+        json_array_append_new(enums, e);
+    }
+    return enums;
+}
+
+/* Composite typedefs, under guards (another file's header may declare them too). */
+static json_t *composites_ctx(bkp_gen *g, json_t *file, bkp_sb *b)
+{
+    bkp_tlist comps = {0};
+    file_composites(g, file, &comps);
+    for (size_t i = 0; i < comps.n; i++) {
+        bkp_type *v = comps.v[i];
+        if (v->in_runtime)
+            continue;
+        const char *name = v->base, *g_ = bkp_upper(g, name);
+        bkp_sb_cat(b, "#ifndef ", g_, "_DEFINED\n#define ", g_, "_DEFINED\n", NULL);
+        if (v->kind == BKP_K_LIST) {
+            bkp_sb_cat(b, "typedef struct ", name, " {\n    ", NULL);
+            bkp_decl(b, v->of->ptr, "items");
+            bkp_sb_cat(b, ";\n    size_t count;\n} ", name, ";\n", NULL);
+        } else {
+            bkp_sb_cat(b, "typedef struct ", name, " {\n    const char **keys;\n    ", NULL);
+            bkp_decl(b, v->of->ptr, "values");
+            bkp_sb_cat(b, ";\n    size_t count;\n} ", name, ";\n", NULL);
+        }
+        bkp_sb_adds(b, "#endif\n");
+    }
+    bkp_tlist_free(&comps);
+    if (b->len > 0)
+        b->s[--b->len] = '\0'; /* the template ends the line */
+    return bkp_sb_json(b);
+}
+
+/* Structs in dependency order, with declarations and codec bodies. */
+static json_t *structs_ctx(bkp_gen *g, json_t *file, bkp_sb *b)
+{
+    json_t *src = json_object_get(file, "structs"), *ordered = json_array(), *done = json_object();
+    json_t *v, *w;
+    size_t i, j;
+    json_array_foreach(src, i, v) {
+        struct_order(src, v, done, ordered);
+    }
+    json_decref(done);
+    bkp_need_reset(g);
+    json_t *structs = json_array();
+    json_array_foreach(ordered, i, v) {
+        json_t *s = json_pack("{s:s, s:s}", "c_name", bkp_sget(v, "c_name"), "name",
+                              bkp_sget(v, "name"));
+        json_object_set_new(s, "doc_c", bkp_doc_c_json(json_object_get(v, "doc"), ""));
+        size_t n;
+        const bkp_field *fs = bkp_fields(g, json_object_get(v, "fields"), &n);
+        json_t *fields = json_array();
+        for (j = 0; j < n; j++) {
+            w = json_object();
+            json_object_set_new(w, "doc_c", bkp_doc_c_json(json_object_get(fs[j].j, "doc"),
+                                                           "    "));
+            bkp_field_decl(b, &fs[j], "    ");
+            json_object_set_new(w, "decl", bkp_sb_json(b));
+            json_array_append_new(fields, w);
+        }
+        if (n == 0)
+            json_array_append_new(fields, json_pack("{s:s, s:s}", "doc_c", "", "decl",
+                                                    "    char unused; /* C wants a member */"));
+        json_object_set_new(s, "fields", fields);
+        bkp_object_decode_body(g, b, fs, n, false);
+        json_object_set_new(s, "decode_body", bkp_sb_json(b));
+        bkp_object_encode_body(g, b, fs, n, false);
+        json_object_set_new(s, "encode_body", bkp_sb_json(b));
+        json_array_append_new(structs, s);
+    }
+    json_decref(ordered);
+    return structs;
+}
+
+int bkp_gen_types(bkp_gen *g, json_t *file, bkp_gen_file **files, size_t *nfiles)
+{
+    const char *prefix = bkp_sget(file, "c_prefix");
+    json_t *ctx = json_object(), *v;
+    bkp_sb b = {0};
+    size_t i;
+
+    json_object_set_new(ctx, "source", bkp_jstr(bkp_sget(file, "path")));
+    json_object_set_new(ctx, "prefix", bkp_jstr(prefix));
+    json_object_set_new(ctx, "guard", bkp_jstr(bkp_cat(g, bkp_upper(g, prefix), "_TYPES_H",
+                                                       NULL)));
+    json_object_set_new(ctx, "header", bkp_jstr(bkp_cat(g, prefix, "_types.h", NULL)));
+
+    json_t *inc = json_array();
+    json_array_foreach(json_object_get(file, "imports"), i, v) {
+        json_array_append_new(inc, json_pack("{s:s}", "header",
+            bkp_cat(g, prefix_of_namespace(g, bkp_sget(v, "namespace")), "_types.h", NULL)));
+    }
+    json_object_set_new(ctx, "includes", inc);
+    json_object_set_new(ctx, "errors", errors_ctx(file, &b));
+    json_object_set_new(ctx, "enums", enums_ctx(file, &b));
+    json_object_set_new(ctx, "composites", composites_ctx(g, file, &b));
+    json_object_set_new(ctx, "structs", structs_ctx(g, file, &b));
+    bkp_composite_codecs(g, &b);
+    json_object_set_new(ctx, "codecs", bkp_sb_json(&b));
+    bkp_sb_free(&b);
+
+    int rc = bkp_emit(g, "types.h.tmpl", ctx, bkp_cat(g, prefix, "_types.h", NULL), false,
+                      files, nfiles);
+    if (rc == 0)
+        rc = bkp_emit(g, "types.c.tmpl", ctx, bkp_cat(g, prefix, "_types.c", NULL), false,
+                      files, nfiles);
+    json_decref(ctx);
+    return rc;
+}
