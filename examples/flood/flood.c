@@ -417,16 +417,27 @@ double flood_tcp_msgs_s(int n, size_t bytes)
     return n / el;
 }
 
-long flood_rss_kib(pid_t pid)
+void flood_mem_of(pid_t pid, flood_mem *m)
 {
     char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    long v, pc = -1, pd = -1;
+    *m = (flood_mem){ -1, -1, -1, -1 };
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
     FILE *f = fopen(path, "r");
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-            break;
+    while (f && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "Rss: %ld", &v) == 1)
+            m->rss = v;
+        else if (sscanf(line, "Pss: %ld", &v) == 1)
+            m->pss = v;
+        else if (sscanf(line, "Shared_Clean: %ld", &v) == 1)
+            m->shared_clean = v;
+        else if (sscanf(line, "Private_Clean: %ld", &v) == 1)
+            pc = v;
+        else if (sscanf(line, "Private_Dirty: %ld", &v) == 1)
+            pd = v;
+    }
     if (f)
         fclose(f);
-    return kib;
+    if (pc >= 0 && pd >= 0)
+        m->private = pc + pd;
 }
