@@ -156,16 +156,22 @@ bkp_idl_decl *bkp_idl_decl_new(bkp_idl_arena *a, bkp_idl_decl_kind k, bkp_idl_po
     return d;
 }
 
-/* Lists are short (a struct's fields, a method's params); appending walks them. */
+/* Appends node (itself a list) to list in constant time: the first node remembers the last,
+ * so that a service of many thousands of members is not parsed in quadratic time. */
 #define APPEND_FN(fn, T)                                                                        \
     T *fn(T *list, T *node)                                                                    \
     {                                                                                          \
+        T *tail;                                                                               \
         if (!list)                                                                             \
             return node;                                                                       \
-        T *p = list;                                                                           \
-        while (p->next)                                                                        \
-            p = p->next;                                                                       \
-        p->next = node;                                                                        \
+        if (!node)                                                                             \
+            return list;                                                                       \
+        for (tail = list->last ? list->last : list; tail->next; tail = tail->next)             \
+            ;                                                                                  \
+        tail->next = node;                                                                     \
+        for (tail = node->last ? node->last : node; tail->next; tail = tail->next)             \
+            ;                                                                                  \
+        list->last = tail;                                                                     \
         return list;                                                                           \
     }
 APPEND_FN(bkp_idl_fields_append, bkp_idl_field)

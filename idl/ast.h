@@ -25,6 +25,19 @@ char *bkp_idl_strndup(bkp_idl_arena *a, const char *s, size_t n);
 char *bkp_idl_strdup(bkp_idl_arena *a, const char *s);
 char *bkp_idl_printf(bkp_idl_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A map from names (borrowed, e.g. the arena's) to pointers, kept in an arena: nothing to
+ * free. Lets the checks find a name in constant time, so that they stay linear in the size
+ * of the input. Zero-initialise it. */
+typedef struct bkp_idl_map {
+    const char **keys;
+    void **vals;
+    size_t cap, n;
+} bkp_idl_map;
+/* The value of key, or NULL. */
+void *bkp_idl_map_get(const bkp_idl_map *m, const char *key);
+/* Adds key -> val (not NULL) unless key is there: returns the value already there, else NULL. */
+void *bkp_idl_map_add(bkp_idl_map *m, bkp_idl_arena *a, const char *key, void *val);
+
 typedef struct bkp_idl_pos {
     int line, col;
 } bkp_idl_pos;
@@ -63,6 +76,7 @@ typedef enum bkp_idl_value_kind {
 
 typedef struct bkp_idl_value {
     struct bkp_idl_value *next;
+    struct bkp_idl_value *last;   /* in a list's first node: its last one (appends) */
     bkp_idl_value_kind kind;
     bkp_idl_pos pos;
     int64_t i;
@@ -77,6 +91,7 @@ typedef struct bkp_idl_value {
 /* A struct field or a parameter. */
 typedef struct bkp_idl_field {
     struct bkp_idl_field *next;
+    struct bkp_idl_field *last;   /* in a list's first node: its last one (appends) */
     bkp_idl_pos pos; /* of the name */
     const char *name;
     const char *doc;
@@ -89,6 +104,7 @@ typedef struct bkp_idl_field {
 /* An enum member, a name in `throws`, an annotation. */
 typedef struct bkp_idl_name {
     struct bkp_idl_name *next;
+    struct bkp_idl_name *last;   /* in a list's first node: its last one (appends) */
     bkp_idl_pos pos;
     const char *name;
     const char *doc;
@@ -100,6 +116,7 @@ typedef struct bkp_idl_name {
 
 typedef struct bkp_idl_method {
     struct bkp_idl_method *next;
+    struct bkp_idl_method *last;   /* in a list's first node: its last one (appends) */
     bkp_idl_pos pos; /* of the name */
     const char *name;
     const char *doc;
@@ -159,6 +176,7 @@ typedef struct bkp_idl_file {
     const char *ns;        /* namespace, dotted; NULL when missing */
     const char *c_prefix;  /* namespace with dots as '_' */
     bkp_idl_decl *decls;   /* in source order, namespace and imports included */
+    bkp_idl_map types;     /* struct, enum and error names -> the first decl (checks) */
     bool ok;               /* read, lexed and parsed without error */
     int state;             /* import walk: 0 new, 1 loading, 2 done */
 } bkp_idl_file;

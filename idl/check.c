@@ -20,6 +20,7 @@ typedef struct checker {
         int file_idx; /* the earlier in the sources keeps the name */
     } *names;
     size_t nnames, capnames;
+    bkp_idl_map services;   /* C prefix -> the first service with it */
 } checker;
 
 #define ERR(ck, file, pos, ...) bkp_idl_diag_error((ck)->d, &(file)->src, (pos), __VA_ARGS__)
@@ -113,14 +114,10 @@ static void check_wire_name(checker *ck, const bkp_idl_file *f, bkp_idl_pos pos,
 
 /* ---- Lookup ---- */
 
+/* The first struct, enum or error of f called name (f->types, filled by bkp_idl_check). */
 static bkp_idl_decl *find_in(const bkp_idl_file *f, const char *name)
 {
-    for (bkp_idl_decl *d = f->decls; d; d = d->next)
-        if ((d->kind == BKP_IDL_D_STRUCT || d->kind == BKP_IDL_D_ENUM ||
-             d->kind == BKP_IDL_D_ERROR) &&
-            strcmp(d->name, name) == 0)
-            return d;
-    return NULL;
+    return bkp_idl_map_get(&f->types, name);
 }
 
 /* `Name` in the file itself, then in the files it imports; `ns.Name` in the one of those
@@ -277,31 +274,36 @@ static void check_default(checker *ck, const bkp_idl_file *f, const bkp_idl_fiel
             x->name, tw, value_words(v));
 }
 
-/* Fields of a struct or parameters of a method: types, defaults, names. */
+static bool pos_before(bkp_idl_pos a, bkp_idl_pos b)
+{
+    return a.line < b.line || (a.line == b.line && a.col < b.col);
+}
+
+/* Fields of a struct or parameters of a method: types, defaults, names. The first of two
+ * with the same name, or the same C name, keeps it. */
 static void check_vars(checker *ck, const bkp_idl_file *f, bkp_idl_field *list, const char *what)
 {
+    bkp_idl_map names = {0}, c_names = {0};
     for (bkp_idl_field *x = list; x; x = x->next) {
         resolve_type(ck, f, x->type);
         check_default(ck, f, x, what);
         x->c_name = bkp_idl_snake(ck->a, x->name);
-        if (!check_c_ident(ck, f, x->pos, x->name, x->c_name))
-            continue;
-        if (bkp_idl_is_c_keyword(x->c_name)) {
+        if (!check_c_ident(ck, f, x->pos, x->name, x->c_name)) {
+        } else if (bkp_idl_is_c_keyword(x->c_name)) {
             ERR(ck, f, x->pos, "%s name '%s' is a C keyword", what, x->name);
-            continue;
-        }
-        for (bkp_idl_field *y = list; y != x; y = y->next) {
-            if (strcmp(x->name, y->name) == 0) {
+        } else {
+            bkp_idl_field *same = bkp_idl_map_get(&names, x->name);
+            bkp_idl_field *like = bkp_idl_map_get(&c_names, x->c_name);
+            if (same && (!like || !pos_before(like->pos, same->pos))) {
                 ERR(ck, f, x->pos, "duplicate %s '%s'", what, x->name);
-                bkp_idl_diag_note(ck->d, &f->src, y->pos, "'%s' is here", y->name);
-                break;
-            }
-            if (y->c_name && strcmp(x->c_name, y->c_name) == 0) {
+                bkp_idl_diag_note(ck->d, &f->src, same->pos, "'%s' is here", same->name);
+            } else if (like) {
                 ERR(ck, f, x->pos, "%s '%s' gets the C name '%s', as '%s' does", what, x->name,
-                    x->c_name, y->name);
-                break;
+                    x->c_name, like->name);
             }
         }
+        bkp_idl_map_add(&names, ck->a, x->name, x);
+        bkp_idl_map_add(&c_names, ck->a, x->c_name, x);
     }
 }
 
@@ -383,15 +385,13 @@ static void check_decl_names(checker *ck, bkp_idl_file *f)
 
 static void check_enum(checker *ck, bkp_idl_file *f, bkp_idl_decl *d)
 {
+    bkp_idl_map seen = {0};
     for (bkp_idl_name *m = d->members; m; m = m->next) {
-        bool dup = false;
-        for (bkp_idl_name *o = d->members; o != m; o = o->next)
-            if (strcmp(o->name, m->name) == 0) {
-                ERR(ck, f, m->pos, "duplicate member '%s' in enum '%s'", m->name, d->name);
-                dup = true;
-                break;
-            }
-        if (dup || !d->c_name)
+        if (bkp_idl_map_add(&seen, ck->a, m->name, m)) {
+            ERR(ck, f, m->pos, "duplicate member '%s' in enum '%s'", m->name, d->name);
+            continue;
+        }
+        if (!d->c_name)
             continue;
         const char *c = bkp_idl_upper(
             ck->a, bkp_idl_printf(ck->a, "%s_%s", d->c_name, bkp_idl_snake(ck->a, m->name)));
@@ -485,28 +485,25 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
 {
     check_wire_name(ck, f, s->pos, "service", s->name);
     s->c_name = bkp_idl_c_prefix(ck->a, s->name);
-    for (bkp_idl_file *g = ck->p->files; g; g = g->next)
-        for (bkp_idl_decl *o = g->decls; o && o != s; o = o->next)
-            if (o->kind == BKP_IDL_D_SERVICE && o->c_name && strcmp(o->c_name, s->c_name) == 0) {
-                if (strcmp(o->name, s->name) == 0)
-                    ERR(ck, f, s->pos, "service '%s' is already declared", s->name);
-                else
-                    ERR(ck, f, s->pos, "service '%s' gets the C prefix '%s', as service '%s' does",
-                        s->name, s->c_name, o->name);
-                bkp_idl_diag_note(ck->d, &g->src, o->pos, "service '%s' is here", o->name);
-                goto methods;
-            }
-methods:
+    bkp_idl_decl *prev = bkp_idl_map_add(&ck->services, ck->a, s->c_name, s);
+    if (prev) {
+        if (strcmp(prev->name, s->name) == 0)
+            ERR(ck, f, s->pos, "service '%s' is already declared", s->name);
+        else
+            ERR(ck, f, s->pos, "service '%s' gets the C prefix '%s', as service '%s' does",
+                s->name, s->c_name, prev->name);
+        bkp_idl_diag_note(ck->d, &prev->file->src, prev->pos, "service '%s' is here", prev->name);
+    }
+    bkp_idl_map methods = {0};
     for (bkp_idl_method *m = s->methods; m; m = m->next) {
         const char *what = m->notification ? "notification" : "method";
         check_wire_name(ck, f, m->pos, what, m->name);
-        bool dup = false;
-        for (bkp_idl_method *o = s->methods; o != m && !dup; o = o->next)
-            if (strcmp(o->name, m->name) == 0) {
-                ERR(ck, f, m->pos, "duplicate %s '%s' in service '%s'", what, m->name, s->name);
-                bkp_idl_diag_note(ck->d, &f->src, o->pos, "the first '%s' is here", o->name);
-                dup = true;
-            }
+        bkp_idl_method *first = bkp_idl_map_add(&methods, ck->a, m->name, m);
+        bool dup = first != NULL;
+        if (dup) {
+            ERR(ck, f, m->pos, "duplicate %s '%s' in service '%s'", what, m->name, s->name);
+            bkp_idl_diag_note(ck->d, &f->src, first->pos, "the first '%s' is here", first->name);
+        }
         m->c_name = bkp_idl_printf(ck->a, "%s_%s", s->c_name, bkp_idl_snake(ck->a, m->name));
         if (!dup)
             add_cname(ck, f, m->pos, m->c_name,
@@ -607,6 +604,11 @@ int bkp_idl_check(bkp_idl_program *p)
         return bkp_idl_diag_count(p->diag);
     p->checked = 1;
     checker ck = {.p = p, .a = p->arena, .d = p->diag};
+    for (bkp_idl_file *f = p->files; f; f = f->next)
+        for (bkp_idl_decl *d = f->decls; d; d = d->next)
+            if (d->kind == BKP_IDL_D_STRUCT || d->kind == BKP_IDL_D_ENUM ||
+                d->kind == BKP_IDL_D_ERROR)
+                bkp_idl_map_add(&f->types, ck.a, d->name, d);
     for (bkp_idl_file *f = p->files; f; f = f->next)
         check_namespace(&ck, f);
     for (bkp_idl_file *f = p->files; f; f = f->next)
