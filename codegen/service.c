@@ -229,8 +229,17 @@ static json_t *method_ctx(bkp_gen *g, json_t *svc, json_t *m, const char *what)
     /* The result's decoder (client) and encoder (worker). */
     if (has_result) {
         set_str(c, "result_decode", bkp_dec_fn(g, r));
-        bkp_enc_expr(g, &b, r, "ret", "&ret");
-        set_text(c, "result_encode", &b);
+        /* X_reply(req, result): the worker's encode-and-answer, for the handler's result
+         * and for a deferred request's. */
+        const char *reply = bkp_cat(g, cn, "_reply", NULL);
+        const char *rarg = r->ctype[strlen(r->ctype) - 1] == '*'
+                               ? bkp_cat(g, r->ctype, "const *result", NULL)
+                               : bkp_cat(g, "const ", r->ctype, " *result", NULL);
+        set_str(c, "reply_name", reply);
+        set_proto(c, "reply_proto", &b, "int", reply,
+                  (const char *[]){"bk_request *req", rarg}, 2);
+        bkp_enc_expr(g, &b, r, "*result", "result");
+        set_text(c, "reply_encode", &b);
     }
     bkp_sb_free(&b);
     return c;

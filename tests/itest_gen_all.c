@@ -4,7 +4,8 @@
  * goes out and back through both sides' codecs and must come back as it went: nested lists
  * of maps of lists of structs, every scalar with its default, bytes, any, optionals, enums,
  * imported types, a recursive struct; declared errors (its own and an imported one) arrive
- * as their constants; the oneway method and the notification reach the other side. */
+ * as their constants; the oneway method and the notification reach the other side; a
+ * handler that defers (BK_DEFER) answers later through demo_all_things_get_reply. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,10 +73,82 @@ static int nested_from(bk_arena *a, const char *text, demo_all_nested *out)
 static long g_pokes;
 static char g_last_put[4096];
 
+/* Deferred answers: get("later...") returns BK_DEFER and a timer on the worker's loop
+ * answers. id is the request's param: it stays valid until the request is answered. */
+static int g_defer_rc = 12345; /* what the last deferred demo_all_things_get_reply returned */
+
+typedef struct deferred {
+    bk_request *req;
+    const char *id;
+} deferred;
+
+static void answer_later(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    deferred *d = arg;
+    bk_request *req = d->req;
+    const char *id = d->id;
+    free(d);
+    if (strcmp(id, "later-gone") == 0) {
+        bk_request_fail(req, DEMO_ALL_GONE, json_string(id), "%s is gone", id);
+        return;
+    }
+    /* The result lives in an arena of our own, freed before the answer leaves: the reply
+     * borrows it (encodes at once). later-bad's holds a Scalars whose bytes have a length
+     * but no data: it cannot be encoded. */
+    bk_arena *own;
+    demo_all_nested v;
+    demo_all_scalars bad;
+    memset(&v, 0, sizeof v);
+    memset(&bad, 0, sizeof bad);
+    bad.raw.len = 1;
+    const char *key = "k";
+    demo_all_scalars_list bad_list = {.items = &bad, .count = 1};
+    demo_all_scalars_list_map bad_map = {.keys = &key, .values = &bad_list, .count = 1};
+    if (strcmp(id, "later-bad") == 0)
+        v.deep = (demo_all_scalars_list_map_list){.items = &bad_map, .count = 1};
+    if (bk_arena_new(&own) != 0) {
+        bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL, "out of memory");
+        return;
+    }
+    if (strcmp(id, "later") == 0 && nested_from(own, k_nested, &v) != 0) {
+        bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL, "bad constant");
+        bk_arena_free(own);
+        return;
+    }
+    g_defer_rc = demo_all_things_get_reply(req, &v);
+    bk_arena_free(own);
+}
+
+static int defer_get(bk_request *req, const char *id)
+{
+    deferred *d = malloc(sizeof *d);
+    struct timeval tv = {0, 20000};
+    if (!d)
+        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "out of memory");
+    *d = (deferred){.req = req, .id = id};
+    if (event_base_once(bk_client_base(bk_worker_client(bk_request_worker(req))), -1,
+                        EV_TIMEOUT, answer_later, d, &tv) != 0) {
+        free(d);
+        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "no timer");
+    }
+    return BK_DEFER;
+}
+
 static int h_get(bk_request *req, void *ctx, const char *id, const demo_all_colour *tint,
                  int64_t n, demo_all_nested *result)
 {
     (void)ctx;
+    if (strncmp(id, "later", 5) == 0)
+        return defer_get(req, id);
+    if (strcmp(id, "defer-rc") == 0) {
+        /* what the last deferred reply returned, in the first stamp */
+        if (nested_from(bk_request_arena(req), k_nested, result))
+            return bk_fail(req, BK_RPC_INTERNAL_ERROR, "bad constant");
+        ((common_stamp *)&result->at)->ms = g_defer_rc;
+        return 0;
+    }
     if (strcmp(id, "gone") == 0)
         return bk_fail(req, DEMO_ALL_GONE, "%s is gone", id);
     if (strcmp(id, "unavailable") == 0)
@@ -261,6 +334,50 @@ static void every_construct_round_trips(void **state)
     bk_client_free(c);
 }
 
+/* A handler that returns BK_DEFER answers later with the generated _reply: the typed result
+ * arrives intact; a deferred bk_request_fail arrives as its declared error; a deferred result
+ * that cannot be encoded is answered -32603 and _reply returns BK_ERPC. */
+static void deferred_answers_arrive_typed(void **state)
+{
+    (void)state;
+    if (!g_broker)
+        skip();
+    bk_client_opts o = copts();
+    bk_client *c;
+    assert_int_equal(bk_client_new(&c, &o), 0);
+    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    bk_arena *a;
+    assert_int_equal(bk_arena_new(&a), 0);
+    bk_call_opts slow = {.timeout_ms = 10000}; /* not get's @timeout(250) */
+    demo_all_nested got, want;
+    bk_error e;
+
+    assert_int_equal(demo_all_things_get(c, &slow, a, "later", NULL, 1, &got, &e), 0);
+    assert_int_equal(nested_from(a, k_nested, &want), 0);
+    char *s = text_of(&got), *w = text_of(&want);
+    assert_non_null(s);
+    assert_non_null(w);
+    assert_string_equal(s, w);
+    free(s);
+    free(w);
+    assert_int_equal(demo_all_things_get(c, &slow, a, "defer-rc", NULL, 1, &got, &e), 0);
+    assert_int_equal(got.at.ms, 0);
+
+    assert_int_equal(demo_all_things_get(c, &slow, a, "later-gone", NULL, 1, &got, &e), BK_ERPC);
+    assert_int_equal(e.code, DEMO_ALL_GONE);
+    assert_string_equal(e.message, "later-gone is gone");
+    assert_string_equal(json_string_value(e.data), "later-gone");
+
+    assert_int_equal(demo_all_things_get(c, &slow, a, "later-bad", NULL, 1, &got, &e), BK_ERPC);
+    assert_int_equal(e.code, BK_RPC_INTERNAL_ERROR);
+    assert_string_equal(e.message, "demo.all.things.get: the handler's result cannot be encoded");
+    assert_int_equal(demo_all_things_get(c, &slow, a, "defer-rc", NULL, 1, &got, &e), 0);
+    assert_int_equal(got.at.ms, BK_ERPC);
+
+    bk_arena_free(a);
+    bk_client_free(c);
+}
+
 int main(void)
 {
     const char *host = getenv("BK_TEST_HOST"), *port = getenv("BK_TEST_PORT");
@@ -279,6 +396,7 @@ int main(void)
     snprintf(g_cluster, sizeof g_cluster, "bkall%06d", rand() % 1000000);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(every_construct_round_trips, setup, teardown),
+        cmocka_unit_test_setup_teardown(deferred_answers_arrive_typed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,9 @@
  * Ownership, one rule for everything generated: what a stub or a handler hands you lives in
  * an arena (the caller's for a synchronous call, the request's in a handler, the callback's
  * for async results and notifications) and is freed with it. You never free a field. What
- * you pass in is borrowed: stubs copy what they keep.
+ * you pass in is borrowed: stubs copy what they keep. The request's arena, and the params in
+ * it, last until the request is answered: when its handler returns, or, when the handler
+ * returned BK_DEFER, until M_reply or bk_request_fail answers it.
  *
  * Per method M: M (synchronous: 0, or a bk_err with *err filled in arena a; a declared error
  * arrives as BK_ERPC with err->code its constant; a result that does not match the IDL is
@@ -12,7 +14,9 @@
  * later, from the client's loop), M_background (sent without waiting for an answer; a
  * oneway method has only this form, under its own name). Per notification N: N_notify and
  * N_subscribe. o may be NULL; a zero timeout_ms takes the method's @timeout, else the
- * client's default. Worker side: fill a myapp_chat_handlers and call myapp_chat_serve. */
+ * client's default. Worker side: fill a myapp_chat_handlers and call myapp_chat_serve.
+ * A handler that returns BK_DEFER answers later with M_reply (a method with a result) or
+ * bk_request_reply(req, NULL) (one without), or fails with bk_request_fail. */
 #ifndef MYAPP_CHAT_H
 #define MYAPP_CHAT_H
 
@@ -72,6 +76,15 @@ typedef struct myapp_chat_handlers {
                    myapp_message_list *result);
     int (*log)(bk_request *req, void *ctx, const char *line);
 } myapp_chat_handlers;
+
+/* Answers a request whose handler returned BK_DEFER, later, from the worker's loop (a timer,
+ * the callback of an async call, ...): encodes *result at once (borrowed: you keep it) and
+ * sends it; req is invalid afterwards, so call it once. A result that cannot be encoded is
+ * answered -32603, as from a handler, and returns BK_ERPC; else what bk_request_reply
+ * returns (0 once sent). Inside a handler, fill *result and return 0 instead.
+ * A method without a result answers with bk_request_reply(req, NULL). */
+int myapp_chat_send_reply(bk_request *req, const char *const *result);
+int myapp_chat_history_reply(bk_request *req, const myapp_message_list *result);
 
 /* Serves the methods of h on w (bk_worker_accept); h is copied, ctx is passed to every
  * handler. 0, or bk_worker_accept's error. */

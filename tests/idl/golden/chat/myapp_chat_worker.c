@@ -64,6 +64,11 @@ static int myapp_chat_send_decode_args(bk_dec *d, json_t *j, struct myapp_chat_s
     return 0;
 }
 
+int myapp_chat_send_reply(bk_request *req, const char *const *result)
+{
+    return reply(req, json_string(*result));
+}
+
 static int myapp_chat_send_serve(bk_request *req, json_t *params, void *arg)
 {
     const struct serve_binding *b = arg;
@@ -80,7 +85,7 @@ static int myapp_chat_send_serve(bk_request *req, json_t *params, void *arg)
     rc = b->h.send(req, b->ctx, p.room, &p.msg, &ret);
     if (rc != 0)
         return rc;
-    return reply(req, json_string(ret));
+    return myapp_chat_send_reply(req, &ret);
 }
 
 /* ---- myapp.chat.history ---- */
@@ -117,6 +122,11 @@ static int myapp_chat_history_decode_args(bk_dec *d, json_t *j,
     return 0;
 }
 
+int myapp_chat_history_reply(bk_request *req, const myapp_message_list *result)
+{
+    return reply(req, myapp_message_list_encode(result));
+}
+
 static int myapp_chat_history_serve(bk_request *req, json_t *params, void *arg)
 {
     const struct serve_binding *b = arg;
@@ -133,7 +143,7 @@ static int myapp_chat_history_serve(bk_request *req, json_t *params, void *arg)
     rc = b->h.history(req, b->ctx, p.room, p.limit, &ret);
     if (rc != 0)
         return rc;
-    return reply(req, myapp_message_list_encode(&ret));
+    return myapp_chat_history_reply(req, &ret);
 }
 
 /* ---- myapp.chat.log ---- */

@@ -4,7 +4,9 @@
  * Ownership, one rule for everything generated: what a stub or a handler hands you lives in
  * an arena (the caller's for a synchronous call, the request's in a handler, the callback's
  * for async results and notifications) and is freed with it. You never free a field. What
- * you pass in is borrowed: stubs copy what they keep.
+ * you pass in is borrowed: stubs copy what they keep. The request's arena, and the params in
+ * it, last until the request is answered: when its handler returns, or, when the handler
+ * returned BK_DEFER, until M_reply or bk_request_fail answers it.
  *
  * Per method M: M (synchronous: 0, or a bk_err with *err filled in arena a; a declared error
  * arrives as BK_ERPC with err->code its constant; a result that does not match the IDL is
@@ -12,7 +14,9 @@
  * later, from the client's loop), M_background (sent without waiting for an answer; a
  * oneway method has only this form, under its own name). Per notification N: N_notify and
  * N_subscribe. o may be NULL; a zero timeout_ms takes the method's @timeout, else the
- * client's default. Worker side: fill a demo_all_things_handlers and call demo_all_things_serve. */
+ * client's default. Worker side: fill a demo_all_things_handlers and call demo_all_things_serve.
+ * A handler that returns BK_DEFER answers later with M_reply (a method with a result) or
+ * bk_request_reply(req, NULL) (one without), or fails with bk_request_fail. */
 #ifndef DEMO_ALL_THINGS_H
 #define DEMO_ALL_THINGS_H
 
@@ -68,6 +72,14 @@ typedef struct demo_all_things_handlers {
     int (*put)(bk_request *req, void *ctx, const demo_all_nested *n);
     int (*poke)(bk_request *req, void *ctx);
 } demo_all_things_handlers;
+
+/* Answers a request whose handler returned BK_DEFER, later, from the worker's loop (a timer,
+ * the callback of an async call, ...): encodes *result at once (borrowed: you keep it) and
+ * sends it; req is invalid afterwards, so call it once. A result that cannot be encoded is
+ * answered -32603, as from a handler, and returns BK_ERPC; else what bk_request_reply
+ * returns (0 once sent). Inside a handler, fill *result and return 0 instead.
+ * A method without a result answers with bk_request_reply(req, NULL). */
+int demo_all_things_get_reply(bk_request *req, const demo_all_nested *result);
 
 /* Serves the methods of h on w (bk_worker_accept); h is copied, ctx is passed to every
  * handler. 0, or bk_worker_accept's error. */

@@ -61,6 +61,11 @@ static int demo_all_things_get_decode_args(bk_dec *d, json_t *j,
     return 0;
 }
 
+int demo_all_things_get_reply(bk_request *req, const demo_all_nested *result)
+{
+    return reply(req, demo_all_nested_encode(result));
+}
+
 static int demo_all_things_get_serve(bk_request *req, json_t *params, void *arg)
 {
     const struct serve_binding *b = arg;
@@ -77,7 +82,7 @@ static int demo_all_things_get_serve(bk_request *req, json_t *params, void *arg)
     rc = b->h.get(req, b->ctx, p.id, p.has_tint ? &p.tint : NULL, p.n, &ret);
     if (rc != 0)
         return rc;
-    return reply(req, demo_all_nested_encode(&ret));
+    return demo_all_things_get_reply(req, &ret);
 }
 
 /* ---- demo.all.things.put ---- */
