@@ -148,6 +148,8 @@ void bkp_session_close_all(bkp_broker *b, const char *why);
 uint64_t bkp_session_deliver(bkp_session *sess, bkp_bsub *s, bkp_msg *m);
 /* Whether the session can take more output now (its buffer is under the limit). */
 int bkp_session_writable(const bkp_session *sess);
+/* Writes the session's output now instead of at the end of the loop turn (bkp_io_write_now). */
+void bkp_session_write_now(bkp_session *sess);
 void bkp_session_free_all(bkp_broker *b);
 
 /* Users and permissions (auth.c) */

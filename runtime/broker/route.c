@@ -237,6 +237,11 @@ static void deliver(bkp_bsub *s, bkp_msg *m)
         s->unacked_head = d;
     s->unacked_tail = d;
     s->inflight++;
+    /* A consumer whose window this fills gets nothing more this turn, and idles until the
+     * message reaches it: it goes out now, ahead of the turn's other output (the response
+     * that came with the ACK that reopened the window, say). */
+    if (s->prefetch && s->inflight >= s->prefetch)
+        bkp_session_write_now(s->sess);
 }
 
 void bkp_queue_dispatch(bkp_queue *q)

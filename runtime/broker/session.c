@@ -65,6 +65,12 @@ int bkp_session_writable(const bkp_session *s)
     return !s->closing && !s->blocked;
 }
 
+void bkp_session_write_now(bkp_session *s)
+{
+    if (s->bev)
+        bkp_io_write_now(s->bev);
+}
+
 static struct evbuffer *out_of(bkp_session *s)
 {
     s->wrote = 1;

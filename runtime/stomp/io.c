@@ -165,6 +165,12 @@ void bkp_io_flush(bkp_io *io)
     leave(io);
 }
 
+void bkp_io_write_now(bkp_io *io)
+{
+    if (io && io->flush_pending && !io->wpending && !io->failed && !io->dead && io->fd >= 0)
+        (void)evbuffer_write(io->out, io->fd);
+}
+
 static void on_output(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
 {
     (void)b;

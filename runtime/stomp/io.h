@@ -55,6 +55,10 @@ int bkp_io_fd(const bkp_io *io);
  * epoll_wait) to write it. Reports like a write from the loop; the io may be freed by
  * its event callback meanwhile. NULL or nothing pending does nothing. */
 void bkp_io_flush(bkp_io *io);
+/* Hands the output to the kernel now, from anywhere (nothing is reported or called back):
+ * errors, a remainder and the drain callback are dealt with at the flush event's turn as
+ * before. For output whose reader waits for it while more would only come next turn. */
+void bkp_io_write_now(bkp_io *io);
 
 void bkp_io_read_enable(bkp_io *io, int on);
 /* The drain callback fires when a write leaves at most `bytes` in the output buffer. */
