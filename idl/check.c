@@ -481,6 +481,38 @@ static void check_annotations(checker *ck, const bkp_idl_file *f, bkp_idl_method
     }
 }
 
+/* The names the C generator makes from a service's prefix and a method's C name
+ * (codegen/service.c, templates/): two things that would get the same C name do not
+ * compile, so these take part in the collision check too. */
+static void add_derived(checker *ck, const bkp_idl_file *f, bkp_idl_pos pos, const char *base,
+                        const char *const *sfx, size_t n, const char *of)
+{
+    for (size_t i = 0; i < n; i++)
+        add_cname(ck, f, pos, bkp_idl_printf(ck->a, "%s%s", base, sfx[i]),
+                  bkp_idl_printf(ck->a, "the '%s' function of %s", sfx[i], of));
+}
+
+static void add_method_derived(checker *ck, const bkp_idl_file *f, const bkp_idl_method *m,
+                               const char *of)
+{
+    static const char *const all[] = {"_params", "_back", "_deliver", "_decode_args", "_serve"};
+    static const char *const notif[] = {"_notify", "_fn", "_subscribe"};
+    static const char *const call[] = {"_background", "_done", "_async"};
+    static const char *const result[] = {"_result", "_reply"};
+    static const char *const impl[] = {"_impl"};
+    add_derived(ck, f, m->pos, m->c_name, all, sizeof all / sizeof *all, of);
+    if (m->notification) {
+        add_derived(ck, f, m->pos, m->c_name, notif, sizeof notif / sizeof *notif, of);
+        return;
+    }
+    add_derived(ck, f, m->pos, m->c_name, impl, 1, of);
+    if (m->oneway)
+        return;
+    add_derived(ck, f, m->pos, m->c_name, call, sizeof call / sizeof *call, of);
+    if (m->result)
+        add_derived(ck, f, m->pos, m->c_name, result, sizeof result / sizeof *result, of);
+}
+
 static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
 {
     check_wire_name(ck, f, s->pos, "service", s->name);
@@ -494,6 +526,11 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
                 s->name, s->c_name, prev->name);
         bkp_idl_diag_note(ck->d, &prev->file->src, prev->pos, "service '%s' is here", prev->name);
     }
+    if (!prev) {
+        static const char *const sfx[] = {"_handlers", "_serve", "_impl"};
+        add_derived(ck, f, s->pos, s->c_name, sfx, sizeof sfx / sizeof *sfx,
+                    bkp_idl_printf(ck->a, "service '%s'", s->name));
+    }
     bkp_idl_map methods = {0};
     for (bkp_idl_method *m = s->methods; m; m = m->next) {
         const char *what = m->notification ? "notification" : "method";
@@ -505,9 +542,11 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
             bkp_idl_diag_note(ck->d, &f->src, first->pos, "the first '%s' is here", first->name);
         }
         m->c_name = bkp_idl_printf(ck->a, "%s_%s", s->c_name, bkp_idl_snake(ck->a, m->name));
-        if (!dup)
-            add_cname(ck, f, m->pos, m->c_name,
-                      bkp_idl_printf(ck->a, "%s '%s.%s'", what, s->name, m->name));
+        if (!dup) {
+            const char *of = bkp_idl_printf(ck->a, "%s '%s.%s'", what, s->name, m->name);
+            add_cname(ck, f, m->pos, m->c_name, of);
+            add_method_derived(ck, f, m, of);
+        }
         check_annotations(ck, f, m);
         check_vars(ck, f, m->params, "parameter");
         if (m->result)

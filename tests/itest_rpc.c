@@ -101,6 +101,15 @@ static int h_fail(bk_request *req, json_t *params, void *arg)
     return bk_request_fail(req, 1001, json_pack("{s:s}", "room", "r1"), "No such room %s", "r1");
 }
 
+/* Records an error, then asks to answer later: the recorded error goes now. */
+static int h_fail_defer(bk_request *req, json_t *params, void *arg)
+{
+    (void)params;
+    (void)arg;
+    bk_fail(req, 1002, "failed before deferring");
+    return BK_DEFER;
+}
+
 static int h_crash(bk_request *req, json_t *params, void *arg)
 {
     (void)req;
@@ -301,6 +310,7 @@ static void worker_main(wkind kind)
         ACC("a", "echo", h_echo);
         ACC("a", "pid", h_pid);
         ACC("a", "fail", h_fail);
+        ACC("a", "fail_defer", h_fail_defer);
         ACC("a", "crash", h_crash);
         ACC("a", "params", h_params);
         ACC("a", "defer", h_defer);
@@ -549,6 +559,10 @@ static void error_codes_reach_the_caller(void **st)
     assert_int_equal(err.code, 1001);
     assert_string_equal(err.message, "No such room r1");
     assert_string_equal(json_string_value(json_object_get(err.data, "room")), "r1");
+    svc(m, sizeof m, "a", "fail_defer");
+    assert_int_equal(bk_call(g_c, m, NULL, NULL, a, &res, &err), BK_ERPC);
+    assert_int_equal(err.code, 1002);
+    assert_string_equal(err.message, "failed before deferring");
     svc(m, sizeof m, "a", "crash");
     assert_int_equal(bk_call(g_c, m, NULL, NULL, a, &res, &err), BK_ERPC);
     assert_int_equal(err.code, BK_RPC_SERVER_ERROR);

@@ -476,6 +476,12 @@ static const bad_case bad_cases[] = {
      {"2:29: error: field 'reply_to' gets the C name 'reply_to', as 'replyTo' does"}},
     {"mangled_constant_collision", NS "enum E { A }\nerror E_A = 5 \"e\";\n", 0,
      {"3:7: error: error 'E_A' gets the C name 'X_E_A', as enum member 'E.A' does"}},
+    {"derived_name_collision", NS "service x.s {\n  method get() -> int;\n  method get_reply();\n}\n", 0,
+     {"4:10: error: method 'x.s.get_reply' gets the C name 'x_s_get_reply', as the '_reply' "
+      "function of method 'x.s.get' does"}},
+    {"method_named_like_serve", NS "service x.s { method serve(); }\n", 0,
+     {"2:22: error: method 'x.s.serve' gets the C name 'x_s_serve', as the '_serve' function "
+      "of service 'x.s' does"}},
     {"double_underscore", NS "struct S { int a__b; }\n", 0,
      {"2:16: error: 'a__b' gives the C name 'a__b': '__' is reserved in C"}},
     /* services and methods */

@@ -253,7 +253,7 @@ static void run_job(void *arg, bkp_job *j)
     req->in_handler = 0;
     w->busy_us += mono_us() - t0;
     bkp_client_set_context(w->c, ot, os, NULL, NULL);
-    if (rc == BK_DEFER && !req->answered) {
+    if (rc == BK_DEFER && !req->answered && !req->failed) { /* nothing recorded: later */
         req->deferred = 1;
         w->deferred++;
         return;

@@ -121,8 +121,10 @@ BK_API bk_client *bk_request_client(bk_request *req);
 BK_API int bk_request_has_token(const bk_request *req, const char *tok);
 
 /* Sets the result (steals one reference; NULL means null). In a handler: sent when it
- * returns 0. For a deferred request: sends it now and ends the request (req is invalid
- * afterwards). 0, BK_ESTATE (already answered), BK_ENOMEM. */
+ * returns (a later reply or fail replaces it; returning BK_DEFER then sends it too). For a
+ * deferred request: sends it now and ends the request: req is freed and must not be used
+ * again (answer a deferred request exactly once). 0, BK_ESTATE (req cannot be answered
+ * here), BK_ENOMEM. */
 BK_API int bk_request_reply(bk_request *req, json_t *result);
 
 /* Records an error (code, printf message, data: stolen, may be NULL). In a handler: sent
