@@ -35,12 +35,20 @@ static void bench(size_t body_len, const char *label)
     struct evbuffer *buf = evbuffer_new();
     const int batch = 1000;
 
-    /* Encode: frames appended to a buffer that is emptied every batch. */
+    /* Encode: frames appended to a buffer that is emptied every 16 frames, as a connection's
+     * output is by the writev at the end of a loop turn. (Emptied only every 1,000 frames, a
+     * 10 KB body measured malloc and the page faults of 10 MB of fresh buffer, not the codec:
+     * 0.3 GB/s where this measures ~30 GB/s.) */
     uint64_t n = 0, bytes = 0;
     double t0 = now(), t;
     do {
-        for (int i = 0; i < batch; i++)
+        for (int i = 0; i < batch; i++) {
             encode_one(buf, body, body_len);
+            if (i % 16 == 15) {
+                bytes += evbuffer_get_length(buf);
+                evbuffer_drain(buf, evbuffer_get_length(buf));
+            }
+        }
         bytes += evbuffer_get_length(buf);
         evbuffer_drain(buf, evbuffer_get_length(buf));
         n += batch;
