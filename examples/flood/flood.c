@@ -416,28 +416,3 @@ double flood_tcp_msgs_s(int n, size_t bytes)
     waitpid(pid, NULL, 0);
     return n / el;
 }
-
-void flood_mem_of(pid_t pid, flood_mem *m)
-{
-    char path[64], line[256];
-    long v, pc = -1, pd = -1;
-    *m = (flood_mem){ -1, -1, -1, -1 };
-    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
-    FILE *f = fopen(path, "r");
-    while (f && fgets(line, sizeof line, f)) {
-        if (sscanf(line, "Rss: %ld", &v) == 1)
-            m->rss = v;
-        else if (sscanf(line, "Pss: %ld", &v) == 1)
-            m->pss = v;
-        else if (sscanf(line, "Shared_Clean: %ld", &v) == 1)
-            m->shared_clean = v;
-        else if (sscanf(line, "Private_Clean: %ld", &v) == 1)
-            pc = v;
-        else if (sscanf(line, "Private_Dirty: %ld", &v) == 1)
-            pd = v;
-    }
-    if (f)
-        fclose(f);
-    if (pc >= 0 && pd >= 0)
-        m->private = pc + pd;
-}

@@ -42,12 +42,4 @@ double flood_tcp_rtt_p50_us(int n);
 /* One-way messages per second over loopback TCP, `bytes` each (the floor). */
 double flood_tcp_msgs_s(int n, size_t bytes);
 
-/* Memory of a process in KiB (/proc/PID/smaps_rollup); -1 where unknown. RSS counts every
- * page mapped, library code shared with every other process included; PSS divides shared
- * pages among their users; private pages are this process's alone. */
-typedef struct flood_mem {
-    long rss, pss, private, shared_clean;
-} flood_mem;
-void flood_mem_of(pid_t pid, flood_mem *m);
-
 #endif

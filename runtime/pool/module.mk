@@ -22,4 +22,4 @@ $(B)/tests/pool/callstorm: $(call obj,tests/pool/callstorm.c) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,tests/pool/callstorm.c) $(LIBA) $(LIBS)
 CHECK_DEPS += $(B)/tests/pool/callstorm
-$(eval $(call bk_bench,bench_pool,tests/bench/bench_pool.c))
+$(eval $(call bk_bench,bench_pool,tests/bench/bench_pool.c tests/bench/procmem.c))

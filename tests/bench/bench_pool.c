@@ -17,6 +17,8 @@
 
 #include <jansson.h>
 
+#include "procmem.h"
+
 #include "beekeeper/client.h"
 #include "beekeeper/config.h"
 
@@ -62,20 +64,6 @@ static int workers(pid_t bkpr, pid_t *out, int max)
     if (f)
         fclose(f);
     return n;
-}
-
-static long rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    long kib = -1;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib;
 }
 
 /* "is up" lines of basic workers in the pool's log. */
@@ -213,9 +201,11 @@ static void startup(void)
     sleep_ms(500);
     pid_t w[BIG + 4];
     int n = workers(pool, w, BIG + 4);
-    long total = 0;
-    for (int i = 0; i < n; i++)
-        total += rss_kib(w[i]);
+    bench_mem total = {0}, one;
+    for (int i = 0; i < n; i++) {
+        bench_mem_of(w[i], &one);
+        bench_mem_add(&total, &one);
+    }
     stop_pool(pool);
     if (up < BIG) {
         printf("| pool start-up, %d workers | not run (%d came up in 30 s) | | |\n", BIG, up);
@@ -223,8 +213,11 @@ static void startup(void)
     }
     printf("| pool start-up, %d workers | %.0f ms from bkpr start to the last worker up | "
            "Perl Beekeeper: not published | - |\n", BIG, took);
-    printf("| RSS per idle worker under bkpr | %.1f MiB (%d workers) | Perl Beekeeper 10 MB | "
-           "<= 2 MB |\n", n ? (double)total / n / 1024.0 : 0.0, n);
+    double k = n ? 1.0 / n / 1024.0 : 0.0;
+    printf("| RSS per idle worker under bkpr | %.1f MiB (%d workers; PSS %.1f MiB, private "
+           "%.1f MiB; %.1f MiB is library code shared with other processes) | Perl Beekeeper "
+           "10 MB | <= 2 MB |\n", (double)total.rss * k, n, (double)total.pss * k,
+           (double)total.private * k, (double)total.shared_clean * k);
 }
 
 /* The last worker of a service stops (its pool gets TERM); another pool's Sinkhole takes

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../examples/flood/flood.h"
+#include "procmem.h"
 
 #define N 20000
 #define BODY 100
@@ -26,7 +27,7 @@ typedef struct res {
     char why[128];
     flood_result r, r64;        /* r64: the worker with prefetch 64 */
     double fan_in, fan_in64;
-    flood_mem idle;
+    bench_mem idle;
 } res;
 
 static int parse_target(char *tok, flood_target *t)
@@ -57,7 +58,7 @@ static void measure(res *x)
         return;
     }
     usleep(200000);
-    flood_mem_of(w, &x->idle);
+    bench_mem_of(w, &x->idle);
     if (flood_run(&x->t, N, BODY, &x->r) != 0) {
         snprintf(x->why, sizeof x->why, "the client could not connect");
         flood_kill(w);
