@@ -445,12 +445,12 @@ static void check_error_codes(checker *ck)
 
 static void check_annotations(checker *ck, const bkp_idl_file *f, bkp_idl_method *m)
 {
+    bkp_idl_map seen = {0};
     for (bkp_idl_name *n = m->annotations; n; n = n->next) {
-        for (bkp_idl_name *o = m->annotations; o != n; o = o->next)
-            if (strcmp(o->name, n->name) == 0) {
-                ERR(ck, f, n->pos, "duplicate annotation '@%s'", n->name);
-                goto next;
-            }
+        if (bkp_idl_map_add(&seen, ck->a, n->name, n)) {
+            ERR(ck, f, n->pos, "duplicate annotation '@%s'", n->name);
+            goto next;
+        }
         if (strcmp(n->name, "timeout") == 0) {
             const bkp_idl_value *v = n->args;
             if (!v || v->next || v->kind != BKP_IDL_V_INT) {
@@ -555,6 +555,7 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
             ERR(ck, f, m->result->pos, "a oneway method has no result: nobody receives it");
         if (m->oneway && m->throws)
             ERR(ck, f, m->throws->pos, "a oneway method cannot throw: nobody receives the error");
+        bkp_idl_map thrown = {0};
         for (bkp_idl_name *t = m->throws; t; t = t->next) {
             bkp_idl_decl *other;
             bkp_idl_decl *e = lookup(f, t->name, &other);
@@ -567,11 +568,8 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
                     e->file->src.path, other->file->src.path);
             else
                 t->decl = e;
-            for (bkp_idl_name *o = m->throws; o != t; o = o->next)
-                if (strcmp(o->name, t->name) == 0) {
-                    ERR(ck, f, t->pos, "'%s' is already in the throws list", t->name);
-                    break;
-                }
+            if (bkp_idl_map_add(&thrown, ck->a, t->name, t))
+                ERR(ck, f, t->pos, "'%s' is already in the throws list", t->name);
         }
     }
 }

@@ -491,6 +491,10 @@ static const bad_case bad_cases[] = {
     {"internal_method_name", NS "service x.s { method _ping(); }\n", 0,
      {"2:22: error: method name segment '_ping' begins with '_': such names are reserved for "
       "Beekeeper's internal services"}},
+    {"duplicate_annotation", NS "service x.s { @public @public method m(); }\n", 0,
+     {"2:23: error: duplicate annotation '@public'"}},
+    {"throws_twice", NS "error E = 5 \"e\";\nservice x.s { method m() throws E, E; }\n", 0,
+     {"3:36: error: 'E' is already in the throws list"}},
     {"unknown_annotation", NS "service x.s { @cached method m(); }\n", 0,
      {"2:15: error: unknown annotation '@cached' (known: @timeout, @public, @idempotent)"}},
     {"timeout_without_value", NS "service x.s { @timeout method m(); }\n", 0,
