@@ -15,12 +15,14 @@ typedef struct checker {
     /* Every generated C name of the program, to find collisions. */
     struct cname {
         const char *c, *what;
+        const char *base; /* a derived name's: the C name it was made from */
         const bkp_idl_source *src;
         bkp_idl_pos pos;
         int file_idx; /* the earlier in the sources keeps the name */
     } *names;
     size_t nnames, capnames;
     bkp_idl_map services;   /* C prefix -> the first service with it */
+    bkp_idl_map composites; /* C names of list and map types already in names */
 } checker;
 
 #define ERR(ck, file, pos, ...) bkp_idl_diag_error((ck)->d, &(file)->src, (pos), __VA_ARGS__)
@@ -41,7 +43,7 @@ static void add_cname(checker *ck, const bkp_idl_file *f, bkp_idl_pos pos, const
     int idx = 0;
     for (const bkp_idl_file *g = ck->p->files; g && g != f; g = g->next)
         idx++;
-    ck->names[ck->nnames] = (struct cname){c, what, &f->src, pos, idx};
+    ck->names[ck->nnames] = (struct cname){c, what, NULL, &f->src, pos, idx};
     ck->nnames++;
 }
 
@@ -68,6 +70,10 @@ static void check_cnames(checker *ck)
         size_t first = i - 1;
         while (i < ck->nnames && strcmp(ck->names[i].c, ck->names[first].c) == 0) {
             const struct cname *x = &ck->names[i], *y = &ck->names[first];
+            if (x->base && y->base && strcmp(x->base, y->base) == 0) {
+                i++;    /* the echo of a clash of the names they derive from, told already */
+                continue;
+            }
             bkp_idl_diag_error(ck->d, x->src, x->pos, "%s gets the C name '%s', as %s does",
                                x->what, x->c, y->what);
             bkp_idl_diag_note(ck->d, y->src, y->pos, "%s is here", y->what);
@@ -487,9 +493,11 @@ static void check_annotations(checker *ck, const bkp_idl_file *f, bkp_idl_method
 static void add_derived(checker *ck, const bkp_idl_file *f, bkp_idl_pos pos, const char *base,
                         const char *const *sfx, size_t n, const char *of)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         add_cname(ck, f, pos, bkp_idl_printf(ck->a, "%s%s", base, sfx[i]),
                   bkp_idl_printf(ck->a, "the '%s' function of %s", sfx[i], of));
+        ck->names[ck->nnames - 1].base = base;
+    }
 }
 
 static void add_method_derived(checker *ck, const bkp_idl_file *f, const bkp_idl_method *m,
@@ -632,6 +640,71 @@ static void check_recursion(checker *ck)
     free(path);
 }
 
+/* ---- Names of the C types and codecs the generator derives ---- */
+
+/* The C base name of t as the generator makes it (codegen/ctypes.c): a struct's or enum's C
+ * name, `{element}_list` / `{element}_map` for lists and maps; NULL for what the runtime
+ * provides (scalars and lists or maps of them) or what did not resolve. A list or map type
+ * seen for the first time enters the collision check with its codecs. */
+static const char *composite_names(checker *ck, const bkp_idl_file *f, const bkp_idl_type *t,
+                                   const char **idl)
+{
+    if (t->kind == BKP_IDL_NAMED) {
+        *idl = t->name;
+        return t->decl ? t->decl->c_name : NULL;
+    }
+    if (t->kind != BKP_IDL_LIST && t->kind != BKP_IDL_MAP)
+        return NULL;
+    const char *of_idl, *of = composite_names(ck, f, t->of, &of_idl);
+    if (!of)
+        return NULL;
+    const char *kind = t->kind == BKP_IDL_LIST ? "list" : "map";
+    const char *c = bkp_idl_printf(ck->a, "%s_%s", of, kind);
+    *idl = bkp_idl_printf(ck->a, "%s<%s>", kind, of_idl);
+    if (bkp_idl_map_add(&ck->composites, ck->a, c, (void *)t))
+        return c;
+    const char *what = bkp_idl_printf(ck->a, "the C type of %s", *idl);
+    static const char *const sfx[] = {"_encode", "_decode"};
+    add_cname(ck, f, t->pos, c, what);
+    add_derived(ck, f, t->pos, c, sfx, 2, what);
+    return c;
+}
+
+static void composite_names_of_vars(checker *ck, const bkp_idl_file *f,
+                                    const bkp_idl_field *list)
+{
+    const char *idl;
+    for (const bkp_idl_field *x = list; x; x = x->next)
+        if (x->type)
+            composite_names(ck, f, x->type, &idl);
+}
+
+/* Structs' and enums' codecs, enums' string conversions, and every list and map type. */
+static void add_type_names(checker *ck)
+{
+    static const char *const codecs[] = {"_encode", "_decode"};
+    static const char *const strings[] = {"_to_string", "_from_string"};
+    for (bkp_idl_file *f = ck->p->files; f; f = f->next)
+        for (bkp_idl_decl *d = f->decls; d; d = d->next) {
+            if ((d->kind == BKP_IDL_D_STRUCT || d->kind == BKP_IDL_D_ENUM) && d->c_name &&
+                find_in(f, d->name) == d) {
+                const char *of = bkp_idl_printf(ck->a, "%s '%s'", kind_word(d->kind), d->name);
+                add_derived(ck, f, d->pos, d->c_name, codecs, 2, of);
+                if (d->kind == BKP_IDL_D_ENUM)
+                    add_derived(ck, f, d->pos, d->c_name, strings, 2, of);
+            }
+            if (d->kind == BKP_IDL_D_STRUCT)
+                composite_names_of_vars(ck, f, d->fields);
+            if (d->kind == BKP_IDL_D_SERVICE)
+                for (const bkp_idl_method *m = d->methods; m; m = m->next) {
+                    const char *idl;
+                    composite_names_of_vars(ck, f, m->params);
+                    if (m->result)
+                        composite_names(ck, f, m->result, &idl);
+                }
+        }
+}
+
 int bkp_idl_check(bkp_idl_program *p)
 {
     for (bkp_idl_file *f = p->files; f; f = f->next)
@@ -662,6 +735,7 @@ int bkp_idl_check(bkp_idl_program *p)
         }
     check_error_codes(&ck);
     check_recursion(&ck);
+    add_type_names(&ck);
     check_cnames(&ck);
     free(ck.names);
     return bkp_idl_diag_count(p->diag);

@@ -470,6 +470,7 @@ static const bad_case bad_cases[] = {
      {"2:16: error: field name 'default' is a C keyword"}},
     {"c_keyword_param", NS "service x.s { method m(string char); }\n", 0,
      {"2:31: error: parameter name 'char' is a C keyword"}},
+    /* (also: the clash is told once, not again for each name derived from it) */
     {"mangled_type_collision", NS "struct myApp { int a; }\nstruct my_app { int b; }\n", 0,
      {"3:8: error: struct 'my_app' gets the C name 'x_my_app', as struct 'myApp' does"}},
     {"mangled_field_collision", NS "struct S { int replyTo; int reply_to; }\n", 0,
@@ -479,6 +480,11 @@ static const bad_case bad_cases[] = {
     {"derived_name_collision", NS "service x.s {\n  method get() -> int;\n  method get_reply();\n}\n", 0,
      {"4:10: error: method 'x.s.get_reply' gets the C name 'x_s_get_reply', as the '_reply' "
       "function of method 'x.s.get' does"}},
+    {"struct_named_like_a_list_type", NS "struct M { int a; }\nstruct H { list<M> ms; }\nstruct MList { int b; }\n", 0,
+     {"4:8: error: struct 'MList' gets the C name 'x_m_list', as the C type of list<M> does"}},
+    {"struct_named_like_a_codec", NS "enum L { A }\nstruct LToString { int b; }\n", 0,
+     {"3:8: error: struct 'LToString' gets the C name 'x_l_to_string', as the '_to_string' "
+      "function of enum 'L' does"}},
     {"method_named_like_serve", NS "service x.s { method serve(); }\n", 0,
      {"2:22: error: method 'x.s.serve' gets the C name 'x_s_serve', as the '_serve' function "
       "of service 'x.s' does"}},
