@@ -41,11 +41,12 @@ $$(B)/tests/$(1): $$(call obj,$(2)) $$(LIBA)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2)) $$(LIBA) $$(LIBS) -lcmocka $(3)
 endef
 
+# An integration test: linked with tests/itest_env.c, the broker of BK_TEST_* (itest_env.h).
 define bk_itest
 INTEGRATION_TESTS += $$(B)/tests/$(1)
-$$(B)/tests/$(1): $$(call obj,$(2)) $$(LIBA)
+$$(B)/tests/$(1): $$(call obj,$(2) tests/itest_env.c) $$(LIBA)
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2)) $$(LIBA) $$(LIBS) -lcmocka $(3)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2) tests/itest_env.c) $$(LIBA) $$(LIBS) -lcmocka $(3)
 endef
 
 define bk_bench

@@ -19,16 +19,8 @@
 #include <unistd.h>
 
 #include "myapp_chat.h"
+#include "itest_env.h"
 
-static char g_addr[300], g_cluster[32];
-static const char *g_hosts[1];
-static const char *g_vhost, *g_user, *g_pass, *g_broker;
-
-static bk_client_opts copts(void)
-{
-    return (bk_client_opts){.hosts = g_hosts, .nhosts = 1, .vhost = g_vhost, .user = g_user,
-                            .pass = g_pass, .bus_id = g_cluster};
-}
 
 /* ------------------------------------------------------------------ the worker */
 
@@ -112,7 +104,7 @@ static void spawn_worker(void)
         close(p[0]);
         alarm(120);
         int fd = p[1];
-        bk_worker_opts o = {.client = copts(), .authorize = allow, .on_start = started,
+        bk_worker_opts o = {.client = bkt_client_opts(), .authorize = allow, .on_start = started,
                             .arg = &fd, .handle_signals = 1, .status_interval_ms = -1};
         bk_worker *w;
         myapp_chat_handlers h = {.send = h_send, .log = h_log};
@@ -148,11 +140,11 @@ typedef struct fixture {
 
 static int setup(void **state)
 {
-    if (!g_broker)
+    if (!bkt.broker)
         return 0;
     spawn_worker();
     fixture *f = calloc(1, sizeof *f);
-    bk_client_opts o = copts();
+    bk_client_opts o = bkt_client_opts();
     if (!f || bk_client_new(&f->c, &o) || bk_client_connect_wait(f->c, 10000) ||
         bk_arena_new(&f->a))
         return -1;
@@ -175,7 +167,7 @@ static int teardown(void **state)
 
 #define NEED_BROKER()                                                                      \
     do {                                                                                   \
-        if (!g_broker)                                                                     \
+        if (!bkt.broker)                                                                     \
             skip();                                                                        \
     } while (0)
 
@@ -384,20 +376,7 @@ static void malformed_result_is_an_error_at_the_caller(void **state)
 
 int main(void)
 {
-    const char *host = getenv("BK_TEST_HOST"), *port = getenv("BK_TEST_PORT");
-    g_broker = getenv("BK_TEST_BROKER");
-    g_vhost = getenv("BK_TEST_VHOST");
-    g_user = getenv("BK_TEST_USER");
-    g_pass = getenv("BK_TEST_PASS");
-    if (!host || !port || !g_broker) {
-        g_broker = NULL;
-        fprintf(stderr, "itest_gen: no BK_TEST_* broker in the environment: skipping\n");
-    } else {
-        snprintf(g_addr, sizeof g_addr, "%s:%s", host, port);
-        g_hosts[0] = g_addr;
-    }
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    snprintf(g_cluster, sizeof g_cluster, "bkgen%06d", rand() % 1000000);
+    bkt_env_load("itest_gen", "bkgen");
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(sync_call_round_trips, setup, teardown),

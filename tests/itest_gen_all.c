@@ -26,10 +26,8 @@
 #include "beekeeper/client.h"
 #include "beekeeper/worker.h"
 #include "demo_all_things.h"
+#include "itest_env.h"
 
-static char g_addr[300], g_cluster[32];
-static const char *g_hosts[1];
-static const char *g_vhost, *g_user, *g_pass, *g_broker;
 
 /* One Nested value with every construct in it, as the wire has it (keys sorted). */
 static const char k_nested[] =
@@ -41,12 +39,6 @@ static const char k_nested[] =
     "\"s\":\"caf\\u00e9 \\u2603\",\"whole\":4.0}],\"k2\":[]},{}],"
     "\"parent\":{\"also\":{\"ms\":6,\"zone\":\"P\"},\"at\":{\"ms\":5,\"zone\":\"P\"},"
     "\"children\":[],\"deep\":[]}}";
-
-static bk_client_opts copts(void)
-{
-    return (bk_client_opts){.hosts = g_hosts, .nhosts = 1, .vhost = g_vhost, .user = g_user,
-                            .pass = g_pass, .bus_id = g_cluster};
-}
 
 /* The JSON of a Nested, keys sorted, for comparing. Freed by the caller. */
 static char *text_of(const demo_all_nested *n)
@@ -218,7 +210,7 @@ static void spawn_worker(void)
         close(p[0]);
         alarm(120);
         int fd = p[1];
-        bk_worker_opts o = {.client = copts(), .authorize = allow, .on_start = started,
+        bk_worker_opts o = {.client = bkt_client_opts(), .authorize = allow, .on_start = started,
                             .arg = &fd, .handle_signals = 1, .status_interval_ms = -1};
         bk_worker *w;
         demo_all_things_handlers h = {.get = h_get, .put = h_put, .poke = h_poke};
@@ -239,7 +231,7 @@ static void spawn_worker(void)
 static int setup(void **state)
 {
     (void)state;
-    if (g_broker)
+    if (bkt.broker)
         spawn_worker();
     return 0;
 }
@@ -270,9 +262,9 @@ static void on_changed(bk_client *c, bk_arena *a, const char *id, void *arg)
 static void every_construct_round_trips(void **state)
 {
     (void)state;
-    if (!g_broker)
+    if (!bkt.broker)
         skip();
-    bk_client_opts o = copts();
+    bk_client_opts o = bkt_client_opts();
     bk_client *c;
     assert_int_equal(bk_client_new(&c, &o), 0);
     assert_int_equal(bk_client_connect_wait(c, 10000), 0);
@@ -340,9 +332,9 @@ static void every_construct_round_trips(void **state)
 static void deferred_answers_arrive_typed(void **state)
 {
     (void)state;
-    if (!g_broker)
+    if (!bkt.broker)
         skip();
-    bk_client_opts o = copts();
+    bk_client_opts o = bkt_client_opts();
     bk_client *c;
     assert_int_equal(bk_client_new(&c, &o), 0);
     assert_int_equal(bk_client_connect_wait(c, 10000), 0);
@@ -380,20 +372,7 @@ static void deferred_answers_arrive_typed(void **state)
 
 int main(void)
 {
-    const char *host = getenv("BK_TEST_HOST"), *port = getenv("BK_TEST_PORT");
-    g_broker = getenv("BK_TEST_BROKER");
-    g_vhost = getenv("BK_TEST_VHOST");
-    g_user = getenv("BK_TEST_USER");
-    g_pass = getenv("BK_TEST_PASS");
-    if (!host || !port || !g_broker) {
-        g_broker = NULL;
-        fprintf(stderr, "itest_gen_all: no BK_TEST_* broker in the environment: skipping\n");
-    } else {
-        snprintf(g_addr, sizeof g_addr, "%s:%s", host, port);
-        g_hosts[0] = g_addr;
-    }
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    snprintf(g_cluster, sizeof g_cluster, "bkall%06d", rand() % 1000000);
+    bkt_env_load("itest_gen_all", "bkall");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(every_construct_round_trips, setup, teardown),
         cmocka_unit_test_setup_teardown(deferred_answers_arrive_typed, setup, teardown),

@@ -27,16 +27,8 @@
 #include "beekeeper/log.h"
 #include "beekeeper/worker.h"
 #include "stomp/conn.h"
+#include "itest_env.h"
 
-static char g_addr[300], g_sfx[16], g_cluster[32];
-static const char *g_hosts[1];
-static const char *g_vhost, *g_user, *g_pass, *g_broker;
-
-static bk_client_opts copts(void)
-{
-    return (bk_client_opts){.hosts = g_hosts, .nhosts = 1, .vhost = g_vhost, .user = g_user,
-                            .pass = g_pass, .bus_id = g_cluster};
-}
 
 static uint64_t mono_ms(void)
 {
@@ -107,7 +99,7 @@ static pid_t g_worker = -1;
 
 static void method(char *buf, size_t n, const char *m)
 {
-    snprintf(buf, n, "bkio%s.str.%s", g_sfx, m);
+    snprintf(buf, n, "bkio%s.str.%s", bkt.sfx, m);
 }
 
 static int started(bk_worker *w, void *arg)
@@ -141,7 +133,7 @@ static void spawn_worker(void)
         close(p[0]);
         alarm(120);
         int fd = p[1];
-        bk_worker_opts o = {.client = copts(), .authorize = allow, .on_start = started,
+        bk_worker_opts o = {.client = bkt_client_opts(), .authorize = allow, .on_start = started,
                             .arg = &fd, .handle_signals = 1,
                             .status_interval_ms = g_reports ? 200 : -1,
                             .worker_class = "itest-class", .pool = "itest-pool",
@@ -245,8 +237,8 @@ static void peer_open(peer *p, struct event_base *base)
 {
     memset(p, 0, sizeof *p);
     p->base = base;
-    bkp_stomp_opts o = {.hosts = g_hosts, .nhosts = 1, .vhost = g_vhost, .login = g_user,
-                        .passcode = g_pass, .hb_send_ms = -1, .hb_recv_ms = -1,
+    bkp_stomp_opts o = {.hosts = bkt.hosts, .nhosts = 1, .vhost = bkt.vhost, .login = bkt.user,
+                        .passcode = bkt.pass, .hb_send_ms = -1, .hb_recv_ms = -1,
                         .state_cb = p_state, .arg = p};
     assert_int_equal(bkp_stomp_new(&p->s, base, &o), 0);
     assert_int_equal(bkp_stomp_start(p->s), 0);
@@ -287,7 +279,7 @@ static int matches(const char *re, const char *s)
 static int setup(void **state)
 {
     (void)state;
-    if (!g_broker)
+    if (!bkt.broker)
         return 0;
     spawn_worker();
     return 0;
@@ -302,7 +294,7 @@ static int teardown(void **state)
 
 #define NEED_BROKER()                                                                      \
     do {                                                                                   \
-        if (!g_broker)                                                                     \
+        if (!bkt.broker)                                                                     \
             skip();                                                                        \
     } while (0)
 
@@ -317,7 +309,7 @@ static void perl_client_calls_our_worker(void **state)
     char reply[64], dest[256], m[128], body[512];
     snprintf(reply, sizeof reply, "/temp-queue/tmp.%s0123456789ab", "abcd");
     assert_int_equal(bkp_stomp_subscribe_temp(p.s, reply, p_msg, &p, NULL), 0);
-    snprintf(dest, sizeof dest, "/queue/req.%s.bkio%s.str", g_cluster, g_sfx);
+    snprintf(dest, sizeof dest, "/queue/req.%s.bkio%s.str", bkt.cluster, bkt.sfx);
 
     /* Keys in the order Perl's JSON encoder may give them, spaces included. */
     method(m, sizeof m, "uc");
@@ -401,7 +393,7 @@ static void our_client_calls_perl_worker(void **state)
 {
     (void)state;
     NEED_BROKER();
-    bk_client_opts o = copts();
+    bk_client_opts o = bkt_client_opts();
     bk_client *c;
     assert_int_equal(bk_client_new(&c, &o), 0);
     assert_int_equal(bk_client_connect_wait(c, 10000), 0);
@@ -410,13 +402,13 @@ static void our_client_calls_perl_worker(void **state)
     peer_open(&p, base);
     p.answer = 1;
     char dest[256], m[128];
-    snprintf(dest, sizeof dest, "/queue/req.%s.bkio%s.perl", g_cluster, g_sfx);
+    snprintf(dest, sizeof dest, "/queue/req.%s.bkio%s.perl", bkt.cluster, bkt.sfx);
     bkp_sub_opts so = {.ack = BKP_ACK_CLIENT, .prefetch = 1, .done = p_subscribed, .done_arg = &p};
     assert_int_equal(bkp_stomp_subscribe(p.s, dest, &so, p_msg, &p, NULL), 0);
     run_until(base, &p.subscribed, 1, 10000);
     assert_int_equal(p.subscribed, 1);
 
-    snprintf(m, sizeof m, "bkio%s.perl.echo", g_sfx);
+    snprintf(m, sizeof m, "bkio%s.perl.echo", bkt.sfx);
     json_t *params = json_pack("{s:i,s:s}", "a", 1, "b", "two");
     done_t d = {0};
     assert_int_equal(bk_call_async(c, m, params, &(bk_call_opts){.timeout_ms = 10000,
@@ -438,7 +430,7 @@ static void our_client_calls_perl_worker(void **state)
     const char *id = json_string_value(json_object_get(p.last, "id"));
     assert_non_null(id);
     assert_true(matches("^[0-9]{8}-[0-9]+$", id));
-    assert_true(matches("^[0-9]+$", p.expiration) || strcmp(g_broker, "activemq") == 0);
+    assert_true(matches("^[0-9]+$", p.expiration) || strcmp(bkt.broker, "activemq") == 0);
     assert_string_equal(p.tokens, "t1|t2");
     assert_true(p.reply_to[0] == '/');
     assert_true(atoi(p.content_length) > 0);
@@ -459,7 +451,7 @@ static void flushed_jobs_survive_the_client(void **state)
 {
     (void)state;
     NEED_BROKER();
-    bk_client_opts o = copts();
+    bk_client_opts o = bkt_client_opts();
     bk_client *c;
     assert_int_equal(bk_client_new(&c, &o), 0);
     assert_int_equal(bk_client_connect_wait(c, 10000), 0);
@@ -515,19 +507,19 @@ static void notifications_both_ways(void **state)
 {
     (void)state;
     NEED_BROKER();
-    bk_client_opts o = copts();
+    bk_client_opts o = bkt_client_opts();
     bk_client *c;
     assert_int_equal(bk_client_new(&c, &o), 0);
     assert_int_equal(bk_client_connect_wait(c, 10000), 0);
     struct event_base *base = bk_client_base(c);
     char pattern[128], m[128], topic[256], body[512];
-    snprintf(pattern, sizeof pattern, "bkio%s.news.*", g_sfx);
-    snprintf(m, sizeof m, "bkio%s.news.flash", g_sfx);
+    snprintf(pattern, sizeof pattern, "bkio%s.news.*", bkt.sfx);
+    snprintf(m, sizeof m, "bkio%s.news.flash", bkt.sfx);
     seen_t seen = {0};
     assert_int_equal(bk_subscribe(c, pattern, on_note, &seen), 0);
     peer p;
     peer_open(&p, base);
-    snprintf(topic, sizeof topic, "/topic/msg.%s.bkio%s.news.flash", g_cluster, g_sfx);
+    snprintf(topic, sizeof topic, "/topic/msg.%s.bkio%s.news.flash", bkt.cluster, bkt.sfx);
     bkp_sub_opts so = {.done = p_subscribed, .done_arg = &p};
     assert_int_equal(bkp_stomp_subscribe(p.s, topic, &so, p_msg, &p, NULL), 0);
     run_until(base, &p.subscribed, 1, 10000);
@@ -611,7 +603,7 @@ static void worker_reports_status_and_logs(void **state)
     (void)state;
     NEED_BROKER();
     stop_worker(); /* the fixture's worker: this test watches it start and stop */
-    bk_client_opts o = copts();
+    bk_client_opts o = bkt_client_opts();
     bk_client *c;
     assert_int_equal(bk_client_new(&c, &o), 0);
     assert_int_equal(bk_client_connect_wait(c, 10000), 0);
@@ -621,7 +613,7 @@ static void worker_reports_status_and_logs(void **state)
     peer_open(&w.sup, base);
     peer_open(&w.logs, base);
     char dest[256];
-    snprintf(dest, sizeof dest, "/queue/req.%s._bkpr.supervisor", g_cluster);
+    snprintf(dest, sizeof dest, "/queue/req.%s._bkpr.supervisor", bkt.cluster);
     bkp_sub_opts so = {.done = p_subscribed, .done_arg = &w.sup};
     assert_int_equal(bkp_stomp_subscribe(w.sup.s, dest, &so, on_sup, &w, NULL), 0);
     bkp_sub_opts so2 = {.done = p_subscribed, .done_arg = &w.logs};
@@ -642,7 +634,7 @@ static void worker_reports_status_and_logs(void **state)
     json_t *q = json_object_get(w.status, "queue");
     assert_true(json_is_array(q) && json_array_size(q) == 1);
     char svc[128];
-    snprintf(svc, sizeof svc, "bkio%s.str", g_sfx);
+    snprintf(svc, sizeof svc, "bkio%s.str", bkt.sfx);
     assert_string_equal(json_string_value(json_array_get(q, 0)), svc);
 
     char m[128];
@@ -676,21 +668,7 @@ static void worker_reports_status_and_logs(void **state)
 
 int main(void)
 {
-    const char *host = getenv("BK_TEST_HOST"), *port = getenv("BK_TEST_PORT");
-    g_broker = getenv("BK_TEST_BROKER");
-    g_vhost = getenv("BK_TEST_VHOST");
-    g_user = getenv("BK_TEST_USER");
-    g_pass = getenv("BK_TEST_PASS");
-    if (!host || !port || !g_broker) {
-        g_broker = NULL;
-        fprintf(stderr, "itest_interop: no BK_TEST_* broker in the environment: skipping\n");
-    } else {
-        snprintf(g_addr, sizeof g_addr, "%s:%s", host, port);
-        g_hosts[0] = g_addr;
-    }
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    snprintf(g_sfx, sizeof g_sfx, "%06d", rand() % 1000000);
-    snprintf(g_cluster, sizeof g_cluster, "bkio%s", g_sfx);
+    bkt_env_load("itest_interop", "bkio");
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(perl_client_calls_our_worker, setup, teardown),

@@ -21,17 +21,10 @@
 #include "beekeeper/log.h"
 #include "beekeeper/worker.h"
 #include "services/logtail.h"
+#include "itest_env.h"
 
-static char g_addr[300], g_sfx[16], g_cluster[32], g_dir[64];
-static const char *g_hosts[1];
-static const char *g_vhost, *g_user, *g_pass, *g_broker;
+static char g_dir[64];
 static pid_t g_kids[2];
-
-static bk_client_opts copts(void)
-{
-    return (bk_client_opts){.hosts = g_hosts, .nhosts = 1, .vhost = g_vhost, .user = g_user,
-                            .pass = g_pass, .bus_id = g_cluster};
-}
 
 /* ------------------------------------------------------------------ the two workers */
 
@@ -88,7 +81,7 @@ static pid_t spawn(int logtail)
         ready_fd = p[1];
         alarm(120);
         static bk_module_hooks h;
-        bk_worker_opts o = {.client = copts(), .handle_signals = 1, .status_interval_ms = -1,
+        bk_worker_opts o = {.client = bkt_client_opts(), .handle_signals = 1, .status_interval_ms = -1,
                             .on_start = hook_start, .on_stop = hook_stop, .arg = &h};
         bk_worker *w;
         if (logtail) {
@@ -99,7 +92,7 @@ static pid_t spawn(int logtail)
             json_decref(opts);
         } else {
             char m[128];
-            snprintf(m, sizeof m, "bklt%s.app.log", g_sfx);
+            snprintf(m, sizeof m, "bklt%s.app.log", bkt.sfx);
             o.authorize = allow;
             o.log_to_bus = 1;
             o.pool = "ltpool";
@@ -120,7 +113,7 @@ static pid_t spawn(int logtail)
 static int setup(void **state)
 {
     (void)state;
-    if (!g_broker)
+    if (!bkt.broker)
         return 0;
     g_kids[0] = spawn(1);
     g_kids[1] = spawn(0);
@@ -131,7 +124,7 @@ static int setup(void **state)
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fprintf(f, "[{\"bus-id\":\"%s\",\"host\":\"%s\",\"vhost\":\"%s\",\"user\":\"%s\","
-               "\"pass\":\"%s\"}]\n", g_cluster, g_addr, g_vhost, g_user, g_pass);
+               "\"pass\":\"%s\"}]\n", bkt.cluster, bkt.addr, bkt.vhost, bkt.user, bkt.pass);
     fclose(f);
     return 0;
 }
@@ -174,16 +167,16 @@ __attribute__((format(printf, 3, 4))) static int run(char *out, size_t n, const 
 static void logs_are_kept_filtered_and_printed(void **state)
 {
     (void)state;
-    if (!g_broker)
+    if (!bkt.broker)
         skip();
-    bk_client_opts o = copts();
+    bk_client_opts o = bkt_client_opts();
     bk_client *c;
     assert_int_equal(bk_client_new(&c, &o), 0);
     assert_int_equal(bk_client_connect_wait(c, 10000), 0);
     bk_arena *a;
     bk_arena_new(&a);
     char m[128];
-    snprintf(m, sizeof m, "bklt%s.app.log", g_sfx);
+    snprintf(m, sizeof m, "bklt%s.app.log", bkt.sfx);
     static const char *const lines[][2] = {
         {"info", "first"}, {"warn", "second"}, {"error", "third"}, {"info", "fourth"},
         {"debug", "not logged: below the level"}, {"warn", "fifth"}, {"info", "sixth"},
@@ -264,21 +257,7 @@ static void logs_are_kept_filtered_and_printed(void **state)
 
 int main(void)
 {
-    const char *host = getenv("BK_TEST_HOST"), *port = getenv("BK_TEST_PORT");
-    g_broker = getenv("BK_TEST_BROKER");
-    g_vhost = getenv("BK_TEST_VHOST");
-    g_user = getenv("BK_TEST_USER");
-    g_pass = getenv("BK_TEST_PASS");
-    if (!host || !port || !g_broker) {
-        g_broker = NULL;
-        fprintf(stderr, "itest_logtail: no BK_TEST_* broker in the environment: skipping\n");
-    } else {
-        snprintf(g_addr, sizeof g_addr, "%s:%s", host, port);
-        g_hosts[0] = g_addr;
-    }
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    snprintf(g_sfx, sizeof g_sfx, "%06d", rand() % 1000000);
-    snprintf(g_cluster, sizeof g_cluster, "bklt%s", g_sfx);
+    bkt_env_load("itest_logtail", "bklt");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(logs_are_kept_filtered_and_printed, setup, teardown),
     };

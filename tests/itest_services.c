@@ -25,14 +25,12 @@
 #include "beekeeper/log.h"
 #include "beekeeper/worker.h"
 #include "services/services.h"
+#include "itest_env.h"
 
 enum { SUPERVISOR, SINKHOLE, WORKER };
 enum { K_SUP, K_SINK, K_W1, K_W2, K_W3, NKIDS };
 
-static char g_addr[300], g_sfx[16], g_cluster[32], g_dir[64], g_svc[64], g_method[80],
-    g_bin[PATH_MAX], g_host[256];
-static const char *g_hosts[1];
-static const char *g_vhost, *g_user, *g_pass, *g_broker;
+static char g_dir[64], g_svc[64], g_method[80], g_bin[PATH_MAX], g_host[256];
 static pid_t g_kids[NKIDS];
 static bk_client *g_c;
 static bk_arena *g_a;
@@ -40,15 +38,9 @@ static volatile sig_atomic_t g_hups;
 
 #define NEED_BROKER()                                                                        \
     do {                                                                                     \
-        if (!g_broker)                                                                       \
+        if (!bkt.broker)                                                                       \
             skip();                                                                          \
     } while (0)
-
-static bk_client_opts copts(void)
-{
-    return (bk_client_opts){.hosts = g_hosts, .nhosts = 1, .vhost = g_vhost, .user = g_user,
-                            .pass = g_pass, .bus_id = g_cluster};
-}
 
 static void sleep_ms(int ms)
 {
@@ -110,7 +102,7 @@ static pid_t spawn(int kind)
         alarm(300);
         static bk_module_hooks h;
         static const char *const classes[] = {"supervisor", "sinkhole", "svc-class"};
-        bk_worker_opts o = {.client = copts(), .handle_signals = 1, .status_interval_ms = 200,
+        bk_worker_opts o = {.client = bkt_client_opts(), .handle_signals = 1, .status_interval_ms = 200,
                             .worker_class = classes[kind], .pool = "itpool",
                             .authorize = hook_authorize, .on_start = hook_start,
                             .on_stop = hook_stop, .arg = &h};
@@ -160,7 +152,7 @@ static void on_hup(int sig)
 static int setup(void **state)
 {
     (void)state;
-    if (!g_broker)
+    if (!bkt.broker)
         return 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -181,9 +173,9 @@ static int setup(void **state)
                "\"pass\":\"%s\",\"default\":true},\n"
                " {\"bus-id\":\"nobody%s\",\"host\":\"%s\",\"vhost\":\"%s\",\"user\":\"%s\","
                "\"pass\":\"%s\"}]\n",
-            g_cluster, g_addr, g_vhost, g_user, g_pass, g_sfx, g_addr, g_vhost, g_user, g_pass);
+            bkt.cluster, bkt.addr, bkt.vhost, bkt.user, bkt.pass, bkt.sfx, bkt.addr, bkt.vhost, bkt.user, bkt.pass);
     fclose(f);
-    bk_client_opts o = copts();
+    bk_client_opts o = bkt_client_opts();
     o.tokens = "BKPR_ADMIN";
     o.timeout_ms = 10000;
     assert_int_equal(bk_client_new(&g_c, &o), 0);
@@ -369,14 +361,14 @@ static void top_once_prints_a_table(void **state)
     assert_non_null(strstr(out, g_svc));
     assert_non_null(strstr(out, "_bkpr.supervisor"));
     assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-top --config-dir %s --bus %s -l --once "
-                                          "--class svc-class --sort cpu", g_bin, g_dir, g_cluster),
+                                          "--class svc-class --sort cpu", g_bin, g_dir, bkt.cluster),
                      0);
     assert_non_null(strstr(out, "svc-class"));
     assert_non_null(strstr(out, "PID"));
     assert_null(strstr(out, "sinkhole"));
     /* a bus without a Supervisor */
     assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-top --config-dir %s --bus nobody%s --once "
-                                          "--timeout 500", g_bin, g_dir, g_sfx), 1);
+                                          "--timeout 500", g_bin, g_dir, bkt.sfx), 1);
     assert_non_null(strstr(out, "no Supervisor answered"));
     assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-top --sort nope --once", g_bin), 2);
     assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-top --help", g_bin), 0);
@@ -467,18 +459,7 @@ static void restart_terms_the_matching_workers(void **state)
 
 int main(void)
 {
-    const char *host = getenv("BK_TEST_HOST"), *port = getenv("BK_TEST_PORT");
-    g_broker = getenv("BK_TEST_BROKER");
-    g_vhost = getenv("BK_TEST_VHOST");
-    g_user = getenv("BK_TEST_USER");
-    g_pass = getenv("BK_TEST_PASS");
-    if (!host || !port || !g_broker) {
-        g_broker = NULL;
-        fprintf(stderr, "itest_services: no BK_TEST_* broker in the environment: skipping\n");
-    } else {
-        snprintf(g_addr, sizeof g_addr, "%s:%s", host, port);
-        g_hosts[0] = g_addr;
-    }
+    bkt_env_load("itest_services", "bksv");
     /* the tools are beside the tests: $(B)/tests/.. /bin */
     ssize_t n = readlink("/proc/self/exe", g_bin, sizeof g_bin - 1);
     g_bin[n > 0 ? n : 0] = 0;
@@ -486,10 +467,7 @@ int main(void)
     memmove(g_bin, d, strlen(d) + 1);
     if (gethostname(g_host, sizeof g_host - 1) != 0)
         strcpy(g_host, "localhost");
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    snprintf(g_sfx, sizeof g_sfx, "%06d", rand() % 1000000);
-    snprintf(g_cluster, sizeof g_cluster, "bksv%s", g_sfx);
-    snprintf(g_svc, sizeof g_svc, "bksv%s.app", g_sfx);
+    snprintf(g_svc, sizeof g_svc, "bksv%s.app", bkt.sfx);
     snprintf(g_method, sizeof g_method, "%s.echo", g_svc);
     bk_log_set_level(BK_LOG_WARN);
     const struct CMUnitTest tests[] = {

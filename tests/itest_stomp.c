@@ -22,9 +22,8 @@
 #include "beekeeper/error.h"
 #include "stomp/conn.h"
 #include "stomp/failover.h"
+#include "itest_env.h"
 
-static char g_addr[300];
-static const char *g_vhost, *g_user, *g_pass, *g_broker;
 static char g_sfx[32];
 
 /* ------------------------------------------------------------------ helpers */
@@ -117,9 +116,9 @@ static int is_connected(void *arg)
 
 static bkp_stomp_opts base_opts(conn *c, const char **hosts)
 {
-    hosts[0] = g_addr;
-    return (bkp_stomp_opts){ .hosts = hosts, .nhosts = 1, .vhost = g_vhost, .login = g_user,
-                             .passcode = g_pass, .backoff_min_ms = 50, .backoff_max_ms = 500,
+    hosts[0] = bkt.addr;
+    return (bkp_stomp_opts){ .hosts = hosts, .nhosts = 1, .vhost = bkt.vhost, .login = bkt.user,
+                             .passcode = bkt.pass, .backoff_min_ms = 50, .backoff_max_ms = 500,
                              .state_cb = on_state, .error_cb = on_error, .arg = c };
 }
 
@@ -260,7 +259,7 @@ static int setup(void **state)
 {
     fx *f;
     *state = NULL;
-    if (!g_broker)
+    if (!bkt.broker)
         return 0;
     f = calloc(1, sizeof *f);
     assert_non_null(f);
@@ -483,7 +482,7 @@ static void test_unacked_message_redelivered_when_consumer_dies(void **state)
     f->c[0].s = NULL;
     assert_true(wait_n(f->b, &heir.n, 1, 5000));
     assert_string_equal(heir.body[0], "job");
-    if (!strcmp(g_broker, "rabbitmq"))
+    if (!strcmp(bkt.broker, "rabbitmq"))
         assert_true(heir.redelivered[0]);
 }
 
@@ -604,11 +603,11 @@ static void test_failover_from_closed_port(void **state)
     bkp_stomp_opts o = base_opts(&f->c[0], hosts);
     snprintf(dead, sizeof dead, "127.0.0.1:%d", closed_port());
     hosts[0] = dead;
-    hosts[1] = g_addr;
+    hosts[1] = bkt.addr;
     o.nhosts = 2;
     o.ordered = 1;
     open_with(f->b, &f->c[0], &o);
-    assert_string_equal(bkp_stomp_host(f->c[0].s), g_addr);
+    assert_string_equal(bkp_stomp_host(f->c[0].s), bkt.addr);
     assert_int_equal(f->c[0].states[1], BKP_STOMP_DISCONNECTED);
     assert_int_equal(f->c[0].reasons[1], BK_ECONNREFUSED);
     {
@@ -685,17 +684,7 @@ int main(void)
         T(test_broker_error_surfaced),
 #undef T
     };
-    const char *host = getenv("BK_TEST_HOST"), *port = getenv("BK_TEST_PORT");
-    g_broker = getenv("BK_TEST_BROKER");
-    g_vhost = getenv("BK_TEST_VHOST");
-    g_user = getenv("BK_TEST_USER");
-    g_pass = getenv("BK_TEST_PASS");
-    if (!host || !port || !g_broker) {
-        g_broker = NULL;
-        fprintf(stderr, "itest_stomp: no BK_TEST_* broker in the environment: skipping\n");
-    } else {
-        snprintf(g_addr, sizeof g_addr, "%s:%s", host, port);
-    }
+    bkt_env_load("itest_stomp", "bkst");
     snprintf(g_sfx, sizeof g_sfx, "%08x%d", (unsigned)bkp_random32(), (int)getpid());
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
