@@ -294,19 +294,20 @@ static void check_vars(checker *ck, const bkp_idl_file *f, bkp_idl_field *list, 
         resolve_type(ck, f, x->type);
         check_default(ck, f, x, what);
         x->c_name = bkp_idl_snake(ck->a, x->name);
-        if (!check_c_ident(ck, f, x->pos, x->name, x->c_name)) {
-        } else if (bkp_idl_is_c_keyword(x->c_name)) {
+        bool ok = check_c_ident(ck, f, x->pos, x->name, x->c_name);
+        if (ok && bkp_idl_is_c_keyword(x->c_name)) {
             ERR(ck, f, x->pos, "%s name '%s' is a C keyword", what, x->name);
-        } else {
-            bkp_idl_field *same = bkp_idl_map_get(&names, x->name);
-            bkp_idl_field *like = bkp_idl_map_get(&c_names, x->c_name);
-            if (same && (!like || !pos_before(like->pos, same->pos))) {
-                ERR(ck, f, x->pos, "duplicate %s '%s'", what, x->name);
-                bkp_idl_diag_note(ck->d, &f->src, same->pos, "'%s' is here", same->name);
-            } else if (like) {
-                ERR(ck, f, x->pos, "%s '%s' gets the C name '%s', as '%s' does", what, x->name,
-                    x->c_name, like->name);
-            }
+            ok = false;
+        }
+        /* the earlier of a field of the same name and one of the same C name */
+        bkp_idl_field *same = bkp_idl_map_get(&names, x->name);
+        bkp_idl_field *like = bkp_idl_map_get(&c_names, x->c_name);
+        if (ok && same && (!like || !pos_before(like->pos, same->pos))) {
+            ERR(ck, f, x->pos, "duplicate %s '%s'", what, x->name);
+            bkp_idl_diag_note(ck->d, &f->src, same->pos, "'%s' is here", same->name);
+        } else if (ok && like) {
+            ERR(ck, f, x->pos, "%s '%s' gets the C name '%s', as '%s' does", what, x->name,
+                x->c_name, like->name);
         }
         bkp_idl_map_add(&names, ck->a, x->name, x);
         bkp_idl_map_add(&c_names, ck->a, x->c_name, x);
