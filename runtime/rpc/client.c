@@ -468,7 +468,13 @@ int bk_client_set_tokens(bk_client *c, const char *tokens)
 static int run_until(bk_client *c, int (*cond)(bk_client *), uint64_t deadline)
 {
     drain(c);
-    while (!cond(c)) {
+    for (;;) {
+        /* Write what is queued before testing: that write may be all cond waits for
+         * (bk_client_flush), and once it is done nothing else may ever wake the loop. */
+        if (c->s)
+            bkp_stomp_flush(c->s);
+        if (cond(c))
+            break;
         uint64_t t = now_ms();
         if (deadline && t >= deadline)
             return BK_ETIMEDOUT;

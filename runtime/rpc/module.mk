@@ -10,3 +10,4 @@ LIB_SRCS += runtime/rpc/worker.c
 PUBLIC_HEADERS += runtime/include/beekeeper/worker.h
 $(eval $(call bk_itest,itest_rpc,tests/itest_rpc.c))
 $(eval $(call bk_itest,itest_interop,tests/itest_interop.c))
+$(eval $(call bk_itest,itest_flow,tests/itest_flow.c))

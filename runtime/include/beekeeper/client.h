@@ -137,8 +137,9 @@ BK_API int bk_client_wait_all(bk_client *c, int timeout_ms);
 
 /* Runs the loop until everything sent so far (calls, background jobs, notifications, ACKs)
  * has been handed to the kernel (0), or timeout_ms passed (BK_ETIMEDOUT), or the connection
- * is down (BK_ECLOSED). bk_client_free() closes at once: a program that sends background jobs
- * or notifications and exits calls this first. Callbacks may run meanwhile. */
+ * is down (BK_ECLOSED). timeout_ms 0 writes what the kernel takes now without waiting.
+ * bk_client_free() closes at once: a program that sends background jobs or notifications and
+ * exits calls this first. Callbacks may run meanwhile. */
 BK_API int bk_client_flush(bk_client *c, int timeout_ms);
 
 /* Runs the loop (delivering callbacks) until bk_client_stop() (0) or, for _run_for, for
