@@ -9,7 +9,8 @@
 
 #include "beekeeper/module.h"
 
-/* Tokens that internal calls carry (wire-protocol.md, "Built-in services"). */
+/* Tokens that internal calls carry (the bus protocol: doc/protocol.md; who sends which and
+ * what each opens: doc/services.md, "The token rule"). */
 #define BKP_TOKEN_SYSTEM "BKPR_SYSTEM" /* processes of the framework: workers, supervisors */
 #define BKP_TOKEN_ADMIN "BKPR_ADMIN"   /* operators' tools: bkpr-top, bkpr-restart, bkpr-log */
 
