@@ -1,2 +1,3 @@
-LIB_SRCS += runtime/core/error.c
-PUBLIC_HEADERS += runtime/include/beekeeper/error.h runtime/include/beekeeper/export.h
+LIB_SRCS += runtime/core/error.c runtime/core/arena.c runtime/core/log.c
+PUBLIC_HEADERS += runtime/include/beekeeper/error.h runtime/include/beekeeper/export.h \
+                  runtime/include/beekeeper/arena.h runtime/include/beekeeper/log.h

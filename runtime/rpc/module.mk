@@ -1,7 +1,6 @@
-# The RPC layer: arena, log, JSON-RPC codec, destination names, client, worker.
-LIB_SRCS += runtime/core/arena.c runtime/core/log.c runtime/rpc/jsonrpc.c runtime/rpc/names.c
-PUBLIC_HEADERS += runtime/include/beekeeper/arena.h runtime/include/beekeeper/log.h \
-                  runtime/include/beekeeper/rpc.h
+# The RPC layer: JSON-RPC codec, destination names, client, worker.
+LIB_SRCS += runtime/rpc/jsonrpc.c runtime/rpc/names.c
+PUBLIC_HEADERS += runtime/include/beekeeper/rpc.h
 $(eval $(call bk_test,test_rpc,tests/test_rpc.c))
 FUZZ_TARGETS += fuzz_jsonrpc:tests/fuzz/fuzz_jsonrpc.c
 LIB_SRCS += runtime/rpc/client.c
