@@ -49,8 +49,8 @@ struct bk_worker {
     char *wclass, *pool;
     int debug, status_ms, handle_signals, log_to_bus, prefetch;
     bk_authorize_fn *authorize;
-    int (*on_start)(bk_worker *, void *);
-    void (*on_stop)(bk_worker *, void *);
+    bk_start_fn *on_start;
+    bk_stop_fn *on_stop;
     void *arg;
     handler *handlers;
     service *services;

@@ -49,14 +49,14 @@ extern "C" {
 #endif
 
 /* Hooks a module may set from setup (all start NULL). They are the worker's hooks of
- * bk_worker_opts (worker.h), called with arg:
+ * bk_worker_opts, of the types worker.h defines, called with arg:
  *   authorize  decides every request; NULL: everything is refused with -403
  *   on_start   after the first CONNECTED; non-zero: the worker cannot start (exit 99)
  *   on_stop    before the graceful exit */
 typedef struct bk_module_hooks {
     bk_authorize_fn *authorize;
-    int (*on_start)(bk_worker *w, void *arg);
-    void (*on_stop)(bk_worker *w, void *arg);
+    bk_start_fn *on_start;
+    bk_stop_fn *on_stop;
     void *arg;
 } bk_module_hooks;
 

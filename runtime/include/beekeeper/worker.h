@@ -49,6 +49,10 @@ enum { BK_AUTH_DENY = 0, BK_AUTH_ALLOW = 0x414c4c4f /* only this value allows */
  * bk_fail(req, BK_RPC_NOT_AUTHENTICATED, ...) to choose the refusal's error. */
 typedef int bk_authorize_fn(bk_request *req, void *arg);
 
+/* The worker's start and stop hooks (bk_worker_opts, and a module's bk_module_hooks). */
+typedef int bk_start_fn(bk_worker *w, void *arg);
+typedef void bk_stop_fn(bk_worker *w, void *arg);
+
 typedef struct bk_worker_opts {
     bk_client_opts client;      /* the bus connection (see client.h) */
     const char *worker_class;   /* for the status report; NULL: "worker" */
@@ -56,8 +60,8 @@ typedef struct bk_worker_opts {
     int debug;                  /* 1: -32000 errors carry details in data */
     int status_interval_ms;     /* 0: 10000; < 0: no status reports */
     bk_authorize_fn *authorize; /* NULL: refuse everything (-403) */
-    int (*on_start)(bk_worker *w, void *arg);   /* after the first CONNECTED; non-zero stops */
-    void (*on_stop)(bk_worker *w, void *arg);   /* before the graceful exit */
+    bk_start_fn *on_start;      /* after the first CONNECTED; non-zero stops */
+    bk_stop_fn *on_stop;        /* before the graceful exit */
     void *arg;                  /* for the three hooks */
     int handle_signals;         /* 1: SIGTERM/SIGINT stop bk_worker_run gracefully */
     int log_to_bus;             /* 1: forward bk_log messages to /topic/log.{level}.{service} */
