@@ -30,7 +30,7 @@ typedef struct pending {
     void *arg;
 } pending;
 
-enum { IT_DONE = 1, IT_NOTIFY, IT_JOB };
+enum { IT_DONE = 1, IT_NOTIFY, IT_TASK };
 
 typedef struct nsub {
     struct nsub *next;
@@ -54,8 +54,9 @@ typedef struct item {
     nsub *sub;
     const char *method;
     json_t *params;
-    /* IT_JOB */
-    bkp_job *job;
+    /* IT_TASK */
+    const bkp_task_ops *ops;
+    void *task;
 } item;
 
 struct bk_client {
@@ -76,7 +77,6 @@ struct bk_client {
     int connected, gave_up, last_reason;
     nsub *subs;
     const char *ctx_tokens, *ctx_session;
-    bkp_worker_hooks hooks;
 };
 
 static uint64_t now_ms(void)
@@ -109,7 +109,8 @@ static void free_item(item *it)
 {
     if (!it)
         return;
-    bkp_job_free(it->job);
+    if (it->task)
+        it->ops->drop(it->task);
     bk_arena_free(it->a);
     free(it);
 }
@@ -131,13 +132,12 @@ static void drain(bk_client *c)
         case IT_NOTIFY:
             it->sub->fn(c, it->a, it->method, it->params, it->sub->arg);
             break;
-        case IT_JOB:
-            if (c->hooks.run_job) {
-                bkp_job *j = it->job;
-                it->job = NULL;
-                c->hooks.run_job(c->hooks.w, j);
-            }
+        case IT_TASK: {
+            void *task = it->task;
+            it->task = NULL;
+            it->ops->run(task);
             break;
+        }
         }
         free_item(it);
     }
@@ -313,8 +313,6 @@ static void on_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *d
         c->connected = 1;
         c->last_reason = 0;
         bk_log_debug("connected to %s", detail ? detail : "?");
-        if (c->hooks.connected)
-            c->hooks.connected(c->hooks.w);
         break;
     case BKP_STOMP_DISCONNECTED:
     case BKP_STOMP_CLOSED:
@@ -406,9 +404,7 @@ void bk_client_free(bk_client *c)
     while (c->qhead) {
         item *it = c->qhead;
         c->qhead = it->next;
-        if (it->job && it->job->tag)
-            bkp_ack_tag_free(it->job->tag), it->job->tag = NULL;
-        free_item(it);
+        free_item(it);      /* a task is dropped: a held job goes back to the broker */
     }
     for (nsub *n = c->subs, *nx; n; n = nx) {
         nx = n->next;
@@ -837,77 +833,33 @@ int bk_subscribe(bk_client *c, const char *pattern, bk_notify_fn *fn, void *arg)
     return 0;
 }
 
-/* ------------------------------------------------------------------ for the worker */
-
-void bkp_job_free(bkp_job *j)
-{
-    if (!j)
-        return;
-    bkp_ack_tag_free(j->tag);
-    free(j->body);
-    free(j->reply_to);
-    free(j->forward_reply);
-    free(j->tokens);
-    free(j->session);
-    free(j);
-}
-
-static int dup_hdr(const bkp_frame *f, const char *name, char **out)
-{
-    const char *v = bkp_frame_get(f, name);
-    *out = v ? strdup(v) : NULL;
-    return v && !*out ? BK_ENOMEM : 0;
-}
-
-bkp_job *bkp_job_new(bkp_stomp *s, const bkp_frame *msg, int want_tag, void *owner)
-{
-    bkp_job *j = calloc(1, sizeof *j);
-    if (!j)
-        return NULL;
-    j->owner = owner;
-    j->len = msg->body_len;
-    j->body = malloc(msg->body_len + 1);
-    if (!j->body || dup_hdr(msg, "reply-to", &j->reply_to) ||
-        dup_hdr(msg, "x-forward-reply", &j->forward_reply) ||
-        dup_hdr(msg, "x-auth-tokens", &j->tokens) || dup_hdr(msg, "x-session", &j->session) ||
-        (want_tag && bkp_stomp_ack_tag_new(s, msg, &j->tag) != 0)) {
-        bkp_job_free(j);
-        return NULL;
-    }
-    if (msg->body_len)
-        memcpy(j->body, msg->body, msg->body_len);
-    j->body[msg->body_len] = 0;
-    return j;
-}
-
-void bkp_client_set_worker(bk_client *c, const bkp_worker_hooks *h)
-{
-    c->hooks = *h;
-}
+/* ------------------------------------------------------------------ client_int.h */
 
 bkp_stomp *bkp_client_stomp(bk_client *c)
 {
     return c->s;
 }
 
-void bkp_client_queue_job(bk_client *c, bkp_job *j)
+void bkp_client_queue_task(bk_client *c, const bkp_task_ops *ops, void *task)
 {
     item *it = calloc(1, sizeof *it);
     if (!it) {
-        bkp_job_free(j);    /* its tag is freed unacked: the broker redelivers */
+        ops->drop(task);
         return;
     }
-    it->kind = IT_JOB;
-    it->job = j;
+    it->kind = IT_TASK;
+    it->ops = ops;
+    it->task = task;
     queue_item(c, it);
 }
 
-void bkp_client_filter_jobs(bk_client *c, int (*keep)(bkp_job *, void *), void *arg)
+void bkp_client_filter_tasks(bk_client *c, const bkp_task_ops *ops,
+                             int (*keep)(void *task, void *arg), void *arg)
 {
     item **pp = &c->qhead, *last = NULL;
     while (*pp) {
         item *it = *pp;
-        if (it->kind == IT_JOB && !keep(it->job, arg)) {
+        if (it->kind == IT_TASK && it->ops == ops && !keep(it->task, arg)) {
             *pp = it->next;
             free_item(it);
         } else {
@@ -937,9 +889,3 @@ int bkp_client_send_raw(bk_client *c, const char *dest, const bkp_header *h, siz
     return bkp_stomp_send(c->s, dest, h, n, body, len, NULL, NULL);
 }
 
-int bkp_client_set_running(bk_client *c, int running)
-{
-    int old = c->running;
-    c->running = running;
-    return old;
-}

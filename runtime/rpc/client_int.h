@@ -1,44 +1,34 @@
-/* What the worker needs of the client's insides. Internal (bkp_). */
+/* What the client offers the parts of the library built on it (the worker, the bus
+ * interface of rpc/bus.h). Internal (bkp_); the loop's thread only. */
 #ifndef BKP_RPC_CLIENT_INT_H
 #define BKP_RPC_CLIENT_INT_H
 
 #include "beekeeper/client.h"
 #include "stomp/conn.h"
 
-/* A job taken off a request queue, copied out of its MESSAGE so that it can run after the
- * connection's callback has returned (outside libevent, so handlers may make sync calls). */
-typedef struct bkp_job {
-    char *body;
-    size_t len;
-    char *reply_to, *forward_reply, *tokens, *session;
-    bkp_ack_tag *tag;           /* NULL for topics (auto ack) */
-    void *owner;                /* the worker's service or subscription record */
-} bkp_job;
+/* Work queued behind the client's own callbacks: a task runs at the drain point, in arrival
+ * order with call completions and notifications, outside libevent (so it may make sync
+ * calls) and never re-entrantly. The worker's jobs are tasks. */
+typedef struct bkp_task_ops {
+    void (*run)(void *task);    /* takes task */
+    void (*drop)(void *task);   /* frees a task that will not run (filtered, client freed) */
+} bkp_task_ops;
 
-void bkp_job_free(bkp_job *j);
-/* Copies msg into a new job (with an ack tag when want_tag). NULL when out of memory. */
-bkp_job *bkp_job_new(bkp_stomp *s, const bkp_frame *msg, int want_tag, void *owner);
+/* Queues task for ops->run (takes task; dropped at once when out of memory). ops is
+ * borrowed and must outlive the client (a static table). */
+void bkp_client_queue_task(bk_client *c, const bkp_task_ops *ops, void *task);
+/* Drops every queued task of ops for which keep(task, arg) is 0. */
+void bkp_client_filter_tasks(bk_client *c, const bkp_task_ops *ops,
+                             int (*keep)(void *task, void *arg), void *arg);
 
-/* The worker's hooks, called by the client. */
-typedef struct bkp_worker_hooks {
-    void (*run_job)(void *w, bkp_job *j);       /* takes j */
-    void (*connected)(void *w);
-    void *w;
-} bkp_worker_hooks;
-
-void bkp_client_set_worker(bk_client *c, const bkp_worker_hooks *h);
+/* The client's connection (borrowed, lives as long as c). */
 bkp_stomp *bkp_client_stomp(bk_client *c);
-/* Queues a job for delivery from the drain point (takes j). */
-void bkp_client_queue_job(bk_client *c, bkp_job *j);
-/* Drops every queued job for which keep(j, arg) is 0, after calling drop(j, arg) on it. */
-void bkp_client_filter_jobs(bk_client *c, int (*keep)(bkp_job *, void *), void *arg);
 /* While a handler runs: the request's tokens and session travel on nested calls. */
 void bkp_client_set_context(bk_client *c, const char *tokens, const char *session,
                             const char **old_tokens, const char **old_session);
-/* Sends a raw body to dest with optional extra headers (reply, logs). */
+/* Sends a raw body to dest with optional extra headers (responses). BK_ECLOSED when not
+ * connected, else as bkp_stomp_send. */
 int bkp_client_send_raw(bk_client *c, const char *dest, const bkp_header *h, size_t n,
                         const char *body, size_t len);
-/* 1 while a loop wrapper of the client runs the loop. */
-int bkp_client_set_running(bk_client *c, int running);
 
 #endif

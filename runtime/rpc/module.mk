@@ -1,11 +1,11 @@
-# The RPC layer: JSON-RPC codec, destination names, client, worker.
+# The RPC layer: JSON-RPC codec, destination names, client, worker and its jobs.
 LIB_SRCS += runtime/rpc/jsonrpc.c runtime/rpc/names.c
 PUBLIC_HEADERS += runtime/include/beekeeper/rpc.h
 $(eval $(call bk_test,test_rpc,tests/test_rpc.c))
 FUZZ_TARGETS += fuzz_jsonrpc:tests/fuzz/fuzz_jsonrpc.c
 LIB_SRCS += runtime/rpc/client.c
 PUBLIC_HEADERS += runtime/include/beekeeper/client.h
-LIB_SRCS += runtime/rpc/worker.c
+LIB_SRCS += runtime/rpc/worker.c runtime/rpc/job.c
 PUBLIC_HEADERS += runtime/include/beekeeper/worker.h
 $(eval $(call bk_itest,itest_rpc,tests/itest_rpc.c))
 $(eval $(call bk_itest,itest_interop,tests/itest_interop.c))

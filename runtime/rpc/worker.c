@@ -11,6 +11,7 @@
 
 #include "beekeeper/log.h"
 #include "rpc/client_int.h"
+#include "rpc/job.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/names.h"
 
@@ -119,10 +120,7 @@ static void send_response(bk_worker *w, bkp_job *j, json_t *id, int failed, int 
 
 static void ack_job(bk_worker *w, bkp_job *j, int nack)
 {
-    if (j->tag) {
-        bkp_stomp_ack_tag(bkp_client_stomp(w->c), j->tag, nack);
-        j->tag = NULL;
-    }
+    bkp_job_ack(bkp_client_stomp(w->c), j, nack);
 }
 
 static void unsubscribe_all(bk_worker *w)
@@ -172,10 +170,12 @@ static handler *find_handler(bk_worker *w, const char *method, int notify)
     return star;
 }
 
-static void run_job(void *arg, bkp_job *j)
+/* A job's turn at the client's drain point (a task of the client: client_int.h). */
+static void run_job(void *task)
 {
-    bk_worker *w = arg;
+    bkp_job *j = task;
     service *svc = j->owner;
+    bk_worker *w = svc->w;
     int notify = svc->notify;
     bk_request *req = NULL;
     char why[200];
@@ -267,6 +267,13 @@ static void run_job(void *arg, bkp_job *j)
     }
     complete(req);
 }
+
+static void drop_job(void *task)
+{
+    bkp_job_free(task);     /* unacked: the broker redelivers it */
+}
+
+static const bkp_task_ops job_ops = { .run = run_job, .drop = drop_job };
 
 /* ------------------------------------------------------------------ request API */
 
@@ -377,7 +384,7 @@ static void on_message(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *a
             bkp_stomp_nack(s, msg);
         return;
     }
-    bkp_client_queue_job(w->c, j);
+    bkp_client_queue_task(w->c, &job_ops, j);
 }
 
 static int add_handler(bk_worker *w, const char *pattern, bk_handler_fn *fn, void *arg,
@@ -456,8 +463,9 @@ int bk_worker_accept_notification(bk_worker *w, const char *pattern, bk_handler_
     return add_handler(w, pattern, fn, arg, 1);
 }
 
-static int nack_held(bkp_job *j, void *arg)
+static int nack_held(void *task, void *arg)
 {
+    bkp_job *j = task;
     bk_worker *w = arg;
     service *s = j->owner;
     if (s->notify)
@@ -471,7 +479,7 @@ int bk_worker_stop_accepting(bk_worker *w)
     if (!w || !w->accepting)
         return BK_ESTATE;
     w->accepting = 0;
-    bkp_client_filter_jobs(w->c, nack_held, w);
+    bkp_client_filter_tasks(w->c, &job_ops, nack_held, w);
     if (w->deferred)
         w->unsub_pending = 1;
     else
@@ -586,8 +594,6 @@ int bk_worker_new(bk_worker **out, const bk_worker_opts *o)
     rc = bk_client_new(&w->c, &o->client);
     if (rc)
         goto out;
-    bkp_worker_hooks hk = { .run_job = run_job, .w = w };
-    bkp_client_set_worker(w->c, &hk);
     *out = w;
     return 0;
 out:
