@@ -6,6 +6,8 @@ FUZZ_TARGETS += fuzz_jsonrpc:tests/fuzz/fuzz_jsonrpc.c
 LIB_SRCS += runtime/rpc/client.c
 PUBLIC_HEADERS += runtime/include/beekeeper/client.h
 LIB_SRCS += runtime/rpc/worker.c runtime/rpc/job.c
+# The interface of the built-in services (runtime/services/) to the bus.
+LIB_SRCS += runtime/rpc/bus.c
 PUBLIC_HEADERS += runtime/include/beekeeper/worker.h
 $(eval $(call bk_itest,itest_rpc,tests/itest_rpc.c))
 $(eval $(call bk_itest,itest_interop,tests/itest_interop.c))

@@ -15,8 +15,7 @@
 
 #include "beekeeper/client.h"
 #include "beekeeper/log.h"
-#include "rpc/client_int.h"
-#include "stomp/conn.h"
+#include "rpc/bus.h"
 
 #define DEFAULT_ENTRIES 20000
 #define MAX_ENTRIES 10000000
@@ -48,14 +47,16 @@ static void keep(logtail *t, json_t *entry)
     t->ring[slot] = entry;
 }
 
-static void on_log(bkp_stomp *s, bkp_sub *sub, const bkp_frame *m, void *arg)
+static void on_log(bkp_bus *b, bkp_bus_sub *sub, const bkp_bus_msg *m, void *arg)
 {
-    (void)s;
+    (void)b;
     (void)sub;
     logtail *t = arg;
     if (t->cap == 0)
         return; /* stopped: the ring is gone, the subscription ends with the connection */
-    json_t *j = json_loadb(m->body, m->body_len, JSON_REJECT_DUPLICATES, NULL);
+    size_t len;
+    const char *body = bkp_bus_msg_body(m, &len);
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
     json_t *p = json_object_get(j, "params");
     if (!json_is_object(p) || !json_is_string(json_object_get(p, "message")) ||
         level_rank(json_string_value(json_object_get(p, "level"))) < 0) {
@@ -176,7 +177,8 @@ static int setup(bk_worker *w, const json_t *options, bk_module_hooks *h)
     h->on_stop = on_stop;
     h->arg = t;
     bk_client *c = bk_worker_client(w);
-    int rc = bkp_stomp_subscribe(bkp_client_stomp(c), "/topic/log.#", NULL, on_log, t, NULL);
+    int rc = bkp_bus_subscribe(bkp_bus_of(c), "/topic/log.#", BKP_BUS_ACK_AUTO, 0, on_log, t,
+                               NULL);
     if (rc == 0)
         rc = bk_worker_accept(w, "_bkpr.logtail.tail", tail, t);
     if (rc) {

@@ -25,17 +25,14 @@
 
 #include "beekeeper/client.h"
 #include "beekeeper/log.h"
-#include "rpc/client_int.h"
-#include "rpc/jsonrpc.h"
-#include "rpc/names.h"
-#include "stomp/conn.h"
+#include "rpc/bus.h"
 
 #define UNSERVICED "_bkpr.sinkhole.unserviced_queues"
 
 typedef struct hole {
     struct hole *next;
     char *service;
-    bkp_stomp *conn;            /* a connection of its own: see below */
+    bkp_bus *conn;              /* a connection of its own: see above */
     int keep;                   /* listed in the message being applied */
 } hole;
 
@@ -50,38 +47,23 @@ static sinkhole g_sink;
 /* A request (answered -31601, or -403 when it carries no token: a caller without
  * credentials learns nothing about which services exist), or a background job (dropped).
  * Either way acknowledged at once. */
-static void on_request(bkp_stomp *st, bkp_sub *sub, const bkp_frame *msg, void *arg)
+static void on_request(bkp_bus *b, bkp_bus_sub *sub, const bkp_bus_msg *msg, void *arg)
 {
     (void)sub;
     sinkhole *k = arg;
-    const char *reply = bkp_frame_get(msg, "reply-to");
-    const char *tokens = bkp_frame_get(msg, "x-auth-tokens");
-    const char *fwd = bkp_frame_get(msg, "x-forward-reply");
-    bkp_rpc_msg m;
-    char why[128];
-    memset(&m, 0, sizeof m);
-    bkp_rpc_decode(msg->body, msg->body_len, &m, why, sizeof why);
-    if (reply && *reply && m.id && m.kind != BKP_RPC_RESULT && m.kind != BKP_RPC_ERROR) {
-        int code = tokens && *tokens ? BK_RPC_NOT_AVAILABLE : BK_RPC_NOT_AUTHORIZED;
-        size_t len;
-        char *body = bkp_rpc_encode_error(m.id, code, bk_rpc_code_message(code), NULL, &len);
-        bkp_header h[1];
-        size_t n = 0;
-        if (fwd)
-            h[n++] = (bkp_header){"x-forward-reply", fwd, 15, (uint32_t)strlen(fwd)};
-        if (body && bkp_stomp_send(st, reply, h, n, body, len, NULL, NULL) == 0)
-            k->answered++;
-        free(body);
-    } else {
+    const char *tokens = bkp_bus_msg_header(msg, "x-auth-tokens");
+    int rc = bkp_bus_fail_request(b, msg, tokens && *tokens ? BK_RPC_NOT_AVAILABLE
+                                                            : BK_RPC_NOT_AUTHORIZED);
+    if (rc == 0)
+        k->answered++;
+    else if (rc == BK_EINVAL)
         k->dropped++;
-    }
-    bkp_rpc_msg_clear(&m);
-    bkp_stomp_ack(st, msg);
+    bkp_bus_ack(b, msg);
 }
 
 static void hole_close(hole *h)
 {
-    bkp_stomp_free(h->conn); /* what it was sent and did not acknowledge goes back at once */
+    bkp_bus_free(h->conn); /* what it was sent and did not acknowledge goes back at once */
     free(h->service);
     free(h);
 }
@@ -98,12 +80,11 @@ static int hole_open(sinkhole *k, const char *service)
         free(h);
         return BK_ENOMEM;
     }
-    bkp_sub_opts so = {.ack = BKP_ACK_CLIENT_INDIVIDUAL, .prefetch = 1};
-    int rc = bkp_stomp_new_like(&h->conn, bkp_client_stomp(c), NULL, NULL, NULL);
+    int rc = bkp_bus_new(&h->conn, c);
     if (rc == 0)
-        rc = bkp_stomp_subscribe(h->conn, dest, &so, on_request, k, NULL);
+        rc = bkp_bus_subscribe(h->conn, dest, BKP_BUS_ACK_EACH, 1, on_request, k, NULL);
     if (rc == 0)
-        rc = bkp_stomp_start(h->conn);
+        rc = bkp_bus_start(h->conn);
     if (rc) {
         hole_close(h);
         return rc;

@@ -1,0 +1,108 @@
+/* rpc/bus.h over the STOMP connection: the services see these few calls instead of
+ * stomp/conn.h and the client's insides. */
+#include "rpc/bus.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "beekeeper/rpc.h"
+#include "rpc/client_int.h"
+#include "rpc/jsonrpc.h"
+#include "stomp/conn.h"
+
+bkp_bus *bkp_bus_of(bk_client *c)
+{
+    return bkp_client_stomp(c);
+}
+
+int bkp_bus_new(bkp_bus **out, bk_client *c)
+{
+    return bkp_stomp_new_like(out, bkp_client_stomp(c), NULL, NULL, NULL);
+}
+
+int bkp_bus_start(bkp_bus *b)
+{
+    return bkp_stomp_start(b);
+}
+
+void bkp_bus_free(bkp_bus *b)
+{
+    bkp_stomp_free(b);
+}
+
+int bkp_bus_subscribe(bkp_bus *b, const char *dest, bkp_bus_ack_mode ack, unsigned window,
+                      bkp_bus_msg_fn *fn, void *arg, bkp_bus_sub **out)
+{
+    bkp_sub_opts so = { .ack = ack == BKP_BUS_ACK_EACH ? BKP_ACK_CLIENT_INDIVIDUAL : BKP_ACK_AUTO,
+                        .prefetch = window };
+    return bkp_stomp_subscribe(b, dest, &so, fn, arg, out);
+}
+
+int bkp_bus_unsubscribe(bkp_bus *b, bkp_bus_sub *sub, bkp_bus_done_fn *done, void *arg)
+{
+    return bkp_stomp_unsubscribe(b, sub, done, arg);
+}
+
+const char *bkp_bus_msg_header(const bkp_bus_msg *m, const char *name)
+{
+    return bkp_frame_get(m, name);
+}
+
+const char *bkp_bus_msg_body(const bkp_bus_msg *m, size_t *len)
+{
+    *len = m->body_len;
+    return m->body;
+}
+
+int bkp_bus_ack(bkp_bus *b, const bkp_bus_msg *m)
+{
+    return bkp_stomp_ack(b, m);
+}
+
+int bkp_bus_nack(bkp_bus *b, const bkp_bus_msg *m)
+{
+    return bkp_stomp_nack(b, m);
+}
+
+int bkp_bus_send(bkp_bus *b, const char *dest, const bkp_bus_header *h, size_t n,
+                 const char *body, size_t len, uint64_t ttl_ms)
+{
+    bkp_header hs[BKP_BUS_MAX_HEADERS];
+    if (n > BKP_BUS_MAX_HEADERS)
+        return BK_ELIMIT;
+    for (size_t i = 0; i < n; i++)  /* lengths 0: the encoder measures them */
+        hs[i] = (bkp_header){ .name = h[i].name, .value = h[i].value };
+    return bkp_stomp_send_ttl(b, dest, n ? hs : NULL, n, body, len, ttl_ms, NULL, NULL);
+}
+
+int bkp_bus_notify(bkp_bus *b, const char *dest, const char *method, json_t *params)
+{
+    size_t len;
+    char *body = bkp_rpc_encode_request(method, params, NULL, &len);
+    if (!body)
+        return BK_ENOMEM;
+    int rc = bkp_bus_send(b, dest, NULL, 0, body, len, 0);
+    free(body);
+    return rc;
+}
+
+int bkp_bus_fail_request(bkp_bus *b, const bkp_bus_msg *m, int code)
+{
+    const char *reply = bkp_frame_get(m, "reply-to");
+    const char *fwd = bkp_frame_get(m, "x-forward-reply");
+    bkp_rpc_msg rm;
+    char why[128];
+    int rc = BK_EINVAL;
+    memset(&rm, 0, sizeof rm);
+    /* a body that is no request at all still has its id answered, when it has one */
+    bkp_rpc_decode(m->body, m->body_len, &rm, why, sizeof why);
+    if (reply && *reply && rm.id && rm.kind != BKP_RPC_RESULT && rm.kind != BKP_RPC_ERROR) {
+        size_t len;
+        char *body = bkp_rpc_encode_error(rm.id, code, bk_rpc_code_message(code), NULL, &len);
+        bkp_bus_header h[1] = { { "x-forward-reply", fwd } };
+        rc = body ? bkp_bus_send(b, reply, h, fwd ? 1 : 0, body, len, 0) : BK_ENOMEM;
+        free(body);
+    }
+    bkp_rpc_msg_clear(&rm);
+    return rc;
+}
