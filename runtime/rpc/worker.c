@@ -1,11 +1,10 @@
-#include "beekeeper/worker.h"
+#include "rpc/worker_hooks.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -13,7 +12,6 @@
 #include "rpc/client_int.h"
 #include "rpc/job.h"
 #include "rpc/jsonrpc.h"
-#include "rpc/names.h"
 
 typedef struct handler {
     struct handler *next;
@@ -45,10 +43,15 @@ struct bk_request {
     json_t *data;               /* owned */
 };
 
+typedef struct hook {
+    struct hook *next;
+    bkp_worker_hook h;
+    void *arg;
+} hook;
+
 struct bk_worker {
     bk_client *c;
-    char *wclass, *pool;
-    int debug, status_ms, handle_signals, log_to_bus, prefetch;
+    int debug, handle_signals, prefetch;
     bk_authorize_fn *authorize;
     bk_start_fn *on_start;
     bk_stop_fn *on_stop;
@@ -58,13 +61,9 @@ struct bk_worker {
     int accepting, stop, running, unsub_pending;
     unsigned deferred;
     bk_worker_stats stats;
-    unsigned long long last_jobs, last_notes, last_errors;
-    uint64_t busy_us, last_status_ms;
-    struct event *status_ev, *sigterm_ev, *sigint_ev;
-    char host[256];
-    bk_log_sink *prev_tap;
-    void *prev_tap_arg;
-    int tap_set;
+    uint64_t busy_us;
+    struct event *sigterm_ev, *sigint_ev;
+    hook *hooks;                /* in the order added */
 };
 
 static uint64_t mono_us(void)
@@ -487,75 +486,45 @@ int bk_worker_stop_accepting(bk_worker *w)
     return 0;
 }
 
-/* ------------------------------------------------------------------ status, logs */
+/* ------------------------------------------------------------------ hooks */
 
-static json_t *status_params(bk_worker *w)
+int bkp_worker_add_hook(bk_worker *w, const bkp_worker_hook *h, void *arg)
 {
-    uint64_t now = mono_us() / 1000;
-    double secs = w->last_status_ms && now > w->last_status_ms
-                      ? (double)(now - w->last_status_ms) / 1000.0 : 0;
-    json_t *q = json_array();
+    hook *k = calloc(1, sizeof *k), **pp = &w->hooks;
+    if (!k)
+        return BK_ENOMEM;
+    k->h = *h;
+    k->arg = arg;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = k;
+    return 0;
+}
+
+enum { H_CONNECTED, H_STARTED, H_STOPPED };
+
+static void run_hooks(bk_worker *w, int which)
+{
+    for (hook *k = w->hooks; k; k = k->next) {
+        void (*fn)(bk_worker *, void *) = which == H_CONNECTED ? k->h.connected
+                                          : which == H_STARTED ? k->h.started
+                                                               : k->h.stopped;
+        if (fn)
+            fn(w, k->arg);
+    }
+}
+
+uint64_t bkp_worker_busy_us(const bk_worker *w)
+{
+    return w->busy_us;
+}
+
+void bkp_worker_each_queue(const bk_worker *w, void (*fn)(const char *service, void *arg),
+                           void *arg)
+{
     for (service *s = w->services; s; s = s->next)
         if (!s->notify)
-            json_array_append_new(q, json_string(s->name));
-    json_t *p = json_pack("{s:s,s:s,s:s,s:i,s:f,s:f,s:f,s:f,s:f,s:o}", "class", w->wclass,
-                          "host", w->host, "pool", w->pool, "pid", (json_int_t)getpid(), "jps",
-                          secs > 0 ? (double)(w->stats.jobs - w->last_jobs) / secs : 0.0,
-                          "nps",
-                          secs > 0 ? (double)(w->stats.notifications - w->last_notes) / secs : 0.0,
-                          "eps", secs > 0 ? (double)(w->stats.errors - w->last_errors) / secs : 0.0,
-                          "interval", w->status_ms > 0 ? w->status_ms / 1000.0 : 0.0,
-                          "load", secs > 0 ? (double)w->busy_us / 1e6 / secs : 0.0, "queue", q);
-    w->last_jobs = w->stats.jobs;
-    w->last_notes = w->stats.notifications;
-    w->last_errors = w->stats.errors;
-    w->busy_us = 0;
-    w->last_status_ms = now;
-    return p;
-}
-
-static void send_status(bk_worker *w, const char *method)
-{
-    json_t *p = status_params(w);
-    bk_call_opts o = { .tokens = "BKPR_SYSTEM" };
-    if (p && bk_client_connected(w->c))
-        bk_call_background(w->c, method, p, &o);
-    json_decref(p);
-}
-
-static void status_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    send_status(arg, "_bkpr.supervisor.worker_status");
-}
-
-static void log_tap(bk_log_level lv, const char *msg, void *arg)
-{
-    bk_worker *w = arg;
-    if (w->prev_tap)
-        w->prev_tap(lv, msg, w->prev_tap_arg);
-    if (!bk_client_connected(w->c))
-        return;
-    const char *svc = "worker";
-    for (service *s = w->services; s; s = s->next)
-        if (!s->notify)
-            svc = s->name;
-    char dest[512];
-    if (bkp_dest_log(dest, sizeof dest, bk_log_level_name(lv), svc) != 0)
-        return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:i,s:f,s:s?}", "level", bk_log_level_name(lv),
-                          "host", w->host, "pool", w->pool, "service", svc, "pid",
-                          (json_int_t)getpid(), "time",
-                          (double)ts.tv_sec + (double)ts.tv_nsec / 1e9, "message", msg);
-    size_t len;
-    char *body = p ? bkp_rpc_encode_request("_bkpr.logtail.log", p, NULL, &len) : NULL;
-    if (body)
-        bkp_client_send_raw(w->c, dest, NULL, 0, body, len);
-    free(body);
-    json_decref(p);
+            fn(s->name, arg);
 }
 
 static void sig_cb(evutil_socket_t fd, short what, void *arg)
@@ -567,48 +536,42 @@ static void sig_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------------ life cycle */
 
-int bk_worker_new(bk_worker **out, const bk_worker_opts *o)
+/* bk_worker_new is runtime/services/report.c's: this and the reports' hooks. */
+int bkp_worker_new(bk_worker **out, const bk_worker_opts *o)
 {
     if (!out || !o)
         return BK_EINVAL;
     bk_worker *w = calloc(1, sizeof *w);
     if (!w)
         return BK_ENOMEM;
-    int rc = BK_ENOMEM;
-    w->wclass = strdup(o->worker_class ? o->worker_class : "worker");
-    w->pool = strdup(o->pool ? o->pool : "");
-    if (!w->wclass || !w->pool)
-        goto out;
     w->debug = o->debug;
-    w->status_ms = o->status_interval_ms == 0 ? 10000 : o->status_interval_ms;
     w->handle_signals = o->handle_signals;
-    w->log_to_bus = o->log_to_bus;
     w->prefetch = o->prefetch;
     w->authorize = o->authorize;
     w->on_start = o->on_start;
     w->on_stop = o->on_stop;
     w->arg = o->arg;
     w->accepting = 1;
-    if (gethostname(w->host, sizeof w->host - 1) != 0)
-        strcpy(w->host, "localhost");
-    rc = bk_client_new(&w->c, &o->client);
-    if (rc)
-        goto out;
+    int rc = bk_client_new(&w->c, &o->client);
+    if (rc) {
+        bk_worker_free(w);
+        return rc;
+    }
     *out = w;
     return 0;
-out:
-    bk_worker_free(w);
-    return rc;
 }
 
 void bk_worker_free(bk_worker *w)
 {
     if (!w)
         return;
-    if (w->tap_set)
-        bk_log_set_tap(w->prev_tap, w->prev_tap_arg, NULL, NULL);
-    if (w->status_ev)
-        event_free(w->status_ev);
+    for (hook *k = w->hooks; k; k = k->next)
+        if (k->h.release)
+            k->h.release(k->arg);
+    for (hook *k = w->hooks, *n; k; k = n) {
+        n = k->next;
+        free(k);
+    }
     if (w->sigterm_ev)
         event_free(w->sigterm_ev);
     if (w->sigint_ev)
@@ -624,8 +587,6 @@ void bk_worker_free(bk_worker *w)
         free(s->name);
         free(s);
     }
-    free(w->wclass);
-    free(w->pool);
     free(w);
 }
 
@@ -676,20 +637,10 @@ int bk_worker_run(bk_worker *w)
     }
     if (rc || w->stop)
         goto out;
-    if (w->log_to_bus && !w->tap_set) {
-        bk_log_set_tap(log_tap, w, &w->prev_tap, &w->prev_tap_arg);
-        w->tap_set = 1;
-    }
+    run_hooks(w, H_CONNECTED);
     if (w->on_start && (rc = w->on_start(w, w->arg)) != 0)
         goto out;
-    if (w->status_ms > 0 && !w->status_ev) {
-        w->status_ev = event_new(base, -1, EV_PERSIST, status_cb, w);
-        struct timeval tv = { w->status_ms / 1000, (w->status_ms % 1000) * 1000 };
-        if (w->status_ev)
-            event_add(w->status_ev, &tv);
-        w->last_status_ms = mono_us() / 1000;
-        send_status(w, "_bkpr.supervisor.worker_status");
-    }
+    run_hooks(w, H_STARTED);
     while (!w->stop) {
         rc = bk_client_run(w->c);
         if (rc)
@@ -702,14 +653,7 @@ int bk_worker_run(bk_worker *w)
         bk_client_run_for(w->c, 100);
     if (w->on_stop)
         w->on_stop(w, w->arg);
-    if (w->status_ev)
-        event_del(w->status_ev);
-    if (w->status_ms > 0)
-        send_status(w, "_bkpr.supervisor.worker_exit");
-    if (w->tap_set) {
-        bk_log_set_tap(w->prev_tap, w->prev_tap_arg, NULL, NULL);
-        w->tap_set = 0;
-    }
+    run_hooks(w, H_STOPPED);
     int closed = 0;
     if (bk_client_connected(w->c) &&
         bkp_stomp_disconnect(bkp_client_stomp(w->c), closed_cb, &closed) == 0)
