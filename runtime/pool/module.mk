@@ -3,9 +3,9 @@
 # are host programs: the whole library, its public API exported to the modules.
 PUBLIC_HEADERS += runtime/include/beekeeper/module.h
 BKPR_COMMON := runtime/pool/child.c runtime/pool/plog.c
-# The built-in services every pool runs (named here: runtime/services/ is read after this).
-BKPR_BUILTINS := runtime/services/supervisor.c runtime/services/sinkhole.c runtime/services/logtail.c
-$(eval $(call bk_host_program,bkpr,runtime/pool/main.c runtime/pool/pool.c runtime/pool/pidfile.c $(BKPR_COMMON) $(BKPR_BUILTINS)))
+# bkpr runs the built-in services too: their list is the services' own.
+include runtime/services/builtins.mk
+$(eval $(call bk_host_program,bkpr,runtime/pool/main.c runtime/pool/pool.c runtime/pool/pidfile.c $(BKPR_COMMON) $(BUILTIN_SERVICES_SRCS)))
 $(eval $(call bk_host_program,bkpr-run,runtime/pool/run.c $(BKPR_COMMON)))
 
 # Test modules for tests/test_pool.sh: one that aborts right after its start, one without

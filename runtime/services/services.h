@@ -1,9 +1,9 @@
 /* The Supervisor and the Sinkhole: built-in worker modules (module.h) that bkpr forks into
  * every pool, like any other worker. doc/services.md has their methods and the token rule.
  *
- * Both are linked into the programs that run them (SERVICES_SRCS in module.mk), not into
- * libbeekeeper: they use the library's internal layers (bkp_*), which only a static link
- * reaches. */
+ * Both are linked into the programs that run them (builtins.mk), neither put into
+ * libbeekeeper nor loaded as .so files: a built-in service may use the library's internal
+ * interface for them (rpc/bus.h; the Sinkhole does), whose bkp_ names are not exported. */
 #ifndef BKP_SERVICES_SERVICES_H
 #define BKP_SERVICES_SERVICES_H
 
