@@ -14,6 +14,7 @@
 #include "beekeeper/client.h"
 #include "beekeeper/config.h"
 #include "beekeeper/log.h"
+#include "services/services.h"
 
 static const char usage[] =
     "usage: bkpr-log [--config-dir DIR] [--bus BUS-ID] [-n COUNT] [-f] [-l LEVEL]\n"
@@ -157,7 +158,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bkpr-log: %s\n", err);
         return 1;
     }
-    bk_client_opts o = {.timeout_ms = timeout, .tokens = "BKPR_ADMIN"};
+    bk_client_opts o = {.timeout_ms = timeout, .tokens = BKP_TOKEN_ADMIN};
     bk_bus_config_client_opts(bc, &o);
     bk_client *c;
     int rc = bk_client_new(&c, &o);
@@ -190,7 +191,7 @@ int main(int argc, char **argv)
         }
         json_t *res;
         bk_error e;
-        if (bk_call(c, "_bkpr.logtail.tail", filter, NULL, a, &res, &e) != 0) {
+        if (bk_call(c, BKP_LOGTAIL_TAIL, filter, NULL, a, &res, &e) != 0) {
             fprintf(stderr, "bkpr-log: LogTail: error %d: %s\n", e.code, e.message);
             status = 1;
             break;

@@ -16,6 +16,7 @@
 #include "beekeeper/client.h"
 #include "beekeeper/log.h"
 #include "rpc/bus.h"
+#include "services/services.h"
 
 #define DEFAULT_ENTRIES 20000
 #define MAX_ENTRIES 10000000
@@ -145,7 +146,7 @@ out:
 static int authorize(bk_request *req, void *arg)
 {
     (void)arg;
-    return bk_request_has_token(req, "BKPR_ADMIN") || bk_request_has_token(req, "BKPR_SYSTEM")
+    return bk_request_has_token(req, BKP_TOKEN_ADMIN) || bk_request_has_token(req, BKP_TOKEN_SYSTEM)
                ? BK_AUTH_ALLOW
                : BK_AUTH_DENY;
 }
@@ -180,7 +181,7 @@ static int setup(bk_worker *w, const json_t *options, bk_module_hooks *h)
     int rc = bkp_bus_subscribe(bkp_bus_of(c), "/topic/log.#", BKP_BUS_ACK_AUTO, 0, on_log, t,
                                NULL);
     if (rc == 0)
-        rc = bk_worker_accept(w, "_bkpr.logtail.tail", tail, t);
+        rc = bk_worker_accept(w, BKP_LOGTAIL_TAIL, tail, t);
     if (rc) {
         bk_log_error("logtail: cannot start: %s", bk_strerror(rc));
         on_stop(w, t);

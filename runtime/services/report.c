@@ -25,10 +25,6 @@
 #include "rpc/worker_hooks.h"
 #include "services/services.h"
 
-#define WORKER_STATUS "_bkpr.supervisor.worker_status"
-#define WORKER_EXIT "_bkpr.supervisor.worker_exit"
-#define LOGTAIL_LOG "_bkpr.logtail.log"
-
 typedef struct report {
     bk_worker *w;
     char *wclass, *pool;
@@ -98,7 +94,7 @@ static void status_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    send_status(arg, WORKER_STATUS);
+    send_status(arg, BKP_SUPERVISOR_WORKER_STATUS);
 }
 
 /* ------------------------------------------------------------------ log */
@@ -128,7 +124,7 @@ static void log_tap(bk_log_level lv, const char *msg, void *arg)
                           (json_int_t)getpid(), "time",
                           (double)ts.tv_sec + (double)ts.tv_nsec / 1e9, "message", msg);
     if (p)
-        bkp_bus_notify(bkp_bus_of(c), dest, LOGTAIL_LOG, p);
+        bkp_bus_notify(bkp_bus_of(c), dest, BKP_LOGTAIL_LOG, p);
     json_decref(p);
 }
 
@@ -163,7 +159,7 @@ static void on_started(bk_worker *w, void *arg)
     if (r->status_ev)
         event_add(r->status_ev, &tv);
     r->last_status_ms = mono_us() / 1000;
-    send_status(r, WORKER_STATUS);
+    send_status(r, BKP_SUPERVISOR_WORKER_STATUS);
 }
 
 static void on_stopped(bk_worker *w, void *arg)
@@ -173,7 +169,7 @@ static void on_stopped(bk_worker *w, void *arg)
     if (r->status_ev)
         event_del(r->status_ev);
     if (r->status_ms > 0)
-        send_status(r, WORKER_EXIT);
+        send_status(r, BKP_SUPERVISOR_WORKER_EXIT);
     untap(r);
 }
 

@@ -13,6 +13,7 @@
 
 #include "beekeeper/client.h"
 #include "beekeeper/config.h"
+#include "services/services.h"
 
 static const char usage[] =
     "usage: bkpr-restart [--config-dir DIR] [--bus BUS-ID] [--host H] [--pool P] [--class C]\n"
@@ -108,7 +109,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bkpr-restart: %s\n", err);
         return 1;
     }
-    bk_client_opts o = {.timeout_ms = timeout, .tokens = "BKPR_ADMIN"};
+    bk_client_opts o = {.timeout_ms = timeout, .tokens = BKP_TOKEN_ADMIN};
     bk_bus_config_client_opts(bc, &o);
     bk_client *c = NULL;
     int rc = bk_client_new(&c, &o);

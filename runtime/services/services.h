@@ -14,6 +14,15 @@
 #define BKP_TOKEN_SYSTEM "BKPR_SYSTEM" /* processes of the framework: workers, supervisors */
 #define BKP_TOKEN_ADMIN "BKPR_ADMIN"   /* operators' tools: bkpr-top, bkpr-restart, bkpr-log */
 
+/* The methods that pass between the parts of this layer: every worker's reports
+ * (report.c) to the Supervisor, the Supervisor's list to the Sinkhole, every worker's log
+ * to LogTail, and LogTail's entries to bkpr-log. */
+#define BKP_SUPERVISOR_WORKER_STATUS "_bkpr.supervisor.worker_status"
+#define BKP_SUPERVISOR_WORKER_EXIT "_bkpr.supervisor.worker_exit"
+#define BKP_SINKHOLE_UNSERVICED "_bkpr.sinkhole.unserviced_queues"
+#define BKP_LOGTAIL_LOG "_bkpr.logtail.log"
+#define BKP_LOGTAIL_TAIL "_bkpr.logtail.tail"
+
 /* The Supervisor: collects status reports, answers get_workers_status and
  * get_services_status, restarts workers, tells the Sinkhole which services lost their
  * last worker. Options (pool.config.json): "pool" (string: the pool it belongs to, for

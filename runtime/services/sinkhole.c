@@ -27,8 +27,6 @@
 #include "beekeeper/log.h"
 #include "rpc/bus.h"
 
-#define UNSERVICED "_bkpr.sinkhole.unserviced_queues"
-
 typedef struct hole {
     struct hole *next;
     char *service;
@@ -159,7 +157,7 @@ static int setup(bk_worker *w, const json_t *options, bk_module_hooks *h)
     h->authorize = authorize;
     h->on_stop = on_stop;
     h->arg = k;
-    int rc = bk_worker_accept_notification(w, UNSERVICED, on_unserviced, k);
+    int rc = bk_worker_accept_notification(w, BKP_SINKHOLE_UNSERVICED, on_unserviced, k);
     if (rc) {
         bk_log_error("sinkhole: cannot start: %s", bk_strerror(rc));
         return 1;

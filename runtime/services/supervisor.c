@@ -29,7 +29,7 @@
 #include "beekeeper/log.h"
 
 #define PREFIX "_bkpr.supervisor."
-#define UNSERVICED "_bkpr.sinkhole.unserviced_queues"
+#define UNSERVICED BKP_SINKHOLE_UNSERVICED
 #define TICK_MS 250
 #define SAMPLE_MS 2000
 #define REPUBLISH_MS 10000

@@ -18,6 +18,7 @@
 
 #include "beekeeper/client.h"
 #include "beekeeper/config.h"
+#include "services/services.h"
 
 static const char usage[] =
     "usage: bkpr-top [--config-dir DIR] [--bus BUS-ID] [-l] [--once] [--sort KEY]\n"
@@ -322,7 +323,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 3; i++)
         if (fv[i])
             json_object_set_new(filter, fk[i], json_string(fv[i]));
-    bk_client_opts o = {.timeout_ms = timeout, .tokens = "BKPR_ADMIN"};
+    bk_client_opts o = {.timeout_ms = timeout, .tokens = BKP_TOKEN_ADMIN};
     bk_bus_config_client_opts(bc, &o);
     bk_client *c = NULL;
     int rc = bk_client_new(&c, &o);
