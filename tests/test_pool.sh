@@ -238,9 +238,17 @@ wait_for 20 nchildren "$dmpid" 2 || fail "after the reload: $(children "$dmpid")
 sleep 0.5
 before=$(children "$dmpid")
 none_of() { for p in $before; do ! alive "$p" || return 1; done; }
-"$bin/bkpr-restart" --config-dir "$st" --yes --class basic-worker --delay 0.1 >"$st/out" 2>&1 ||
+# A restart of a whole class, no delay, in a storm of calls: it rolls (each replacement
+# serves before its old worker stops), so no call meets the Sinkhole (-403, -31601).
+"$B/tests/pool/callstorm" --config-dir "$st" 20000 50 >"$st/storm.out" 2>&1 &
+storm=$!
+sleep 0.3
+"$bin/bkpr-restart" --config-dir "$st" --yes --class basic-worker >"$st/out" 2>&1 ||
   fail "bkpr-restart: $(cat "$st/out")"
 wait_for 20 none_of || fail "bkpr-restart left workers running: $before / $(children "$dmpid")"
+wait "$storm" || fail "calls failed during bkpr-restart: $(cat "$st/storm.out")"
+sed 's/^/   /' "$st/storm.out"
+grep -q "restart requested" "$st/dm.log" || fail "the pool did not log the requested restarts"
 wait_for 20 nchildren "$dmpid" 2 || fail "after bkpr-restart: $(children "$dmpid")"
 [ "$(call restarted)" = RESTARTED ] || fail "calls after bkpr-restart"
 workers=$(children "$dmpid")

@@ -39,6 +39,7 @@ typedef struct slot {
     int failed;             /* exited 99: left down until SIGHUP */
     char why[512];          /* what pid sent after "F" */
     pid_t old;              /* graceful restart: the process pid replaces */
+    int replace;            /* graceful restart: this slot's turn is still to come */
 } slot;
 
 typedef struct pool {
@@ -48,21 +49,32 @@ typedef struct pool {
     slot *s;
     size_t n;
     int stopping;           /* 0, SIGTERM or SIGINT */
-    long roll;              /* graceful restart: the slot being (or next to be) replaced; -1 */
+    int rolling;            /* a graceful restart runs: slots marked replace, one at a time */
+    long roll;              /* the slot being replaced while handing */
     int handing;            /* s[roll] waits for its new process to be up */
     long long roll_deadline;
     pid_t *retiring;        /* replaced processes, TERMed, not reaped yet */
     size_t nretiring, capretiring;
 } pool;
 
-static int g_sigpipe[2] = { -1, -1 };
-static const int g_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+/* Signals become records on a self-pipe: the signal and, for BKP_POOL_REPLACE_SIGNAL, the
+ * pid the sender (the Supervisor) asks to replace (sigqueue's value). A record is written
+ * whole (smaller than PIPE_BUF), so the pipe only ever holds whole records. */
+typedef struct sigrec {
+    int sig;
+    int pid;
+} sigrec;
 
-static void on_signal(int sig)
+static int g_sigpipe[2] = { -1, -1 };
+static int g_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, 0 /* BKP_POOL_REPLACE_SIGNAL */ };
+#define NSIGNALS (sizeof g_signals / sizeof g_signals[0])
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
+    (void)uc;
     int e = errno;
-    unsigned char b = (unsigned char)sig;
-    ssize_t k = write(g_sigpipe[1], &b, 1);   /* a full pipe drops it: reap() runs anyway */
+    sigrec r = { sig, sig == BKP_POOL_REPLACE_SIGNAL && si ? si->si_value.sival_int : 0 };
+    ssize_t k = write(g_sigpipe[1], &r, sizeof r);   /* a full pipe drops it: reap() runs anyway */
     (void)k;
     errno = e;
 }
@@ -71,10 +83,11 @@ static int signals_catch(void)
 {
     if (pipe2(g_sigpipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return -1;
-    struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+    g_signals[NSIGNALS - 1] = BKP_POOL_REPLACE_SIGNAL;
+    struct sigaction sa = { .sa_sigaction = on_signal };
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof g_signals / sizeof g_signals[0]; i++) {
-        sa.sa_flags = SA_RESTART | (g_signals[i] == SIGCHLD ? SA_NOCLDSTOP : 0);
+    for (size_t i = 0; i < NSIGNALS; i++) {
+        sa.sa_flags = SA_RESTART | SA_SIGINFO | (g_signals[i] == SIGCHLD ? SA_NOCLDSTOP : 0);
         if (sigaction(g_signals[i], &sa, NULL) != 0)
             return -1;
     }
@@ -83,8 +96,9 @@ static int signals_catch(void)
 
 static void signals_release(void)
 {
-    for (size_t i = 0; i < sizeof g_signals / sizeof g_signals[0]; i++)
-        signal(g_signals[i], SIG_DFL);
+    for (size_t i = 0; i < NSIGNALS; i++)
+        if (g_signals[i])
+            signal(g_signals[i], SIG_DFL);
     for (int i = 0; i < 2; i++)
         if (g_sigpipe[i] >= 0)
             close(g_sigpipe[i]);
@@ -127,6 +141,9 @@ static _Noreturn void child_main(pool *p, slot *s, int ready_fd, pid_t parent)
     if (getppid() != parent)
         exit(0);
     bkp_plog_set_role(s->name);
+    char ppid[24];
+    snprintf(ppid, sizeof ppid, "%ld", (long)parent);
+    setenv(BKP_POOL_PID_ENV, ppid, 1);   /* the Supervisor asks us for replacements */
     prctl(PR_SET_NAME, s->name); /* ps and top show the worker's name (its first 15 bytes) */
     bkp_child_opts o = {
         .module = s->module, .builtin = s->builtin, .worker_class = s->name,
@@ -230,7 +247,6 @@ static void handover_done(pool *p, slot *s)
         s->old = 0;
     }
     p->handing = 0;
-    p->roll++;
 }
 
 static void read_ready(pool *p, slot *s)
@@ -280,7 +296,6 @@ static void exited(pool *p, slot *s, int st)
         s->up = s->old != 0;
         s->old = 0;
         p->handing = 0;
-        p->roll++;
         if (s->pid)
             return;
     }
@@ -338,11 +353,12 @@ static void begin_stop(pool *p, int sig)
         bk_log_info("SIGINT: killing %zu workers", live(p));
     else
         bk_log_info("SIGTERM: stopping %zu workers gracefully", live(p));
-    p->roll = -1;
+    p->rolling = 0;
     p->handing = 0;
     for (size_t i = 0; i < p->n; i++) {
         slot *s = &p->s[i];
         s->respawn_at = 0;
+        s->replace = 0;
         if (s->pid)
             kill(s->pid, k);
         if (s->old)
@@ -358,24 +374,47 @@ static void begin_restart(pool *p)
         return;
     if (bkp_plog_reopen() != 0)
         bk_log_warn("cannot reopen the log file: %s", strerror(errno));
-    if (p->roll >= 0) {
+    if (p->rolling) {
         bk_log_info("SIGHUP: a graceful restart is already running");
         return;
     }
     bk_log_info("SIGHUP: restarting %zu workers one after another", p->n);
-    p->roll = 0;
-    p->handing = 0;
+    for (size_t i = 0; i < p->n; i++)
+        p->s[i].replace = 1;
+    p->rolling = 1;
+}
+
+/* The Supervisor asks for one worker to be replaced (bkpr-restart): it joins the rolling
+ * restart, so that a class never loses its last serving worker. */
+static void request_replace(pool *p, pid_t pid)
+{
+    if (p->stopping)
+        return;
+    for (size_t i = 0; i < p->n; i++) {
+        slot *s = &p->s[i];
+        if (s->pid == pid && pid > 0) {
+            bk_log_info("%s#%d (pid %ld): restart requested", s->name, s->n, (long)pid);
+            s->replace = 1;
+            p->rolling = 1;
+            return;
+        }
+    }
+    bk_log_debug("restart requested for pid %ld, which is no worker of this pool", (long)pid);
 }
 
 static void roll_next(pool *p)
 {
-    while (p->roll >= 0 && !p->handing && !p->stopping) {
-        if ((size_t)p->roll >= p->n) {
-            p->roll = -1;
+    while (p->rolling && !p->handing && !p->stopping) {
+        size_t i = 0;
+        while (i < p->n && !p->s[i].replace)
+            i++;
+        if (i == p->n) {
+            p->rolling = 0;
             bk_log_info("graceful restart done");
             return;
         }
-        slot *s = &p->s[p->roll];
+        slot *s = &p->s[i];
+        s->replace = 0;
         if (!s->pid || !s->up) {
             /* down or starting: its next process loads the module afresh anyway; a slot
              * that could not start gets another try */
@@ -385,16 +424,15 @@ static void roll_next(pool *p)
                 if (spawn(p, s) != 0)
                     plan_respawn(p, s, 1);
             }
-            p->roll++;
             continue;
         }
         s->old = s->pid;
         if (spawn(p, s) != 0) {
             s->pid = s->old;
             s->old = 0;
-            p->roll++;
             continue;
         }
+        p->roll = (long)i;
         p->handing = 1;
         p->roll_deadline = now_ms() + READY_TIMEOUT_MS;
     }
@@ -431,14 +469,16 @@ static int next_timeout(const pool *p)
 
 static void on_signals(pool *p)
 {
-    unsigned char b[64];
+    sigrec b[32];
     ssize_t k;
     while ((k = read(g_sigpipe[0], b, sizeof b)) > 0)
-        for (ssize_t i = 0; i < k; i++) {
-            if (b[i] == SIGTERM || b[i] == SIGINT)
-                begin_stop(p, b[i]);
-            else if (b[i] == SIGHUP)
+        for (size_t i = 0; i < (size_t)k / sizeof b[0]; i++) {
+            if (b[i].sig == SIGTERM || b[i].sig == SIGINT)
+                begin_stop(p, b[i].sig);
+            else if (b[i].sig == SIGHUP)
                 begin_restart(p);
+            else if (b[i].sig == BKP_POOL_REPLACE_SIGNAL)
+                request_replace(p, (pid_t)b[i].pid);
         }
 }
 

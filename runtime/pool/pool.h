@@ -10,7 +10,9 @@
  *   - SIGINT: KILL every worker (their unacked jobs go back to the queue), return 0;
  *   - SIGHUP: reopen the log, then replace the workers one at a time: start the new one,
  *     wait for its "ready" (or READY_TIMEOUT_MS), then TERM the old one. Slots left down by
- *     status 99 get a new try.
+ *     status 99 get a new try;
+ *   - BKP_POOL_REPLACE_SIGNAL (services.h) with a worker's pid, from the Supervisor
+ *     (bkpr-restart): that worker is replaced the same way, in the same one-at-a-time roll.
  * Signals are turned into bytes on a self-pipe; the loop is poll(2). */
 #ifndef BKP_POOL_POOL_H
 #define BKP_POOL_POOL_H

@@ -1,7 +1,7 @@
-/* bkpr-restart: graceful restart of workers (or whole pools) matched by host, pool and
- * class, through the bus's Supervisors: every Supervisor TERMs the matching workers of its
- * own host and pool, one per --delay, and their pool manager starts new ones
- * (restart_workers); with --pool and no --class, each matching pool manager gets HUP and
+/* bkpr-restart: rolling restart of workers (or whole pools) matched by host, pool and
+ * class, through the bus's Supervisors: every Supervisor asks its pool manager to replace the
+ * matching workers of its own host and pool, which it does one at a time, the new process
+ * serving before the old one stops (restart_workers); with --pool and no --class, each matching pool manager gets HUP and
  * restarts its workers one after another (restart_pool). doc/services.md. */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,15 +19,16 @@ static const char usage[] =
     "usage: bkpr-restart [--config-dir DIR] [--bus BUS-ID] [--host H] [--pool P] [--class C]\n"
     "                    [--delay SECONDS] [--yes] [--timeout MS] [--help]\n"
     "\n"
-    "Restarts the matching workers gracefully (each finishes its job; its pool manager starts\n"
-    "a new one). With --pool and no --class the whole pool is restarted by its manager, one\n"
-    "worker after another. Without filters: every worker of the bus.\n"
+    "Restarts the matching workers gracefully, one at a time per host: the pool manager starts\n"
+    "a new process, and once it serves, stops the old one (which finishes its job), so no\n"
+    "service is ever left without a worker. With --pool and no --class the whole pool is\n"
+    "restarted by its manager the same way. Without filters: every worker of the bus.\n"
     "\n"
     "  --config-dir DIR  where bus.config.json is (else $BEEKEEPER_CONFIG_DIR,\n"
     "                    ~/.config/beekeeper, /etc/beekeeper)\n"
     "  --bus BUS-ID      the bus (default: the default bus of the file)\n"
     "  --host, --pool, --class   only workers of this host, pool, class\n"
-    "  --delay SECONDS   pause between two restarts on a host (default 0)\n"
+    "  --delay SECONDS   extra pause between two restarts on a host (default 0)\n"
     "  -y, --yes         do not ask for confirmation\n"
     "  --timeout MS      how long to wait for a Supervisor (default 5000)\n"
     "  -h, --help        this text\n"

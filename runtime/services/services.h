@@ -7,6 +7,8 @@
 #ifndef BKP_SERVICES_SERVICES_H
 #define BKP_SERVICES_SERVICES_H
 
+#include <signal.h>
+
 #include "beekeeper/module.h"
 
 /* Tokens that internal calls carry (the bus protocol: doc/protocol.md; who sends which and
@@ -22,6 +24,14 @@
 #define BKP_SINKHOLE_UNSERVICED "_bkpr.sinkhole.unserviced_queues"
 #define BKP_LOGTAIL_LOG "_bkpr.logtail.log"
 #define BKP_LOGTAIL_TAIL "_bkpr.logtail.tail"
+
+/* How the Supervisor asks the pool manager that forked it (bkpr) to replace one of its
+ * workers gracefully, the new process first, the old one TERMed once the new one serves:
+ * sigqueue(pool, BKP_POOL_REPLACE_SIGNAL, {.sival_int = pid}). bkpr tells its children its
+ * pid in BKP_POOL_PID_ENV; a Supervisor whose parent is not that pid (run by hand) TERMs
+ * the worker instead. A real-time signal, so that one per worker queues. */
+#define BKP_POOL_REPLACE_SIGNAL (SIGRTMIN + 1)
+#define BKP_POOL_PID_ENV "BKPR_POOL_PID"
 
 /* The Supervisor: collects status reports, answers get_workers_status and
  * get_services_status, restarts workers, tells the Sinkhole which services lost their

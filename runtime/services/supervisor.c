@@ -483,13 +483,39 @@ static const char *my_pool(sup *s)
     return e ? e->pool : NULL;
 }
 
+/* Our pool manager, when it is the bkpr that forked us (it said so in BKP_POOL_PID_ENV):
+ * it replaces a worker gracefully, the new process first. 0 otherwise. */
+static pid_t pool_manager(void)
+{
+    const char *v = getenv(BKP_POOL_PID_ENV);
+    char *end;
+    long pid = v ? strtol(v, &end, 10) : 0;
+    return v && *end == '\0' && pid > 1 && (pid_t)pid == getppid() ? (pid_t)pid : 0;
+}
+
+/* One worker's turn: its pool manager starts a replacement and TERMs it once the new one
+ * serves, one worker at a time, so that no service loses its last worker (callers would
+ * meet the Sinkhole). Without a pool manager of ours, TERM: whoever runs it restarts it. */
+static void restart_one(long pid)
+{
+    pid_t pm = pool_manager();
+    if (pm) {
+        bk_log_info("supervisor: asking the pool manager (pid %ld) to replace worker %ld",
+                    (long)pm, pid);
+        if (sigqueue(pm, BKP_POOL_REPLACE_SIGNAL, (union sigval){ .sival_int = (int)pid }) == 0)
+            return;
+        bk_log_warn("supervisor: cannot signal the pool manager %ld: %s", (long)pm,
+                    strerror(errno));
+    }
+    bk_log_info("supervisor: restarting worker %ld (TERM)", pid);
+    if (kill((pid_t)pid, SIGTERM) != 0)
+        bk_log_warn("supervisor: cannot TERM %ld: %s", pid, strerror(errno));
+}
+
 static void restart_next(sup *s)
 {
     while (s->rqi < s->rqn) {
-        long pid = s->rq[s->rqi++];
-        bk_log_info("supervisor: restarting worker %ld (TERM)", pid);
-        if (kill((pid_t)pid, SIGTERM) != 0)
-            bk_log_warn("supervisor: cannot TERM %ld: %s", pid, strerror(errno));
+        restart_one(s->rq[s->rqi++]);
         if (s->rqi < s->rqn && s->rq_delay_ms > 0) {
             struct timeval tv = {s->rq_delay_ms / 1000, (s->rq_delay_ms % 1000) * 1000};
             evtimer_add(s->restart_ev, &tv);
