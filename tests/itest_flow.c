@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <string.h>
+
 #include <jansson.h>
 
 #include "beekeeper/client.h"
@@ -39,12 +41,32 @@ static void flush_writes_what_is_queued_without_waiting(void **state)
     bk_client_free(c);
 }
 
+/* A method name without a service part is refused before anything is sent, and the error
+ * says why (it once said only "invalid argument"). */
+static void a_bad_method_name_says_why(void **state)
+{
+    (void)state;
+    bk_client *c = connect_client();
+    bk_arena *a = NULL;
+    assert_int_equal(bk_arena_new(&a), 0);
+    json_t *res = NULL;
+    bk_error err = { 0 };
+    assert_int_equal(bk_call(c, "add", NULL, NULL, a, &res, &err), BK_EINVAL);
+    assert_non_null(strstr(err.message, "invalid method name \"add\""));
+    assert_non_null(strstr(err.message, "SERVICE.METHOD"));
+    assert_int_equal(bk_call(c, "calc..add", NULL, NULL, NULL, NULL, &err), BK_EINVAL);
+    assert_non_null(strstr(err.message, "segment is empty"));
+    bk_arena_free(a);
+    bk_client_free(c);
+}
+
 int main(void)
 {
     if (!bkt_env_load("itest_flow", "flow"))
         return 0;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(flush_writes_what_is_queued_without_waiting),
+        cmocka_unit_test(a_bad_method_name_says_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -685,6 +685,23 @@ static const char *local_msg(int rc)
     return rc == BK_ECLOSED ? "not connected to the bus" : bk_rpc_strerror(rc);
 }
 
+/* A call that failed here, before or instead of an answer: what a caller shows. The text
+ * says why a method name was refused; without an arena it is static. */
+static void set_local_err(bk_error *err, bk_arena *a, int rc, const char *method)
+{
+    if (!err)
+        return;
+    const char *why = rc == BK_EINVAL ? bkp_method_problem(method, 0, NULL) : NULL;
+    err->code = rc == BK_ETIMEDOUT ? BK_RPC_TIMEOUT : BK_RPC_INTERNAL_ERROR;
+    err->data = NULL;
+    err->message = why ? why : local_msg(rc);
+    if (a && why) {
+        char *m = bk_arena_printf(a, "invalid method name \"%.256s\": %s", method, why);
+        if (m)
+            err->message = m;
+    }
+}
+
 int bk_call(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,
             bk_arena *a, json_t **result, bk_error *err)
 {
@@ -727,8 +744,7 @@ int bk_call(bk_client *c, const char *method, json_t *params, const bk_call_opts
     free(p);
     return rc;
 fail:
-    set_err(err, a, rc == BK_ETIMEDOUT ? BK_RPC_TIMEOUT : BK_RPC_INTERNAL_ERROR, local_msg(rc),
-            NULL);
+    set_local_err(err, a, rc, method);
     return rc;
 }
 

@@ -34,18 +34,18 @@ static int seg_char(char c)
            c == '_' || c == '-';
 }
 
-int bkp_method_valid(const char *method, int allow_star, size_t *svc_len)
+const char *bkp_method_problem(const char *method, int allow_star, size_t *svc_len)
 {
     if (!method || !*method)
-        return 0;
+        return "the name is empty";
     size_t seglen = 0, nseg = 1, last_dot = 0, i;
     for (i = 0; method[i]; i++) {
         char c = method[i];
         if (i > 255)
-            return 0;
+            return "the name is longer than 256 bytes";
         if (c == '.') {
             if (seglen == 0)
-                return 0;
+                return "a segment is empty (two dots in a row, or a dot first)";
             nseg++;
             last_dot = i;
             seglen = 0;
@@ -54,14 +54,21 @@ int bkp_method_valid(const char *method, int allow_star, size_t *svc_len)
         } else if (c == '*' && allow_star && seglen == 0 && method[i + 1] == 0 && nseg > 1) {
             seglen++;
         } else {
-            return 0;
+            return "segments hold only letters, digits, '_' and '-'";
         }
     }
-    if (seglen == 0 || nseg < 2)
-        return 0;
+    if (seglen == 0)
+        return "the name ends with a dot";
+    if (nseg < 2)
+        return "it has no service part (a method is SERVICE.METHOD, e.g. myapp.calc.add)";
     if (svc_len)
         *svc_len = last_dot;
-    return 1;
+    return NULL;
+}
+
+int bkp_method_valid(const char *method, int allow_star, size_t *svc_len)
+{
+    return bkp_method_problem(method, allow_star, svc_len) == NULL;
 }
 
 static int fail(bkp_rpc_msg *m, int code, char *why, size_t whylen, const char *reason)

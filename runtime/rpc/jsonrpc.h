@@ -40,6 +40,8 @@ void bkp_rpc_msg_clear(bkp_rpc_msg *m);
  * *svc_len gets the length of the service part. With allow_star, the last segment may be
  * "*" (subscription patterns). */
 int bkp_method_valid(const char *method, int allow_star, size_t *svc_len);
+/* The same test, saying why not: NULL for a valid name, else a static sentence. */
+const char *bkp_method_problem(const char *method, int allow_star, size_t *svc_len);
 
 /* Encoders. Return a malloc'd compact JSON text (free()) and its length in *len, or NULL
  * when out of memory. Arguments are borrowed. id NULL: no id member (job/notification);
