@@ -112,10 +112,13 @@ static void log_tap(bk_log_level lv, const char *msg, void *arg)
     bk_client *c = bk_worker_client(r->w);
     if (!bk_client_connected(c))
         return;
-    const char *svc = "worker";  /* else the service the worker accepted first */
+    /* the service the worker accepted first; a worker of no queue (the Sinkhole) is shown
+     * by its class */
+    const char *svc = r->wclass && *r->wclass ? r->wclass : "worker";
     bkp_worker_each_queue(r->w, last_queue, &svc);
     char dest[512];
-    if (bkp_dest_log(dest, sizeof dest, bk_log_level_name(lv), svc) != 0)
+    if (bkp_dest_log(dest, sizeof dest, bk_log_level_name(lv), svc) != 0 &&
+        bkp_dest_log(dest, sizeof dest, bk_log_level_name(lv), (svc = "worker")) != 0)
         return;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
