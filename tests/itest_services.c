@@ -371,6 +371,9 @@ static void top_once_prints_a_table(void **state)
                                           "--timeout 500", g_bin, g_dir, bkt.sfx), 1);
     assert_non_null(strstr(out, "no Supervisor answered"));
     assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-top --sort nope --once", g_bin), 2);
+    /* the workers view has no count column to sort by */
+    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-top -l --sort count --once", g_bin), 2);
+    assert_non_null(strstr(out, "no such column"));
     assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-top --help", g_bin), 0);
     assert_non_null(strstr(out, "usage: bkpr-top"));
 }

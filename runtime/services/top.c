@@ -34,7 +34,7 @@ static const char usage[] =
     "  -l, --workers     one line per worker instead of per service\n"
     "  --once            print one plain table and exit (for scripts)\n"
     "  --sort KEY        name (default), count, jps, nps, eps, cpu, mem, load; with -l also\n"
-    "                    host, pool, class, pid. Numbers sort largest first.\n"
+    "                    host, pool, class, pid, but not count. Numbers sort largest first.\n"
     "  --host, --pool, --class   only workers of this host, pool, class\n"
     "  --timeout MS      how long to wait for a Supervisor (default 5000)\n"
     "  -h, --help        this text\n"
@@ -52,6 +52,20 @@ typedef struct row {
 static const char *const sort_keys[] = {"name", "count", "jps", "nps", "eps", "cpu", "mem",
                                         "load", "host", "pool", "class", "pid", NULL};
 static int g_sort;
+
+/* Whether a view has a column for sort key k: the services view has no host, pool, class
+ * or pid; the workers view no count (a worker row is one worker). */
+static int sort_key_shown(int k, int workers)
+{
+    return workers ? strcmp(sort_keys[k], "count") != 0 : k <= 7;
+}
+
+static void sort_key_next(int workers)
+{
+    do
+        g_sort = sort_keys[g_sort + 1] ? g_sort + 1 : 0;
+    while (!sort_key_shown(g_sort, workers));
+}
 static volatile sig_atomic_t g_stop, g_winch;
 static struct termios g_saved;
 static int g_raw;
@@ -308,6 +322,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bkpr-top: unexpected argument '%s'\n%s", argv[optind], usage);
         return 2;
     }
+    if (!sort_key_shown(g_sort, workers)) {
+        fprintf(stderr, "bkpr-top: --sort %s: the %s view has no such column\n",
+                sort_keys[g_sort], workers ? "workers (-l)" : "services");
+        return 2;
+    }
     if (!once && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         fprintf(stderr, "bkpr-top: not a terminal: use --once\n");
         return 2;
@@ -393,12 +412,12 @@ int main(int argc, char **argv)
                     continue;
                 if (ch == 'q' || ch == 'Q')
                     g_stop = 1;
-                else if (ch == 'l' || ch == 'L')
+                else if (ch == 'l' || ch == 'L') {
                     workers = !workers, redraw = 1;
-                else if (ch == 's' || ch == 'S') {
-                    g_sort = sort_keys[g_sort + 1] ? g_sort + 1 : 0;
-                    if (!workers && g_sort > 7)
+                    if (!sort_key_shown(g_sort, workers))
                         g_sort = 0;
+                } else if (ch == 's' || ch == 'S') {
+                    sort_key_next(workers);
                     redraw = 1;
                 }
             }
