@@ -103,10 +103,15 @@ bounded() {
   return "$1"
 }
 
-# perl_flood CONFIG-DIR OUT: flood.pl -b -c N, its output to OUT.
-perl_flood() {
+# perl_run CONFIG-DIR: the Perl pool, its flood.pl -b -c N (output in CONFIG-DIR/flood.txt),
+# the pool stopped; a failure adds CONFIG-DIR to $fail.
+perl_run() {
   export BEEKEEPER_CONFIG_DIR="$1"
-  bounded "$2" perl "$tmp/flood.pl" -b -c "$n" && grep -q ' /sec ' "$2"
+  if ! start_pool "$1" || ! bounded "$1/flood.txt" perl "$tmp/flood.pl" -b -c "$n" ||
+     ! grep -q ' /sec ' "$1/flood.txt"; then
+    fail="$fail $1"
+  fi
+  stop_pool
 }
 
 # bus.config.json + pool.config.json for one Perl pool: bus_pool DIR PORT USER PASS VHOST TOY
@@ -138,12 +143,7 @@ bus_pool "$tmp/toy" "$toy" test abc123 /test 1
 cat >"$tmp/toy/toybroker.config.json" <<J
 { "listen_addr": "127.0.0.1", "listen_port": $toy, "users": { "test": { "password": "abc123" } } }
 J
-if start_pool "$tmp/toy"; then
-  perl_flood "$tmp/toy" "$tmp/perl-toy.txt" || fail="$fail flood.pl-on-ToyBroker"
-else
-  fail="$fail Perl-pool-on-ToyBroker"
-fi
-stop_pool
+perl_run "$tmp/toy"
 
 t1=$(date +%s)
 # 2. ours, on bkpr-broker
@@ -157,15 +157,10 @@ ours_rc=$?
 t2=$(date +%s)
 
 # 3. Perl on bkpr-broker
-if start_pool "$tmp/bk"; then
-  perl_flood "$tmp/bk" "$tmp/perl-bk.txt" || fail="$fail flood.pl-on-bkpr-broker"
-else
-  fail="$fail Perl-pool-on-bkpr-broker"
-fi
-stop_pool
+perl_run "$tmp/bk"
 t3=$(date +%s)
 
-touch "$tmp/perl-toy.txt" "$tmp/perl-bk.txt"
+touch "$tmp/toy/flood.txt" "$tmp/bk/flood.txt"
 echo "Flood beside Perl Beekeeper 0.02, same run: $workers echo workers each, $n messages of each"
 echo "kind per row, messages per second (ours: flood --workers $workers on bkpr-broker); it took"
 echo "$((t3 - t0)) s: Perl on ToyBroker $((t1 - t0)) s, ours $((t2 - t1)) s, Perl on bkpr-broker $((t3 - t2)) s."
@@ -181,7 +176,7 @@ echo
         if ($2 == "notifications") r = "notifications sent"
         if ($2 == "sync") r = "sync calls"
         if ($2 == "async") r = "async calls"
-        print side "|" r "|" $(i + 1) "|" $j "|" }' "$tmp/perl-$side.txt"
+        print side "|" r "|" $(i + 1) "|" $j "|" }' "$tmp/$side/flood.txt"
   done
   awk -F'|' '$3 ~ /KB/ { gsub(/^ +| +$/, "", $2); split($3, s, " ");
       print "ours|" $2 "|" s[1] "|" $6 + 0 "|" $8 + 0 }' "$tmp/ours.txt"
@@ -237,11 +232,8 @@ if [ "$ours_rc" != 0 ]; then
 fi
 for f in $fail; do
   echo
-  echo "$f failed:"
-  case $f in
-    *ToyBroker) tail -n 20 "$tmp/perl-toy.txt" "$tmp/toy/pool.log" ;;
-    *) tail -n 20 "$tmp/perl-bk.txt" "$tmp/bk/pool.log" ;;
-  esac
+  echo "the Perl flood on $( [ "$f" = "$tmp/toy" ] && echo ToyBroker || echo bkpr-broker ) failed:"
+  tail -n 20 "$f/flood.txt" "$f/pool.log"
   rc=1
 done
 exit $rc
