@@ -87,7 +87,7 @@ static int w_started(bk_worker *w, void *arg)
     return 0;
 }
 
-static void worker_main(flood_target *t)
+static _Noreturn void worker_main(flood_target *t)
 {
     alarm(600);
     bk_worker_opts o = { .client = flood_opts(t), .authorize = w_allow,
