@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: starts every available broker at once, then runs each bench program once with
 # BK_BENCH_TARGETS="NAME=HOST:PORT:VHOST:USER:PASS ..." so that one program measures a figure
-# on every broker in the same run and prints the figures side by side.
+# on every broker in the same run and prints the figures side by side; then
+# tests/bench/flood_vs_perl.sh prints flood's table beside Perl Beekeeper 0.02's.
 # Usage: B=build sh tests/bench.sh BENCH_PROGRAM...
 set -u
 : "${B:=build}"
@@ -38,4 +39,11 @@ rc=0
 for prog in "$@"; do
   "$prog" || { echo "| $(basename "$prog") | FAILED (exit $?) | | |"; rc=1; }
 done
+
+# Last, Perl Beekeeper 0.02's flood beside ours: it starts its own brokers (a ToyBroker, a
+# bkpr-broker), so the ones above are stopped first, not to idle beside it.
+cleanup
+states=
+echo
+sh "$top/tests/bench/flood_vs_perl.sh" || rc=1
 exit $rc

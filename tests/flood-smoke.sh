@@ -12,5 +12,9 @@ cat > "$st/bus.config.json" <<J
     "user": "$BK_TEST_USER", "pass": "$BK_TEST_PASS", "default": true } ]
 J
 "$B/bin/flood" --config-dir "$st" -n 300 --sizes 0,1,10
+# Three workers share the jobs: "sent and run" waits for their shared count.
+"$B/bin/flood" --config-dir "$st" -n 300 --sizes 0 --workers 3 > "$st/workers3.txt"
+grep -q "3 echo workers" "$st/workers3.txt"
 "$B/bin/flood" --help | grep -q usage
 if "$B/bin/flood" -n 0 2>/dev/null; then echo "flood -n 0 was accepted"; exit 1; fi
+if "$B/bin/flood" --workers 0 2>/dev/null; then echo "flood --workers 0 was accepted"; exit 1; fi

@@ -4,9 +4,14 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,9 +36,11 @@ bk_client_opts flood_opts(flood_target *t)
                              .pass = t->pass, .bus_id = t->cluster, .timeout_ms = 30000 };
 }
 
-/* ------------------------------------------------------------------ the echo worker */
+/* ------------------------------------------------------------------ the echo workers */
 
-static long g_jobs;
+/* The jobs run by every worker this process forked: in a shared mapping made before the
+ * first fork, so that flood.count answers for all of them. */
+static _Atomic long *g_jobs;
 static int g_ready = -1;
 
 /* The handlers of flood.bkidl's service: params arrive checked and typed. */
@@ -50,7 +57,7 @@ static int w_job(bk_request *req, void *ctx, const char *data)
     (void)req;
     (void)ctx;
     (void)data;
-    g_jobs++;
+    atomic_fetch_add_explicit(g_jobs, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -58,7 +65,7 @@ static int w_count(bk_request *req, void *ctx, int64_t *result)
 {
     (void)req;
     (void)ctx;
-    *result = g_jobs;
+    *result = atomic_load_explicit(g_jobs, memory_order_relaxed);
     return 0;
 }
 
@@ -80,28 +87,39 @@ static int w_started(bk_worker *w, void *arg)
     return 0;
 }
 
-pid_t flood_spawn_worker(flood_target *t)
+static _Noreturn void worker_main(flood_target *t)
+{
+    alarm(600);
+    bk_worker_opts o = { .client = flood_opts(t), .authorize = w_allow,
+                         .on_start = w_started, .handle_signals = 1,
+                         .status_interval_ms = -1, .prefetch = t->prefetch };
+    bk_worker *w;
+    if (bk_worker_new(&w, &o) ||
+        flood_svc_serve(w, &(flood_svc_handlers){ .echo = w_echo, .job = w_job,
+                                                  .count = w_count }, NULL))
+        _exit(1);
+    int rc = bk_worker_run(w);
+    bk_worker_free(w);
+    _exit(rc ? 1 : 0);
+}
+
+static pid_t spawn_one(flood_target *t)
 {
     int p[2];
     if (pipe(p) != 0)
         return -1;
     fflush(NULL);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid == 0) {
         close(p[0]);
-        g_ready = p[1];
-        alarm(600);
-        bk_worker_opts o = { .client = flood_opts(t), .authorize = w_allow,
-                             .on_start = w_started, .handle_signals = 1,
-                             .status_interval_ms = -1, .prefetch = t->prefetch };
-        bk_worker *w;
-        if (bk_worker_new(&w, &o) ||
-            flood_svc_serve(w, &(flood_svc_handlers){ .echo = w_echo, .job = w_job,
-                                                      .count = w_count }, NULL))
+#ifdef __linux__
+        /* A flood stopped by a signal (a bench's timeout) takes its workers with it. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+        if (getppid() != parent)
             _exit(1);
-        int rc = bk_worker_run(w);
-        bk_worker_free(w);
-        _exit(rc ? 1 : 0);
+        g_ready = p[1];
+        worker_main(t);
     }
     close(p[1]);
     struct pollfd pf = { p[0], POLLIN, 0 };
@@ -115,18 +133,58 @@ pid_t flood_spawn_worker(flood_target *t)
     return pid;
 }
 
-void flood_kill(pid_t pid)
+int flood_spawn_workers(flood_target *t, int n, pid_t *pids)
 {
-    if (pid <= 0)
-        return;
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 60; i++) {
-        if (waitpid(pid, NULL, WNOHANG) == pid)
+    if (!g_jobs) {
+        void *m = mmap(NULL, sizeof *g_jobs, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                       -1, 0);
+        if (m == MAP_FAILED)
+            return -1;
+        g_jobs = m;
+    }
+    for (int i = 0; i < n; i++) {
+        if ((pids[i] = spawn_one(t)) < 0) {
+            flood_kill_all(pids, i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+pid_t flood_spawn_worker(flood_target *t)
+{
+    pid_t pid;
+    return flood_spawn_workers(t, 1, &pid) == 0 ? pid : -1;
+}
+
+void flood_kill_all(pid_t *pids, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0 && kill(pids[i], SIGTERM) != 0)
+            pids[i] = 0;
+    for (int tries = 0; tries < 60; tries++) {
+        int left = 0;
+        for (int i = 0; i < n; i++) {
+            if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) != 0)
+                pids[i] = 0;
+            left += pids[i] > 0;
+        }
+        if (!left)
             return;
         usleep(50000);
     }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    for (int i = 0; i < n; i++) {
+        if (pids[i] > 0) {
+            kill(pids[i], SIGKILL);
+            waitpid(pids[i], NULL, 0);
+            pids[i] = 0;
+        }
+    }
+}
+
+void flood_kill(pid_t pid)
+{
+    flood_kill_all(&pid, 1);
 }
 
 /* ------------------------------------------------------------------ measurements */
@@ -159,6 +217,43 @@ static void n_seen(bk_client *c, bk_arena *a, const char *data, void *arg)
     (*(int *)arg)++;
 }
 
+/* A row's figures from the messages lost out of n and its elapsed time. */
+static void figure(flood_figure *f, int n, int lost, double seconds)
+{
+    f->lost = lost;
+    f->seconds = seconds;
+    f->per_s = seconds > 0 ? (n - lost) / seconds : 0;
+}
+
+/* Hands n messages of one kind to the client, then to the kernel: the "sent" figure. */
+typedef int send_fn(bk_client *c, const char *p);
+
+static int send_job(bk_client *c, const char *p)
+{
+    return flood_svc_job(c, NULL, p);
+}
+
+static int send_unheard(bk_client *c, const char *p)
+{
+    return flood_svc_unheard_notify(c, NULL, p);
+}
+
+static void sent_row(bk_client *c, send_fn *send, int n, const char *p, flood_figure *f)
+{
+    int refused = 0;
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        if (send(c, p) != 0)
+            refused++;
+        if (i % 64 == 0)
+            bk_client_run_for(c, 0);   /* let the output buffer drain */
+    }
+    if (bk_client_flush(c, 30000) == 0)
+        figure(f, n, refused, now_s() - t0);
+    else
+        f->lost = n;
+}
+
 int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -177,20 +272,20 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
     bk_arena_new(&a);
     /* sync */
     double *lat = calloc((size_t)n, sizeof *lat);
+    int bad = 0;
     double t0 = now_s();
     for (int i = 0; i < n; i++) {
         double s = now_s();
         const char *res;
         bk_error err;
         if (flood_svc_echo(c, NULL, a, p, &res, &err) != 0)
-            r->errors++;
+            bad++;
         lat[i] = (now_s() - s) * 1e6;
         bk_arena_reset(a);
     }
-    double el = now_s() - t0;
+    figure(&r->sync, n, bad, now_s() - t0);
     qsort(lat, (size_t)n, sizeof *lat, cmp_d);
     r->sync_p50_us = lat[n / 2];
-    r->sync_calls_s = n / el;
     free(lat);
     /* async, a window of 100 in flight */
     actr k = { 0 };
@@ -198,7 +293,7 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
     for (int sent = 0; sent < n;) {
         while (k.inflight < 100 && sent < n) {
             if (flood_svc_echo_async(c, NULL, p, a_done, &k) != 0) {
-                r->errors++;
+                k.bad++;
                 k.done++;
             } else {
                 k.inflight++;
@@ -210,39 +305,27 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
             bk_client_run_for(c, 1);
     }
     bk_client_wait_all(c, 30000);
-    r->async_calls_s = k.done / (now_s() - t0);
-    r->errors += k.bad;
-    /* background jobs: then a call that returns once the worker has taken them all */
+    figure(&r->async, n, k.bad + (n - k.done), now_s() - t0);
+    /* background jobs: sent, then run (the shared count reached; a count call also returns
+     * only once the jobs queued before it have been handed out) */
     int64_t cnt = 0;
     bk_error err;
     long before = 0;
     if (flood_svc_count(c, NULL, a, &cnt, &err) == 0)
         before = (long)cnt;
     t0 = now_s();
-    for (int i = 0; i < n; i++) {
-        if (flood_svc_job(c, NULL, p) != 0)
-            r->errors++;
-        if (i % 64 == 0)
-            bk_client_run_for(c, 0);   /* let the output buffer drain */
-    }
-    if (bk_client_flush(c, 30000) == 0)
-        r->jobs_sent_s = n / (now_s() - t0);
+    sent_row(c, send_job, n, p, &r->jobs_sent);
     long got = 0;
-    for (int tries = 0; tries < 100 && got < n; tries++) {
-        if (flood_svc_count(c, NULL, a, &cnt, &err) == 0)
-            got = (long)cnt - before;
+    for (double idle = now_s() + 5; got < n - r->jobs_sent.lost && now_s() < idle;) {
+        if (flood_svc_count(c, NULL, a, &cnt, &err) != 0)
+            break;
+        if ((long)cnt - before > got)
+            idle = now_s() + 5;    /* give up only after 5 s without progress */
+        got = (long)cnt - before;
     }
-    r->jobs_s = got / (now_s() - t0);
+    figure(&r->jobs_run, n, n - (int)got, now_s() - t0);
     /* notifications nobody listens to: how fast a client sends them (Perl's figure) */
-    t0 = now_s();
-    for (int i = 0; i < n; i++) {
-        if (flood_svc_unheard_notify(c, NULL, p) != 0)
-            r->errors++;
-        if (i % 64 == 0)
-            bk_client_run_for(c, 0);
-    }
-    if (bk_client_flush(c, 30000) == 0)
-        r->notes_sent_s = n / (now_s() - t0);
+    sent_row(c, send_unheard, n, p, &r->notes_sent);
     /* notifications to ourselves */
     int seen = 0;
     flood_svc_note_subscribe(c, n_seen, &seen);
@@ -255,8 +338,7 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
     if (window < 16)
         window = 16;
     for (int i = 0; i < n; i++) {
-        if (flood_svc_note_notify(c, NULL, p) != 0)
-            r->errors++;
+        flood_svc_note_notify(c, NULL, p);  /* a refused one is never seen: lost below */
         if (i % 64 == 0)
             bk_client_run_for(c, 0);
         while (i - seen > window && now_s() < t0 + 30)
@@ -265,9 +347,9 @@ int flood_run(flood_target *t, int n, size_t bytes, flood_result *r)
     double end = now_s() + 10;
     while (seen < n && now_s() < end)
         bk_client_run_for(c, 5);
-    r->notes_s = seen / (now_s() - t0);
-    if (seen < n)
-        r->errors += n - seen;
+    figure(&r->notes_seen, n, n - seen, now_s() - t0);
+    r->errors = r->sync.lost + r->async.lost + r->jobs_run.lost + r->notes_sent.lost +
+                r->notes_seen.lost;
     free(p);
     bk_arena_free(a);
     bk_client_free(c);

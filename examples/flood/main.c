@@ -1,7 +1,7 @@
-/* flood: Beekeeper's flood benchmark. Starts an echo worker on the bus (a forked process),
- * then sends N sync calls, N async calls, N background jobs and N notifications at each
- * payload size, and prints a table: count, seconds, per second, microseconds each.
- *   flood [--config-dir DIR] [--bus BUS-ID] [-n N] [--sizes KB,KB,...]
+/* flood: Beekeeper's flood benchmark. Starts echo workers on the bus (forked processes),
+ * then sends N notifications, sync calls, async calls and background jobs at each payload
+ * size, and prints a table with the rows of Perl Beekeeper 0.02's flood (see usage below).
+ *   flood [--config-dir DIR] [--bus BUS-ID] [-n N] [--sizes KB,KB,...] [--workers N]
  * The bus comes from bus.config.json (see doc/config.md); start a broker first, e.g.
  * build/bin/bkpr-broker. */
 #include <getopt.h>
@@ -14,10 +14,12 @@
 #include "../common/busconf.h"
 #include "flood.h"
 
+#define MAX_WORKERS 64
+
 static const char usage[] =
-    "usage: flood [--config-dir DIR] [--bus BUS-ID] [-n N] [--sizes KB,KB,...]\n"
+    "usage: flood [--config-dir DIR] [--bus BUS-ID] [-n N] [--sizes KB,KB,...] [--workers N]\n"
     "\n"
-    "Floods an echo worker (started here, as a child process) with N notifications, sync\n"
+    "Floods echo workers (started here, as child processes) with N notifications, sync\n"
     "calls, async calls and background jobs at each payload size, and prints a table.\n"
     "\n"
     "  --config-dir DIR  where bus.config.json is (else $BEEKEEPER_CONFIG_DIR, else\n"
@@ -25,7 +27,21 @@ static const char usage[] =
     "  --bus BUS-ID      which bus of the file (default: the default bus)\n"
     "  -n N              messages of each kind per size (default 10000)\n"
     "  --sizes LIST      payload sizes in KB (default 0,1,5,10)\n"
-    "  -h, --help        this text\n";
+    "  --workers N       echo workers (default 1; Perl Beekeeper's flood example runs 8)\n"
+    "  -h, --help        this text\n"
+    "\n"
+    "Rows (named as Perl Beekeeper 0.02's flood names them; \"sent\" is what it times):\n"
+    "  notifications sent      to a topic nobody listens to, until the last is handed to\n"
+    "                          the kernel (bk_client_flush)\n"
+    "  notifications sent and received\n"
+    "                          to a topic this client listens to, until the last arrives\n"
+    "  sync calls              one at a time, each answer waited for (end to end)\n"
+    "  async calls             up to 100 in flight, until the last answer (end to end)\n"
+    "  background jobs sent    until the last is handed to the kernel\n"
+    "  background jobs sent and run\n"
+    "                          until the workers report them all run\n"
+    "\"lost\" counts the messages refused, failed or never received or run; flood exits 1\n"
+    "when any is lost.\n";
 
 static int parse_sizes(const char *s, int *out, int max)
 {
@@ -41,24 +57,25 @@ static int parse_sizes(const char *s, int *out, int max)
     return n;
 }
 
-static void row(const char *kind, int kb, int n, double per_s)
+static void row(const char *kind, int kb, int n, const flood_figure *f)
 {
-    if (per_s <= 0) {
-        printf("| %-13s | %3d KB | %6d | %8s | %10s | %9s |\n", kind, kb, n, "-", "-", "-");
+    if (f->per_s <= 0) {
+        printf("| %-31s | %3d KB | %6d | %8s | %10s | %9s | %6d |\n", kind, kb, n, "-", "-", "-",
+               f->lost);
         return;
     }
-    printf("| %-13s | %3d KB | %6d | %8.3f | %10.0f | %9.1f |\n", kind, kb, n, n / per_s, per_s,
-           1e6 / per_s);
+    printf("| %-31s | %3d KB | %6d | %8.3f | %10.0f | %9.1f | %6d |\n", kind, kb, n, f->seconds,
+           f->per_s, 1e6 / f->per_s, f->lost);
 }
 
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"config-dir", required_argument, NULL, 'c'}, {"bus", required_argument, NULL, 'b'},
-        {"sizes", required_argument, NULL, 's'},      {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"sizes", required_argument, NULL, 's'},      {"workers", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
     const char *bus = NULL;
-    int n = 10000, sizes[16] = {0, 1, 5, 10}, nsizes = 4, opt;
+    int n = 10000, sizes[16] = {0, 1, 5, 10}, nsizes = 4, nworkers = 1, opt;
     while ((opt = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c': setenv("BEEKEEPER_CONFIG_DIR", optarg, 1); break;
@@ -74,6 +91,14 @@ int main(int argc, char **argv)
             if ((nsizes = parse_sizes(optarg, sizes, 16)) <= 0) {
                 fprintf(stderr, "flood: --sizes expects KB numbers separated by commas, not '%s'\n",
                         optarg);
+                return 2;
+            }
+            break;
+        case 'w':
+            nworkers = atoi(optarg);
+            if (nworkers < 1 || nworkers > MAX_WORKERS) {
+                fprintf(stderr, "flood: --workers must be between 1 and %d, not '%s'\n",
+                        MAX_WORKERS, optarg);
                 return 2;
             }
             break;
@@ -99,16 +124,17 @@ int main(int argc, char **argv)
     /* A cluster of its own, so that nothing left in the broker from an earlier run counts. */
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     snprintf(t.cluster, sizeof t.cluster, "flood%06d", rand() % 1000000);
-    pid_t w = flood_spawn_worker(&t);
-    if (w < 0) {
-        fprintf(stderr, "flood: the echo worker could not connect to %s (is a broker running?)\n",
+    pid_t w[MAX_WORKERS];
+    if (flood_spawn_workers(&t, nworkers, w) != 0) {
+        fprintf(stderr, "flood: the echo workers could not connect to %s (is a broker running?)\n",
                 t.addr);
         return 1;
     }
-    printf("flood: %d of each kind per size, bus %s at %s, one echo worker\n\n", n, t.name, t.addr);
-    printf("| %-13s | %6s | %6s | %8s | %10s | %9s |\n", "kind", "size", "count", "seconds",
-           "per second", "us each");
-    printf("|---|---|---|---|---|---|\n");
+    printf("flood: %d of each kind per size, bus %s at %s, %d echo worker%s\n\n", n, t.name,
+           t.addr, nworkers, nworkers == 1 ? "" : "s");
+    printf("| %-31s | %6s | %6s | %8s | %10s | %9s | %6s |\n", "kind", "size", "count", "seconds",
+           "per second", "us each", "lost");
+    printf("|---|---|---|---|---|---|---|\n");
     int rc = 0;
     for (int i = 0; i < nsizes; i++) {
         flood_result r;
@@ -117,15 +143,17 @@ int main(int argc, char **argv)
             rc = 1;
             break;
         }
-        row("notifications", sizes[i], n, r.notes_s);
-        row("sync calls", sizes[i], n, r.sync_calls_s);
-        row("async calls", sizes[i], n, r.async_calls_s);
-        row("background", sizes[i], n, r.jobs_s);
+        row("notifications sent", sizes[i], n, &r.notes_sent);
+        row("notifications sent and received", sizes[i], n, &r.notes_seen);
+        row("sync calls", sizes[i], n, &r.sync);
+        row("async calls", sizes[i], n, &r.async);
+        row("background jobs sent", sizes[i], n, &r.jobs_sent);
+        row("background jobs sent and run", sizes[i], n, &r.jobs_run);
         if (r.errors) {
             fprintf(stderr, "flood: %d messages failed or were lost at %d KB\n", r.errors, sizes[i]);
             rc = 1;
         }
     }
-    flood_kill(w);
+    flood_kill_all(w, nworkers);
     return rc;
 }

@@ -127,15 +127,15 @@ int main(void)
 
     struct { const char *fig, *perl, *aim; size_t off; } rows[] = {
         {"async calls, one client, one worker", "10,000/s", ">= 100,000/s",
-         offsetof(flood_result, async_calls_s)},
+         offsetof(flood_result, async.per_s)},
         {"background jobs sent (handed to the kernel)", "10,000/s", ">= 300,000/s",
-         offsetof(flood_result, jobs_sent_s)},
+         offsetof(flood_result, jobs_sent.per_s)},
         {"background jobs sent and run by one worker", "10,000/s", ">= 300,000/s",
-         offsetof(flood_result, jobs_s)},
+         offsetof(flood_result, jobs_run.per_s)},
         {"notifications sent (handed to the kernel)", "10,000-15,000/s", ">= 300,000/s",
-         offsetof(flood_result, notes_sent_s)},
+         offsetof(flood_result, notes_sent.per_s)},
         {"notifications sent and received by the same client", "10,000-15,000/s", ">= 300,000/s",
-         offsetof(flood_result, notes_s)},
+         offsetof(flood_result, notes_seen.per_s)},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         double vb = bk && bk->ran ? *(const double *)((const char *)&bk->r + rows[i].off) : 0;
@@ -158,8 +158,8 @@ int main(void)
     printf("| one worker, trivial handler, fed by 4 clients | %s | RabbitMQ %s; ceiling with "
            "prefetch 1: %.0fk/s; Perl Beekeeper 1,300-3,300/s | >= 50,000/s |\n",
            bk && bk->ran ? a : "not run", rq && rq->ran ? b : "not run", 1e3 / tcp_rtt);
-    rate(a, sizeof a, bk && bk->ran ? bk->r64.async_calls_s : 0);
-    rate(b, sizeof b, rq && rq->ran ? rq->r64.async_calls_s : 0);
+    rate(a, sizeof a, bk && bk->ran ? bk->r64.async.per_s : 0);
+    rate(b, sizeof b, rq && rq->ran ? rq->r64.async.per_s : 0);
     printf("| async calls, one worker with prefetch 64, %d B | %s | RabbitMQ %s | >= 100,000/s |\n",
            BODY, bk && bk->ran ? a : "not run", rq && rq->ran ? b : "not run");
     rate(a, sizeof a, bk && bk->ran ? bk->fan_in64 : 0);
