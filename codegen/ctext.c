@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void bkp_c_string(bkp_sb *b, const char *s, size_t n)
+void cg_c_string(cg_sb *b, const char *s, size_t n)
 {
-    bkp_sb_grow(b, n + 2);
-    bkp_sb_addc(b, '"');
+    cg_sb_grow(b, n + 2);
+    cg_sb_addc(b, '"');
     size_t run = 0; /* bytes copied as they are, added in one go */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -39,96 +39,96 @@ void bkp_c_string(bkp_sb *b, const char *s, size_t n)
             oct[4] = '\0';
             esc = oct;
         }
-        bkp_sb_add(b, s + i - run, run);
+        cg_sb_add(b, s + i - run, run);
         run = 0;
-        bkp_sb_adds(b, esc);
+        cg_sb_adds(b, esc);
     }
-    bkp_sb_add(b, s + n - run, run);
-    bkp_sb_addc(b, '"');
+    cg_sb_add(b, s + n - run, run);
+    cg_sb_addc(b, '"');
 }
 
-const char *bkp_c_string_str(bkp_gen *g, const char *s, size_t n)
+const char *cg_c_string_str(cg_gen *g, const char *s, size_t n)
 {
-    bkp_sb b = {0};
-    bkp_c_string(&b, s, n);
-    const char *r = bkp_sb_str(g, &b);
-    bkp_sb_free(&b);
+    cg_sb b = {0};
+    cg_c_string(&b, s, n);
+    const char *r = cg_sb_str(g, &b);
+    cg_sb_free(&b);
     return r;
 }
 
-void bkp_doc_c(bkp_sb *b, json_t *doc, const char *indent)
+void cg_doc_c(cg_sb *b, json_t *doc, const char *indent)
 {
     const char *d = json_string_value(doc);
     if (!d || !*d)
         return;
-    bkp_sb text = {0};
+    cg_sb text = {0};
     for (const char *p = d; *p; p++) {
         if (p[0] == '*' && p[1] == '/')
-            bkp_sb_add(&text, "* ", 2);
+            cg_sb_add(&text, "* ", 2);
         else
-            bkp_sb_addc(&text, *p);
+            cg_sb_addc(&text, *p);
     }
     if (!strchr(text.s, '\n')) {
-        bkp_sb_cat(b, indent, "/** ", text.s, " */\n", NULL);
+        cg_sb_cat(b, indent, "/** ", text.s, " */\n", NULL);
     } else {
-        bkp_sb_cat(b, indent, "/**\n", NULL);
+        cg_sb_cat(b, indent, "/**\n", NULL);
         for (char *line = text.s; line;) {
             char *nl = strchr(line, '\n');
             if (nl)
                 *nl = '\0';
-            bkp_sb_cat(b, indent, *line ? " * " : " *", line, "\n", NULL);
+            cg_sb_cat(b, indent, *line ? " * " : " *", line, "\n", NULL);
             line = nl ? nl + 1 : NULL;
         }
-        bkp_sb_cat(b, indent, " */\n", NULL);
+        cg_sb_cat(b, indent, " */\n", NULL);
     }
-    bkp_sb_free(&text);
+    cg_sb_free(&text);
 }
 
-json_t *bkp_doc_c_json(json_t *doc, const char *indent)
+json_t *cg_doc_c_json(json_t *doc, const char *indent)
 {
-    bkp_sb b = {0};
-    bkp_doc_c(&b, doc, indent);
-    json_t *j = bkp_sb_json(&b);
-    bkp_sb_free(&b);
+    cg_sb b = {0};
+    cg_doc_c(&b, doc, indent);
+    json_t *j = cg_sb_json(&b);
+    cg_sb_free(&b);
     return j;
 }
 
-void bkp_proto(bkp_sb *b, const char *ret, const char *name, const char *const *args, size_t n)
+void cg_proto(cg_sb *b, const char *ret, const char *name, const char *const *args, size_t n)
 {
     static const char spaces[] = "                                                            "
                                  "                                                            ";
     size_t start = b->len, rl = strlen(ret);
-    bkp_sb_add(b, ret, rl);
+    cg_sb_add(b, ret, rl);
     if (!(rl && ret[rl - 1] == '*'))
-        bkp_sb_addc(b, ' ');
-    bkp_sb_adds(b, name);
-    bkp_sb_addc(b, '(');
+        cg_sb_addc(b, ' ');
+    cg_sb_adds(b, name);
+    cg_sb_addc(b, '(');
     size_t indent = b->len - start, col = indent;
     if (n == 0)
-        bkp_sb_add(b, "void", 4);
+        cg_sb_add(b, "void", 4);
     for (size_t i = 0; i < n; i++) {
         size_t al = strlen(args[i]);
         if (i > 0) {
             if (col + 2 + al + 2 > 100) {
-                bkp_sb_add(b, ",\n", 2);
+                cg_sb_add(b, ",\n", 2);
                 for (size_t k = indent; k > 0;) {
                     size_t m = k < sizeof spaces - 1 ? k : sizeof spaces - 1;
-                    bkp_sb_add(b, spaces, m);
+                    cg_sb_add(b, spaces, m);
                     k -= m;
                 }
                 col = indent;
             } else {
-                bkp_sb_add(b, ", ", 2);
+                cg_sb_add(b, ", ", 2);
                 col += 2;
             }
         }
-        bkp_sb_add(b, args[i], al);
+        cg_sb_add(b, args[i], al);
         col += al;
     }
-    bkp_sb_addc(b, ')');
+    cg_sb_addc(b, ')');
 }
 
-const char *bkp_upper(bkp_gen *g, const char *s)
+const char *cg_upper(cg_gen *g, const char *s)
 {
     char *u = bk_arena_strdup(g->arena, s);
     if (!u)

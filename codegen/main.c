@@ -139,8 +139,8 @@ int main(int argc, char **argv)
 {
     bool model = false;
     const char *outdir = ".", *depfile = NULL;
-    bkp_gen_opts gopts = {0};
-    bkp_gen_file *out = NULL;
+    cg_gen_opts gopts = {0};
+    cg_gen_file *out = NULL;
     size_t nout = 0;
     char *deps = NULL;
     size_t depslen = 0;
@@ -221,7 +221,7 @@ int main(int argc, char **argv)
             json_t *m = bkp_idl_model(p, files[i]);
             char err[1024];
             size_t first = nout;
-            if (!m || bkp_gen_c(m, &gopts, &out, &nout, err, sizeof err) != 0) {
+            if (!m || cg_gen_c(m, &gopts, &out, &nout, err, sizeof err) != 0) {
                 fprintf(stderr, "%s\n", m ? err : "bkpr-gen: out of memory");
                 bad = 1;
             }
@@ -311,7 +311,7 @@ int main(int argc, char **argv)
     }
     free(files);
 out:
-    bkp_gen_files_free(out, nout);
+    cg_gen_files_free(out, nout);
     free(deps);
     free(inputs);
     bkp_idl_program_free(p);

@@ -25,7 +25,7 @@ static bool is_c_keyword(const char *s)
 }
 
 /* The names the stubs and handlers use themselves. */
-static void check_reserved(bkp_gen *g, json_t *svc, json_t *m, const bkp_field *ps, size_t np)
+static void check_reserved(cg_gen *g, json_t *svc, json_t *m, const cg_field *ps, size_t np)
 {
     static const char *const reserved[] = {"c", "o", "a", "err", "result", "done", "arg", "req",
                                            "ctx", "fn", "opts", "params", "res", "ret", "rc",
@@ -33,28 +33,28 @@ static void check_reserved(bkp_gen *g, json_t *svc, json_t *m, const bkp_field *
     for (size_t i = 0; i < np; i++)
         for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
             if (strcmp(ps[i].c_name, reserved[k]) == 0)
-                bkp_fail(g, "bkpr-gen: %s: %s.%s: parameter '%s' has a name the generated C "
-                            "uses itself (c, o, a, err, result, done, arg, req, ctx, fn, opts, "
-                            "params, res, ret, rc, pend): please rename it",
-                         bkp_sget(json_object_get(g->model, "file"), "path"),
-                         bkp_sget(svc, "name"), bkp_sget(m, "name"), ps[i].name);
+                cg_fail(g, "bkpr-gen: %s: %s.%s: parameter '%s' has a name the generated C "
+                           "uses itself (c, o, a, err, result, done, arg, req, ctx, fn, opts, "
+                           "params, res, ret, rc, pend): please rename it",
+                        cg_sget(json_object_get(g->model, "file"), "path"),
+                        cg_sget(svc, "name"), cg_sget(m, "name"), ps[i].name);
 }
 
 /* key: the text of b (then cleared). */
-static void set_text(json_t *c, const char *key, bkp_sb *b)
+static void set_text(json_t *c, const char *key, cg_sb *b)
 {
-    json_object_set_new(c, key, bkp_sb_json(b));
+    json_object_set_new(c, key, cg_sb_json(b));
 }
 
 static void set_str(json_t *c, const char *key, const char *s)
 {
-    json_object_set_new(c, key, bkp_jstr(s));
+    json_object_set_new(c, key, cg_jstr(s));
 }
 
-static void set_proto(json_t *c, const char *key, bkp_sb *b, const char *ret, const char *name,
+static void set_proto(json_t *c, const char *key, cg_sb *b, const char *ret, const char *name,
                       const char *const *args, size_t n)
 {
-    bkp_proto(b, ret, name, args, n);
+    cg_proto(b, ret, name, args, n);
     set_text(c, key, b);
 }
 
@@ -67,108 +67,108 @@ static size_t add_params(const char **args, size_t n, const char *const *pd, siz
 }
 
 /* The method as the templates see it. what: "method", "oneway" or "notification". */
-static json_t *method_ctx(bkp_gen *g, json_t *svc, json_t *m, const char *what)
+static json_t *method_ctx(cg_gen *g, json_t *svc, json_t *m, const char *what)
 {
-    const char *cn = bkp_sget(m, "c_name"), *mname = bkp_sget(m, "name");
-    const char *sname = bkp_sget(svc, "name");
+    const char *cn = cg_sget(m, "c_name"), *mname = cg_sget(m, "name");
+    const char *sname = cg_sget(svc, "name");
     size_t np;
-    const bkp_field *ps = bkp_fields(g, json_object_get(m, "params"), &np);
+    const cg_field *ps = cg_fields(g, json_object_get(m, "params"), &np);
     json_t *rj = json_object_get(m, "result");
     bool has_result = rj && !json_is_null(rj);
-    bkp_type *r = has_result ? bkp_type_get(g, rj) : NULL;
+    cg_type *r = has_result ? cg_type_get(g, rj) : NULL;
     bool notif = strcmp(what, "notification") == 0, oneway = strcmp(what, "oneway") == 0;
     json_t *timeout = json_object_get(json_object_get(m, "annotations"), "timeout_ms");
     json_t *c = json_object();
     if (np > 250) {
-        bkp_fail(g, "bkpr-gen: %s: too many parameters", cn);
+        cg_fail(g, "bkpr-gen: %s: too many parameters", cn);
         return c;
     }
     check_reserved(g, svc, m, ps, np);
 
     const char *args[260], *pd[250];
     size_t n;
-    bkp_sb b = {0};
+    cg_sb b = {0};
     for (size_t i = 0; i < np; i++)
-        pd[i] = bkp_param_decl(g, &ps[i]);
+        pd[i] = cg_param_decl(g, &ps[i]);
     const char *ptr_result = NULL; /* T *result */
     if (has_result) {
-        bkp_decl(&b, r->ptr, "result");
-        ptr_result = bkp_sb_str(g, &b);
+        cg_decl(&b, r->ptr, "result");
+        ptr_result = cg_sb_str(g, &b);
     }
 
     set_str(c, "c_name", cn);
     set_str(c, "name", mname);
-    const char *wire = bkp_cat(g, sname, ".", mname, NULL);
+    const char *wire = cg_cat(g, sname, ".", mname, NULL);
     set_str(c, "wire", wire);
-    bkp_c_string(&b, wire, strlen(wire));
+    cg_c_string(&b, wire, strlen(wire));
     set_text(c, "wire_c", &b);
-    json_object_set_new(c, "doc_c", bkp_doc_c_json(json_object_get(m, "doc"), ""));
+    json_object_set_new(c, "doc_c", cg_doc_c_json(json_object_get(m, "doc"), ""));
     json_object_set_new(c, "timeout", json_integer(json_is_integer(timeout)
                                                        ? json_integer_value(timeout) : 0));
     json_object_set_new(c, "has_result", json_boolean(has_result));
     json_object_set_new(c, "result_aggregate", json_boolean(has_result && r->aggregate));
     set_str(c, "result_type", has_result ? r->ctype : "");
     for (size_t i = 0; i < np; i++)
-        bkp_sb_cat(&b, ", ", ps[i].c_name, NULL);
+        cg_sb_cat(&b, ", ", ps[i].c_name, NULL);
     set_str(c, "params_args", np ? b.s + 2 : "");
     set_text(c, "call_args", &b);
-    const char *member = cn + strlen(bkp_sget(svc, "c_prefix")) + 1;
+    const char *member = cn + strlen(cg_sget(svc, "c_prefix")) + 1;
     set_str(c, "member", member);
     if (is_c_keyword(member))
-        bkp_fail(g, "bkpr-gen: %s: method '%s' would make a handler field named '%s', a C "
-                    "keyword", sname, mname, member);
+        cg_fail(g, "bkpr-gen: %s: method '%s' would make a handler field named '%s', a C "
+                   "keyword", sname, mname, member);
     if (has_result) {
-        bkp_decl(&b, r->ptr, "out");
+        cg_decl(&b, r->ptr, "out");
         set_text(c, "result_out", &b);
-        bkp_decl(&b, r->ctype, "ret");
+        cg_decl(&b, r->ctype, "ret");
         set_text(c, "result_local", &b);
         set_str(c, "result_cb", r->aggregate ? "err ? NULL : &ret" : "ret");
     }
     for (size_t i = 0; i < np; i++) {
-        bkp_sb_add(&b, ", ", 2);
-        bkp_field_as_param(&b, &ps[i], "p.");
+        cg_sb_add(&b, ", ", 2);
+        cg_field_as_param(&b, &ps[i], "p.");
     }
     set_text(c, "args_as_params", &b);
     json_object_set_new(c, "has_params", json_boolean(np > 0));
 
     /* Encoder of the flat params: static json_t *X_params(...) */
-    set_proto(c, "encode_proto", &b, "static json_t *", bkp_cat(g, cn, "_params", NULL), pd, np);
-    bkp_object_encode_body(g, &b, ps, np, true);
+    set_proto(c, "encode_proto", &b, "static json_t *", cg_cat(g, cn, "_params", NULL), pd, np);
+    cg_object_encode_body(g, &b, ps, np, true);
     set_text(c, "encode_body", &b);
 
     /* The args struct and its decoder (worker side, subscriptions). */
     for (size_t i = 0; i < np; i++) {
-        bkp_field_decl(&b, &ps[i], "    ");
-        bkp_sb_addc(&b, '\n');
+        cg_field_decl(&b, &ps[i], "    ");
+        cg_sb_addc(&b, '\n');
     }
     if (np == 0)
-        bkp_sb_adds(&b, "    char unused; /* C wants a member */\n");
+        cg_sb_adds(&b, "    char unused; /* C wants a member */\n");
     set_text(c, "args_fields", &b);
 
-    set_proto(c, "back_proto", &b, "static void", bkp_cat(g, cn, "_back", NULL),
+    set_proto(c, "back_proto", &b, "static void", cg_cat(g, cn, "_back", NULL),
               (const char *[]){"bk_client *c", "bk_arena *a", "json_t *res",
                                "const bk_error *err", "void *arg"}, 5);
-    set_proto(c, "deliver_proto", &b, "static void", bkp_cat(g, cn, "_deliver", NULL),
+    set_proto(c, "deliver_proto", &b, "static void", cg_cat(g, cn, "_deliver", NULL),
               (const char *[]){"bk_client *c", "bk_arena *a", "const char *method",
                                "json_t *params", "void *arg"}, 5);
-    set_proto(c, "decode_args_proto", &b, "static int", bkp_cat(g, cn, "_decode_args", NULL),
+    set_proto(c, "decode_args_proto", &b, "static int", cg_cat(g, cn, "_decode_args", NULL),
               (const char *[]){"bk_dec *d", "json_t *j",
-                               bkp_cat(g, "struct ", cn, "_args *out", NULL)}, 3);
-    set_proto(c, "serve_fn_proto", &b, "static int", bkp_cat(g, cn, "_serve", NULL),
+                               cg_cat(g, "struct ", cn, "_args *out", NULL)}, 3);
+    set_proto(c, "serve_fn_proto", &b, "static int", cg_cat(g, cn, "_serve", NULL),
               (const char *[]){"bk_request *req", "json_t *params", "void *arg"}, 3);
     if (notif) {
         args[0] = "bk_client *c";
         args[1] = "const bk_call_opts *o";
         n = add_params(args, 2, pd, np);
-        set_proto(c, "notify_proto", &b, "int", bkp_cat(g, cn, "_notify", NULL), args, n);
+        set_proto(c, "notify_proto", &b, "int", cg_cat(g, cn, "_notify", NULL), args, n);
         args[1] = "bk_arena *a";
         n = add_params(args, 2, pd, np);
         args[n++] = "void *arg";
-        set_proto(c, "fn_typedef", &b, "typedef void", bkp_cat(g, cn, "_fn", NULL), args, n);
-        args[1] = bkp_cat(g, cn, "_fn *fn", NULL);
+        set_proto(c, "fn_typedef", &b, "typedef void", cg_cat(g, cn, "_fn", NULL), args, n);
+        args[1] = cg_cat(g, cn, "_fn *fn", NULL);
         args[2] = "void *arg";
-        set_proto(c, "subscribe_proto", &b, "int", bkp_cat(g, cn, "_subscribe", NULL), args, 3);
-        bkp_sb_free(&b);
+        set_proto(c, "subscribe_proto", &b, "int", cg_cat(g, cn, "_subscribe", NULL), args, 3);
+        cg_sb_free(&b);
         return c;
     }
 
@@ -178,16 +178,16 @@ static json_t *method_ctx(bkp_gen *g, json_t *svc, json_t *m, const char *what)
     n = add_params(args, 2, pd, np);
     if (has_result)
         args[n++] = ptr_result;
-    set_proto(c, "handler_field", &b, "    int", bkp_cat(g, "(*", mname, ")", NULL), args, n);
-    set_proto(c, "impl_proto", &b, "static int", bkp_cat(g, cn, "_impl", NULL), args, n);
+    set_proto(c, "handler_field", &b, "    int", cg_cat(g, "(*", mname, ")", NULL), args, n);
+    set_proto(c, "impl_proto", &b, "static int", cg_cat(g, cn, "_impl", NULL), args, n);
     for (size_t k = 0; k < n; k++) {
         const char *a = args[k], *nm = a + strlen(a), *end = nm;
         while (nm > a && (nm[-1] == '_' || (nm[-1] >= 'a' && nm[-1] <= 'z') ||
                           (nm[-1] >= 'A' && nm[-1] <= 'Z') || (nm[-1] >= '0' && nm[-1] <= '9')))
             nm--;
-        bkp_sb_adds(&b, "    (void)");
-        bkp_sb_add(&b, nm, (size_t)(end - nm));
-        bkp_sb_adds(&b, ";\n");
+        cg_sb_adds(&b, "    (void)");
+        cg_sb_add(&b, nm, (size_t)(end - nm));
+        cg_sb_adds(&b, ";\n");
     }
     set_text(c, "impl_voids", &b);
 
@@ -195,11 +195,11 @@ static json_t *method_ctx(bkp_gen *g, json_t *svc, json_t *m, const char *what)
     args[0] = "bk_client *c";
     args[1] = "const bk_call_opts *o";
     n = add_params(args, 2, pd, np);
-    const char *bg = oneway ? cn : bkp_cat(g, cn, "_background", NULL);
+    const char *bg = oneway ? cn : cg_cat(g, cn, "_background", NULL);
     set_str(c, "background_name", bg);
     set_proto(c, "background_proto", &b, "int", bg, args, n);
     if (oneway) {
-        bkp_sb_free(&b);
+        cg_sb_free(&b);
         return c;
     }
 
@@ -215,68 +215,68 @@ static json_t *method_ctx(bkp_gen *g, json_t *svc, json_t *m, const char *what)
     args[1] = "bk_arena *a";
     n = 2;
     if (has_result)
-        args[n++] = r->aggregate ? bkp_cat(g, "const ", r->ctype, " *result", NULL)
-                                 : (bkp_decl(&b, r->ctype, "result"), bkp_sb_str(g, &b));
+        args[n++] = r->aggregate ? cg_cat(g, "const ", r->ctype, " *result", NULL)
+                                 : (cg_decl(&b, r->ctype, "result"), cg_sb_str(g, &b));
     args[n++] = "const bk_error *err";
     args[n++] = "void *arg";
-    set_proto(c, "done_typedef", &b, "typedef void", bkp_cat(g, cn, "_done", NULL), args, n);
+    set_proto(c, "done_typedef", &b, "typedef void", cg_cat(g, cn, "_done", NULL), args, n);
     args[1] = "const bk_call_opts *o";
     n = add_params(args, 2, pd, np);
-    args[n++] = bkp_cat(g, cn, "_done *done", NULL);
+    args[n++] = cg_cat(g, cn, "_done *done", NULL);
     args[n++] = "void *arg";
-    set_proto(c, "async_proto", &b, "int", bkp_cat(g, cn, "_async", NULL), args, n);
+    set_proto(c, "async_proto", &b, "int", cg_cat(g, cn, "_async", NULL), args, n);
 
     /* The result's decoder (client) and encoder (worker). */
     if (has_result) {
-        set_str(c, "result_decode", bkp_dec_fn(g, r));
+        set_str(c, "result_decode", cg_dec_fn(g, r));
         /* X_reply(req, result): the worker's encode-and-answer, for the handler's result
          * and for a deferred request's. */
-        const char *reply = bkp_cat(g, cn, "_reply", NULL);
+        const char *reply = cg_cat(g, cn, "_reply", NULL);
         const char *rarg = r->ctype[strlen(r->ctype) - 1] == '*'
-                               ? bkp_cat(g, r->ctype, "const *result", NULL)
-                               : bkp_cat(g, "const ", r->ctype, " *result", NULL);
+                               ? cg_cat(g, r->ctype, "const *result", NULL)
+                               : cg_cat(g, "const ", r->ctype, " *result", NULL);
         set_str(c, "reply_name", reply);
         set_proto(c, "reply_proto", &b, "int", reply,
                   (const char *[]){"bk_request *req", rarg}, 2);
-        bkp_enc_expr(g, &b, r, "*result", "result");
+        cg_enc_expr(g, &b, r, "*result", "result");
         set_text(c, "reply_encode", &b);
     }
-    bkp_sb_free(&b);
+    cg_sb_free(&b);
     return c;
 }
 
 /* The need lists of the client (side 0) or the worker (side 1): the client encodes every
  * method's params and decodes results, and both encodes and decodes notifications; the
  * worker decodes params and encodes results. */
-static void side_needs(bkp_gen *g, json_t *svc, int side)
+static void side_needs(cg_gen *g, json_t *svc, int side)
 {
-    bkp_tlist *params = side == 0 ? &g->need_enc : &g->need_dec;
-    bkp_tlist *results = side == 0 ? &g->need_dec : &g->need_enc;
+    cg_tlist *params = side == 0 ? &g->need_enc : &g->need_dec;
+    cg_tlist *results = side == 0 ? &g->need_dec : &g->need_enc;
     json_t *m, *f;
     size_t i, k;
-    bkp_need_reset(g);
+    cg_need_reset(g);
     json_array_foreach(json_object_get(svc, "methods"), i, m) {
         json_t *r = json_object_get(m, "result");
         json_array_foreach(json_object_get(m, "params"), k, f) {
-            bkp_need_add(g, params, bkp_type_get(g, json_object_get(f, "type")));
+            cg_need_add(g, params, cg_type_get(g, json_object_get(f, "type")));
         }
         if (r && !json_is_null(r) && !json_is_true(json_object_get(m, "oneway")))
-            bkp_need_add(g, results, bkp_type_get(g, r));
+            cg_need_add(g, results, cg_type_get(g, r));
     }
     if (side != 0)
         return;
     json_array_foreach(json_object_get(svc, "notifications"), i, m) {
         json_array_foreach(json_object_get(m, "params"), k, f) {
-            bkp_type *t = bkp_type_get(g, json_object_get(f, "type"));
-            bkp_need_add(g, &g->need_enc, t);
-            bkp_need_add(g, &g->need_dec, t);
+            cg_type *t = cg_type_get(g, json_object_get(f, "type"));
+            cg_need_add(g, &g->need_enc, t);
+            cg_need_add(g, &g->need_dec, t);
         }
     }
 }
 
 /* Sets "args_decode_body" on each context of list (the args decoders of the JSON methods
  * ms), or removes it (ms NULL). */
-static void args_decoders(bkp_gen *g, json_t *list, json_t *ms, bkp_sb *b)
+static void args_decoders(cg_gen *g, json_t *list, json_t *ms, cg_sb *b)
 {
     size_t i;
     json_t *c;
@@ -286,35 +286,35 @@ static void args_decoders(bkp_gen *g, json_t *list, json_t *ms, bkp_sb *b)
             continue;
         }
         size_t np;
-        const bkp_field *ps = bkp_fields(g, json_object_get(json_array_get(ms, i), "params"),
-                                         &np);
-        bkp_object_decode_body(g, b, ps, np, true);
-        json_object_set_new(c, "args_decode_body", bkp_sb_json(b));
+        const cg_field *ps = cg_fields(g, json_object_get(json_array_get(ms, i), "params"),
+                                       &np);
+        cg_object_decode_body(g, b, ps, np, true);
+        json_object_set_new(c, "args_decode_body", cg_sb_json(b));
     }
 }
 
-int bkp_gen_service(bkp_gen *g, json_t *file, json_t *svc, bkp_gen_file **files,
-                    size_t *nfiles)
+int cg_gen_service(cg_gen *g, json_t *file, json_t *svc, cg_gen_file **files,
+                   size_t *nfiles)
 {
-    const char *prefix = bkp_sget(svc, "c_prefix");
+    const char *prefix = cg_sget(svc, "c_prefix");
     json_t *ctx = json_object(), *m, *c;
     json_t *ms = json_object_get(svc, "methods"), *ns = json_object_get(svc, "notifications");
-    bkp_sb b = {0};
+    cg_sb b = {0};
     size_t i;
     int rc = 0;
 
-    json_object_set_new(ctx, "source", bkp_jstr(bkp_sget(file, "path")));
-    json_object_set_new(ctx, "prefix", bkp_jstr(prefix));
-    json_object_set_new(ctx, "service", bkp_jstr(bkp_sget(svc, "name")));
-    json_object_set_new(ctx, "guard", bkp_jstr(bkp_cat(g, bkp_upper(g, prefix), "_H", NULL)));
-    json_object_set_new(ctx, "header", bkp_jstr(bkp_cat(g, prefix, ".h", NULL)));
+    json_object_set_new(ctx, "source", cg_jstr(cg_sget(file, "path")));
+    json_object_set_new(ctx, "prefix", cg_jstr(prefix));
+    json_object_set_new(ctx, "service", cg_jstr(cg_sget(svc, "name")));
+    json_object_set_new(ctx, "guard", cg_jstr(cg_cat(g, cg_upper(g, prefix), "_H", NULL)));
+    json_object_set_new(ctx, "header", cg_jstr(cg_cat(g, prefix, ".h", NULL)));
     json_object_set_new(ctx, "types_header",
-                        bkp_jstr(bkp_cat(g, bkp_sget(file, "c_prefix"), "_types.h", NULL)));
-    json_object_set_new(ctx, "doc_c", bkp_doc_c_json(json_object_get(svc, "doc"), ""));
-    bkp_proto(&b, "int", bkp_cat(g, prefix, "_serve", NULL),
-              (const char *[]){"bk_worker *w", bkp_cat(g, "const ", prefix, "_handlers *h", NULL),
+                        cg_jstr(cg_cat(g, cg_sget(file, "c_prefix"), "_types.h", NULL)));
+    json_object_set_new(ctx, "doc_c", cg_doc_c_json(json_object_get(svc, "doc"), ""));
+    cg_proto(&b, "int", cg_cat(g, prefix, "_serve", NULL),
+             (const char *[]){"bk_worker *w", cg_cat(g, "const ", prefix, "_handlers *h", NULL),
                                "void *ctx"}, 3);
-    json_object_set_new(ctx, "serve_proto", bkp_sb_json(&b));
+    json_object_set_new(ctx, "serve_proto", cg_sb_json(&b));
 
     /* A method's context is the same in every file: made once. Only the args decoders
      * differ: the client decodes notifications, the worker params; each file sees only its
@@ -357,28 +357,28 @@ int bkp_gen_service(bkp_gen *g, json_t *file, json_t *svc, bkp_gen_file **files,
         }
         if (side < 2) {
             side_needs(g, svc, side);
-            bkp_composite_codecs(g, &b);
+            cg_composite_codecs(g, &b);
         }
-        json_object_set_new(ctx, "codecs", bkp_sb_json(&b));
+        json_object_set_new(ctx, "codecs", cg_sb_json(&b));
         if (g->failed) {
             rc = -1;
             break;
         }
         if (side == 0) {
-            rc = bkp_emit(g, "service.h.tmpl", ctx, bkp_cat(g, prefix, ".h", NULL), false, files,
-                          nfiles);
+            rc = cg_emit(g, "service.h.tmpl", ctx, cg_cat(g, prefix, ".h", NULL), false, files,
+                         nfiles);
             if (rc == 0)
-                rc = bkp_emit(g, "client.c.tmpl", ctx, bkp_cat(g, prefix, "_client.c", NULL),
-                              false, files, nfiles);
+                rc = cg_emit(g, "client.c.tmpl", ctx, cg_cat(g, prefix, "_client.c", NULL),
+                             false, files, nfiles);
         } else if (side == 1) {
-            rc = bkp_emit(g, "worker.c.tmpl", ctx, bkp_cat(g, prefix, "_worker.c", NULL), false,
-                          files, nfiles);
+            rc = cg_emit(g, "worker.c.tmpl", ctx, cg_cat(g, prefix, "_worker.c", NULL), false,
+                         files, nfiles);
         } else {
-            rc = bkp_emit(g, "impl.c.tmpl", ctx, bkp_cat(g, prefix, "_impl.c", NULL), true,
-                          files, nfiles);
+            rc = cg_emit(g, "impl.c.tmpl", ctx, cg_cat(g, prefix, "_impl.c", NULL), true,
+                         files, nfiles);
         }
     }
-    bkp_sb_free(&b);
+    cg_sb_free(&b);
     json_decref(ctx);
     return rc;
 }

@@ -20,7 +20,7 @@ typedef struct node {
     struct node *children;
 } node;
 
-struct bkp_tmpl {
+struct cg_tmpl {
     char *name;
     node *root;
 };
@@ -36,7 +36,7 @@ static void nodes_free(node *n)
     }
 }
 
-void bkp_tmpl_free(bkp_tmpl *t)
+void cg_tmpl_free(cg_tmpl *t)
 {
     if (!t)
         return;
@@ -188,10 +188,10 @@ static node *parse_list(parser *p, const char *close, int open_line)
     return head;
 }
 
-bkp_tmpl *bkp_tmpl_parse(const char *name, const char *text, size_t len, char *err,
-                         size_t errlen)
+cg_tmpl *cg_tmpl_parse(const char *name, const char *text, size_t len, char *err,
+                       size_t errlen)
 {
-    bkp_tmpl *t = calloc(1, sizeof *t);
+    cg_tmpl *t = calloc(1, sizeof *t);
     if (!t || !(t->name = strdup(name))) {
         free(t);
         snprintf(err, errlen, "%s: out of memory", name);
@@ -201,7 +201,7 @@ bkp_tmpl *bkp_tmpl_parse(const char *name, const char *text, size_t len, char *e
                 .errlen = errlen};
     t->root = parse_list(&p, NULL, 1);
     if (p.failed) {
-        bkp_tmpl_free(t);
+        cg_tmpl_free(t);
         return NULL;
     }
     return t;
@@ -242,7 +242,7 @@ typedef struct frame {
 } frame;
 
 typedef struct renderer {
-    const bkp_tmpl *t;
+    const cg_tmpl *t;
     frame stack[64];
     int depth;
     buf out;
@@ -423,7 +423,7 @@ static void render_list(renderer *r, const node *n)
     }
 }
 
-char *bkp_tmpl_render(const bkp_tmpl *t, json_t *ctx, size_t *outlen, char *err, size_t errlen)
+char *cg_tmpl_render(const cg_tmpl *t, json_t *ctx, size_t *outlen, char *err, size_t errlen)
 {
     renderer r = {.t = t, .err = err, .errlen = errlen};
     r.stack[r.depth++] = (frame){ctx, -1, -1};
