@@ -162,14 +162,10 @@ void cg_gen_files_free(cg_gen_file *files, size_t n)
     free(files);
 }
 
-int cg_gen_c(json_t *model, const cg_gen_opts *o, cg_gen_file **files, size_t *nfiles,
-             char *err, size_t errlen)
+int cg_gen_c(json_t *model, bk_arena *arena, const cg_gen_opts *o, cg_gen_file **files,
+             size_t *nfiles, char *err, size_t errlen)
 {
-    cg_gen g = {.model = model, .o = o, .err = err, .errlen = errlen};
-    if (bk_arena_new(&g.arena) != 0) {
-        fputs("bkpr-gen: out of memory\n", stderr);
-        abort();
-    }
+    cg_gen g = {.model = model, .arena = arena, .o = o, .err = err, .errlen = errlen};
     json_t *file = json_object_get(model, "file"), *f, *s;
     size_t i;
     int rc = cg_gen_types(&g, file, files, nfiles);
@@ -186,6 +182,5 @@ int cg_gen_c(json_t *model, const cg_gen_opts *o, cg_gen_file **files, size_t *n
     cg_types_free(&g);
     cg_tlist_free(&g.need_dec);
     cg_tlist_free(&g.need_enc);
-    bk_arena_free(g.arena);
     return rc;
 }

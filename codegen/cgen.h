@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "beekeeper/arena.h"
+
 typedef struct cg_gen_file {
     char *name;     /* file name, without folder */
     char *text;     /* content */
@@ -24,10 +26,12 @@ typedef struct cg_gen_opts {
 
 /* Generates the files of model (a whole `bkpr_gen_model` document): per service
  * {prefix}.h, {prefix}_client.c, {prefix}_worker.c (and {prefix}_impl.c with skeleton), and
- * {namespace}_types.h/.c for the file and each file it imports. Appends them to *files
- * (*nfiles of them, realloc'd; free with cg_gen_files_free). 0, or -1 with a message in err. */
-int cg_gen_c(json_t *model, const cg_gen_opts *o, cg_gen_file **files, size_t *nfiles,
-             char *err, size_t errlen);
+ * {namespace}_types.h/.c for the file and each file it imports. The strings of the run are
+ * allocated from arena (the front end's: bkpr-gen has one), which must outlive the call.
+ * Appends the files to *files (*nfiles of them, realloc'd; free with cg_gen_files_free).
+ * 0, or -1 with a message in err. */
+int cg_gen_c(json_t *model, bk_arena *arena, const cg_gen_opts *o, cg_gen_file **files,
+             size_t *nfiles, char *err, size_t errlen);
 void cg_gen_files_free(cg_gen_file *files, size_t n);
 
 /* The templates built into the binary ($(B)/gen/codegen/templates.c). */

@@ -221,7 +221,7 @@ int main(int argc, char **argv)
             json_t *m = bkp_idl_model(p, files[i]);
             char err[1024];
             size_t first = nout;
-            if (!m || cg_gen_c(m, &gopts, &out, &nout, err, sizeof err) != 0) {
+            if (!m || cg_gen_c(m, p->arena, &gopts, &out, &nout, err, sizeof err) != 0) {
                 fprintf(stderr, "%s\n", m ? err : "bkpr-gen: out of memory");
                 bad = 1;
             }
