@@ -183,6 +183,7 @@ typedef struct bkp_idl_file {
     bkp_idl_map types;     /* struct, enum and error names -> the first decl (checks) */
     bool ok;               /* read, lexed and parsed without error */
     int state;             /* import walk: 0 new, 1 loading, 2 done */
+    int index;             /* in the program's load order (set by the checks) */
 } bkp_idl_file;
 
 /* Constructors for the grammar's actions. Each copies nothing: strings must already be in the

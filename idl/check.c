@@ -40,10 +40,7 @@ static void add_cname(checker *ck, const bkp_idl_file *f, bkp_idl_pos pos, const
         ck->names = v;
         ck->capnames = cap;
     }
-    int idx = 0;
-    for (const bkp_idl_file *g = ck->p->files; g && g != f; g = g->next)
-        idx++;
-    ck->names[ck->nnames] = (struct cname){c, what, NULL, &f->src, pos, idx};
+    ck->names[ck->nnames] = (struct cname){c, what, NULL, &f->src, pos, f->index};
     ck->nnames++;
 }
 
@@ -427,26 +424,22 @@ static void check_error(checker *ck, bkp_idl_file *f, bkp_idl_decl *d)
                           : "not authorized");
 }
 
-/* Error codes must be unique in the whole program: a caller tells errors apart by code. */
+/* Error codes must be unique in the whole program: a caller tells errors apart by code. The
+ * first error with a code keeps it (a map from the code's digits to it). */
 static void check_error_codes(checker *ck)
 {
+    bkp_idl_map first = {0};
     for (bkp_idl_file *f = ck->p->files; f; f = f->next)
         for (bkp_idl_decl *d = f->decls; d; d = d->next) {
             if (d->kind != BKP_IDL_D_ERROR || d->code->overflow)
                 continue;
-            for (bkp_idl_file *g = ck->p->files; g; g = g->next)
-                for (bkp_idl_decl *e = g->decls; e; e = e->next) {
-                    if (g == f && e == d)
-                        goto next;
-                    if (e->kind == BKP_IDL_D_ERROR && !e->code->overflow &&
-                        e->code->i == d->code->i) {
-                        ERR(ck, f, d->code->pos, "error code %lld is already used by '%s'",
-                            (long long)d->code->i, e->name);
-                        bkp_idl_diag_note(ck->d, &g->src, e->code->pos, "'%s' is here", e->name);
-                        goto next;
-                    }
-                }
-        next:;
+            const char *key = bkp_idl_printf(ck->a, "%lld", (long long)d->code->i);
+            const bkp_idl_decl *e = bkp_idl_map_add(&first, ck->a, key, d);
+            if (e) {
+                ERR(ck, f, d->code->pos, "error code %lld is already used by '%s'",
+                    (long long)d->code->i, e->name);
+                bkp_idl_diag_note(ck->d, &e->file->src, e->code->pos, "'%s' is here", e->name);
+            }
         }
 }
 
@@ -715,11 +708,14 @@ int bkp_idl_check(bkp_idl_program *p)
         return bkp_idl_diag_count(p->diag);
     p->checked = 1;
     checker ck = {.p = p, .a = p->arena, .d = p->diag};
-    for (bkp_idl_file *f = p->files; f; f = f->next)
+    int index = 0;
+    for (bkp_idl_file *f = p->files; f; f = f->next) {
+        f->index = index++;
         for (bkp_idl_decl *d = f->decls; d; d = d->next)
             if (d->kind == BKP_IDL_D_STRUCT || d->kind == BKP_IDL_D_ENUM ||
                 d->kind == BKP_IDL_D_ERROR)
                 bkp_idl_map_add(&f->types, ck.a, d->name, d);
+    }
     for (bkp_idl_file *f = p->files; f; f = f->next)
         check_namespace(&ck, f);
     for (bkp_idl_file *f = p->files; f; f = f->next)
