@@ -9,21 +9,6 @@
 #include "codegen/ctext.h"
 #include "codegen/ctypes.h"
 
-static bool is_c_keyword(const char *s)
-{
-    static const char *const kw[] = {
-        "alignas", "alignof", "auto", "bool", "break", "case", "char", "const", "constexpr",
-        "continue", "default", "do", "double", "else", "enum", "extern", "false", "float",
-        "for", "goto", "if", "inline", "int", "long", "nullptr", "register", "restrict",
-        "return", "short", "signed", "sizeof", "static", "static_assert", "struct", "switch",
-        "thread_local", "true", "typedef", "typeof", "typeof_unqual", "union", "unsigned",
-        "void", "volatile", "while"};
-    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
-        if (strcmp(kw[i], s) == 0)
-            return true;
-    return false;
-}
-
 /* The names the stubs and handlers use themselves. */
 static void check_reserved(cg_gen *g, json_t *svc, json_t *m, const cg_field *ps, size_t np)
 {
@@ -114,9 +99,6 @@ static json_t *method_ctx(cg_gen *g, json_t *svc, json_t *m, const char *what)
     set_text(c, "call_args", &b);
     const char *member = cn + strlen(cg_sget(svc, "c_prefix")) + 1;
     set_str(c, "member", member);
-    if (is_c_keyword(member))
-        cg_fail(g, "bkpr-gen: %s: method '%s' would make a handler field named '%s', a C "
-                   "keyword", sname, mname, member);
     if (has_result) {
         cg_decl(&b, r->ptr, "out");
         set_text(c, "result_out", &b);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen/names.h"
 #include "idl/mangle.h"
 
 typedef struct checker {
@@ -21,6 +22,11 @@ typedef struct checker {
         int file_idx; /* the earlier in the sources keeps the name */
     } *names;
     size_t nnames, capnames;
+    struct param {
+        const bkp_idl_file *f;
+        const bkp_idl_field *x;
+    } *params;              /* every parameter, for check_param_names */
+    size_t nparams, capparams;
     bkp_idl_map services;   /* C prefix -> the first service with it */
     bkp_idl_map composites; /* C names of list and map types already in names */
 } checker;
@@ -42,6 +48,21 @@ static void add_cname(checker *ck, const bkp_idl_file *f, bkp_idl_pos pos, const
     }
     ck->names[ck->nnames] = (struct cname){c, what, NULL, &f->src, pos, f->index};
     ck->nnames++;
+}
+
+static void add_param(checker *ck, const bkp_idl_file *f, const bkp_idl_field *x)
+{
+    if (ck->nparams == ck->capparams) {
+        size_t cap = ck->capparams ? ck->capparams * 2 : 64;
+        struct param *v = realloc(ck->params, cap * sizeof *v);
+        if (!v) {
+            fputs("bkpr-gen: out of memory\n", stderr);
+            abort();
+        }
+        ck->params = v;
+        ck->capparams = cap;
+    }
+    ck->params[ck->nparams++] = (struct param){f, x};
 }
 
 static int cname_cmp(const void *x, const void *y)
@@ -76,6 +97,26 @@ static void check_cnames(checker *ck)
             bkp_idl_diag_note(ck->d, y->src, y->pos, "%s is here", y->what);
             i++;
         }
+    }
+}
+
+/* A parameter named like something the program declares in C (a type, a function) would
+ * hide it in the prototypes and stubs that name both: each is an error, with a note at the
+ * declaration. names must be sorted (check_cnames). */
+static void check_param_names(checker *ck)
+{
+    bkp_idl_map first = {0};
+    for (size_t i = 0; i < ck->nnames; i++)
+        bkp_idl_map_add(&first, ck->a, ck->names[i].c, &ck->names[i]);
+    for (size_t i = 0; i < ck->nparams; i++) {
+        const struct param *q = &ck->params[i];
+        const struct cname *y = bkp_idl_map_get(&first, q->x->c_name);
+        if (!y)
+            continue;
+        bkp_idl_diag_error(ck->d, &q->f->src, q->x->pos,
+                           "parameter '%s' gets the C name '%s', as %s does", q->x->name,
+                           q->x->c_name, y->what);
+        bkp_idl_diag_note(ck->d, y->src, y->pos, "%s is here", y->what);
     }
 }
 
@@ -282,18 +323,44 @@ static bool pos_before(bkp_idl_pos a, bkp_idl_pos b)
     return a.line < b.line || (a.line == b.line && a.col < b.col);
 }
 
+/* Whether field x is held as `bool has_x; T x;` in C (codegen/ctypes.h): optional, and of a
+ * type without a NULL of its own (not a string, any or struct). */
+static bool has_flag(const bkp_idl_field *x)
+{
+    const bkp_idl_type *t = x->type;
+    return x->optional && t->kind != BKP_IDL_STRING && t->kind != BKP_IDL_ANY &&
+           !(t->kind == BKP_IDL_NAMED && t->decl && t->decl->kind == BKP_IDL_D_STRUCT);
+}
+
+/* Why a parameter cannot have C name c, or NULL: the generated prototypes name these
+ * types after the parameters (other names are free: the generator renames its own). */
+static const char *param_name_taken(const char *c)
+{
+    if (strncmp(c, "bk_", 3) == 0)
+        return "in the Beekeeper runtime's namespace (bk_), whose types the generated C names";
+    if (strcmp(c, "json_t") == 0 || strcmp(c, "int64_t") == 0)
+        return "a C type the generated prototypes name";
+    return NULL;
+}
+
 /* Fields of a struct or parameters of a method: types, defaults, names. The first of two
- * with the same name, or the same C name, keeps it. */
+ * with the same name, or the same C name, keeps it. Parameters are kept for the check of
+ * their C names against the program's (check_param_names). */
 static void check_vars(checker *ck, const bkp_idl_file *f, bkp_idl_field *list, const char *what)
 {
     bkp_idl_map names = {0}, c_names = {0};
+    bool param = strcmp(what, "parameter") == 0;
     for (bkp_idl_field *x = list; x; x = x->next) {
         resolve_type(ck, f, x->type);
         check_default(ck, f, x, what);
         x->c_name = bkp_idl_snake(ck->a, x->name);
         bool ok = check_c_ident(ck, f, x->pos, x->name, x->c_name);
-        if (ok && bkp_idl_is_c_keyword(x->c_name)) {
+        const char *taken = param ? param_name_taken(x->c_name) : NULL;
+        if (ok && cg_is_c_keyword(x->c_name)) {
             ERR(ck, f, x->pos, "%s name '%s' is a C keyword", what, x->name);
+            ok = false;
+        } else if (ok && taken) {
+            ERR(ck, f, x->pos, "%s name '%s' is %s", what, x->name, taken);
             ok = false;
         }
         /* the earlier of a field of the same name and one of the same C name */
@@ -308,6 +375,22 @@ static void check_vars(checker *ck, const bkp_idl_file *f, bkp_idl_field *list, 
         }
         bkp_idl_map_add(&names, ck->a, x->name, x);
         bkp_idl_map_add(&c_names, ck->a, x->c_name, x);
+        if (param && ok)
+            add_param(ck, f, x);
+    }
+    /* `bool has_x` beside an optional x: the later of it and a field called has_x is wrong */
+    for (bkp_idl_field *x = list; x; x = x->next) {
+        if (!has_flag(x))
+            continue;
+        const char *flag = bkp_idl_printf(ck->a, "%s%s", CG_HAS_PREFIX, x->c_name);
+        bkp_idl_field *y = bkp_idl_map_get(&c_names, flag);
+        if (!y)
+            continue;
+        bool y_later = pos_before(x->pos, y->pos);
+        const bkp_idl_field *later = y_later ? y : x, *first = y_later ? x : y;
+        ERR(ck, f, later->pos, "%s '%s' and the presence flag of optional %s '%s' would both "
+            "be called '%s' in C", what, y->name, what, x->name, flag);
+        bkp_idl_diag_note(ck->d, &f->src, first->pos, "'%s' is here", first->name);
     }
 }
 
@@ -481,38 +564,31 @@ static void check_annotations(checker *ck, const bkp_idl_file *f, bkp_idl_method
     }
 }
 
-/* The names the C generator makes from a service's prefix and a method's C name
- * (codegen/service.c, templates/): two things that would get the same C name do not
- * compile, so these take part in the collision check too. */
+/* The names the C generator derives from base (codegen/names.h) for a declaration of kind
+ * `of` (CG_OF_*), called `what` in messages: two things that would get the same C name do
+ * not compile, so these take part in the collision check too. base is itself a C name of
+ * the program (not a runtime type's codecs): then a clash of two names derived from the
+ * same base is the echo of the clash of the bases, told once. */
 static void add_derived(checker *ck, const bkp_idl_file *f, bkp_idl_pos pos, const char *base,
-                        const char *const *sfx, size_t n, const char *of)
+                        unsigned of, const char *what)
 {
-    for (size_t i = 0; i < n; i++) {
-        add_cname(ck, f, pos, bkp_idl_printf(ck->a, "%s%s", base, sfx[i]),
-                  bkp_idl_printf(ck->a, "the '%s' function of %s", sfx[i], of));
+    for (size_t i = 0; i < CG_N_COUNT; i++) {
+        const cg_derived *n = &cg_derived_names[i];
+        if (!(n->of & of))
+            continue;
+        add_cname(ck, f, pos, bkp_idl_printf(ck->a, "%s%s", base, n->suffix),
+                  bkp_idl_printf(ck->a, "the '%s' %s of %s", n->suffix, n->what, what));
         ck->names[ck->nnames - 1].base = base;
     }
 }
 
-static void add_method_derived(checker *ck, const bkp_idl_file *f, const bkp_idl_method *m,
-                               const char *of)
+static unsigned method_kind(const bkp_idl_method *m)
 {
-    static const char *const all[] = {"_params", "_back", "_deliver", "_decode_args", "_serve"};
-    static const char *const notif[] = {"_notify", "_fn", "_subscribe"};
-    static const char *const call[] = {"_background", "_done", "_async"};
-    static const char *const result[] = {"_result", "_reply"};
-    static const char *const impl[] = {"_impl"};
-    add_derived(ck, f, m->pos, m->c_name, all, sizeof all / sizeof *all, of);
-    if (m->notification) {
-        add_derived(ck, f, m->pos, m->c_name, notif, sizeof notif / sizeof *notif, of);
-        return;
-    }
-    add_derived(ck, f, m->pos, m->c_name, impl, 1, of);
+    if (m->notification)
+        return CG_OF_NOTIFICATION;
     if (m->oneway)
-        return;
-    add_derived(ck, f, m->pos, m->c_name, call, sizeof call / sizeof *call, of);
-    if (m->result)
-        add_derived(ck, f, m->pos, m->c_name, result, sizeof result / sizeof *result, of);
+        return CG_OF_ONEWAY;
+    return CG_OF_CALL | (m->result ? CG_OF_RESULT : 0);
 }
 
 static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
@@ -528,11 +604,9 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
                 s->name, s->c_name, prev->name);
         bkp_idl_diag_note(ck->d, &prev->file->src, prev->pos, "service '%s' is here", prev->name);
     }
-    if (!prev) {
-        static const char *const sfx[] = {"_handlers", "_serve", "_impl"};
-        add_derived(ck, f, s->pos, s->c_name, sfx, sizeof sfx / sizeof *sfx,
+    if (!prev)
+        add_derived(ck, f, s->pos, s->c_name, CG_OF_SERVICE,
                     bkp_idl_printf(ck->a, "service '%s'", s->name));
-    }
     bkp_idl_map methods = {0};
     for (bkp_idl_method *m = s->methods; m; m = m->next) {
         const char *what = m->notification ? "notification" : "method";
@@ -543,11 +617,15 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
             ERR(ck, f, m->pos, "duplicate %s '%s' in service '%s'", what, m->name, s->name);
             bkp_idl_diag_note(ck->d, &f->src, first->pos, "the first '%s' is here", first->name);
         }
-        m->c_name = bkp_idl_printf(ck->a, "%s_%s", s->c_name, bkp_idl_snake(ck->a, m->name));
+        const char *member = bkp_idl_snake(ck->a, m->name);
+        m->c_name = bkp_idl_printf(ck->a, "%s_%s", s->c_name, member);
+        if (!m->notification && cg_is_c_keyword(member))
+            ERR(ck, f, m->pos, "method name '%s' is a C keyword (the method's handler in "
+                "%s%s would be called so)", m->name, s->c_name, CG_SUFFIX(HANDLERS));
         if (!dup) {
             const char *of = bkp_idl_printf(ck->a, "%s '%s.%s'", what, s->name, m->name);
             add_cname(ck, f, m->pos, m->c_name, of);
-            add_method_derived(ck, f, m, of);
+            add_derived(ck, f, m->pos, m->c_name, method_kind(m), of);
         }
         check_annotations(ck, f, m);
         check_vars(ck, f, m->params, "parameter");
@@ -636,65 +714,76 @@ static void check_recursion(checker *ck)
 
 /* ---- Names of the C types and codecs the generator derives ---- */
 
-/* The C base name of t as the generator makes it (codegen/ctypes.c): a struct's or enum's C
- * name, `{element}_list` / `{element}_map` for lists and maps; NULL for what the runtime
- * provides (scalars and lists or maps of them) or what did not resolve. A list or map type
- * seen for the first time enters the collision check with its codecs. */
+/* The C name of t as the generator makes it (cg_composite_name): a scalar's (bk_int), a
+ * struct's or enum's, a list's or map's; NULL for what did not resolve. *items says which
+ * kind of items a list or map of t would have. A list or map type seen for the first time
+ * enters the collision check with its codecs. */
 static const char *composite_names(checker *ck, const bkp_idl_file *f, const bkp_idl_type *t,
-                                   const char **idl)
+                                   const char **idl, cg_items *items)
 {
     if (t->kind == BKP_IDL_NAMED) {
         *idl = t->name;
+        *items = CG_ITEMS_DECLARED;
         return t->decl ? t->decl->c_name : NULL;
     }
-    if (t->kind != BKP_IDL_LIST && t->kind != BKP_IDL_MAP)
-        return NULL;
-    const char *of_idl, *of = composite_names(ck, f, t->of, &of_idl);
+    if (t->kind != BKP_IDL_LIST && t->kind != BKP_IDL_MAP) {
+        *idl = bkp_idl_type_kind_name(t);
+        *items = CG_ITEMS_SCALAR;
+        return bkp_idl_printf(ck->a, "bk_%s", *idl);
+    }
+    cg_items of_items;
+    const char *of_idl, *of = composite_names(ck, f, t->of, &of_idl, &of_items);
     if (!of)
         return NULL;
-    const char *kind = t->kind == BKP_IDL_LIST ? "list" : "map";
-    const char *c = bkp_idl_printf(ck->a, "%s_%s", of, kind);
+    const char *kind = t->kind == BKP_IDL_LIST ? "list" : "map", *codecs;
+    bool in_runtime;
+    const char *c = cg_composite_name(ck->a, f->c_prefix, kind, of, of_items, &in_runtime,
+                                      &codecs);
+    *items = in_runtime ? CG_ITEMS_RUNTIME : CG_ITEMS_DECLARED;
     *idl = bkp_idl_printf(ck->a, "%s<%s>", kind, of_idl);
-    if (bkp_idl_map_add(&ck->composites, ck->a, c, (void *)t))
+    if (bkp_idl_map_add(&ck->composites, ck->a, codecs, (void *)t))
         return c;
     const char *what = bkp_idl_printf(ck->a, "the C type of %s", *idl);
-    static const char *const sfx[] = {"_encode", "_decode"};
-    add_cname(ck, f, t->pos, c, what);
-    add_derived(ck, f, t->pos, c, sfx, 2, what);
+    if (!in_runtime)
+        add_cname(ck, f, t->pos, c, what);
+    size_t first = ck->nnames;
+    add_derived(ck, f, t->pos, codecs, CG_OF_COMPOSITE, in_runtime ? *idl : what);
+    for (size_t i = first; in_runtime && i < ck->nnames; i++)
+        ck->names[i].base = NULL; /* the runtime's type: no C name of the program to echo */
     return c;
+}
+
+static void composite_names_of(checker *ck, const bkp_idl_file *f, const bkp_idl_type *t)
+{
+    const char *idl;
+    cg_items items;
+    if (t)
+        composite_names(ck, f, t, &idl, &items);
 }
 
 static void composite_names_of_vars(checker *ck, const bkp_idl_file *f,
                                     const bkp_idl_field *list)
 {
-    const char *idl;
     for (const bkp_idl_field *x = list; x; x = x->next)
-        if (x->type)
-            composite_names(ck, f, x->type, &idl);
+        composite_names_of(ck, f, x->type);
 }
 
 /* Structs' and enums' codecs, enums' string conversions, and every list and map type. */
 static void add_type_names(checker *ck)
 {
-    static const char *const codecs[] = {"_encode", "_decode"};
-    static const char *const strings[] = {"_to_string", "_from_string"};
     for (bkp_idl_file *f = ck->p->files; f; f = f->next)
         for (bkp_idl_decl *d = f->decls; d; d = d->next) {
             if ((d->kind == BKP_IDL_D_STRUCT || d->kind == BKP_IDL_D_ENUM) && d->c_name &&
-                find_in(f, d->name) == d) {
-                const char *of = bkp_idl_printf(ck->a, "%s '%s'", kind_word(d->kind), d->name);
-                add_derived(ck, f, d->pos, d->c_name, codecs, 2, of);
-                if (d->kind == BKP_IDL_D_ENUM)
-                    add_derived(ck, f, d->pos, d->c_name, strings, 2, of);
-            }
+                find_in(f, d->name) == d)
+                add_derived(ck, f, d->pos, d->c_name,
+                            d->kind == BKP_IDL_D_ENUM ? CG_OF_ENUM : CG_OF_STRUCT,
+                            bkp_idl_printf(ck->a, "%s '%s'", kind_word(d->kind), d->name));
             if (d->kind == BKP_IDL_D_STRUCT)
                 composite_names_of_vars(ck, f, d->fields);
             if (d->kind == BKP_IDL_D_SERVICE)
                 for (const bkp_idl_method *m = d->methods; m; m = m->next) {
-                    const char *idl;
                     composite_names_of_vars(ck, f, m->params);
-                    if (m->result)
-                        composite_names(ck, f, m->result, &idl);
+                    composite_names_of(ck, f, m->result);
                 }
         }
 }
@@ -734,6 +823,8 @@ int bkp_idl_check(bkp_idl_program *p)
     check_recursion(&ck);
     add_type_names(&ck);
     check_cnames(&ck);
+    check_param_names(&ck);
     free(ck.names);
+    free(ck.params);
     return bkp_idl_diag_count(p->diag);
 }

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "codegen/names.h"
 #include "idl/idl.h"
 #include "idl/mangle.h"
 #include "idl/model.h"
@@ -222,8 +223,8 @@ static void test_snake_case_mangling(void **state)
     assert_string_equal(bkp_idl_snake(a, "LOW"), "low");
     assert_string_equal(bkp_idl_snake(a, "v2Beta"), "v2_beta");
     assert_string_equal(bkp_idl_c_prefix(a, "myApp.chatRoom"), "my_app_chat_room");
-    assert_true(bkp_idl_is_c_keyword("default"));
-    assert_false(bkp_idl_is_c_keyword("room"));
+    assert_true(cg_is_c_keyword("default"));
+    assert_false(cg_is_c_keyword("room"));
     bkp_idl_arena_free(a);
 }
 
@@ -488,6 +489,35 @@ static const bad_case bad_cases[] = {
     {"method_named_like_serve", NS "service x.s { method serve(); }\n", 0,
      {"2:22: error: method 'x.s.serve' gets the C name 'x_s_serve', as the '_serve' function "
       "of service 'x.s' does"}},
+    {"method_named_like_a_keyword", NS "service x.s { method default(); }\n", 0,
+     {"2:22: error: method name 'default' is a C keyword (the method's handler in x_s_handlers "
+      "would be called so)"}},
+    {"param_in_the_runtime_namespace", NS "service x.s { method m(int bk_count); }\n", 0,
+     {"2:28: error: parameter name 'bk_count' is in the Beekeeper runtime's namespace (bk_), "
+      "whose types the generated C names"}},
+    {"param_named_json_t", NS "service x.s { method m(any json_t); }\n", 0,
+     {"2:28: error: parameter name 'json_t' is a C type the generated prototypes name"}},
+    {"param_named_like_a_type", NS "struct Msg { int a; }\nservice x.s { method m(int x_msg); }\n",
+     0, {"3:28: error: parameter 'x_msg' gets the C name 'x_msg', as struct 'Msg' does"}},
+    {"field_named_like_a_presence_flag", NS "struct S { optional int n; bool has_n; }\n", 0,
+     {"2:33: error: field 'has_n' and the presence flag of optional field 'n' would both be "
+      "called 'has_n' in C"}},
+    {"struct_named_like_a_stub_struct", NS "struct SSendIn { int a; }\n"
+                                           "service x.s { method send(int a); }\n", 0,
+     {"3:22: error: the '_in' struct of method 'x.s.send' gets the C name 'x_s_send_in', as "
+      "struct 'SSendIn' does"}},
+    {"struct_named_like_a_runtime_list_codec", NS "struct BkStringList { int a; }\n"
+                                                  "struct S { list<string> l; }\n", 0,
+     {"3:12: error: the '_decode' function of list<string> gets the C name "
+      "'x_bk_string_list_decode', as the '_decode' function of struct 'BkStringList' does",
+      "3:12: error: the '_encode' function of list<string> gets the C name "
+      "'x_bk_string_list_encode', as the '_encode' function of struct 'BkStringList' does"}},
+    {"every_clash_is_told", NS "struct SAbIn { int a; }\nstruct SCdIn { int b; }\n"
+                               "service x.s { method ab(int c); method cd(int o); }\n", 0,
+     {"4:22: error: the '_in' struct of method 'x.s.ab' gets the C name 'x_s_ab_in', as struct "
+      "'SAbIn' does",
+      "4:40: error: the '_in' struct of method 'x.s.cd' gets the C name 'x_s_cd_in', as struct "
+      "'SCdIn' does"}},
     {"double_underscore", NS "struct S { int a__b; }\n", 0,
      {"2:16: error: 'a__b' gives the C name 'a__b': '__' is reserved in C"}},
     /* services and methods */
