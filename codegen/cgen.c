@@ -1,7 +1,8 @@
 /* The C generator of bkpr-gen (cgen.h): the run's state (gen.h), the templates, and the
- * entry. The model is enriched with what the templates print: C declarations, prototypes
- * wrapped at 100 columns, and the bodies of decoders and encoders, which depend on the types
- * and read better written in C (ctypes.c, codecs.c) than spelled in a template. */
+ * entry. The templates get data made from the model (names, declarations, the arguments of
+ * each prototype: service.c, typesfile.c) and, as text, only the bodies of decoders and
+ * encoders, which depend on the types and read better written in C (ctypes.c, codecs.c)
+ * than spelled in a template. What they render is wrapped at CG_COLUMNS (ctext.c). */
 #include "codegen/cgen.h"
 
 #include <errno.h>
@@ -10,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen/ctext.h"
 #include "codegen/ctypes.h"
 #include "codegen/gen.h"
+#include "codegen/names.h"
 #include "codegen/sbuf.h"
 #include "codegen/service.h"
 #include "codegen/tmpl.h"
@@ -76,6 +79,17 @@ const char *cg_sb_str(cg_gen *g, cg_sb *b)
     return r;
 }
 
+json_t *cg_names_json(cg_gen *g, const char *base, unsigned of)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < CG_N_COUNT; i++) {
+        const cg_derived *d = &cg_derived_names[i];
+        if (d->of & of)
+            json_object_set_new(o, d->suffix + 1, cg_jstr(cg_cat(g, base, d->suffix, NULL)));
+    }
+    return o;
+}
+
 /* ---------------------------------------------------------------- templates */
 
 static cg_tmpl *load_template(cg_gen *g, const char *name)
@@ -138,6 +152,12 @@ int cg_emit(cg_gen *g, const char *tmpl, json_t *ctx, const char *name, bool ske
         cg_fail(g, "bkpr-gen: template %s", err);
         return -1;
     }
+    cg_sb wrapped = {0};
+    if (cg_c_wrap(&wrapped, text, len, CG_COLUMNS)) {
+        free(text);
+        text = wrapped.s;
+        len = wrapped.len;
+    }
     cg_gen_file *nf = realloc(*files, (*nfiles + 1) * sizeof *nf);
     if (!nf) {
         free(text);
@@ -173,6 +193,7 @@ int cg_gen_c(json_t *model, bk_arena *arena, const cg_gen_opts *o, cg_gen_file *
         if (rc == 0)
             rc = cg_gen_types(&g, f, files, nfiles);
     }
+    g.prefix = cg_sget(file, "c_prefix");
     json_array_foreach(json_object_get(file, "services"), i, s) {
         if (rc == 0)
             rc = cg_gen_service(&g, file, s, files, nfiles);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "codegen/ctext.h"
+#include "codegen/names.h"
 
 /* Statements decoding field f of JSON object j into prefix+c_name; -1 returned on error. */
 static void field_decode(cg_gen *g, cg_sb *b, const cg_field *f, const char *prefix)
@@ -27,7 +28,7 @@ static void field_decode(cg_gen *g, cg_sb *b, const cg_field *f, const char *pre
                       "        if (!x || ", fn, "(d, v, x) != 0)\n            return -1;\n",
                       "        ", prefix, name, " = x;\n", NULL);
         } else {
-            cg_sb_cat(b, "        ", prefix, "has_", name, " = true;\n", "        if (", fn,
+            cg_sb_cat(b, "        ", prefix, CG_HAS_PREFIX, name, " = true;\n", "        if (", fn,
                       "(d, v, &", prefix, name, ") != 0)\n            return -1;\n", NULL);
         }
         cg_sb_adds(b, "    }\n");
@@ -66,7 +67,8 @@ void cg_object_decode_body(cg_gen *g, cg_sb *b, const cg_field *f, size_t n, boo
     cg_sb_adds(b, "    return 0;\n");
 }
 
-void cg_object_encode_body(cg_gen *g, cg_sb *b, const cg_field *fs, size_t n, bool flat)
+void cg_object_encode_body(cg_gen *g, cg_sb *b, const cg_field *fs, size_t n, bool flat,
+                           const char *from)
 {
     if (n == 0) {
         cg_sb_cat(b, flat ? "" : "    (void)v;\n", "    return json_object();\n", NULL);
@@ -76,24 +78,24 @@ void cg_object_encode_body(cg_gen *g, cg_sb *b, const cg_field *fs, size_t n, bo
     for (size_t i = 0; i < n; i++) {
         const cg_field *f = &fs[i];
         cg_type *t = f->t;
-        const char *name = f->c_name, *cond = NULL, *val, *ptr;
+        const char *cond = NULL, *val, *ptr;
         bool opt = f->optional, dflt = f->has_default;
-        const char *src = flat ? name : cg_cat(g, "v->", name, NULL);
+        const char *src = cg_cat(g, from, f->c_name, NULL);
         if (flat) {
             if (opt || (dflt && t->nullable))
-                cond = name;
+                cond = src;
             if (t->nullable || (!opt && !t->aggregate)) {
-                val = name;
-                ptr = cg_cat(g, "&", name, NULL);
+                val = src;
+                ptr = cg_cat(g, "&", src, NULL);
             } else {
-                val = cg_cat(g, "*", name, NULL);
-                ptr = name;
+                val = cg_cat(g, "*", src, NULL);
+                ptr = src;
             }
         } else {
             if (opt && (t->nullable || t->kind == CG_K_STRUCT))
                 cond = src;
             else if (opt)
-                cond = cg_cat(g, "v->has_", name, NULL);
+                cond = cg_cat(g, from, CG_HAS_PREFIX, f->c_name, NULL);
             else if (dflt && t->nullable)
                 cond = src;
             if (opt && t->kind == CG_K_STRUCT) {
@@ -122,9 +124,8 @@ void cg_composite_codecs(cg_gen *g, cg_sb *b)
         const char *name = t->base, *efn = cg_dec_fn(g, t->of);
         if (b->len)
             cg_sb_addc(b, '\n');
-        cg_proto(b, "static int", t->dec, (const char *[]){"bk_dec *d", "json_t *j",
-                 cg_cat(g, name, " *out", NULL)}, 3);
-        cg_sb_adds(b, "\n{\n");
+        cg_sb_cat(b, "static int ", t->dec, "(bk_dec *d, json_t *j, ", name, " *out)\n{\n",
+                  NULL);
         if (t->kind == CG_K_LIST)
             cg_sb_cat(b, "    size_t i, at;\n\n",
                       "    if (!json_is_array(j))\n        return bk_dec_expected(d, \"list\", j);\n",
@@ -153,9 +154,7 @@ void cg_composite_codecs(cg_gen *g, cg_sb *b)
         cg_type *t = g->need_enc.v[i];
         if (b->len)
             cg_sb_addc(b, '\n');
-        cg_proto(b, "static json_t *", t->enc,
-                 (const char *[]){cg_cat(g, "const ", t->base, " *v", NULL)}, 1);
-        cg_sb_adds(b, "\n{\n");
+        cg_sb_cat(b, "static json_t *", t->enc, "(const ", t->base, " *v)\n{\n", NULL);
         if (t->kind == CG_K_LIST) {
             cg_sb_adds(b, "    json_t *a = json_array();\n    size_t i;\n\n"
                           "    for (i = 0; a && i < v->count; i++) {\n"

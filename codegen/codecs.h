@@ -15,9 +15,12 @@
  * an empty params list may come as null or []. The composites it uses go to g->need_dec. */
 void cg_object_decode_body(cg_gen *g, cg_sb *b, const cg_field *f, size_t n, bool empty_ok);
 
-/* The body of an encoder of fields f[0..n) into a new object: from a struct (`v->x`, flat
- * false) or from flat parameters (`x`). The composites it uses go to g->need_enc. */
-void cg_object_encode_body(cg_gen *g, cg_sb *b, const cg_field *f, size_t n, bool flat);
+/* The body of an encoder of fields f[0..n) into a new object: from a struct (flat false:
+ * `v->x` with from "v->", `v->has_x`) or from flat parameters as the stubs take them (flat
+ * true: `in->x` with from "in->", NULL when absent). The composites it uses go to
+ * g->need_enc. */
+void cg_object_encode_body(cg_gen *g, cg_sb *b, const cg_field *f, size_t n, bool flat,
+                           const char *from);
 
 /* The static codecs of the composites in g->need_dec and g->need_enc (decoders, then
  * encoders, inner first), without the last newline. b must be empty. */

@@ -1,6 +1,7 @@
 /* C text for bkpr-gen's generator (ctext.h). */
 #include "codegen/ctext.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,39 +94,130 @@ json_t *cg_doc_c_json(json_t *doc, const char *indent)
     return j;
 }
 
-void cg_proto(cg_sb *b, const char *ret, const char *name, const char *const *args, size_t n)
+/* ---------------------------------------------------------------- wrapping */
+
+typedef struct scan {
+    bool comment; /* inside a block comment (it may go on over lines) */
+    char lit;     /* inside a string or character literal: its quote */
+    bool esc;
+} scan;
+
+/* Steps the scan over l[i] (and l[i + 1] for a comment's delimiters); returns the index of
+ * the last byte taken. *code: the byte is code, not part of a literal or comment. A line
+ * comment takes the rest of the line. */
+static size_t step(scan *st, const char *l, size_t i, size_t n, bool *code)
+{
+    char ch = l[i], next = i + 1 < n ? l[i + 1] : '\0';
+    *code = false;
+    if (st->comment) {
+        if (ch == '*' && next == '/') {
+            st->comment = false;
+            return i + 1;
+        }
+    } else if (st->lit) {
+        if (st->esc)
+            st->esc = false;
+        else if (ch == '\\')
+            st->esc = true;
+        else if (ch == st->lit)
+            st->lit = 0;
+    } else if (ch == '"' || ch == '\'') {
+        st->lit = ch;
+    } else if (ch == '/' && next == '*') {
+        st->comment = true;
+        return i + 1;
+    } else if (ch == '/' && next == '/') {
+        return n - 1;
+    } else {
+        *code = true;
+    }
+    return i;
+}
+
+/* Appends line l[0..n) (without its newline), broken as cg_c_wrap says. */
+static void wrap_line(cg_sb *out, const char *l, size_t n, size_t width, scan *st)
 {
     static const char spaces[] = "                                                            "
                                  "                                                            ";
-    size_t start = b->len, rl = strlen(ret);
-    cg_sb_add(b, ret, rl);
-    if (!(rl && ret[rl - 1] == '*'))
-        cg_sb_addc(b, ' ');
-    cg_sb_adds(b, name);
-    cg_sb_addc(b, '(');
-    size_t indent = b->len - start, col = indent;
-    if (n == 0)
-        cg_sb_add(b, "void", 4);
+    size_t open[32], best_open[32], seg = 0, base = 0, best = 0, best_indent = 0;
+    int depth = 0, best_depth = 0;
+    bool have_best = false, want_next = false, code;
+    size_t lead = 0;
+    while (lead < n && l[lead] == ' ')
+        lead++;
+    bool pre = lead < n && l[lead] == '#' && !st->comment;
     for (size_t i = 0; i < n; i++) {
-        size_t al = strlen(args[i]);
-        if (i > 0) {
-            if (col + 2 + al + 2 > 100) {
-                cg_sb_add(b, ",\n", 2);
-                for (size_t k = indent; k > 0;) {
-                    size_t m = k < sizeof spaces - 1 ? k : sizeof spaces - 1;
-                    cg_sb_add(b, spaces, m);
-                    k -= m;
-                }
-                col = indent;
-            } else {
-                cg_sb_add(b, ", ", 2);
-                col += 2;
+        size_t col = base + (i - seg), at = i;
+        i = step(st, l, i, n, &code);
+        if (code && !pre) {
+            char ch = l[at];
+            if ((ch == '(' || ch == '{' || ch == '[') && depth < 32)
+                open[depth++] = col + 1;
+            else if ((ch == ')' || ch == '}' || ch == ']') && depth > 0)
+                depth--;
+            else if (ch == ',' && at + 1 < n && l[at + 1] == ' ' && depth > 0 &&
+                     (want_next || col + 1 <= width)) {
+                have_best = true;
+                best = at;
+                best_indent = open[depth - 1];
+                best_depth = depth;
+                memcpy(best_open, open, sizeof open);
             }
         }
-        cg_sb_add(b, args[i], al);
-        col += al;
+        if (have_best && (want_next || base + (i - seg) >= width)) {
+            /* the segment ends after best's comma; the next begins after its space */
+            cg_sb_add(out, l + seg, best + 1 - seg);
+            cg_sb_addc(out, '\n');
+            for (size_t k = best_indent; k > 0;) {
+                size_t m = k < sizeof spaces - 1 ? k : sizeof spaces - 1;
+                cg_sb_add(out, spaces, m);
+                k -= m;
+            }
+            seg = best + 2;
+            base = best_indent;
+            depth = best_depth;
+            memcpy(open, best_open, sizeof open);
+            *st = (scan){0};
+            have_best = want_next = false;
+            i = seg - 1;
+        } else if (base + (i - seg) >= width) {
+            want_next = true; /* nothing fits: break at the next comma that can */
+        }
     }
-    cg_sb_addc(b, ')');
+    cg_sb_add(out, l + seg, n - seg);
+}
+
+bool cg_c_wrap(cg_sb *out, const char *text, size_t len, size_t width)
+{
+    bool long_line = false;
+    for (const char *p = text, *e = text + len; p < e && !long_line;) {
+        const char *nl = memchr(p, '\n', (size_t)(e - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(e - p);
+        long_line = n > width;
+        p += n + 1;
+    }
+    if (!long_line)
+        return false;
+    scan st = {0};
+    cg_sb_grow(out, len + len / 8);
+    for (const char *p = text, *e = text + len; p < e;) {
+        const char *nl = memchr(p, '\n', (size_t)(e - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(e - p);
+        if (n > width) {
+            wrap_line(out, p, n, width, &st);
+        } else {
+            bool code;
+            for (size_t i = 0; i < n; i++)
+                i = step(&st, p, i, n, &code);
+            cg_sb_add(out, p, n);
+        }
+        st.lit = 0; /* a literal ends with its line */
+        st.esc = false;
+        if (nl)
+            cg_sb_addc(out, '\n');
+        p += n + 1;
+    }
+    return true;
 }
 
 const char *cg_upper(cg_gen *g, const char *s)

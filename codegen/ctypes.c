@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codegen/ctext.h"
+#include "codegen/names.h"
 
 static void *alloc(cg_gen *g, size_t n)
 {
@@ -95,24 +96,27 @@ cg_type *cg_type_get(cg_gen *g, json_t *t)
     ty->composite = ty->kind == CG_K_LIST || ty->kind == CG_K_MAP;
     ty->nullable = ty->kind == CG_K_STRING || ty->kind == CG_K_ANY;
     ty->aggregate = ty->kind == CG_K_STRUCT || ty->composite;
+    const char *codecs = NULL;
     if (ty->composite) {
         ty->of = cg_type_get(g, json_object_get(t, "of"));
-        ty->in_runtime = ty->of->scalar;
-        ty->base = cg_cat(g, ty->of->base, "_", ty->kind_name, NULL);
+        cg_items items = ty->of->scalar ? CG_ITEMS_SCALAR
+                         : ty->of->in_runtime ? CG_ITEMS_RUNTIME : CG_ITEMS_DECLARED;
+        ty->base = cg_composite_name(g->arena, g->prefix, ty->kind_name, ty->of->base, items,
+                                     &ty->in_runtime, &codecs);
     } else if (ty->scalar) {
         ty->base = cg_cat(g, "bk_", ty->kind_name, NULL);
     } else {
         ty->c_name = cg_sget(t, "c_name");
         if (!ty->c_name)
             ty->c_name = "";
-        ty->base = ty->c_name;
+        ty->base = codecs = ty->c_name;
     }
     ty->ctype = kinds[ki].ctype ? kinds[ki].ctype : ty->base;
     size_t cl = strlen(ty->ctype);
     ty->ptr = cg_cat(g, ty->ctype, ty->ctype[cl - 1] == '*' ? "*" : " *", NULL);
     ty->dec = ty->scalar ? cg_cat(g, "bk_dec_", ty->kind_name, NULL)
-                         : cg_cat(g, ty->base, "_decode", NULL);
-    ty->enc = ty->scalar ? NULL : cg_cat(g, ty->base, "_encode", NULL);
+                         : cg_cat(g, codecs, CG_SUFFIX(DECODE), NULL);
+    ty->enc = ty->scalar ? NULL : cg_cat(g, codecs, CG_SUFFIX(ENCODE), NULL);
     if (2 * (g->types.n + 1) > g->types.cap)
         table_grow(g);
     table_insert(g, ty);
@@ -206,18 +210,22 @@ void cg_decl(cg_sb *b, const char *type, const char *name)
     cg_sb_adds(b, name);
 }
 
-void cg_field_decl(cg_sb *b, const cg_field *f, const char *indent)
+size_t cg_field_members(cg_gen *g, const cg_field *f, const char **decls)
 {
-    cg_sb_adds(b, indent);
+    cg_sb b = {0};
+    size_t n = 0;
     if (!f->optional || f->t->nullable) {
-        cg_decl(b, f->t->ctype, f->c_name);
+        cg_decl(&b, f->t->ctype, f->c_name);
     } else if (f->t->kind == CG_K_STRUCT) {
-        cg_sb_cat(b, "const ", f->t->ctype, " *", f->c_name, NULL);
+        cg_sb_cat(&b, "const ", f->t->ctype, " *", f->c_name, NULL);
     } else {
-        cg_sb_cat(b, "bool has_", f->c_name, ";\n", indent, NULL);
-        cg_decl(b, f->t->ctype, f->c_name);
+        cg_sb_cat(&b, "bool " CG_HAS_PREFIX, f->c_name, NULL);
+        decls[n++] = cg_sb_str(g, &b);
+        cg_decl(&b, f->t->ctype, f->c_name);
     }
-    cg_sb_addc(b, ';');
+    decls[n++] = cg_sb_str(g, &b);
+    cg_sb_free(&b);
+    return n;
 }
 
 const char *cg_param_decl(cg_gen *g, const cg_field *f)
@@ -241,7 +249,8 @@ void cg_field_as_param(cg_sb *b, const cg_field *f, const char *prefix)
     else if (!f->optional)
         cg_sb_cat(b, "&", prefix, f->c_name, NULL);
     else
-        cg_sb_cat(b, prefix, "has_", f->c_name, " ? &", prefix, f->c_name, " : NULL", NULL);
+        cg_sb_cat(b, prefix, CG_HAS_PREFIX, f->c_name, " ? &", prefix, f->c_name, " : NULL",
+                  NULL);
 }
 
 /* ---------------------------------------------------------------- defaults */

@@ -9,8 +9,10 @@
  *                  enum, bytes: by value when required; struct, list, map: `const T *`;
  *                  optional others: `const T *` (NULL: absent)
  * Lists and maps of scalars are beekeeper/typed.h's bk_*_list/bk_*_map; others are declared
- * (once, under a guard) in the types header of each file that uses them, and their codecs are
- * static functions in each .c that needs them (codecs.h). Internal to bkpr-gen. */
+ * (once, under a guard) in the types header of each file that uses them. Their codecs are
+ * static functions in each .c that needs them (codecs.h), named in the file's namespace
+ * (names.h, cg_composite_name): the names of a type depend on the file whose C is made
+ * (g->prefix), and a type object of the model belongs to one file. Internal to bkpr-gen. */
 #ifndef CG_CTYPES_H
 #define CG_CTYPES_H
 
@@ -35,10 +37,11 @@ struct cg_type {
     cg_type *of;           /* list, map: the type of the items */
     const char *c_name;    /* enum, struct: the declaration's C name */
     const char *base;      /* the name its lists and maps build on: bk_int, myapp_message,
-                            * bk_int_list, myapp_message_list_map */
+                            * bk_int_list, myapp_message_list_map, myapp_int_list_list */
     const char *ctype;     /* C type: int64_t, const char *, myapp_message, bk_int_list */
     const char *ptr;       /* a pointer to ctype: int64_t *, const char ** */
-    const char *dec;       /* its decoder: bk_dec_int, myapp_message_decode */
+    const char *dec;       /* its decoder: bk_dec_int, myapp_message_decode,
+                            * myapp_bk_int_list_decode (static) */
     const char *enc;       /* enum, struct, list, map: its encoder: myapp_message_encode */
     bool scalar;           /* bool int double string bytes any */
     bool composite;        /* list, map */
@@ -78,9 +81,9 @@ void cg_enc_expr(cg_gen *g, cg_sb *b, cg_type *t, const char *val, const char *p
 /* Appends `T name` or `T *name`. */
 void cg_decl(cg_sb *b, const char *type, const char *name);
 
-/* Appends the declaration of f as a struct member (one or two lines, each indented, the
- * last without its newline). */
-void cg_field_decl(cg_sb *b, const cg_field *f, const char *indent);
+/* The declarations of f as struct members, without ';' (one, or two for `bool has_x; T x`),
+ * into decls; returns how many. */
+size_t cg_field_members(cg_gen *g, const cg_field *f, const char **decls);
 
 /* f as a flat parameter of a prototype, in the arena. */
 const char *cg_param_decl(cg_gen *g, const cg_field *f);

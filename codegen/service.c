@@ -1,5 +1,19 @@
 /* The files of a service (service.h): one context per method, made once and shared by the
- * templates of every file. */
+ * templates of every file.
+ *
+ * What a template gets is data, not C text it has to take apart: names (the C name of the
+ * method, the names codegen/names.h derives from it under `names`, those of the service under
+ * `svc`, and the method's own parameter and local names under `n`), the parameters (each
+ * with its declaration), and, for each prototype a user sees, the list of its arguments as
+ * {name, decl}. Only the bodies of encoders and decoders come as text, made in C from the
+ * types (codecs.c).
+ *
+ * Parameter names: the IDL's parameters become C parameters of the stubs and handlers, beside
+ * the generator's own (c, o, a, result, err, done, arg, req, ctx). When a parameter has one of
+ * those names, the generator's is renamed for that method (a_, then a_2, ...), so that a
+ * method may take `a`, `err` or `ctx`. The body of a stub names nothing but these: it packs
+ * the parameters into a struct ({names.in}) and hands it to a static function, whose own
+ * names the IDL's cannot hide (bk_call, free, memset...). */
 #include "codegen/service.h"
 
 #include <stdbool.h>
@@ -8,221 +22,217 @@
 #include "codegen/codecs.h"
 #include "codegen/ctext.h"
 #include "codegen/ctypes.h"
-
-/* The names the stubs and handlers use themselves. */
-static void check_reserved(cg_gen *g, json_t *svc, json_t *m, const cg_field *ps, size_t np)
-{
-    static const char *const reserved[] = {"c", "o", "a", "err", "result", "done", "arg", "req",
-                                           "ctx", "fn", "opts", "params", "res", "ret", "rc",
-                                           "pend"};
-    for (size_t i = 0; i < np; i++)
-        for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
-            if (strcmp(ps[i].c_name, reserved[k]) == 0)
-                cg_fail(g, "bkpr-gen: %s: %s.%s: parameter '%s' has a name the generated C "
-                           "uses itself (c, o, a, err, result, done, arg, req, ctx, fn, opts, "
-                           "params, res, ret, rc, pend): please rename it",
-                        cg_sget(json_object_get(g->model, "file"), "path"),
-                        cg_sget(svc, "name"), cg_sget(m, "name"), ps[i].name);
-}
-
-/* key: the text of b (then cleared). */
-static void set_text(json_t *c, const char *key, cg_sb *b)
-{
-    json_object_set_new(c, key, cg_sb_json(b));
-}
+#include "codegen/names.h"
+#include "codegen/typesfile.h"
 
 static void set_str(json_t *c, const char *key, const char *s)
 {
     json_object_set_new(c, key, cg_jstr(s));
 }
 
-static void set_proto(json_t *c, const char *key, cg_sb *b, const char *ret, const char *name,
-                      const char *const *args, size_t n)
-{
-    cg_proto(b, ret, name, args, n);
-    set_text(c, key, b);
-}
+/* The generator's own names in a method's prototypes, renamed where a parameter has one. */
+enum { N_C, N_O, N_A, N_RESULT, N_ERR, N_DONE, N_ARG, N_REQ, N_CTX, N_IN, N_COUNT };
+static const char *const own_names[N_COUNT] = {"c",   "o",   "a",   "result", "err",
+                                               "done", "arg", "req", "ctx",    "in"};
 
-/* args[n..]: the flat parameters (their declarations pd[0..np)). Returns the new count. */
-static size_t add_params(const char **args, size_t n, const char *const *pd, size_t np)
+static bool is_param(const cg_field *ps, size_t np, const char *s)
 {
     for (size_t i = 0; i < np; i++)
-        args[n++] = pd[i];
-    return n;
+        if (strcmp(ps[i].c_name, s) == 0)
+            return true;
+    return false;
 }
 
-/* The method as the templates see it. what: "method", "oneway" or "notification". */
-static json_t *method_ctx(cg_gen *g, json_t *svc, json_t *m, const char *what)
+static void own_names_of(cg_gen *g, const cg_field *ps, size_t np, const char **n)
+{
+    for (int k = 0; k < N_COUNT; k++) {
+        const char *s = own_names[k];
+        for (size_t i = 2; is_param(ps, np, s); i++) {
+            if (i == 2) {
+                s = cg_cat(g, own_names[k], "_", NULL);
+                continue;
+            }
+            cg_sb b = {0};
+            cg_sb_cat(&b, own_names[k], "_", NULL);
+            cg_sb_addu(&b, i - 1);
+            s = cg_sb_str(g, &b);
+            cg_sb_free(&b);
+        }
+        n[k] = s;
+    }
+}
+
+/* A prototype's arguments, as the templates see them: [{name, decl}]. */
+typedef struct args {
+    json_t *list;
+    cg_sb *b;
+} args;
+
+static void arg(args *a, const char *type, const char *name)
+{
+    cg_decl(a->b, type, name);
+    json_array_append_new(a->list, json_pack("{s:s, s:o}", "name", name, "decl",
+                                             cg_sb_json(a->b)));
+}
+
+static void params_args(args *a, const cg_field *ps, size_t np, json_t *params)
+{
+    for (size_t i = 0; i < np; i++)
+        json_array_append_new(a->list, json_pack("{s:s, s:O}", "name", ps[i].c_name, "decl",
+                                                 json_object_get(json_array_get(params, i),
+                                                                 "decl")));
+}
+
+static json_t *args_new(args *a, cg_sb *b)
+{
+    a->list = json_array();
+    a->b = b;
+    return a->list;
+}
+
+/* The parameters: [{name, c_name, decl (as a C parameter), members ([{decl}]: as struct
+ * members), arg (the member passed on as the parameter: p.x, &p.x, ...)}]. */
+static json_t *params_ctx(cg_gen *g, const cg_field *ps, size_t np, cg_sb *b)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < np; i++) {
+        json_t *members = json_array(), *p;
+        const char *decls[2];
+        size_t nd = cg_field_members(g, &ps[i], decls);
+        for (size_t k = 0; k < nd; k++)
+            json_array_append_new(members, json_pack("{s:s}", "decl", decls[k]));
+        cg_field_as_param(b, &ps[i], "p.");
+        p = json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", ps[i].name, "c_name", ps[i].c_name,
+                      "decl", cg_param_decl(g, &ps[i]), "members", members, "arg", cg_sb_json(b));
+        json_array_append_new(list, p);
+    }
+    return list;
+}
+
+/* The result's C types: ctype (int64_t), ptr (int64_t *), decl_type (`int64_t ` or `const
+ * char *`: what a declaration of one begins with), cb_type (how a callback gets it: by value,
+ * or `const T *` for a struct, list or map), reply_type (`const int64_t *`, `const char
+ * *const *`), aggregate, decode (its decoder). */
+static json_t *result_ctx(cg_gen *g, cg_type *r, cg_sb *b)
+{
+    size_t cl = strlen(r->ctype);
+    bool star = r->ctype[cl - 1] == '*';
+    const char *decl_type = star ? r->ctype : cg_cat(g, r->ctype, " ", NULL);
+    json_t *o = json_object();
+    set_str(o, "ctype", r->ctype);
+    set_str(o, "ptr", r->ptr);
+    set_str(o, "decl_type", decl_type);
+    set_str(o, "cb_type", r->aggregate ? cg_cat(g, "const ", r->ctype, " *", NULL) : decl_type);
+    set_str(o, "reply_type", star ? cg_cat(g, r->ctype, "const *", NULL)
+                                  : cg_cat(g, "const ", r->ctype, " *", NULL));
+    json_object_set_new(o, "aggregate", json_boolean(r->aggregate));
+    set_str(o, "decode", cg_dec_fn(g, r));
+    cg_enc_expr(g, b, r, "*result", "result");
+    json_object_set_new(o, "encode", cg_sb_json(b));
+    return o;
+}
+
+/* The method as the templates see it. kind: CG_OF_CALL (with CG_OF_RESULT), CG_OF_ONEWAY or
+ * CG_OF_NOTIFICATION. */
+static json_t *method_ctx(cg_gen *g, json_t *svc, json_t *m, unsigned kind)
 {
     const char *cn = cg_sget(m, "c_name"), *mname = cg_sget(m, "name");
-    const char *sname = cg_sget(svc, "name");
+    json_t *pj = json_object_get(m, "params");
     size_t np;
-    const cg_field *ps = cg_fields(g, json_object_get(m, "params"), &np);
+    const cg_field *ps = cg_fields(g, pj, &np);
     json_t *rj = json_object_get(m, "result");
     bool has_result = rj && !json_is_null(rj);
     cg_type *r = has_result ? cg_type_get(g, rj) : NULL;
-    bool notif = strcmp(what, "notification") == 0, oneway = strcmp(what, "oneway") == 0;
     json_t *timeout = json_object_get(json_object_get(m, "annotations"), "timeout_ms");
-    json_t *c = json_object();
-    if (np > 250) {
-        cg_fail(g, "bkpr-gen: %s: too many parameters", cn);
-        return c;
-    }
-    check_reserved(g, svc, m, ps, np);
-
-    const char *args[260], *pd[250];
-    size_t n;
+    json_t *c = json_object(), *names = cg_names_json(g, cn, kind), *params;
+    const char *n[N_COUNT];
     cg_sb b = {0};
-    for (size_t i = 0; i < np; i++)
-        pd[i] = cg_param_decl(g, &ps[i]);
-    const char *ptr_result = NULL; /* T *result */
-    if (has_result) {
-        cg_decl(&b, r->ptr, "result");
-        ptr_result = cg_sb_str(g, &b);
-    }
+    args a;
 
+    own_names_of(g, ps, np, n);
+    json_t *nj = json_object();
+    for (int k = 0; k < N_COUNT; k++)
+        set_str(nj, own_names[k], n[k]);
+    json_object_set_new(c, "n", nj);
+    json_object_set_new(c, "names", names);
     set_str(c, "c_name", cn);
     set_str(c, "name", mname);
-    const char *wire = cg_cat(g, sname, ".", mname, NULL);
+    const char *wire = cg_cat(g, cg_sget(svc, "name"), ".", mname, NULL);
     set_str(c, "wire", wire);
     cg_c_string(&b, wire, strlen(wire));
-    set_text(c, "wire_c", &b);
+    json_object_set_new(c, "wire_c", cg_sb_json(&b));
     json_object_set_new(c, "doc_c", cg_doc_c_json(json_object_get(m, "doc"), ""));
     json_object_set_new(c, "timeout", json_integer(json_is_integer(timeout)
                                                        ? json_integer_value(timeout) : 0));
+    json_object_set_new(c, "oneway", json_boolean(kind == CG_OF_ONEWAY));
     json_object_set_new(c, "has_result", json_boolean(has_result));
-    json_object_set_new(c, "result_aggregate", json_boolean(has_result && r->aggregate));
-    set_str(c, "result_type", has_result ? r->ctype : "");
-    for (size_t i = 0; i < np; i++)
-        cg_sb_cat(&b, ", ", ps[i].c_name, NULL);
-    set_str(c, "params_args", np ? b.s + 2 : "");
-    set_text(c, "call_args", &b);
-    const char *member = cn + strlen(cg_sget(svc, "c_prefix")) + 1;
-    set_str(c, "member", member);
-    if (has_result) {
-        cg_decl(&b, r->ptr, "out");
-        set_text(c, "result_out", &b);
-        cg_decl(&b, r->ctype, "ret");
-        set_text(c, "result_local", &b);
-        set_str(c, "result_cb", r->aggregate ? "err ? NULL : &ret" : "ret");
-    }
-    for (size_t i = 0; i < np; i++) {
-        cg_sb_add(&b, ", ", 2);
-        cg_field_as_param(&b, &ps[i], "p.");
-    }
-    set_text(c, "args_as_params", &b);
     json_object_set_new(c, "has_params", json_boolean(np > 0));
+    set_str(c, "member", cn + strlen(cg_sget(svc, "c_prefix")) + 1);
+    json_object_set_new(c, "params", params = params_ctx(g, ps, np, &b));
 
-    /* Encoder of the flat params: static json_t *X_params(...) */
-    set_proto(c, "encode_proto", &b, "static json_t *", cg_cat(g, cn, "_params", NULL), pd, np);
-    cg_object_encode_body(g, &b, ps, np, true);
-    set_text(c, "encode_body", &b);
+    /* The encoder of the params, from the struct {names.in} the stubs fill. */
+    cg_object_encode_body(g, &b, ps, np, true, "in->");
+    json_object_set_new(c, "encode_body", cg_sb_json(&b));
+    if (has_result)
+        json_object_set_new(c, "result", result_ctx(g, r, &b));
 
-    /* The args struct and its decoder (worker side, subscriptions). */
-    for (size_t i = 0; i < np; i++) {
-        cg_field_decl(&b, &ps[i], "    ");
-        cg_sb_addc(&b, '\n');
-    }
-    if (np == 0)
-        cg_sb_adds(&b, "    char unused; /* C wants a member */\n");
-    set_text(c, "args_fields", &b);
-
-    set_proto(c, "back_proto", &b, "static void", cg_cat(g, cn, "_back", NULL),
-              (const char *[]){"bk_client *c", "bk_arena *a", "json_t *res",
-                               "const bk_error *err", "void *arg"}, 5);
-    set_proto(c, "deliver_proto", &b, "static void", cg_cat(g, cn, "_deliver", NULL),
-              (const char *[]){"bk_client *c", "bk_arena *a", "const char *method",
-                               "json_t *params", "void *arg"}, 5);
-    set_proto(c, "decode_args_proto", &b, "static int", cg_cat(g, cn, "_decode_args", NULL),
-              (const char *[]){"bk_dec *d", "json_t *j",
-                               cg_cat(g, "struct ", cn, "_args *out", NULL)}, 3);
-    set_proto(c, "serve_fn_proto", &b, "static int", cg_cat(g, cn, "_serve", NULL),
-              (const char *[]){"bk_request *req", "json_t *params", "void *arg"}, 3);
-    if (notif) {
-        args[0] = "bk_client *c";
-        args[1] = "const bk_call_opts *o";
-        n = add_params(args, 2, pd, np);
-        set_proto(c, "notify_proto", &b, "int", cg_cat(g, cn, "_notify", NULL), args, n);
-        args[1] = "bk_arena *a";
-        n = add_params(args, 2, pd, np);
-        args[n++] = "void *arg";
-        set_proto(c, "fn_typedef", &b, "typedef void", cg_cat(g, cn, "_fn", NULL), args, n);
-        args[1] = cg_cat(g, cn, "_fn *fn", NULL);
-        args[2] = "void *arg";
-        set_proto(c, "subscribe_proto", &b, "int", cg_cat(g, cn, "_subscribe", NULL), args, 3);
+    if (kind == CG_OF_NOTIFICATION) {
+        json_object_set_new(c, "notify_args", args_new(&a, &b));
+        arg(&a, "bk_client *", n[N_C]);
+        arg(&a, "const bk_call_opts *", n[N_O]);
+        params_args(&a, ps, np, params);
+        json_object_set_new(c, "fn_args", args_new(&a, &b));
+        arg(&a, "bk_client *", n[N_C]);
+        arg(&a, "bk_arena *", n[N_A]);
+        params_args(&a, ps, np, params);
+        arg(&a, "void *", n[N_ARG]);
         cg_sb_free(&b);
         return c;
     }
 
     /* Handler: int (*name)(bk_request *req, void *ctx, params..., T *result) */
-    args[0] = "bk_request *req";
-    args[1] = "void *ctx";
-    n = add_params(args, 2, pd, np);
+    json_object_set_new(c, "handler_args", args_new(&a, &b));
+    arg(&a, "bk_request *", n[N_REQ]);
+    arg(&a, "void *", n[N_CTX]);
+    params_args(&a, ps, np, params);
     if (has_result)
-        args[n++] = ptr_result;
-    set_proto(c, "handler_field", &b, "    int", cg_cat(g, "(*", mname, ")", NULL), args, n);
-    set_proto(c, "impl_proto", &b, "static int", cg_cat(g, cn, "_impl", NULL), args, n);
-    for (size_t k = 0; k < n; k++) {
-        const char *a = args[k], *nm = a + strlen(a), *end = nm;
-        while (nm > a && (nm[-1] == '_' || (nm[-1] >= 'a' && nm[-1] <= 'z') ||
-                          (nm[-1] >= 'A' && nm[-1] <= 'Z') || (nm[-1] >= '0' && nm[-1] <= '9')))
-            nm--;
-        cg_sb_adds(&b, "    (void)");
-        cg_sb_add(&b, nm, (size_t)(end - nm));
-        cg_sb_adds(&b, ";\n");
-    }
-    set_text(c, "impl_voids", &b);
+        arg(&a, r->ptr, n[N_RESULT]);
 
-    /* Background stub: the oneway method itself, or X_background. */
-    args[0] = "bk_client *c";
-    args[1] = "const bk_call_opts *o";
-    n = add_params(args, 2, pd, np);
-    const char *bg = oneway ? cn : cg_cat(g, cn, "_background", NULL);
-    set_str(c, "background_name", bg);
-    set_proto(c, "background_proto", &b, "int", bg, args, n);
-    if (oneway) {
+    /* Background: the oneway method itself, or {names.background}. */
+    set_str(c, "background_name", kind == CG_OF_ONEWAY
+                                      ? cn : cg_sget(names, CG_SUFFIX(BACKGROUND) + 1));
+    json_object_set_new(c, "background_args", args_new(&a, &b));
+    arg(&a, "bk_client *", n[N_C]);
+    arg(&a, "const bk_call_opts *", n[N_O]);
+    params_args(&a, ps, np, params);
+    if (kind == CG_OF_ONEWAY) {
         cg_sb_free(&b);
         return c;
     }
 
-    /* Sync stub. */
-    args[2] = "bk_arena *a";
-    n = add_params(args, 3, pd, np);
+    json_object_set_new(c, "sync_args", args_new(&a, &b));
+    arg(&a, "bk_client *", n[N_C]);
+    arg(&a, "const bk_call_opts *", n[N_O]);
+    arg(&a, "bk_arena *", n[N_A]);
+    params_args(&a, ps, np, params);
     if (has_result)
-        args[n++] = ptr_result;
-    args[n++] = "bk_error *err";
-    set_proto(c, "sync_proto", &b, "int", cn, args, n);
+        arg(&a, r->ptr, n[N_RESULT]);
+    arg(&a, "bk_error *", n[N_ERR]);
 
-    /* Async: the callback type and the stub. */
-    args[1] = "bk_arena *a";
-    n = 2;
+    json_object_set_new(c, "async_args", args_new(&a, &b));
+    arg(&a, "bk_client *", n[N_C]);
+    arg(&a, "const bk_call_opts *", n[N_O]);
+    params_args(&a, ps, np, params);
+    arg(&a, cg_cat(g, cg_sget(names, CG_SUFFIX(DONE) + 1), " *", NULL), n[N_DONE]);
+    arg(&a, "void *", n[N_ARG]);
+
+    json_object_set_new(c, "done_args", args_new(&a, &b));
+    arg(&a, "bk_client *", "c");
+    arg(&a, "bk_arena *", "a");
     if (has_result)
-        args[n++] = r->aggregate ? cg_cat(g, "const ", r->ctype, " *result", NULL)
-                                 : (cg_decl(&b, r->ctype, "result"), cg_sb_str(g, &b));
-    args[n++] = "const bk_error *err";
-    args[n++] = "void *arg";
-    set_proto(c, "done_typedef", &b, "typedef void", cg_cat(g, cn, "_done", NULL), args, n);
-    args[1] = "const bk_call_opts *o";
-    n = add_params(args, 2, pd, np);
-    args[n++] = cg_cat(g, cn, "_done *done", NULL);
-    args[n++] = "void *arg";
-    set_proto(c, "async_proto", &b, "int", cg_cat(g, cn, "_async", NULL), args, n);
-
-    /* The result's decoder (client) and encoder (worker). */
-    if (has_result) {
-        set_str(c, "result_decode", cg_dec_fn(g, r));
-        /* X_reply(req, result): the worker's encode-and-answer, for the handler's result
-         * and for a deferred request's. */
-        const char *reply = cg_cat(g, cn, "_reply", NULL);
-        const char *rarg = r->ctype[strlen(r->ctype) - 1] == '*'
-                               ? cg_cat(g, r->ctype, "const *result", NULL)
-                               : cg_cat(g, "const ", r->ctype, " *result", NULL);
-        set_str(c, "reply_name", reply);
-        set_proto(c, "reply_proto", &b, "int", reply,
-                  (const char *[]){"bk_request *req", rarg}, 2);
-        cg_enc_expr(g, &b, r, "*result", "result");
-        set_text(c, "reply_encode", &b);
-    }
+        arg(&a, cg_sget(json_object_get(c, "result"), "cb_type"), "result");
+    arg(&a, "const bk_error *", "err");
+    arg(&a, "void *", "arg");
     cg_sb_free(&b);
     return c;
 }
@@ -275,12 +285,13 @@ static void args_decoders(cg_gen *g, json_t *list, json_t *ms, cg_sb *b)
     }
 }
 
-int cg_gen_service(cg_gen *g, json_t *file, json_t *svc, cg_gen_file **files,
-                   size_t *nfiles)
+int cg_gen_service(cg_gen *g, json_t *file, json_t *svc, cg_gen_file **files, size_t *nfiles)
 {
     const char *prefix = cg_sget(svc, "c_prefix");
     json_t *ctx = json_object(), *m, *c;
     json_t *ms = json_object_get(svc, "methods"), *ns = json_object_get(svc, "notifications");
+    json_t *svc_names = cg_names_json(g, prefix, CG_OF_SERVICE);
+    bool skeleton = g->o && g->o->skeleton;
     cg_sb b = {0};
     size_t i;
     int rc = 0;
@@ -290,52 +301,48 @@ int cg_gen_service(cg_gen *g, json_t *file, json_t *svc, cg_gen_file **files,
     json_object_set_new(ctx, "service", cg_jstr(cg_sget(svc, "name")));
     json_object_set_new(ctx, "guard", cg_jstr(cg_cat(g, cg_upper(g, prefix), "_H", NULL)));
     json_object_set_new(ctx, "header", cg_jstr(cg_cat(g, prefix, ".h", NULL)));
-    json_object_set_new(ctx, "types_header",
-                        cg_jstr(cg_cat(g, cg_sget(file, "c_prefix"), "_types.h", NULL)));
+    json_object_set_new(ctx, "types_header", cg_jstr(cg_types_file(g, file, ".h")));
     json_object_set_new(ctx, "doc_c", cg_doc_c_json(json_object_get(svc, "doc"), ""));
-    cg_proto(&b, "int", cg_cat(g, prefix, "_serve", NULL),
-             (const char *[]){"bk_worker *w", cg_cat(g, "const ", prefix, "_handlers *h", NULL),
-                               "void *ctx"}, 3);
-    json_object_set_new(ctx, "serve_proto", cg_sb_json(&b));
+    json_object_set_new(ctx, "svc", svc_names);
+    json_object_set_new(ctx, "skeleton", json_boolean(skeleton));
 
     /* A method's context is the same in every file: made once. Only the args decoders
      * differ: the client decodes notifications, the worker params; each file sees only its
      * own. */
-    json_t *methods = json_array(), *notifs = json_array(), *oneways = json_array();
-    json_t *all = json_array();
-    bool any_result = false;
+    json_t *handlers = json_array(), *notifs = json_array();
+    bool any_result = false, any_call = false;
     json_array_foreach(ms, i, m) {
+        json_t *r = json_object_get(m, "result");
         bool ow = json_is_true(json_object_get(m, "oneway"));
-        c = method_ctx(g, svc, m, ow ? "oneway" : "method");
-        json_object_set_new(c, "oneway", json_boolean(ow));
-        if (!ow)
-            any_result = any_result || json_is_true(json_object_get(c, "has_result"));
-        json_array_append(all, c);
-        json_array_append_new(ow ? oneways : methods, c);
+        unsigned kind = ow ? CG_OF_ONEWAY : CG_OF_CALL;
+        if (!ow && r && !json_is_null(r))
+            kind |= CG_OF_RESULT;
+        c = method_ctx(g, svc, m, kind);
+        any_call = any_call || !ow;
+        any_result = any_result || (kind & CG_OF_RESULT);
+        json_array_append_new(handlers, c);
     }
     json_array_foreach(ns, i, m) {
-        json_array_append_new(notifs, method_ctx(g, svc, m, "notification"));
+        json_array_append_new(notifs, method_ctx(g, svc, m, CG_OF_NOTIFICATION));
     }
-    json_object_set_new(ctx, "methods", methods);
-    json_object_set_new(ctx, "oneways", oneways);
-    json_object_set_new(ctx, "handlers", all);
+    json_object_set_new(ctx, "handlers", handlers);
     json_object_set_new(ctx, "notifications", notifs);
-    json_object_set_new(ctx, "has_methods", json_boolean(json_array_size(all) > 0));
-    json_object_set_new(ctx, "has_sync", json_boolean(json_array_size(methods) > 0));
+    json_object_set_new(ctx, "has_methods", json_boolean(json_array_size(handlers) > 0));
+    json_object_set_new(ctx, "has_sync", json_boolean(any_call));
     json_object_set_new(ctx, "has_results", json_boolean(any_result));
     json_object_set_new(ctx, "has_notifications", json_boolean(json_array_size(notifs) > 0));
 
     /* The header and the client; the worker; the skeleton when asked. The header and the
      * skeleton print no codecs. */
-    int sides = g->o && g->o->skeleton ? 3 : 2;
+    int sides = skeleton ? 3 : 2;
     for (int side = 0; side < sides && rc == 0; side++) {
         if (side == 0) {
             args_decoders(g, notifs, ns, &b);
         } else if (side == 1) {
             args_decoders(g, notifs, NULL, &b);
-            args_decoders(g, all, ms, &b);
+            args_decoders(g, handlers, ms, &b);
         } else {
-            args_decoders(g, all, NULL, &b);
+            args_decoders(g, handlers, NULL, &b);
         }
         if (side < 2) {
             side_needs(g, svc, side);

@@ -9,6 +9,7 @@
  *                          false, null, 0, "" and []: not at all
  *   {{^name}}...{{/name}}  once when {{#name}} would render nothing
  *   {{! comment }}
+ *   {{{#x}}...{{/x}}}      more than two '{' before a tag: the extra ones are text (C's braces)
  * A tag alone on its line (section, inverted, close, comment) takes the whole line with it.
  * A name found nowhere on the stack is an error (a template typo must not vanish silently).
  * Internal to bkpr-gen. */
@@ -28,7 +29,7 @@ cg_tmpl *cg_tmpl_parse(const char *name, const char *text, size_t len, char *err
 void cg_tmpl_free(cg_tmpl *t);
 
 /* Renders t with ctx. Returns a malloc'd NUL-terminated string (*outlen its length), or NULL
- * with a message in err. */
+ * with a message in err. Out of memory aborts (sbuf.h). */
 char *cg_tmpl_render(const cg_tmpl *t, json_t *ctx, size_t *outlen, char *err, size_t errlen);
 
 #endif

@@ -7,7 +7,9 @@
 #include "codegen/codecs.h"
 #include "codegen/ctext.h"
 #include "codegen/ctypes.h"
+#include "codegen/names.h"
 
+/* The C prefix of namespace ns: the file's or one of its imports'. */
 static const char *prefix_of_namespace(cg_gen *g, const char *ns)
 {
     json_t *f = json_object_get(g->model, "file");
@@ -19,6 +21,11 @@ static const char *prefix_of_namespace(cg_gen *g, const char *ns)
             return cg_sget(f, "c_prefix");
     }
     return "";
+}
+
+const char *cg_types_file(cg_gen *g, json_t *file, const char *ext)
+{
+    return cg_cat(g, prefix_of_namespace(g, cg_sget(file, "namespace")), "_types", ext, NULL);
 }
 
 /* Composites used by a file (its structs and services), inner first. */
@@ -88,12 +95,13 @@ static json_t *errors_ctx(json_t *file, cg_sb *b)
     return errors;
 }
 
-static json_t *enums_ctx(json_t *file, cg_sb *b)
+static json_t *enums_ctx(cg_gen *g, json_t *file, cg_sb *b)
 {
     json_t *enums = json_array(), *v, *w;
     size_t i, j;
     json_array_foreach(json_object_get(file, "enums"), i, v) {
         json_t *e = json_deep_copy(v);
+        json_object_set_new(e, "names", cg_names_json(g, cg_sget(v, "c_name"), CG_OF_ENUM));
         json_object_set_new(e, "doc_c", cg_doc_c_json(json_object_get(v, "doc"), ""));
         json_array_foreach(json_object_get(e, "members"), j, w) {
             json_object_set_new(w, "doc_c", cg_doc_c_json(json_object_get(w, "doc"), "    "));
@@ -156,6 +164,7 @@ static json_t *structs_ctx(cg_gen *g, json_t *file, cg_sb *b)
         json_t *s = json_pack("{s:s, s:s}", "c_name", cg_sget(v, "c_name"), "name",
                               cg_sget(v, "name"));
         json_object_set_new(s, "doc_c", cg_doc_c_json(json_object_get(v, "doc"), ""));
+        json_object_set_new(s, "names", cg_names_json(g, cg_sget(v, "c_name"), CG_OF_STRUCT));
         size_t n;
         const cg_field *fs = cg_fields(g, json_object_get(v, "fields"), &n);
         json_t *fields = json_array();
@@ -163,7 +172,10 @@ static json_t *structs_ctx(cg_gen *g, json_t *file, cg_sb *b)
             w = json_object();
             json_object_set_new(w, "doc_c", cg_doc_c_json(json_object_get(fs[j].j, "doc"),
                                                           "    "));
-            cg_field_decl(b, &fs[j], "    ");
+            const char *decls[2];
+            size_t nd = cg_field_members(g, &fs[j], decls);
+            for (size_t k = 0; k < nd; k++)
+                cg_sb_cat(b, k ? "\n    " : "    ", decls[k], ";", NULL);
             json_object_set_new(w, "decl", cg_sb_json(b));
             json_array_append_new(fields, w);
         }
@@ -173,7 +185,7 @@ static json_t *structs_ctx(cg_gen *g, json_t *file, cg_sb *b)
         json_object_set_new(s, "fields", fields);
         cg_object_decode_body(g, b, fs, n, false);
         json_object_set_new(s, "decode_body", cg_sb_json(b));
-        cg_object_encode_body(g, b, fs, n, false);
+        cg_object_encode_body(g, b, fs, n, false, "v->");
         json_object_set_new(s, "encode_body", cg_sb_json(b));
         json_array_append_new(structs, s);
     }
@@ -183,36 +195,34 @@ static json_t *structs_ctx(cg_gen *g, json_t *file, cg_sb *b)
 
 int cg_gen_types(cg_gen *g, json_t *file, cg_gen_file **files, size_t *nfiles)
 {
-    const char *prefix = cg_sget(file, "c_prefix");
+    const char *prefix = cg_sget(file, "c_prefix"), *header = cg_types_file(g, file, ".h");
     json_t *ctx = json_object(), *v;
     cg_sb b = {0};
     size_t i;
 
+    g->prefix = prefix;
     json_object_set_new(ctx, "source", cg_jstr(cg_sget(file, "path")));
     json_object_set_new(ctx, "prefix", cg_jstr(prefix));
-    json_object_set_new(ctx, "guard", cg_jstr(cg_cat(g, cg_upper(g, prefix), "_TYPES_H",
-                                                     NULL)));
-    json_object_set_new(ctx, "header", cg_jstr(cg_cat(g, prefix, "_types.h", NULL)));
+    json_object_set_new(ctx, "namespace", cg_jstr(cg_sget(file, "namespace")));
+    json_object_set_new(ctx, "guard", cg_jstr(cg_cat(g, cg_upper(g, prefix), "_TYPES_H", NULL)));
+    json_object_set_new(ctx, "header", cg_jstr(header));
 
     json_t *inc = json_array();
     json_array_foreach(json_object_get(file, "imports"), i, v) {
-        json_array_append_new(inc, json_pack("{s:s}", "header",
-            cg_cat(g, prefix_of_namespace(g, cg_sget(v, "namespace")), "_types.h", NULL)));
+        json_array_append_new(inc, json_pack("{s:s}", "header", cg_types_file(g, v, ".h")));
     }
     json_object_set_new(ctx, "includes", inc);
     json_object_set_new(ctx, "errors", errors_ctx(file, &b));
-    json_object_set_new(ctx, "enums", enums_ctx(file, &b));
+    json_object_set_new(ctx, "enums", enums_ctx(g, file, &b));
     json_object_set_new(ctx, "composites", composites_ctx(g, file, &b));
     json_object_set_new(ctx, "structs", structs_ctx(g, file, &b));
     cg_composite_codecs(g, &b);
     json_object_set_new(ctx, "codecs", cg_sb_json(&b));
     cg_sb_free(&b);
 
-    int rc = cg_emit(g, "types.h.tmpl", ctx, cg_cat(g, prefix, "_types.h", NULL), false,
-                     files, nfiles);
+    int rc = cg_emit(g, "types.h.tmpl", ctx, header, false, files, nfiles);
     if (rc == 0)
-        rc = cg_emit(g, "types.c.tmpl", ctx, cg_cat(g, prefix, "_types.c", NULL), false,
-                     files, nfiles);
+        rc = cg_emit(g, "types.c.tmpl", ctx, cg_types_file(g, file, ".c"), false, files, nfiles);
     json_decref(ctx);
     return rc;
 }

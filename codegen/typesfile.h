@@ -14,4 +14,8 @@
  * them to *files. 0, or -1 after cg_fail. */
 int cg_gen_types(cg_gen *g, json_t *file, cg_gen_file **files, size_t *nfiles);
 
+/* The name of a types file of file (an object of the model with a "namespace": a file or an
+ * import): its namespace's C prefix, then "_types" and ext (".h", ".c"), in the arena. */
+const char *cg_types_file(cg_gen *g, json_t *file, const char *ext);
+
 #endif

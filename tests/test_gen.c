@@ -9,8 +9,10 @@
 
 #include <string.h>
 
+#include "beekeeper/log.h"
 #include "demo_all_things.h"
 #include "myapp_chat.h"
+#include "names_own.h"
 
 static bk_arena *g_a;
 
@@ -199,6 +201,36 @@ static void skeleton_fills_every_handler(void **state)
     assert_non_null(demo_all_things_impl.poke);
 }
 
+static char g_warned[1024];
+
+static void keep_warnings(bk_log_level lv, const char *msg, void *arg)
+{
+    (void)arg;
+    size_t n = strlen(g_warned);
+    if (lv == BK_LOG_WARN)
+        snprintf(g_warned + n, sizeof g_warned - n, "%s\n", msg);
+}
+
+/* A method whose handler is NULL is not served (its calls get -32601): _serve says so, once,
+ * in the log, and says nothing of the others. No broker: serving only registers. */
+static void serve_warns_of_a_method_without_handler(void **state)
+{
+    (void)state;
+    bk_worker *w;
+    static const char *const hosts[] = {"127.0.0.1:9"};
+    bk_worker_opts o = {.client = {.hosts = hosts, .nhosts = 1, .bus_id = "test"},
+                        .status_interval_ms = -1};
+    assert_int_equal(bk_worker_new(&w, &o), 0);
+    names_own_handlers h = names_own_impl;
+    h.none = NULL;
+    bk_log_set_sink(keep_warnings, NULL);
+    assert_int_equal(names_own_serve(w, &h, NULL), 0);
+    bk_log_set_sink(NULL, NULL);
+    bk_worker_free(w);
+    assert_string_equal(g_warned, "names.own.none: no handler in names_own_handlers: calls get "
+                                  "-32601 (method not found)\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +241,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(nested_and_recursive_structs_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(enums_convert_both_ways, setup, teardown),
         cmocka_unit_test(skeleton_fills_every_handler),
+        cmocka_unit_test(serve_warns_of_a_method_without_handler),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static int bk_string_list_decode(bk_dec *d, json_t *j, bk_string_list *out)
+static int myapp_bk_string_list_decode(bk_dec *d, json_t *j, bk_string_list *out)
 {
     size_t i, at;
 
@@ -22,7 +22,7 @@ static int bk_string_list_decode(bk_dec *d, json_t *j, bk_string_list *out)
     return 0;
 }
 
-static int bk_int_map_decode(bk_dec *d, json_t *j, bk_int_map *out)
+static int myapp_bk_int_map_decode(bk_dec *d, json_t *j, bk_int_map *out)
 {
     const char *key;
     json_t *v;
@@ -46,7 +46,7 @@ static int bk_int_map_decode(bk_dec *d, json_t *j, bk_int_map *out)
     return 0;
 }
 
-static json_t *bk_string_list_encode(const bk_string_list *v)
+static json_t *myapp_bk_string_list_encode(const bk_string_list *v)
 {
     json_t *a = json_array();
     size_t i;
@@ -60,7 +60,7 @@ static json_t *bk_string_list_encode(const bk_string_list *v)
     return a;
 }
 
-static json_t *bk_int_map_encode(const bk_int_map *v)
+static json_t *myapp_bk_int_map_encode(const bk_int_map *v)
 {
     json_t *o = json_object();
     size_t i;
@@ -123,7 +123,8 @@ int myapp_level_decode(bk_dec *d, json_t *j, myapp_level *out)
 
 int myapp_message_decode(bk_dec *d, json_t *j, myapp_message *out)
 {
-    static const char *const fields[] = {"from", "text", "ts", "reply_to", "tags", "counts", "level", "extra", "at"};
+    static const char *const fields[] = {"from", "text", "ts", "reply_to", "tags", "counts",
+                                         "level", "extra", "at"};
     json_t *v;
     size_t at;
 
@@ -162,14 +163,14 @@ int myapp_message_decode(bk_dec *d, json_t *j, myapp_message *out)
     v = json_object_get(j, "tags");
     if (!v)
         return bk_dec_missing(d);
-    if (bk_string_list_decode(d, v, &out->tags) != 0)
+    if (myapp_bk_string_list_decode(d, v, &out->tags) != 0)
         return -1;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "counts");
     v = json_object_get(j, "counts");
     if (!v)
         return bk_dec_missing(d);
-    if (bk_int_map_decode(d, v, &out->counts) != 0)
+    if (myapp_bk_int_map_decode(d, v, &out->counts) != 0)
         return -1;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "level");
@@ -213,9 +214,9 @@ json_t *myapp_message_encode(const myapp_message *v)
         goto fail;
     if (v->reply_to && bk_enc_set(o, "reply_to", json_string(v->reply_to)) != 0)
         goto fail;
-    if (bk_enc_set(o, "tags", bk_string_list_encode(&v->tags)) != 0)
+    if (bk_enc_set(o, "tags", myapp_bk_string_list_encode(&v->tags)) != 0)
         goto fail;
-    if (bk_enc_set(o, "counts", bk_int_map_encode(&v->counts)) != 0)
+    if (bk_enc_set(o, "counts", myapp_bk_int_map_encode(&v->counts)) != 0)
         goto fail;
     if (bk_enc_set(o, "level", myapp_level_encode(v->level)) != 0)
         goto fail;

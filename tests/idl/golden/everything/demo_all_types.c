@@ -105,7 +105,8 @@ static json_t *demo_all_scalars_list_map_encode(const demo_all_scalars_list_map 
     size_t i;
 
     for (i = 0; o && i < v->count; i++) {
-        if (!v->keys[i] || bk_enc_set(o, v->keys[i], demo_all_scalars_list_encode(&v->values[i])) != 0) {
+        if (!v->keys[i] || bk_enc_set(o, v->keys[i],
+                                      demo_all_scalars_list_encode(&v->values[i])) != 0) {
             json_decref(o);
             return NULL;
         }
@@ -190,7 +191,8 @@ int demo_all_colour_decode(bk_dec *d, json_t *j, demo_all_colour *out)
 
 int demo_all_scalars_decode(bk_dec *d, json_t *j, demo_all_scalars *out)
 {
-    static const char *const fields[] = {"b", "i", "d", "whole", "s", "raw", "anything", "maybe", "c"};
+    static const char *const fields[] = {"b", "i", "d", "whole", "s", "raw", "anything", "maybe",
+                                         "c"};
     json_t *v;
     size_t at;
 
