@@ -512,6 +512,10 @@ static const bad_case bad_cases[] = {
       "'x_bk_string_list_decode', as the '_decode' function of struct 'BkStringList' does",
       "3:12: error: the '_encode' function of list<string> gets the C name "
       "'x_bk_string_list_encode', as the '_encode' function of struct 'BkStringList' does"}},
+    {"struct_named_like_a_nested_list_of_scalars", NS "struct IntListList { int a; }\n"
+                                                      "struct S { list<list<int>> l; }\n", 0,
+     {"3:12: error: the C type of list<list<int>> gets the C name 'x_int_list_list', as struct "
+      "'IntListList' does"}},
     {"every_clash_is_told", NS "struct SAbIn { int a; }\nstruct SCdIn { int b; }\n"
                                "service x.s { method ab(int c); method cd(int o); }\n", 0,
      {"4:22: error: the '_in' struct of method 'x.s.ab' gets the C name 'x_s_ab_in', as struct "

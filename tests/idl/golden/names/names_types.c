@@ -3,14 +3,80 @@
 
 #include <string.h>
 
+static int names_bk_int_list_decode(bk_dec *d, json_t *j, bk_int_list *out)
+{
+    size_t i, at;
+
+    if (!json_is_array(j))
+        return bk_dec_expected(d, "list", j);
+    out->count = json_array_size(j);
+    out->items = bk_dec_alloc(d, out->count, sizeof *out->items);
+    if (!out->items)
+        return -1;
+    for (i = 0; i < out->count; i++) {
+        at = bk_dec_index(d, i);
+        if (bk_dec_int(d, json_array_get(j, i), &out->items[i]) != 0)
+            return -1;
+        bk_dec_pop(d, at);
+    }
+    return 0;
+}
+
+static int names_int_list_list_decode(bk_dec *d, json_t *j, names_int_list_list *out)
+{
+    size_t i, at;
+
+    if (!json_is_array(j))
+        return bk_dec_expected(d, "list", j);
+    out->count = json_array_size(j);
+    out->items = bk_dec_alloc(d, out->count, sizeof *out->items);
+    if (!out->items)
+        return -1;
+    for (i = 0; i < out->count; i++) {
+        at = bk_dec_index(d, i);
+        if (names_bk_int_list_decode(d, json_array_get(j, i), &out->items[i]) != 0)
+            return -1;
+        bk_dec_pop(d, at);
+    }
+    return 0;
+}
+
+static json_t *names_bk_int_list_encode(const bk_int_list *v)
+{
+    json_t *a = json_array();
+    size_t i;
+
+    for (i = 0; a && i < v->count; i++) {
+        if (json_array_append_new(a, json_integer(v->items[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static json_t *names_int_list_list_encode(const names_int_list_list *v)
+{
+    json_t *a = json_array();
+    size_t i;
+
+    for (i = 0; a && i < v->count; i++) {
+        if (json_array_append_new(a, names_bk_int_list_encode(&v->items[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
 int names_pair_decode(bk_dec *d, json_t *j, names_pair *out)
 {
-    static const char *const fields[] = {"a", "b"};
+    static const char *const fields[] = {"a", "b", "grid"};
     json_t *v;
     size_t at;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 2, false) != 0)
+    if (bk_dec_object(d, j, fields, 3, false) != 0)
         return -1;
     at = bk_dec_push(d, "a");
     v = json_object_get(j, "a");
@@ -27,6 +93,13 @@ int names_pair_decode(bk_dec *d, json_t *j, names_pair *out)
             return -1;
     }
     bk_dec_pop(d, at);
+    at = bk_dec_push(d, "grid");
+    v = json_object_get(j, "grid");
+    if (!v)
+        return bk_dec_missing(d);
+    if (names_int_list_list_decode(d, v, &out->grid) != 0)
+        return -1;
+    bk_dec_pop(d, at);
     return 0;
 }
 
@@ -39,6 +112,8 @@ json_t *names_pair_encode(const names_pair *v)
     if (bk_enc_set(o, "a", json_string(v->a)) != 0)
         goto fail;
     if (v->has_b && bk_enc_set(o, "b", json_integer(v->b)) != 0)
+        goto fail;
+    if (bk_enc_set(o, "grid", names_int_list_list_encode(&v->grid)) != 0)
         goto fail;
     return o;
 fail:

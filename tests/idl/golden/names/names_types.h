@@ -22,10 +22,20 @@ extern "C" {
 
 typedef struct names_pair names_pair;
 
+/* Lists and maps (items or keys and values, and their count). */
+#ifndef NAMES_INT_LIST_LIST_DEFINED
+#define NAMES_INT_LIST_LIST_DEFINED
+typedef struct names_int_list_list {
+    bk_int_list *items;
+    size_t count;
+} names_int_list_list;
+#endif
+
 struct names_pair {
     const char *a;
     bool has_b;
     int64_t b;
+    names_int_list_list grid;
 };
 
 /* names_pair from JSON, checked against the IDL (0, or -1 with d->error saying where and
