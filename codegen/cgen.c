@@ -165,8 +165,8 @@ int cg_emit(cg_gen *g, const char *tmpl, json_t *ctx, const char *name, bool ske
         return -1;
     }
     *files = nf;
-    nf[*nfiles] = (cg_gen_file){.name = strdup(name), .text = text, .len = len,
-                                .skeleton = skeleton};
+    nf[*nfiles] = (cg_gen_file){.name = strdup(name), .source = strdup(cg_sget(ctx, "source")),
+                                .text = text, .len = len, .skeleton = skeleton};
     (*nfiles)++;
     return 0;
 }
@@ -177,6 +177,7 @@ void cg_gen_files_free(cg_gen_file *files, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(files[i].name);
+        free(files[i].source);
         free(files[i].text);
     }
     free(files);

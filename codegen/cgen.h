@@ -14,6 +14,7 @@
 
 typedef struct cg_gen_file {
     char *name;     /* file name, without folder */
+    char *source;   /* the .bkidl file it is made from */
     char *text;     /* content */
     size_t len;
     bool skeleton;  /* written only when no such file exists */
@@ -26,7 +27,7 @@ typedef struct cg_gen_opts {
 
 /* Generates the files of model (a whole `bkpr_gen_model` document): per service
  * {prefix}.h, {prefix}_client.c, {prefix}_worker.c (and {prefix}_impl.c with skeleton), and
- * {namespace}_types.h/.c for the file and each file it imports. The strings of the run are
+ * {name}_types.h/.c for the file {name}.bkidl and each file it imports. The strings of the run are
  * allocated from arena (the front end's: bkpr-gen has one), which must outlive the call.
  * Appends the files to *files (*nfiles of them, realloc'd; free with cg_gen_files_free).
  * 0, or -1 with a message in err. */

@@ -3,7 +3,7 @@
  * (ctypes.c), the lists of composites whose codecs the current .c needs (codecs.c), the
  * first failure. The files: cgen.c (entry, templates), names.c (the names it emits), ctext.c
  * (C literals, doc comments, wrapping), ctypes.c (IDL types in C), codecs.c (decoders and
- * encoders), typesfile.c ({namespace}_types.h/.c), service.c ({prefix}.h, _client.c,
+ * encoders), typesfile.c ({name}_types.h/.c), service.c ({prefix}.h, _client.c,
  * _worker.c, _impl.c).
  * Internal to bkpr-gen; its names begin with cg_ (the runtime's internal ones are bkp_, the
  * front end's bkp_idl_). */

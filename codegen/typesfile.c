@@ -9,23 +9,29 @@
 #include "codegen/ctypes.h"
 #include "codegen/names.h"
 
-/* The C prefix of namespace ns: the file's or one of its imports'. */
-static const char *prefix_of_namespace(cg_gen *g, const char *ns)
-{
-    json_t *f = json_object_get(g->model, "file");
-    if (strcmp(cg_sget(f, "namespace"), ns) == 0)
-        return cg_sget(f, "c_prefix");
-    size_t i;
-    json_array_foreach(json_object_get(g->model, "imported"), i, f) {
-        if (strcmp(cg_sget(f, "namespace"), ns) == 0)
-            return cg_sget(f, "c_prefix");
-    }
-    return "";
-}
-
 const char *cg_types_file(cg_gen *g, json_t *file, const char *ext)
 {
-    return cg_cat(g, prefix_of_namespace(g, cg_sget(file, "namespace")), "_types", ext, NULL);
+    const char *path = cg_sget(file, "path"), *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t n = strlen(base), sl = strlen(".bkidl");
+    if (n > sl && strcmp(base + n - sl, ".bkidl") == 0)
+        n -= sl;
+    cg_sb b = {0};
+    cg_sb_add(&b, base, n);
+    cg_sb_cat(&b, "_types", ext, NULL);
+    const char *r = cg_sb_str(g, &b);
+    cg_sb_free(&b);
+    return r;
+}
+
+/* An include guard for file name f: its letters and digits in upper case, '_' for others. */
+static const char *guard_of(cg_gen *g, const char *f)
+{
+    char *u = (char *)cg_upper(g, f);
+    for (char *p = u; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+            *p = '_';
+    return u;
 }
 
 /* Composites used by a file (its structs and services), inner first. */
@@ -204,7 +210,7 @@ int cg_gen_types(cg_gen *g, json_t *file, cg_gen_file **files, size_t *nfiles)
     json_object_set_new(ctx, "source", cg_jstr(cg_sget(file, "path")));
     json_object_set_new(ctx, "prefix", cg_jstr(prefix));
     json_object_set_new(ctx, "namespace", cg_jstr(cg_sget(file, "namespace")));
-    json_object_set_new(ctx, "guard", cg_jstr(cg_cat(g, cg_upper(g, prefix), "_TYPES_H", NULL)));
+    json_object_set_new(ctx, "guard", cg_jstr(guard_of(g, header)));
     json_object_set_new(ctx, "header", cg_jstr(header));
 
     json_t *inc = json_array();

@@ -1,5 +1,7 @@
-/* {namespace}_types.h and {namespace}_types.c of an IDL file: its errors, enums, structs and
- * the lists and maps it uses, with their codecs. Internal to bkpr-gen. */
+/* {name}_types.h and {name}_types.c of an IDL file {name}.bkidl: its errors, enums, structs
+ * and the lists and maps it uses, with their codecs. Named after the file, not its
+ * namespace: a namespace may be split over several files, and what a file generates must
+ * not depend on which others a run reads. Internal to bkpr-gen. */
 #ifndef CG_TYPESFILE_H
 #define CG_TYPESFILE_H
 
@@ -14,8 +16,9 @@
  * them to *files. 0, or -1 after cg_fail. */
 int cg_gen_types(cg_gen *g, json_t *file, cg_gen_file **files, size_t *nfiles);
 
-/* The name of a types file of file (an object of the model with a "namespace": a file or an
- * import): its namespace's C prefix, then "_types" and ext (".h", ".c"), in the arena. */
+/* The name of a types file of file (an object of the model with a "path": a file or an
+ * import): the path's last part without ".bkidl", then "_types" and ext (".h", ".c"), in
+ * the arena. */
 const char *cg_types_file(cg_gen *g, json_t *file, const char *ext);
 
 #endif

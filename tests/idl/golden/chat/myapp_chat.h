@@ -22,7 +22,7 @@
 
 #include "beekeeper/client.h"
 #include "beekeeper/worker.h"
-#include "myapp_types.h"
+#include "chat_types.h"
 
 #ifdef __cplusplus
 extern "C" {

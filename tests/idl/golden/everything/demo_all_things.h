@@ -22,7 +22,7 @@
 
 #include "beekeeper/client.h"
 #include "beekeeper/worker.h"
-#include "demo_all_types.h"
+#include "everything_types.h"
 
 #ifdef __cplusplus
 extern "C" {
