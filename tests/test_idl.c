@@ -385,14 +385,17 @@ static const bad_case bad_cases[] = {
      {"2:21: error: unexpected character '$'"}},
     {"unterminated_string", NS "error E = 5 \"abc;\n", 0,
      {"2:13: error: unterminated string (strings end on the same line)",
-      "3:1: error: expected ';', found end of file"}},
+      "2:18: error: expected ';', found end of file"}},
     {"bad_escape", NS "error E = 5 \"a\\qb\";\n", 0,
      {"2:15: error: invalid escape '\\q' in a string"}},
     {"unterminated_comment", NS "/* no end\nstruct S {}\n", 0,
      {"2:1: error: unterminated comment"}},
-    /* syntax, with recovery */
+    /* syntax, with recovery; a missing ';' is told right after the token before it */
     {"missing_semicolon", NS "struct S {\n    int x\n    string y;\n}\n", 0,
-     {"4:5: error: expected ';', found 'string'"}},
+     {"3:10: error: expected ';', found 'string'"}},
+    {"missing_semicolon_lines_before", NS "service x.s {\n  method f() -> int\n\n\n"
+                                          "  @public method g();\n}\n", 0,
+     {"3:20: error: expected ';', found '@'"}},
     {"several_syntax_errors", NS "struct A {\n  int ;\n  string s;\n  list<> l;\n}\n"
                                  "strcut B { int q; }\n"
                                  "service x.s {\n  method f(int a, ) -> int;\n"
@@ -403,7 +406,11 @@ static const bad_case bad_cases[] = {
       "9:19: error: expected a type or 'optional', found ')'",
       "11:18: error: expected a name, found ')'"}},
     {"syntax_error_at_end", NS "service x.s {\n  method f(int a)\n", 0,
-     {"4:1: error: expected ';', found end of file"}},
+     {"3:18: error: service 'x.s' is not closed: expected ';', found end of file"}},
+    {"brace_not_closed", NS "enum Level { LOW, HIGH\n", 0,
+     {"3:1: error: enum 'Level' is not closed: expected '}', found end of file"}},
+    {"empty_file", "", 0,
+     {"1:1: error: missing 'namespace' declaration (it gives the C prefix of the file's names)"}},
     /* names and types */
     {"missing_namespace", "struct S { int a; }\n", 0,
      {"1:1: error: missing 'namespace' declaration (it gives the C prefix of the file's names)"}},
