@@ -60,7 +60,7 @@ const cg_derived cg_derived_names[CG_N_COUNT] = {
     [CG_N_SUB] = {"_sub", "struct", CG_OF_NOTIFICATION},
     [CG_N_DELIVER] = {"_deliver", "function", CG_OF_NOTIFICATION},
     [CG_N_SUBSCRIBE] = {"_subscribe", "function", CG_OF_NOTIFICATION},
-    /* {namespace}_types.h/.c and the static codecs of each .c */
+    /* {name}_types.h/.c and the static codecs of each .c */
     [CG_N_DECODE] = {"_decode", "function", CG_OF_STRUCT | CG_OF_ENUM | CG_OF_COMPOSITE},
     [CG_N_ENCODE] = {"_encode", "function", CG_OF_STRUCT | CG_OF_ENUM | CG_OF_COMPOSITE},
     [CG_N_TO_STRING] = {"_to_string", "function", CG_OF_ENUM},
