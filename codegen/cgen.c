@@ -82,11 +82,19 @@ const char *cg_sb_str(cg_gen *g, cg_sb *b)
 json_t *cg_names_json(cg_gen *g, const char *base, unsigned of)
 {
     json_t *o = json_object();
+    cg_sb b = {0};
+    size_t bl = strlen(base);
+    (void)g;
+    cg_sb_add(&b, base, bl);
     for (size_t i = 0; i < CG_N_COUNT; i++) {
         const cg_derived *d = &cg_derived_names[i];
-        if (d->of & of)
-            json_object_set_new(o, d->suffix + 1, cg_jstr(cg_cat(g, base, d->suffix, NULL)));
+        if (!(d->of & of))
+            continue;
+        b.len = bl;
+        cg_sb_adds(&b, d->suffix);
+        json_object_set_new_nocheck(o, d->suffix + 1, json_stringn_nocheck(b.s, b.len));
     }
+    cg_sb_free(&b);
     return o;
 }
 

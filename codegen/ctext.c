@@ -105,7 +105,7 @@ typedef struct scan {
 /* Steps the scan over l[i] (and l[i + 1] for a comment's delimiters); returns the index of
  * the last byte taken. *code: the byte is code, not part of a literal or comment. A line
  * comment takes the rest of the line. */
-static size_t step(scan *st, const char *l, size_t i, size_t n, bool *code)
+static inline size_t step(scan *st, const char *l, size_t i, size_t n, bool *code)
 {
     char ch = l[i], next = i + 1 < n ? l[i + 1] : '\0';
     *code = false;
@@ -134,6 +134,13 @@ static size_t step(scan *st, const char *l, size_t i, size_t n, bool *code)
     return i;
 }
 
+/* The bytes that change the scan outside literals and comments: brackets, commas, quotes and
+ * the '/' of a comment. Any other is stepped over at once. */
+static const bool special[256] = {
+    ['('] = true, [')'] = true, ['{'] = true, ['}'] = true, ['['] = true, [']'] = true,
+    [','] = true, ['"'] = true, ['\''] = true, ['/'] = true,
+};
+
 /* Appends line l[0..n) (without its newline), broken as cg_c_wrap says. */
 static void wrap_line(cg_sb *out, const char *l, size_t n, size_t width, scan *st)
 {
@@ -145,11 +152,19 @@ static void wrap_line(cg_sb *out, const char *l, size_t n, size_t width, scan *s
     size_t lead = 0;
     while (lead < n && l[lead] == ' ')
         lead++;
-    bool pre = lead < n && l[lead] == '#' && !st->comment;
+    if (lead < n && l[lead] == '#' && !st->comment) {
+        for (size_t i = 0; i < n; i++)
+            i = step(st, l, i, n, &code);
+        cg_sb_add(out, l, n);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         size_t col = base + (i - seg), at = i;
-        i = step(st, l, i, n, &code);
-        if (code && !pre) {
+        if (st->comment || st->lit || special[(unsigned char)l[i]])
+            i = step(st, l, i, n, &code);
+        else
+            code = false;
+        if (code) {
             char ch = l[at];
             if ((ch == '(' || ch == '{' || ch == '[') && depth < 32)
                 open[depth++] = col + 1;
@@ -161,7 +176,7 @@ static void wrap_line(cg_sb *out, const char *l, size_t n, size_t width, scan *s
                 best = at;
                 best_indent = open[depth - 1];
                 best_depth = depth;
-                memcpy(best_open, open, sizeof open);
+                memcpy(best_open, open, (size_t)depth * sizeof open[0]);
             }
         }
         if (have_best && (want_next || base + (i - seg) >= width)) {
@@ -176,10 +191,12 @@ static void wrap_line(cg_sb *out, const char *l, size_t n, size_t width, scan *s
             seg = best + 2;
             base = best_indent;
             depth = best_depth;
-            memcpy(open, best_open, sizeof open);
+            memcpy(open, best_open, (size_t)depth * sizeof open[0]);
             *st = (scan){0};
             have_best = want_next = false;
             i = seg - 1;
+            if (base + (n - seg) <= width)
+                break; /* the rest fits */
         } else if (base + (i - seg) >= width) {
             want_next = true; /* nothing fits: break at the next comma that can */
         }
@@ -189,35 +206,33 @@ static void wrap_line(cg_sb *out, const char *l, size_t n, size_t width, scan *s
 
 bool cg_c_wrap(cg_sb *out, const char *text, size_t len, size_t width)
 {
-    bool long_line = false;
-    for (const char *p = text, *e = text + len; p < e && !long_line;) {
-        const char *nl = memchr(p, '\n', (size_t)(e - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(e - p);
-        long_line = n > width;
-        p += n + 1;
-    }
-    if (!long_line)
-        return false;
     scan st = {0};
-    cg_sb_grow(out, len + len / 8);
+    const char *span = text; /* the lines not copied yet: as they are, up to a long one */
+    bool wrapped = false;
     for (const char *p = text, *e = text + len; p < e;) {
         const char *nl = memchr(p, '\n', (size_t)(e - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(e - p);
+        bool code;
         if (n > width) {
+            if (!wrapped)
+                cg_sb_grow(out, len + len / 8);
+            wrapped = true;
+            cg_sb_add(out, span, (size_t)(p - span));
             wrap_line(out, p, n, width, &st);
-        } else {
-            bool code;
+            span = p + n;
+        } else if (st.comment || memchr(p, '/', n)) {
+            /* without a '/', no comment begins or ends here (literals end with the line) */
             for (size_t i = 0; i < n; i++)
-                i = step(&st, p, i, n, &code);
-            cg_sb_add(out, p, n);
+                if (st.comment || st.lit || special[(unsigned char)p[i]])
+                    i = step(&st, p, i, n, &code);
         }
         st.lit = 0; /* a literal ends with its line */
         st.esc = false;
-        if (nl)
-            cg_sb_addc(out, '\n');
         p += n + 1;
     }
-    return true;
+    if (wrapped)
+        cg_sb_add(out, span, (size_t)(text + len - span));
+    return wrapped;
 }
 
 const char *cg_upper(cg_gen *g, const char *s)

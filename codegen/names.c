@@ -69,11 +69,15 @@ const cg_derived cg_derived_names[CG_N_COUNT] = {
 
 static char *cat3(bk_arena *a, const char *x, const char *y, const char *z)
 {
-    char *s = bk_arena_printf(a, "%s%s%s", x, y, z);
+    size_t nx = strlen(x), ny = strlen(y), nz = strlen(z);
+    char *s = bk_arena_alloc(a, nx + ny + nz + 1);
     if (!s) {
         fputs("bkpr-gen: out of memory\n", stderr);
         abort();
     }
+    memcpy(s, x, nx);
+    memcpy(s + nx, y, ny);
+    memcpy(s + nx + ny, z, nz + 1);
     return s;
 }
 

@@ -4,8 +4,8 @@
  * What a template gets is data, not C text it has to take apart: names (the C name of the
  * method, the names codegen/names.h derives from it under `names`, those of the service under
  * `svc`, and the method's own parameter and local names under `n`), the parameters (each
- * with its declaration), and, for each prototype a user sees, the list of its arguments as
- * {name, decl}. Only the bodies of encoders and decoders come as text, made in C from the
+ * with its C name and declaration), and, for each prototype a user sees, the list of its
+ * arguments as {name, decl} (the parameters' entries are the same objects). Only the bodies of encoders and decoders come as text, made in C from the
  * types (codecs.c).
  *
  * Parameter names: the IDL's parameters become C parameters of the stubs and handlers, beside
@@ -27,7 +27,7 @@
 
 static void set_str(json_t *c, const char *key, const char *s)
 {
-    json_object_set_new(c, key, cg_jstr(s));
+    json_object_set_new_nocheck(c, key, cg_jstr(s));
 }
 
 /* The generator's own names in a method's prototypes, renamed where a parameter has one. */
@@ -43,8 +43,10 @@ static bool is_param(const cg_field *ps, size_t np, const char *s)
     return false;
 }
 
-static void own_names_of(cg_gen *g, const cg_field *ps, size_t np, const char **n)
+/* Whether any was renamed. */
+static bool own_names_of(cg_gen *g, const cg_field *ps, size_t np, const char **n)
 {
+    bool renamed = false;
     for (int k = 0; k < N_COUNT; k++) {
         const char *s = own_names[k];
         for (size_t i = 2; is_param(ps, np, s); i++) {
@@ -58,52 +60,81 @@ static void own_names_of(cg_gen *g, const cg_field *ps, size_t np, const char **
             s = cg_sb_str(g, &b);
             cg_sb_free(&b);
         }
+        renamed = renamed || s != own_names[k];
         n[k] = s;
     }
+    return renamed;
 }
+
+/* What the contexts of a service's methods share: one object per argument declaration
+ * (most methods' `bk_client *c`), and the generator's names when nothing renamed them. A
+ * 1,000-method service makes tens of thousands of these otherwise. */
+typedef struct shared {
+    json_t *args; /* decl -> {name, decl} */
+    json_t *own;  /* the n of a method whose parameters took none of own_names */
+} shared;
 
 /* A prototype's arguments, as the templates see them: [{name, decl}]. */
 typedef struct args {
     json_t *list;
     cg_sb *b;
+    shared *sh;
 } args;
 
 static void arg(args *a, const char *type, const char *name)
 {
+    cg_sb_clear(a->b);
     cg_decl(a->b, type, name);
-    json_array_append_new(a->list, json_pack("{s:s, s:o}", "name", name, "decl",
-                                             cg_sb_json(a->b)));
+    json_t *o = json_object_getn(a->sh->args, a->b->s, a->b->len);
+    if (!o) {
+        o = json_object();
+        json_object_set_new_nocheck(o, "name", cg_jstr(name));
+        json_object_set_new_nocheck(o, "decl", cg_jstr(a->b->s));
+        json_object_setn_new_nocheck(a->sh->args, a->b->s, a->b->len, o);
+    }
+    cg_sb_clear(a->b);
+    json_array_append(a->list, o);
 }
 
-static void params_args(args *a, const cg_field *ps, size_t np, json_t *params)
+/* The parameters' entries of params (below) are arguments as they are. */
+static void params_args(args *a, json_t *params)
 {
-    for (size_t i = 0; i < np; i++)
-        json_array_append_new(a->list, json_pack("{s:s, s:O}", "name", ps[i].c_name, "decl",
-                                                 json_object_get(json_array_get(params, i),
-                                                                 "decl")));
+    size_t i;
+    json_t *p;
+    json_array_foreach(params, i, p) {
+        json_array_append(a->list, p);
+    }
 }
 
-static json_t *args_new(args *a, cg_sb *b)
+static json_t *args_new(args *a, cg_sb *b, shared *sh)
 {
     a->list = json_array();
     a->b = b;
+    a->sh = sh;
     return a->list;
 }
 
-/* The parameters: [{name, c_name, decl (as a C parameter), members ([{decl}]: as struct
- * members), arg (the member passed on as the parameter: p.x, &p.x, ...)}]. */
+/* The parameters: [{name (the C name), wire (the name on the wire), decl (as a C parameter),
+ * members ([{decl}]: as struct members), arg (the member passed on as the parameter: p.x,
+ * &p.x, ...)}]. */
 static json_t *params_ctx(cg_gen *g, const cg_field *ps, size_t np, cg_sb *b)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < np; i++) {
-        json_t *members = json_array(), *p;
+        json_t *members = json_array(), *p = json_object();
         const char *decls[2];
         size_t nd = cg_field_members(g, &ps[i], decls);
-        for (size_t k = 0; k < nd; k++)
-            json_array_append_new(members, json_pack("{s:s}", "decl", decls[k]));
+        for (size_t k = 0; k < nd; k++) {
+            json_t *m = json_object();
+            json_object_set_new_nocheck(m, "decl", cg_jstr(decls[k]));
+            json_array_append_new(members, m);
+        }
         cg_field_as_param(b, &ps[i], "p.");
-        p = json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", ps[i].name, "c_name", ps[i].c_name,
-                      "decl", cg_param_decl(g, &ps[i]), "members", members, "arg", cg_sb_json(b));
+        json_object_set_new_nocheck(p, "name", cg_jstr(ps[i].c_name));
+        json_object_set_new_nocheck(p, "wire", cg_jstr(ps[i].name));
+        json_object_set_new_nocheck(p, "decl", cg_jstr(cg_param_decl(g, &ps[i])));
+        json_object_set_new_nocheck(p, "members", members);
+        json_object_set_new_nocheck(p, "arg", cg_sb_json(b));
         json_array_append_new(list, p);
     }
     return list;
@@ -134,7 +165,7 @@ static json_t *result_ctx(cg_gen *g, cg_type *r, cg_sb *b)
 
 /* The method as the templates see it. kind: CG_OF_CALL (with CG_OF_RESULT), CG_OF_ONEWAY or
  * CG_OF_NOTIFICATION. */
-static json_t *method_ctx(cg_gen *g, json_t *svc, json_t *m, unsigned kind)
+static json_t *method_ctx(cg_gen *g, json_t *svc, json_t *m, unsigned kind, shared *sh)
 {
     const char *cn = cg_sget(m, "c_name"), *mname = cg_sget(m, "name");
     json_t *pj = json_object_get(m, "params");
@@ -149,9 +180,9 @@ static json_t *method_ctx(cg_gen *g, json_t *svc, json_t *m, unsigned kind)
     cg_sb b = {0};
     args a;
 
-    own_names_of(g, ps, np, n);
-    json_t *nj = json_object();
-    for (int k = 0; k < N_COUNT; k++)
+    bool renamed = own_names_of(g, ps, np, n);
+    json_t *nj = renamed ? json_object() : json_incref(sh->own);
+    for (int k = 0; renamed && k < N_COUNT; k++)
         set_str(nj, own_names[k], n[k]);
     json_object_set_new(c, "n", nj);
     json_object_set_new(c, "names", names);
@@ -177,56 +208,56 @@ static json_t *method_ctx(cg_gen *g, json_t *svc, json_t *m, unsigned kind)
         json_object_set_new(c, "result", result_ctx(g, r, &b));
 
     if (kind == CG_OF_NOTIFICATION) {
-        json_object_set_new(c, "notify_args", args_new(&a, &b));
+        json_object_set_new(c, "notify_args", args_new(&a, &b, sh));
         arg(&a, "bk_client *", n[N_C]);
         arg(&a, "const bk_call_opts *", n[N_O]);
-        params_args(&a, ps, np, params);
-        json_object_set_new(c, "fn_args", args_new(&a, &b));
+        params_args(&a, params);
+        json_object_set_new(c, "fn_args", args_new(&a, &b, sh));
         arg(&a, "bk_client *", n[N_C]);
         arg(&a, "bk_arena *", n[N_A]);
-        params_args(&a, ps, np, params);
+        params_args(&a, params);
         arg(&a, "void *", n[N_ARG]);
         cg_sb_free(&b);
         return c;
     }
 
     /* Handler: int (*name)(bk_request *req, void *ctx, params..., T *result) */
-    json_object_set_new(c, "handler_args", args_new(&a, &b));
+    json_object_set_new(c, "handler_args", args_new(&a, &b, sh));
     arg(&a, "bk_request *", n[N_REQ]);
     arg(&a, "void *", n[N_CTX]);
-    params_args(&a, ps, np, params);
+    params_args(&a, params);
     if (has_result)
         arg(&a, r->ptr, n[N_RESULT]);
 
     /* Background: the oneway method itself, or {names.background}. */
     set_str(c, "background_name", kind == CG_OF_ONEWAY
                                       ? cn : cg_sget(names, CG_SUFFIX(BACKGROUND) + 1));
-    json_object_set_new(c, "background_args", args_new(&a, &b));
+    json_object_set_new(c, "background_args", args_new(&a, &b, sh));
     arg(&a, "bk_client *", n[N_C]);
     arg(&a, "const bk_call_opts *", n[N_O]);
-    params_args(&a, ps, np, params);
+    params_args(&a, params);
     if (kind == CG_OF_ONEWAY) {
         cg_sb_free(&b);
         return c;
     }
 
-    json_object_set_new(c, "sync_args", args_new(&a, &b));
+    json_object_set_new(c, "sync_args", args_new(&a, &b, sh));
     arg(&a, "bk_client *", n[N_C]);
     arg(&a, "const bk_call_opts *", n[N_O]);
     arg(&a, "bk_arena *", n[N_A]);
-    params_args(&a, ps, np, params);
+    params_args(&a, params);
     if (has_result)
         arg(&a, r->ptr, n[N_RESULT]);
     arg(&a, "bk_error *", n[N_ERR]);
 
-    json_object_set_new(c, "async_args", args_new(&a, &b));
+    json_object_set_new(c, "async_args", args_new(&a, &b, sh));
     arg(&a, "bk_client *", n[N_C]);
     arg(&a, "const bk_call_opts *", n[N_O]);
-    params_args(&a, ps, np, params);
+    params_args(&a, params);
     arg(&a, cg_cat(g, cg_sget(names, CG_SUFFIX(DONE) + 1), " *", NULL), n[N_DONE]);
     arg(&a, "void *", n[N_ARG]);
 
-    json_object_set_new(c, "done_args", args_new(&a, &b));
+    json_object_set_new(c, "done_args", args_new(&a, &b, sh));
     arg(&a, "bk_client *", "c");
     arg(&a, "bk_arena *", "a");
     if (has_result)
@@ -292,9 +323,13 @@ int cg_gen_service(cg_gen *g, json_t *file, json_t *svc, cg_gen_file **files, si
     json_t *ms = json_object_get(svc, "methods"), *ns = json_object_get(svc, "notifications");
     json_t *svc_names = cg_names_json(g, prefix, CG_OF_SERVICE);
     bool skeleton = g->o && g->o->skeleton;
+    shared sh = {.args = json_object(), .own = json_object()};
     cg_sb b = {0};
     size_t i;
     int rc = 0;
+
+    for (int k = 0; k < N_COUNT; k++)
+        set_str(sh.own, own_names[k], own_names[k]);
 
     json_object_set_new(ctx, "source", cg_jstr(cg_sget(file, "path")));
     json_object_set_new(ctx, "prefix", cg_jstr(prefix));
@@ -317,13 +352,13 @@ int cg_gen_service(cg_gen *g, json_t *file, json_t *svc, cg_gen_file **files, si
         unsigned kind = ow ? CG_OF_ONEWAY : CG_OF_CALL;
         if (!ow && r && !json_is_null(r))
             kind |= CG_OF_RESULT;
-        c = method_ctx(g, svc, m, kind);
+        c = method_ctx(g, svc, m, kind, &sh);
         any_call = any_call || !ow;
         any_result = any_result || (kind & CG_OF_RESULT);
         json_array_append_new(handlers, c);
     }
     json_array_foreach(ns, i, m) {
-        json_array_append_new(notifs, method_ctx(g, svc, m, CG_OF_NOTIFICATION));
+        json_array_append_new(notifs, method_ctx(g, svc, m, CG_OF_NOTIFICATION, &sh));
     }
     json_object_set_new(ctx, "handlers", handlers);
     json_object_set_new(ctx, "notifications", notifs);
@@ -369,5 +404,7 @@ int cg_gen_service(cg_gen *g, json_t *file, json_t *svc, cg_gen_file **files, si
     }
     cg_sb_free(&b);
     json_decref(ctx);
+    json_decref(sh.args);
+    json_decref(sh.own);
     return rc;
 }

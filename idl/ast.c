@@ -49,6 +49,26 @@ char *bkp_idl_printf(bkp_idl_arena *a, const char *fmt, ...)
     return p ? p : oom();
 }
 
+char *bkp_idl_cat(bkp_idl_arena *a, ...)
+{
+    va_list ap;
+    size_t n = 0;
+    va_start(ap, a);
+    for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
+        n += strlen(s);
+    va_end(ap);
+    char *r = bkp_idl_alloc(a, n + 1), *p = r;
+    va_start(ap, a);
+    for (const char *s; (s = va_arg(ap, const char *)) != NULL;) {
+        size_t k = strlen(s);
+        memcpy(p, s, k);
+        p += k;
+    }
+    va_end(ap);
+    *p = '\0';
+    return r;
+}
+
 bkp_idl_type *bkp_idl_type_new(bkp_idl_arena *a, bkp_idl_type_kind k, bkp_idl_pos pos)
 {
     bkp_idl_type *t = bkp_idl_alloc(a, sizeof *t);

@@ -28,6 +28,9 @@ void *bkp_idl_alloc(bkp_idl_arena *a, size_t n);
 char *bkp_idl_strndup(bkp_idl_arena *a, const char *s, size_t n);
 char *bkp_idl_strdup(bkp_idl_arena *a, const char *s);
 char *bkp_idl_printf(bkp_idl_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The concatenation of the strings of the list, which ends with NULL (what printf "%s%s"
+ * does, without parsing a format: the checks make one or more names per declaration). */
+char *bkp_idl_cat(bkp_idl_arena *a, ...) __attribute__((sentinel));
 
 /* A map from names (borrowed, e.g. the arena's) to pointers, kept in an arena: nothing to
  * free. Lets the checks find a name in constant time, so that they stay linear in the size

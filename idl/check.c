@@ -15,8 +15,10 @@ typedef struct checker {
     bkp_idl_diag *d;
     /* Every generated C name of the program, to find collisions. */
     struct cname {
-        const char *c, *what;
-        const char *base; /* a derived name's: the C name it was made from */
+        const char *c, *what; /* what: NULL for a derived name, said from d and of */
+        const cg_derived *d;  /* a derived name's entry in the generator's table */
+        const char *of;       /* ... and what it derives from: "method 'x.s.m'" */
+        const char *base;     /* a derived name's: the C name it was made from */
         const bkp_idl_source *src;
         bkp_idl_pos pos;
         int file_idx; /* the earlier in the sources keeps the name */
@@ -46,7 +48,7 @@ static void add_cname(checker *ck, const bkp_idl_file *f, bkp_idl_pos pos, const
         ck->names = v;
         ck->capnames = cap;
     }
-    ck->names[ck->nnames] = (struct cname){c, what, NULL, &f->src, pos, f->index};
+    ck->names[ck->nnames] = (struct cname){c, what, NULL, NULL, NULL, &f->src, pos, f->index};
     ck->nnames++;
 }
 
@@ -78,6 +80,13 @@ static int cname_cmp(const void *x, const void *y)
     return a->pos.col < b->pos.col ? -1 : a->pos.col > b->pos.col;
 }
 
+/* How x is called in messages: "struct 'S'", "the '_reply' function of method 'x.s.get'". */
+static const char *cname_what(checker *ck, const struct cname *x)
+{
+    return x->what ? x->what
+                   : bkp_idl_printf(ck->a, "the '%s' %s of %s", x->d->suffix, x->d->what, x->of);
+}
+
 /* Two things that would get the same C name: the later one is the error. */
 static void check_cnames(checker *ck)
 {
@@ -93,8 +102,8 @@ static void check_cnames(checker *ck)
                 continue;
             }
             bkp_idl_diag_error(ck->d, x->src, x->pos, "%s gets the C name '%s', as %s does",
-                               x->what, x->c, y->what);
-            bkp_idl_diag_note(ck->d, y->src, y->pos, "%s is here", y->what);
+                               cname_what(ck, x), x->c, cname_what(ck, y));
+            bkp_idl_diag_note(ck->d, y->src, y->pos, "%s is here", cname_what(ck, y));
             i++;
         }
     }
@@ -115,8 +124,8 @@ static void check_param_names(checker *ck)
             continue;
         bkp_idl_diag_error(ck->d, &q->f->src, q->x->pos,
                            "parameter '%s' gets the C name '%s', as %s does", q->x->name,
-                           q->x->c_name, y->what);
-        bkp_idl_diag_note(ck->d, y->src, y->pos, "%s is here", y->what);
+                           q->x->c_name, cname_what(ck, y));
+        bkp_idl_diag_note(ck->d, y->src, y->pos, "%s is here", cname_what(ck, y));
     }
 }
 
@@ -382,7 +391,7 @@ static void check_vars(checker *ck, const bkp_idl_file *f, bkp_idl_field *list, 
     for (bkp_idl_field *x = list; x; x = x->next) {
         if (!has_flag(x))
             continue;
-        const char *flag = bkp_idl_printf(ck->a, "%s%s", CG_HAS_PREFIX, x->c_name);
+        const char *flag = bkp_idl_cat(ck->a, CG_HAS_PREFIX, x->c_name, NULL);
         bkp_idl_field *y = bkp_idl_map_get(&c_names, flag);
         if (!y)
             continue;
@@ -459,7 +468,7 @@ static void check_decl_names(checker *ck, bkp_idl_file *f)
                               kind_word(prev->kind), prev->name);
             continue;
         }
-        const char *c = bkp_idl_printf(ck->a, "%s_%s", f->c_prefix, bkp_idl_snake(ck->a, d->name));
+        const char *c = bkp_idl_cat(ck->a, f->c_prefix, "_", bkp_idl_snake(ck->a, d->name), NULL);
         if (d->kind == BKP_IDL_D_ERROR)
             c = bkp_idl_upper(ck->a, c);
         if (!check_c_ident(ck, f, d->pos, d->name, c))
@@ -481,7 +490,7 @@ static void check_enum(checker *ck, bkp_idl_file *f, bkp_idl_decl *d)
         if (!d->c_name)
             continue;
         const char *c = bkp_idl_upper(
-            ck->a, bkp_idl_printf(ck->a, "%s_%s", d->c_name, bkp_idl_snake(ck->a, m->name)));
+            ck->a, bkp_idl_cat(ck->a, d->c_name, "_", bkp_idl_snake(ck->a, m->name), NULL));
         if (!check_c_ident(ck, f, m->pos, m->name, c))
             continue;
         m->c_name = c;
@@ -572,13 +581,20 @@ static void check_annotations(checker *ck, const bkp_idl_file *f, bkp_idl_method
 static void add_derived(checker *ck, const bkp_idl_file *f, bkp_idl_pos pos, const char *base,
                         unsigned of, const char *what)
 {
+    size_t bl = strlen(base);
     for (size_t i = 0; i < CG_N_COUNT; i++) {
         const cg_derived *n = &cg_derived_names[i];
         if (!(n->of & of))
             continue;
-        add_cname(ck, f, pos, bkp_idl_printf(ck->a, "%s%s", base, n->suffix),
-                  bkp_idl_printf(ck->a, "the '%s' %s of %s", n->suffix, n->what, what));
-        ck->names[ck->nnames - 1].base = base;
+        size_t sl = strlen(n->suffix);
+        char *c = bkp_idl_alloc(ck->a, bl + sl + 1);
+        memcpy(c, base, bl);
+        memcpy(c + bl, n->suffix, sl + 1);
+        add_cname(ck, f, pos, c, NULL);
+        struct cname *x = &ck->names[ck->nnames - 1];
+        x->d = n;
+        x->of = what;
+        x->base = base;
     }
 }
 
@@ -618,12 +634,12 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
             bkp_idl_diag_note(ck->d, &f->src, first->pos, "the first '%s' is here", first->name);
         }
         const char *member = bkp_idl_snake(ck->a, m->name);
-        m->c_name = bkp_idl_printf(ck->a, "%s_%s", s->c_name, member);
+        m->c_name = bkp_idl_cat(ck->a, s->c_name, "_", member, NULL);
         if (!m->notification && cg_is_c_keyword(member))
             ERR(ck, f, m->pos, "method name '%s' is a C keyword (the method's handler in "
                 "%s%s would be called so)", m->name, s->c_name, CG_SUFFIX(HANDLERS));
         if (!dup) {
-            const char *of = bkp_idl_printf(ck->a, "%s '%s.%s'", what, s->name, m->name);
+            const char *of = bkp_idl_cat(ck->a, what, " '", s->name, ".", m->name, "'", NULL);
             add_cname(ck, f, m->pos, m->c_name, of);
             add_derived(ck, f, m->pos, m->c_name, method_kind(m), of);
         }
@@ -729,7 +745,7 @@ static const char *composite_names(checker *ck, const bkp_idl_file *f, const bkp
     if (t->kind != BKP_IDL_LIST && t->kind != BKP_IDL_MAP) {
         *idl = bkp_idl_type_kind_name(t);
         *items = CG_ITEMS_SCALAR;
-        return bkp_idl_printf(ck->a, "bk_%s", *idl);
+        return bkp_idl_cat(ck->a, "bk_", *idl, NULL);
     }
     cg_items of_items;
     const char *of_idl, *of = composite_names(ck, f, t->of, &of_idl, &of_items);
@@ -740,7 +756,7 @@ static const char *composite_names(checker *ck, const bkp_idl_file *f, const bkp
     const char *c = cg_composite_name(ck->a, f->c_prefix, kind, of, of_items, &in_runtime,
                                       &codecs);
     *items = in_runtime ? CG_ITEMS_RUNTIME : CG_ITEMS_DECLARED;
-    *idl = bkp_idl_printf(ck->a, "%s<%s>", kind, of_idl);
+    *idl = bkp_idl_cat(ck->a, kind, "<", of_idl, ">", NULL);
     if (bkp_idl_map_add(&ck->composites, ck->a, codecs, (void *)t))
         return c;
     const char *what = bkp_idl_printf(ck->a, "the C type of %s", *idl);
