@@ -35,35 +35,31 @@ typedef struct checker {
 
 #define ERR(ck, file, pos, ...) bkp_idl_diag_error((ck)->d, &(file)->src, (pos), __VA_ARGS__)
 
+/* v with room for element n (of size sz; *cap allocated), realloc'd when full. */
+static void *grow(void *v, size_t n, size_t *cap, size_t sz)
+{
+    if (n < *cap)
+        return v;
+    size_t c = *cap ? *cap * 2 : 64;
+    void *nv = realloc(v, c * sz);
+    if (!nv) {
+        fputs("bkpr-gen: out of memory\n", stderr);
+        abort();
+    }
+    *cap = c;
+    return nv;
+}
+
 static void add_cname(checker *ck, const bkp_idl_file *f, bkp_idl_pos pos, const char *c,
                       const char *what)
 {
-    if (ck->nnames == ck->capnames) {
-        size_t cap = ck->capnames ? ck->capnames * 2 : 64;
-        struct cname *v = realloc(ck->names, cap * sizeof *v);
-        if (!v) {
-            fputs("bkpr-gen: out of memory\n", stderr);
-            abort();
-        }
-        ck->names = v;
-        ck->capnames = cap;
-    }
-    ck->names[ck->nnames] = (struct cname){c, what, NULL, NULL, NULL, &f->src, pos, f->index};
-    ck->nnames++;
+    ck->names = grow(ck->names, ck->nnames, &ck->capnames, sizeof *ck->names);
+    ck->names[ck->nnames++] = (struct cname){c, what, NULL, NULL, NULL, &f->src, pos, f->index};
 }
 
 static void add_param(checker *ck, const bkp_idl_file *f, const bkp_idl_field *x)
 {
-    if (ck->nparams == ck->capparams) {
-        size_t cap = ck->capparams ? ck->capparams * 2 : 64;
-        struct param *v = realloc(ck->params, cap * sizeof *v);
-        if (!v) {
-            fputs("bkpr-gen: out of memory\n", stderr);
-            abort();
-        }
-        ck->params = v;
-        ck->capparams = cap;
-    }
+    ck->params = grow(ck->params, ck->nparams, &ck->capparams, sizeof *ck->params);
     ck->params[ck->nparams++] = (struct param){f, x};
 }
 
