@@ -1,7 +1,8 @@
 /* The C generator of bkpr-gen (cgen.h): the run's state (gen.h), the templates, and the
- * entry. The model is enriched with what the templates print: C declarations, prototypes
- * wrapped at 100 columns, and the bodies of decoders and encoders, which depend on the types
- * and read better written in C (ctypes.c, codecs.c) than spelled in a template. */
+ * entry. The templates get data made from the model (names, declarations, the arguments of
+ * each prototype: service.c, typesfile.c) and, as text, only the bodies of decoders and
+ * encoders, which depend on the types and read better written in C (ctypes.c, codecs.c)
+ * than spelled in a template. What they render is wrapped at CG_COLUMNS (ctext.c). */
 #include "codegen/cgen.h"
 
 #include <errno.h>
@@ -10,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen/ctext.h"
 #include "codegen/ctypes.h"
 #include "codegen/gen.h"
+#include "codegen/names.h"
 #include "codegen/sbuf.h"
 #include "codegen/service.h"
 #include "codegen/tmpl.h"
@@ -19,7 +22,7 @@
 
 /* ---------------------------------------------------------------- the run's state */
 
-void bkp_fail(bkp_gen *g, const char *fmt, ...)
+void cg_fail(cg_gen *g, const char *fmt, ...)
 {
     if (g->failed)
         return;
@@ -30,7 +33,7 @@ void bkp_fail(bkp_gen *g, const char *fmt, ...)
     va_end(ap);
 }
 
-static char *arena_copy(bkp_gen *g, const char *s, size_t n)
+static char *arena_copy(cg_gen *g, const char *s, size_t n)
 {
     char *p = bk_arena_strndup(g->arena, s, n);
     if (!p) {
@@ -40,7 +43,7 @@ static char *arena_copy(bkp_gen *g, const char *s, size_t n)
     return p;
 }
 
-const char *bkp_cat(bkp_gen *g, ...)
+const char *cg_cat(cg_gen *g, ...)
 {
     const char *part[16];
     size_t len[16], np = 0, total = 0;
@@ -48,7 +51,7 @@ const char *bkp_cat(bkp_gen *g, ...)
     va_start(ap, g);
     for (const char *s; (s = va_arg(ap, const char *)) != NULL;) {
         if (np == sizeof part / sizeof part[0]) {
-            fputs("bkpr-gen: internal error: bkp_cat of too many parts\n", stderr);
+            fputs("bkpr-gen: internal error: cg_cat of too many parts\n", stderr);
             abort();
         }
         part[np] = s;
@@ -69,16 +72,35 @@ const char *bkp_cat(bkp_gen *g, ...)
     return r;
 }
 
-const char *bkp_sb_str(bkp_gen *g, bkp_sb *b)
+const char *cg_sb_str(cg_gen *g, cg_sb *b)
 {
     char *r = arena_copy(g, b->s ? b->s : "", b->len);
-    bkp_sb_clear(b);
+    cg_sb_clear(b);
     return r;
+}
+
+json_t *cg_names_json(cg_gen *g, const char *base, unsigned of)
+{
+    json_t *o = json_object();
+    cg_sb b = {0};
+    size_t bl = strlen(base);
+    (void)g;
+    cg_sb_add(&b, base, bl);
+    for (size_t i = 0; i < CG_N_COUNT; i++) {
+        const cg_derived *d = &cg_derived_names[i];
+        if (!(d->of & of))
+            continue;
+        b.len = bl;
+        cg_sb_adds(&b, d->suffix);
+        json_object_set_new_nocheck(o, d->suffix + 1, json_stringn_nocheck(b.s, b.len));
+    }
+    cg_sb_free(&b);
+    return o;
 }
 
 /* ---------------------------------------------------------------- templates */
 
-static bkp_tmpl *load_template(bkp_gen *g, const char *name)
+static cg_tmpl *load_template(cg_gen *g, const char *name)
 {
     char err[512];
     if (g->o && g->o->templates) {
@@ -86,106 +108,109 @@ static bkp_tmpl *load_template(bkp_gen *g, const char *name)
         snprintf(path, sizeof path, "%s/%s", g->o->templates, name);
         FILE *f = fopen(path, "rb");
         if (f) {
-            bkp_sb b = {0};
+            cg_sb b = {0};
             char buf[8192];
             size_t n;
             while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-                bkp_sb_add(&b, buf, n);
+                cg_sb_add(&b, buf, n);
             int bad = ferror(f);
             fclose(f);
             if (bad) {
-                bkp_sb_free(&b);
-                bkp_fail(g, "bkpr-gen: %s: cannot read", path);
+                cg_sb_free(&b);
+                cg_fail(g, "bkpr-gen: %s: cannot read", path);
                 return NULL;
             }
-            bkp_tmpl *t = bkp_tmpl_parse(path, b.s ? b.s : "", b.len, err, sizeof err);
-            bkp_sb_free(&b);
+            cg_tmpl *t = cg_tmpl_parse(path, b.s ? b.s : "", b.len, err, sizeof err);
+            cg_sb_free(&b);
             if (!t)
-                bkp_fail(g, "bkpr-gen: %s", err);
+                cg_fail(g, "bkpr-gen: %s", err);
             return t;
         }
         if (errno != ENOENT) {
-            bkp_fail(g, "bkpr-gen: %s: %s", path, strerror(errno));
+            cg_fail(g, "bkpr-gen: %s: %s", path, strerror(errno));
             return NULL;
         }
     }
-    for (size_t i = 0; i < bkp_n_embedded_templates; i++) {
-        const bkp_embedded_template *e = &bkp_embedded_templates[i];
+    for (size_t i = 0; i < cg_n_embedded_templates; i++) {
+        const cg_embedded_template *e = &cg_embedded_templates[i];
         if (strcmp(e->name, name) == 0) {
-            bkp_tmpl *t = bkp_tmpl_parse(name, (const char *)e->data, e->len, err, sizeof err);
+            cg_tmpl *t = cg_tmpl_parse(name, (const char *)e->data, e->len, err, sizeof err);
             if (!t)
-                bkp_fail(g, "bkpr-gen: built-in template %s", err);
+                cg_fail(g, "bkpr-gen: built-in template %s", err);
             return t;
         }
     }
-    bkp_fail(g, "bkpr-gen: no template %s", name);
+    cg_fail(g, "bkpr-gen: no template %s", name);
     return NULL;
 }
 
-int bkp_emit(bkp_gen *g, const char *tmpl, json_t *ctx, const char *name, bool skeleton,
-             bkp_gen_file **files, size_t *nfiles)
+int cg_emit(cg_gen *g, const char *tmpl, json_t *ctx, const char *name, bool skeleton,
+            cg_gen_file **files, size_t *nfiles)
 {
     if (g->failed)
         return -1;
-    bkp_tmpl *t = load_template(g, tmpl);
+    cg_tmpl *t = load_template(g, tmpl);
     if (!t)
         return -1;
     char err[512];
     size_t len;
-    char *text = bkp_tmpl_render(t, ctx, &len, err, sizeof err);
-    bkp_tmpl_free(t);
+    char *text = cg_tmpl_render(t, ctx, &len, err, sizeof err);
+    cg_tmpl_free(t);
     if (!text) {
-        bkp_fail(g, "bkpr-gen: template %s", err);
+        cg_fail(g, "bkpr-gen: template %s", err);
         return -1;
     }
-    bkp_gen_file *nf = realloc(*files, (*nfiles + 1) * sizeof *nf);
+    cg_sb wrapped = {0};
+    if (cg_c_wrap(&wrapped, text, len, CG_COLUMNS)) {
+        free(text);
+        text = wrapped.s;
+        len = wrapped.len;
+    }
+    cg_gen_file *nf = realloc(*files, (*nfiles + 1) * sizeof *nf);
     if (!nf) {
         free(text);
-        bkp_fail(g, "bkpr-gen: out of memory");
+        cg_fail(g, "bkpr-gen: out of memory");
         return -1;
     }
     *files = nf;
-    nf[*nfiles] = (bkp_gen_file){.name = strdup(name), .text = text, .len = len,
-                                 .skeleton = skeleton};
+    nf[*nfiles] = (cg_gen_file){.name = strdup(name), .source = strdup(cg_sget(ctx, "source")),
+                                .text = text, .len = len, .skeleton = skeleton};
     (*nfiles)++;
     return 0;
 }
 
 /* ---------------------------------------------------------------- entry */
 
-void bkp_gen_files_free(bkp_gen_file *files, size_t n)
+void cg_gen_files_free(cg_gen_file *files, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(files[i].name);
+        free(files[i].source);
         free(files[i].text);
     }
     free(files);
 }
 
-int bkp_gen_c(json_t *model, const bkp_gen_opts *o, bkp_gen_file **files, size_t *nfiles,
-              char *err, size_t errlen)
+int cg_gen_c(json_t *model, bk_arena *arena, const cg_gen_opts *o, cg_gen_file **files,
+             size_t *nfiles, char *err, size_t errlen)
 {
-    bkp_gen g = {.model = model, .o = o, .err = err, .errlen = errlen};
-    if (bk_arena_new(&g.arena) != 0) {
-        fputs("bkpr-gen: out of memory\n", stderr);
-        abort();
-    }
+    cg_gen g = {.model = model, .arena = arena, .o = o, .err = err, .errlen = errlen};
     json_t *file = json_object_get(model, "file"), *f, *s;
     size_t i;
-    int rc = bkp_gen_types(&g, file, files, nfiles);
+    int rc = cg_gen_types(&g, file, files, nfiles);
     json_array_foreach(json_object_get(model, "imported"), i, f) {
         if (rc == 0)
-            rc = bkp_gen_types(&g, f, files, nfiles);
+            rc = cg_gen_types(&g, f, files, nfiles);
     }
+    g.prefix = cg_sget(file, "c_prefix");
     json_array_foreach(json_object_get(file, "services"), i, s) {
         if (rc == 0)
-            rc = bkp_gen_service(&g, file, s, files, nfiles);
+            rc = cg_gen_service(&g, file, s, files, nfiles);
     }
     if (g.failed)
         rc = -1;
-    bkp_types_free(&g);
-    bkp_tlist_free(&g.need_dec);
-    bkp_tlist_free(&g.need_enc);
-    bk_arena_free(g.arena);
+    cg_types_free(&g);
+    cg_tlist_free(&g.need_dec);
+    cg_tlist_free(&g.need_enc);
     return rc;
 }

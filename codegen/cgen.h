@@ -2,41 +2,46 @@
  * (as text in memory: main.c writes them). Type-directed code (decoders, encoders, prototypes)
  * is made here in C and added to the model; templates (templates/NAME.tmpl) lay out the files.
  * Internal to bkpr-gen. */
-#ifndef BKP_CODEGEN_CGEN_H
-#define BKP_CODEGEN_CGEN_H
+#ifndef CG_CGEN_H
+#define CG_CGEN_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
 
-typedef struct bkp_gen_file {
+#include "beekeeper/arena.h"
+
+typedef struct cg_gen_file {
     char *name;     /* file name, without folder */
+    char *source;   /* the .bkidl file it is made from */
     char *text;     /* content */
     size_t len;
     bool skeleton;  /* written only when no such file exists */
-} bkp_gen_file;
+} cg_gen_file;
 
-typedef struct bkp_gen_opts {
+typedef struct cg_gen_opts {
     const char *templates; /* folder overriding the built-in templates; NULL: built-in */
     bool skeleton;         /* also make {service}_impl.c */
-} bkp_gen_opts;
+} cg_gen_opts;
 
 /* Generates the files of model (a whole `bkpr_gen_model` document): per service
  * {prefix}.h, {prefix}_client.c, {prefix}_worker.c (and {prefix}_impl.c with skeleton), and
- * {namespace}_types.h/.c for the file and each file it imports. Appends them to *files
- * (*nfiles of them, realloc'd; free with bkp_gen_files_free). 0, or -1 with a message in err. */
-int bkp_gen_c(json_t *model, const bkp_gen_opts *o, bkp_gen_file **files, size_t *nfiles,
-              char *err, size_t errlen);
-void bkp_gen_files_free(bkp_gen_file *files, size_t n);
+ * {name}_types.h/.c for the file {name}.bkidl and each file it imports. The strings of the run are
+ * allocated from arena (the front end's: bkpr-gen has one), which must outlive the call.
+ * Appends the files to *files (*nfiles of them, realloc'd; free with cg_gen_files_free).
+ * 0, or -1 with a message in err. */
+int cg_gen_c(json_t *model, bk_arena *arena, const cg_gen_opts *o, cg_gen_file **files,
+             size_t *nfiles, char *err, size_t errlen);
+void cg_gen_files_free(cg_gen_file *files, size_t n);
 
 /* The templates built into the binary ($(B)/gen/codegen/templates.c). */
-typedef struct bkp_embedded_template {
+typedef struct cg_embedded_template {
     const char *name;
     const unsigned char *data;
     size_t len;
-} bkp_embedded_template;
-extern const bkp_embedded_template bkp_embedded_templates[];
-extern const size_t bkp_n_embedded_templates;
+} cg_embedded_template;
+extern const cg_embedded_template cg_embedded_templates[];
+extern const size_t cg_n_embedded_templates;
 
 #endif

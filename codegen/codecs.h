@@ -1,8 +1,8 @@
 /* Decoders and encoders in generated C, for bkpr-gen's generator: the bodies of a struct's
  * (or a method's params') codecs, and the static codecs of the lists and maps a .c needs.
  * Each appends to a string buffer. Internal to bkpr-gen. */
-#ifndef BKP_CODEGEN_CODECS_H
-#define BKP_CODEGEN_CODECS_H
+#ifndef CG_CODECS_H
+#define CG_CODECS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,17 +13,20 @@
 
 /* The body of a decoder of an object with fields f[0..n) into *out (zeroed first); empty_ok:
  * an empty params list may come as null or []. The composites it uses go to g->need_dec. */
-void bkp_object_decode_body(bkp_gen *g, bkp_sb *b, const bkp_field *f, size_t n, bool empty_ok);
+void cg_object_decode_body(cg_gen *g, cg_sb *b, const cg_field *f, size_t n, bool empty_ok);
 
-/* The body of an encoder of fields f[0..n) into a new object: from a struct (`v->x`, flat
- * false) or from flat parameters (`x`). The composites it uses go to g->need_enc. */
-void bkp_object_encode_body(bkp_gen *g, bkp_sb *b, const bkp_field *f, size_t n, bool flat);
+/* The body of an encoder of fields f[0..n) into a new object: from a struct (flat false:
+ * `v->x` with from "v->", `v->has_x`) or from flat parameters as the stubs take them (flat
+ * true: `in->x` with from "in->", NULL when absent). The composites it uses go to
+ * g->need_enc. */
+void cg_object_encode_body(cg_gen *g, cg_sb *b, const cg_field *f, size_t n, bool flat,
+                           const char *from);
 
 /* The static codecs of the composites in g->need_dec and g->need_enc (decoders, then
  * encoders, inner first), without the last newline. b must be empty. */
-void bkp_composite_codecs(bkp_gen *g, bkp_sb *b);
+void cg_composite_codecs(cg_gen *g, cg_sb *b);
 
 /* Empties g->need_dec and g->need_enc. */
-void bkp_need_reset(bkp_gen *g);
+void cg_need_reset(cg_gen *g);
 
 #endif

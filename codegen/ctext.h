@@ -1,8 +1,10 @@
-/* Pieces of C text for bkpr-gen's generator: string literals, doc comments, prototypes
- * wrapped at 100 columns. Each appends to a string buffer. Internal to bkpr-gen. */
-#ifndef BKP_CODEGEN_CTEXT_H
-#define BKP_CODEGEN_CTEXT_H
+/* Pieces of C text for bkpr-gen's generator: string literals, doc comments, and the pass that
+ * wraps the generated files at 100 columns. Each appends to a string buffer. Internal to
+ * bkpr-gen. */
+#ifndef CG_CTEXT_H
+#define CG_CTEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -12,23 +14,27 @@
 
 /* A C string literal of s[0..n) (bytes beyond ASCII as octal escapes, no trigraphs, never
  * "*" "/" inside). */
-void bkp_c_string(bkp_sb *b, const char *s, size_t n);
+void cg_c_string(cg_sb *b, const char *s, size_t n);
 
 /* The same, in the arena. */
-const char *bkp_c_string_str(bkp_gen *g, const char *s, size_t n);
+const char *cg_c_string_str(cg_gen *g, const char *s, size_t n);
 
 /* Doc comment doc (a JSON string, or null: nothing), each line indented; "*" "/" inside is
  * broken up. */
-void bkp_doc_c(bkp_sb *b, json_t *doc, const char *indent);
+void cg_doc_c(cg_sb *b, json_t *doc, const char *indent);
 
 /* The same, as a new JSON string ("" when there is no doc). */
-json_t *bkp_doc_c_json(json_t *doc, const char *indent);
+json_t *cg_doc_c_json(json_t *doc, const char *indent);
 
-/* `ret name(a, b, ...)`, `(void)` without arguments, wrapped at 100 columns under the
- * opening parenthesis. */
-void bkp_proto(bkp_sb *b, const char *ret, const char *name, const char *const *args, size_t n);
+/* Appends text[0..len) to out with every line longer than width columns broken, as a
+ * person would: after the last ", " that fits (outside literals and comments, inside
+ * brackets), the rest of the line going on under the innermost '(', '{' or '[' still open
+ * there; when no comma fits, after the first that comes. Preprocessor lines and lines
+ * without such a comma stay as they are. Returns false, and appends nothing, when no line
+ * is too long. */
+bool cg_c_wrap(cg_sb *out, const char *text, size_t len, size_t width);
 
 /* s with ASCII letters in upper case, in the arena. */
-const char *bkp_upper(bkp_gen *g, const char *s);
+const char *cg_upper(cg_gen *g, const char *s);
 
 #endif

@@ -26,7 +26,7 @@ static void usage(FILE *out)
           "\n"
           "Reads .bkidl service descriptions (and the files they import), checks them, and\n"
           "writes typed C for them: per service PREFIX.h, PREFIX_client.c, PREFIX_worker.c;\n"
-          "per file (and each file it imports) NAMESPACE_types.h and NAMESPACE_types.c.\n"
+          "per file NAME.bkidl (and each file it imports) NAME_types.h and NAME_types.c.\n"
           "\n"
           "  -I DIR       search DIR for imports, after the importing file's own folder\n"
           "               (repeatable, in order)\n"
@@ -139,8 +139,8 @@ int main(int argc, char **argv)
 {
     bool model = false;
     const char *outdir = ".", *depfile = NULL;
-    bkp_gen_opts gopts = {0};
-    bkp_gen_file *out = NULL;
+    cg_gen_opts gopts = {0};
+    cg_gen_file *out = NULL;
     size_t nout = 0;
     char *deps = NULL;
     size_t depslen = 0;
@@ -221,7 +221,7 @@ int main(int argc, char **argv)
             json_t *m = bkp_idl_model(p, files[i]);
             char err[1024];
             size_t first = nout;
-            if (!m || bkp_gen_c(m, &gopts, &out, &nout, err, sizeof err) != 0) {
+            if (!m || cg_gen_c(m, p->arena, &gopts, &out, &nout, err, sizeof err) != 0) {
                 fprintf(stderr, "%s\n", m ? err : "bkpr-gen: out of memory");
                 bad = 1;
             }
@@ -256,13 +256,14 @@ int main(int argc, char **argv)
         }
         if (df)
             fclose(df);
-        /* Two inputs importing one file make its types twice: the same bytes, or an error. */
+        /* Two inputs importing one file make its types twice: the same bytes. Else two
+         * files of the same name in different folders would be written to one. */
         for (size_t a = 0; a < nout && !bad; a++)
             for (size_t b = a + 1; b < nout && !bad; b++)
                 if (strcmp(out[a].name, out[b].name) == 0 &&
                     (out[a].len != out[b].len || memcmp(out[a].text, out[b].text, out[a].len))) {
-                    fprintf(stderr, "bkpr-gen: two inputs generate %s differently\n",
-                            out[a].name);
+                    fprintf(stderr, "bkpr-gen: %s and %s would both be written as %s: rename "
+                            "one of them\n", out[a].source, out[b].source, out[a].name);
                     bad = 1;
                 }
         free(files);
@@ -311,7 +312,7 @@ int main(int argc, char **argv)
     }
     free(files);
 out:
-    bkp_gen_files_free(out, nout);
+    cg_gen_files_free(out, nout);
     free(deps);
     free(inputs);
     bkp_idl_program_free(p);

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-void bkp_sb_grow(bkp_sb *b, size_t n)
+void cg_sb_grow(cg_sb *b, size_t n)
 {
     if (b->len + n + 1 <= b->cap)
         return;
@@ -23,37 +23,37 @@ void bkp_sb_grow(bkp_sb *b, size_t n)
     b->cap = cap;
 }
 
-void bkp_sb_cat(bkp_sb *b, ...)
+void cg_sb_cat(cg_sb *b, ...)
 {
     va_list ap;
     va_start(ap, b);
     for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
-        bkp_sb_add(b, s, strlen(s));
+        cg_sb_add(b, s, strlen(s));
     va_end(ap);
 }
 
-void bkp_sb_addu(bkp_sb *b, size_t n)
+void cg_sb_addu(cg_sb *b, size_t n)
 {
     char d[24], *p = d + sizeof d;
     do
         *--p = (char)('0' + n % 10);
     while (n /= 10);
-    bkp_sb_add(b, p, (size_t)(d + sizeof d - p));
+    cg_sb_add(b, p, (size_t)(d + sizeof d - p));
 }
 
-json_t *bkp_sb_json(bkp_sb *b)
+json_t *cg_sb_json(cg_sb *b)
 {
     json_t *j = json_stringn_nocheck(b->s ? b->s : "", b->len);
     if (!j) {
         fputs("bkpr-gen: out of memory\n", stderr);
         abort();
     }
-    bkp_sb_clear(b);
+    cg_sb_clear(b);
     return j;
 }
 
-void bkp_sb_free(bkp_sb *b)
+void cg_sb_free(cg_sb *b)
 {
     free(b->s);
-    *b = (bkp_sb){0};
+    *b = (cg_sb){0};
 }

@@ -1,5 +1,19 @@
 /* The files of a service (service.h): one context per method, made once and shared by the
- * templates of every file. */
+ * templates of every file.
+ *
+ * What a template gets is data, not C text it has to take apart: names (the C name of the
+ * method, the names codegen/names.h derives from it under `names`, those of the service under
+ * `svc`, and the method's own parameter and local names under `n`), the parameters (each
+ * with its C name and declaration), and, for each prototype a user sees, the list of its
+ * arguments as {name, decl} (the parameters' entries are the same objects). Only the bodies of encoders and decoders come as text, made in C from the
+ * types (codecs.c).
+ *
+ * Parameter names: the IDL's parameters become C parameters of the stubs and handlers, beside
+ * the generator's own (c, o, a, result, err, done, arg, req, ctx). When a parameter has one of
+ * those names, the generator's is renamed for that method (a_, then a_2, ...), so that a
+ * method may take `a`, `err` or `ctx`. The body of a stub names nothing but these: it packs
+ * the parameters into a struct ({names.in}) and hands it to a static function, whose own
+ * names the IDL's cannot hide (bk_call, free, memset...). */
 #include "codegen/service.h"
 
 #include <stdbool.h>
@@ -8,275 +22,284 @@
 #include "codegen/codecs.h"
 #include "codegen/ctext.h"
 #include "codegen/ctypes.h"
+#include "codegen/names.h"
+#include "codegen/typesfile.h"
 
-static bool is_c_keyword(const char *s)
+static void set_str(json_t *c, const char *key, const char *s)
 {
-    static const char *const kw[] = {
-        "alignas", "alignof", "auto", "bool", "break", "case", "char", "const", "constexpr",
-        "continue", "default", "do", "double", "else", "enum", "extern", "false", "float",
-        "for", "goto", "if", "inline", "int", "long", "nullptr", "register", "restrict",
-        "return", "short", "signed", "sizeof", "static", "static_assert", "struct", "switch",
-        "thread_local", "true", "typedef", "typeof", "typeof_unqual", "union", "unsigned",
-        "void", "volatile", "while"};
-    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
-        if (strcmp(kw[i], s) == 0)
+    json_object_set_new_nocheck(c, key, cg_jstr(s));
+}
+
+/* The generator's own names in a method's prototypes, renamed where a parameter has one. */
+enum { N_C, N_O, N_A, N_RESULT, N_ERR, N_DONE, N_ARG, N_REQ, N_CTX, N_IN, N_COUNT };
+static const char *const own_names[N_COUNT] = {"c",   "o",   "a",   "result", "err",
+                                               "done", "arg", "req", "ctx",    "in"};
+
+static bool is_param(const cg_field *ps, size_t np, const char *s)
+{
+    for (size_t i = 0; i < np; i++)
+        if (strcmp(ps[i].c_name, s) == 0)
             return true;
     return false;
 }
 
-/* The names the stubs and handlers use themselves. */
-static void check_reserved(bkp_gen *g, json_t *svc, json_t *m, const bkp_field *ps, size_t np)
+/* Whether any was renamed. */
+static bool own_names_of(cg_gen *g, const cg_field *ps, size_t np, const char **n)
 {
-    static const char *const reserved[] = {"c", "o", "a", "err", "result", "done", "arg", "req",
-                                           "ctx", "fn", "opts", "params", "res", "ret", "rc",
-                                           "pend"};
-    for (size_t i = 0; i < np; i++)
-        for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
-            if (strcmp(ps[i].c_name, reserved[k]) == 0)
-                bkp_fail(g, "bkpr-gen: %s: %s.%s: parameter '%s' has a name the generated C "
-                            "uses itself (c, o, a, err, result, done, arg, req, ctx, fn, opts, "
-                            "params, res, ret, rc, pend): please rename it",
-                         bkp_sget(json_object_get(g->model, "file"), "path"),
-                         bkp_sget(svc, "name"), bkp_sget(m, "name"), ps[i].name);
+    bool renamed = false;
+    for (int k = 0; k < N_COUNT; k++) {
+        const char *s = own_names[k];
+        for (size_t i = 2; is_param(ps, np, s); i++) {
+            if (i == 2) {
+                s = cg_cat(g, own_names[k], "_", NULL);
+                continue;
+            }
+            cg_sb b = {0};
+            cg_sb_cat(&b, own_names[k], "_", NULL);
+            cg_sb_addu(&b, i - 1);
+            s = cg_sb_str(g, &b);
+            cg_sb_free(&b);
+        }
+        renamed = renamed || s != own_names[k];
+        n[k] = s;
+    }
+    return renamed;
 }
 
-/* key: the text of b (then cleared). */
-static void set_text(json_t *c, const char *key, bkp_sb *b)
+/* What the contexts of a service's methods share: one object per argument declaration
+ * (most methods' `bk_client *c`), and the generator's names when nothing renamed them. A
+ * 1,000-method service makes tens of thousands of these otherwise. */
+typedef struct shared {
+    json_t *args; /* decl -> {name, decl} */
+    json_t *own;  /* the n of a method whose parameters took none of own_names */
+} shared;
+
+/* A prototype's arguments, as the templates see them: [{name, decl}]. */
+typedef struct args {
+    json_t *list;
+    cg_sb *b;
+    shared *sh;
+} args;
+
+static void arg(args *a, const char *type, const char *name)
 {
-    json_object_set_new(c, key, bkp_sb_json(b));
+    cg_sb_clear(a->b);
+    cg_decl(a->b, type, name);
+    json_t *o = json_object_getn(a->sh->args, a->b->s, a->b->len);
+    if (!o) {
+        o = json_object();
+        json_object_set_new_nocheck(o, "name", cg_jstr(name));
+        json_object_set_new_nocheck(o, "decl", cg_jstr(a->b->s));
+        json_object_setn_new_nocheck(a->sh->args, a->b->s, a->b->len, o);
+    }
+    cg_sb_clear(a->b);
+    json_array_append(a->list, o);
 }
 
-static void set_str(json_t *c, const char *key, const char *s)
+/* The parameters' entries of params (below) are arguments as they are. */
+static void params_args(args *a, json_t *params)
 {
-    json_object_set_new(c, key, bkp_jstr(s));
+    size_t i;
+    json_t *p;
+    json_array_foreach(params, i, p) {
+        json_array_append(a->list, p);
+    }
 }
 
-static void set_proto(json_t *c, const char *key, bkp_sb *b, const char *ret, const char *name,
-                      const char *const *args, size_t n)
+static json_t *args_new(args *a, cg_sb *b, shared *sh)
 {
-    bkp_proto(b, ret, name, args, n);
-    set_text(c, key, b);
+    a->list = json_array();
+    a->b = b;
+    a->sh = sh;
+    return a->list;
 }
 
-/* args[n..]: the flat parameters (their declarations pd[0..np)). Returns the new count. */
-static size_t add_params(const char **args, size_t n, const char *const *pd, size_t np)
+/* The parameters: [{name (the C name), wire (the name on the wire), decl (as a C parameter),
+ * members ([{decl}]: as struct members), arg (the member passed on as the parameter: p.x,
+ * &p.x, ...)}]. */
+static json_t *params_ctx(cg_gen *g, const cg_field *ps, size_t np, cg_sb *b)
 {
-    for (size_t i = 0; i < np; i++)
-        args[n++] = pd[i];
-    return n;
+    json_t *list = json_array();
+    for (size_t i = 0; i < np; i++) {
+        json_t *members = json_array(), *p = json_object();
+        const char *decls[2];
+        size_t nd = cg_field_members(g, &ps[i], decls);
+        for (size_t k = 0; k < nd; k++) {
+            json_t *m = json_object();
+            json_object_set_new_nocheck(m, "decl", cg_jstr(decls[k]));
+            json_array_append_new(members, m);
+        }
+        cg_field_as_param(b, &ps[i], "p.");
+        json_object_set_new_nocheck(p, "name", cg_jstr(ps[i].c_name));
+        json_object_set_new_nocheck(p, "wire", cg_jstr(ps[i].name));
+        json_object_set_new_nocheck(p, "decl", cg_jstr(cg_param_decl(g, &ps[i])));
+        json_object_set_new_nocheck(p, "members", members);
+        json_object_set_new_nocheck(p, "arg", cg_sb_json(b));
+        json_array_append_new(list, p);
+    }
+    return list;
 }
 
-/* The method as the templates see it. what: "method", "oneway" or "notification". */
-static json_t *method_ctx(bkp_gen *g, json_t *svc, json_t *m, const char *what)
+/* The result's C types: ctype (int64_t), ptr (int64_t *), decl_type (`int64_t ` or `const
+ * char *`: what a declaration of one begins with), cb_type (how a callback gets it: by value,
+ * or `const T *` for a struct, list or map), reply_type (`const int64_t *`, `const char
+ * *const *`), aggregate, decode (its decoder). */
+static json_t *result_ctx(cg_gen *g, cg_type *r, cg_sb *b)
 {
-    const char *cn = bkp_sget(m, "c_name"), *mname = bkp_sget(m, "name");
-    const char *sname = bkp_sget(svc, "name");
+    size_t cl = strlen(r->ctype);
+    bool star = r->ctype[cl - 1] == '*';
+    const char *decl_type = star ? r->ctype : cg_cat(g, r->ctype, " ", NULL);
+    json_t *o = json_object();
+    set_str(o, "ctype", r->ctype);
+    set_str(o, "ptr", r->ptr);
+    set_str(o, "decl_type", decl_type);
+    set_str(o, "cb_type", r->aggregate ? cg_cat(g, "const ", r->ctype, " *", NULL) : decl_type);
+    set_str(o, "reply_type", star ? cg_cat(g, r->ctype, "const *", NULL)
+                                  : cg_cat(g, "const ", r->ctype, " *", NULL));
+    json_object_set_new(o, "aggregate", json_boolean(r->aggregate));
+    set_str(o, "decode", cg_dec_fn(g, r));
+    cg_enc_expr(g, b, r, "*result", "result");
+    json_object_set_new(o, "encode", cg_sb_json(b));
+    return o;
+}
+
+/* The method as the templates see it. kind: CG_OF_CALL (with CG_OF_RESULT), CG_OF_ONEWAY or
+ * CG_OF_NOTIFICATION. */
+static json_t *method_ctx(cg_gen *g, json_t *svc, json_t *m, unsigned kind, shared *sh)
+{
+    const char *cn = cg_sget(m, "c_name"), *mname = cg_sget(m, "name");
+    json_t *pj = json_object_get(m, "params");
     size_t np;
-    const bkp_field *ps = bkp_fields(g, json_object_get(m, "params"), &np);
+    const cg_field *ps = cg_fields(g, pj, &np);
     json_t *rj = json_object_get(m, "result");
     bool has_result = rj && !json_is_null(rj);
-    bkp_type *r = has_result ? bkp_type_get(g, rj) : NULL;
-    bool notif = strcmp(what, "notification") == 0, oneway = strcmp(what, "oneway") == 0;
+    cg_type *r = has_result ? cg_type_get(g, rj) : NULL;
     json_t *timeout = json_object_get(json_object_get(m, "annotations"), "timeout_ms");
-    json_t *c = json_object();
-    if (np > 250) {
-        bkp_fail(g, "bkpr-gen: %s: too many parameters", cn);
-        return c;
-    }
-    check_reserved(g, svc, m, ps, np);
+    json_t *c = json_object(), *names = cg_names_json(g, cn, kind), *params;
+    const char *n[N_COUNT];
+    cg_sb b = {0};
+    args a;
 
-    const char *args[260], *pd[250];
-    size_t n;
-    bkp_sb b = {0};
-    for (size_t i = 0; i < np; i++)
-        pd[i] = bkp_param_decl(g, &ps[i]);
-    const char *ptr_result = NULL; /* T *result */
-    if (has_result) {
-        bkp_decl(&b, r->ptr, "result");
-        ptr_result = bkp_sb_str(g, &b);
-    }
-
+    bool renamed = own_names_of(g, ps, np, n);
+    json_t *nj = renamed ? json_object() : json_incref(sh->own);
+    for (int k = 0; renamed && k < N_COUNT; k++)
+        set_str(nj, own_names[k], n[k]);
+    json_object_set_new(c, "n", nj);
+    json_object_set_new(c, "names", names);
     set_str(c, "c_name", cn);
     set_str(c, "name", mname);
-    const char *wire = bkp_cat(g, sname, ".", mname, NULL);
+    const char *wire = cg_cat(g, cg_sget(svc, "name"), ".", mname, NULL);
     set_str(c, "wire", wire);
-    bkp_c_string(&b, wire, strlen(wire));
-    set_text(c, "wire_c", &b);
-    json_object_set_new(c, "doc_c", bkp_doc_c_json(json_object_get(m, "doc"), ""));
+    cg_c_string(&b, wire, strlen(wire));
+    json_object_set_new(c, "wire_c", cg_sb_json(&b));
+    json_object_set_new(c, "doc_c", cg_doc_c_json(json_object_get(m, "doc"), ""));
     json_object_set_new(c, "timeout", json_integer(json_is_integer(timeout)
                                                        ? json_integer_value(timeout) : 0));
+    json_object_set_new(c, "oneway", json_boolean(kind == CG_OF_ONEWAY));
     json_object_set_new(c, "has_result", json_boolean(has_result));
-    json_object_set_new(c, "result_aggregate", json_boolean(has_result && r->aggregate));
-    set_str(c, "result_type", has_result ? r->ctype : "");
-    for (size_t i = 0; i < np; i++)
-        bkp_sb_cat(&b, ", ", ps[i].c_name, NULL);
-    set_str(c, "params_args", np ? b.s + 2 : "");
-    set_text(c, "call_args", &b);
-    const char *member = cn + strlen(bkp_sget(svc, "c_prefix")) + 1;
-    set_str(c, "member", member);
-    if (is_c_keyword(member))
-        bkp_fail(g, "bkpr-gen: %s: method '%s' would make a handler field named '%s', a C "
-                    "keyword", sname, mname, member);
-    if (has_result) {
-        bkp_decl(&b, r->ptr, "out");
-        set_text(c, "result_out", &b);
-        bkp_decl(&b, r->ctype, "ret");
-        set_text(c, "result_local", &b);
-        set_str(c, "result_cb", r->aggregate ? "err ? NULL : &ret" : "ret");
-    }
-    for (size_t i = 0; i < np; i++) {
-        bkp_sb_add(&b, ", ", 2);
-        bkp_field_as_param(&b, &ps[i], "p.");
-    }
-    set_text(c, "args_as_params", &b);
     json_object_set_new(c, "has_params", json_boolean(np > 0));
+    set_str(c, "member", cn + strlen(cg_sget(svc, "c_prefix")) + 1);
+    json_object_set_new(c, "params", params = params_ctx(g, ps, np, &b));
 
-    /* Encoder of the flat params: static json_t *X_params(...) */
-    set_proto(c, "encode_proto", &b, "static json_t *", bkp_cat(g, cn, "_params", NULL), pd, np);
-    bkp_object_encode_body(g, &b, ps, np, true);
-    set_text(c, "encode_body", &b);
+    /* The encoder of the params, from the struct {names.in} the stubs fill. */
+    cg_object_encode_body(g, &b, ps, np, true, "in->");
+    json_object_set_new(c, "encode_body", cg_sb_json(&b));
+    if (has_result)
+        json_object_set_new(c, "result", result_ctx(g, r, &b));
 
-    /* The args struct and its decoder (worker side, subscriptions). */
-    for (size_t i = 0; i < np; i++) {
-        bkp_field_decl(&b, &ps[i], "    ");
-        bkp_sb_addc(&b, '\n');
-    }
-    if (np == 0)
-        bkp_sb_adds(&b, "    char unused; /* C wants a member */\n");
-    set_text(c, "args_fields", &b);
-
-    set_proto(c, "back_proto", &b, "static void", bkp_cat(g, cn, "_back", NULL),
-              (const char *[]){"bk_client *c", "bk_arena *a", "json_t *res",
-                               "const bk_error *err", "void *arg"}, 5);
-    set_proto(c, "deliver_proto", &b, "static void", bkp_cat(g, cn, "_deliver", NULL),
-              (const char *[]){"bk_client *c", "bk_arena *a", "const char *method",
-                               "json_t *params", "void *arg"}, 5);
-    set_proto(c, "decode_args_proto", &b, "static int", bkp_cat(g, cn, "_decode_args", NULL),
-              (const char *[]){"bk_dec *d", "json_t *j",
-                               bkp_cat(g, "struct ", cn, "_args *out", NULL)}, 3);
-    set_proto(c, "serve_fn_proto", &b, "static int", bkp_cat(g, cn, "_serve", NULL),
-              (const char *[]){"bk_request *req", "json_t *params", "void *arg"}, 3);
-    if (notif) {
-        args[0] = "bk_client *c";
-        args[1] = "const bk_call_opts *o";
-        n = add_params(args, 2, pd, np);
-        set_proto(c, "notify_proto", &b, "int", bkp_cat(g, cn, "_notify", NULL), args, n);
-        args[1] = "bk_arena *a";
-        n = add_params(args, 2, pd, np);
-        args[n++] = "void *arg";
-        set_proto(c, "fn_typedef", &b, "typedef void", bkp_cat(g, cn, "_fn", NULL), args, n);
-        args[1] = bkp_cat(g, cn, "_fn *fn", NULL);
-        args[2] = "void *arg";
-        set_proto(c, "subscribe_proto", &b, "int", bkp_cat(g, cn, "_subscribe", NULL), args, 3);
-        bkp_sb_free(&b);
+    if (kind == CG_OF_NOTIFICATION) {
+        json_object_set_new(c, "notify_args", args_new(&a, &b, sh));
+        arg(&a, "bk_client *", n[N_C]);
+        arg(&a, "const bk_call_opts *", n[N_O]);
+        params_args(&a, params);
+        json_object_set_new(c, "fn_args", args_new(&a, &b, sh));
+        arg(&a, "bk_client *", n[N_C]);
+        arg(&a, "bk_arena *", n[N_A]);
+        params_args(&a, params);
+        arg(&a, "void *", n[N_ARG]);
+        cg_sb_free(&b);
         return c;
     }
 
     /* Handler: int (*name)(bk_request *req, void *ctx, params..., T *result) */
-    args[0] = "bk_request *req";
-    args[1] = "void *ctx";
-    n = add_params(args, 2, pd, np);
+    json_object_set_new(c, "handler_args", args_new(&a, &b, sh));
+    arg(&a, "bk_request *", n[N_REQ]);
+    arg(&a, "void *", n[N_CTX]);
+    params_args(&a, params);
     if (has_result)
-        args[n++] = ptr_result;
-    set_proto(c, "handler_field", &b, "    int", bkp_cat(g, "(*", mname, ")", NULL), args, n);
-    set_proto(c, "impl_proto", &b, "static int", bkp_cat(g, cn, "_impl", NULL), args, n);
-    for (size_t k = 0; k < n; k++) {
-        const char *a = args[k], *nm = a + strlen(a), *end = nm;
-        while (nm > a && (nm[-1] == '_' || (nm[-1] >= 'a' && nm[-1] <= 'z') ||
-                          (nm[-1] >= 'A' && nm[-1] <= 'Z') || (nm[-1] >= '0' && nm[-1] <= '9')))
-            nm--;
-        bkp_sb_adds(&b, "    (void)");
-        bkp_sb_add(&b, nm, (size_t)(end - nm));
-        bkp_sb_adds(&b, ";\n");
-    }
-    set_text(c, "impl_voids", &b);
+        arg(&a, r->ptr, n[N_RESULT]);
 
-    /* Background stub: the oneway method itself, or X_background. */
-    args[0] = "bk_client *c";
-    args[1] = "const bk_call_opts *o";
-    n = add_params(args, 2, pd, np);
-    const char *bg = oneway ? cn : bkp_cat(g, cn, "_background", NULL);
-    set_str(c, "background_name", bg);
-    set_proto(c, "background_proto", &b, "int", bg, args, n);
-    if (oneway) {
-        bkp_sb_free(&b);
+    /* Background: the oneway method itself, or {names.background}. */
+    set_str(c, "background_name", kind == CG_OF_ONEWAY
+                                      ? cn : cg_sget(names, CG_SUFFIX(BACKGROUND) + 1));
+    json_object_set_new(c, "background_args", args_new(&a, &b, sh));
+    arg(&a, "bk_client *", n[N_C]);
+    arg(&a, "const bk_call_opts *", n[N_O]);
+    params_args(&a, params);
+    if (kind == CG_OF_ONEWAY) {
+        cg_sb_free(&b);
         return c;
     }
 
-    /* Sync stub. */
-    args[2] = "bk_arena *a";
-    n = add_params(args, 3, pd, np);
+    json_object_set_new(c, "sync_args", args_new(&a, &b, sh));
+    arg(&a, "bk_client *", n[N_C]);
+    arg(&a, "const bk_call_opts *", n[N_O]);
+    arg(&a, "bk_arena *", n[N_A]);
+    params_args(&a, params);
     if (has_result)
-        args[n++] = ptr_result;
-    args[n++] = "bk_error *err";
-    set_proto(c, "sync_proto", &b, "int", cn, args, n);
+        arg(&a, r->ptr, n[N_RESULT]);
+    arg(&a, "bk_error *", n[N_ERR]);
 
-    /* Async: the callback type and the stub. */
-    args[1] = "bk_arena *a";
-    n = 2;
+    json_object_set_new(c, "async_args", args_new(&a, &b, sh));
+    arg(&a, "bk_client *", n[N_C]);
+    arg(&a, "const bk_call_opts *", n[N_O]);
+    params_args(&a, params);
+    arg(&a, cg_cat(g, cg_sget(names, CG_SUFFIX(DONE) + 1), " *", NULL), n[N_DONE]);
+    arg(&a, "void *", n[N_ARG]);
+
+    json_object_set_new(c, "done_args", args_new(&a, &b, sh));
+    arg(&a, "bk_client *", "c");
+    arg(&a, "bk_arena *", "a");
     if (has_result)
-        args[n++] = r->aggregate ? bkp_cat(g, "const ", r->ctype, " *result", NULL)
-                                 : (bkp_decl(&b, r->ctype, "result"), bkp_sb_str(g, &b));
-    args[n++] = "const bk_error *err";
-    args[n++] = "void *arg";
-    set_proto(c, "done_typedef", &b, "typedef void", bkp_cat(g, cn, "_done", NULL), args, n);
-    args[1] = "const bk_call_opts *o";
-    n = add_params(args, 2, pd, np);
-    args[n++] = bkp_cat(g, cn, "_done *done", NULL);
-    args[n++] = "void *arg";
-    set_proto(c, "async_proto", &b, "int", bkp_cat(g, cn, "_async", NULL), args, n);
-
-    /* The result's decoder (client) and encoder (worker). */
-    if (has_result) {
-        set_str(c, "result_decode", bkp_dec_fn(g, r));
-        /* X_reply(req, result): the worker's encode-and-answer, for the handler's result
-         * and for a deferred request's. */
-        const char *reply = bkp_cat(g, cn, "_reply", NULL);
-        const char *rarg = r->ctype[strlen(r->ctype) - 1] == '*'
-                               ? bkp_cat(g, r->ctype, "const *result", NULL)
-                               : bkp_cat(g, "const ", r->ctype, " *result", NULL);
-        set_str(c, "reply_name", reply);
-        set_proto(c, "reply_proto", &b, "int", reply,
-                  (const char *[]){"bk_request *req", rarg}, 2);
-        bkp_enc_expr(g, &b, r, "*result", "result");
-        set_text(c, "reply_encode", &b);
-    }
-    bkp_sb_free(&b);
+        arg(&a, cg_sget(json_object_get(c, "result"), "cb_type"), "result");
+    arg(&a, "const bk_error *", "err");
+    arg(&a, "void *", "arg");
+    cg_sb_free(&b);
     return c;
 }
 
 /* The need lists of the client (side 0) or the worker (side 1): the client encodes every
  * method's params and decodes results, and both encodes and decodes notifications; the
  * worker decodes params and encodes results. */
-static void side_needs(bkp_gen *g, json_t *svc, int side)
+static void side_needs(cg_gen *g, json_t *svc, int side)
 {
-    bkp_tlist *params = side == 0 ? &g->need_enc : &g->need_dec;
-    bkp_tlist *results = side == 0 ? &g->need_dec : &g->need_enc;
+    cg_tlist *params = side == 0 ? &g->need_enc : &g->need_dec;
+    cg_tlist *results = side == 0 ? &g->need_dec : &g->need_enc;
     json_t *m, *f;
     size_t i, k;
-    bkp_need_reset(g);
+    cg_need_reset(g);
     json_array_foreach(json_object_get(svc, "methods"), i, m) {
         json_t *r = json_object_get(m, "result");
         json_array_foreach(json_object_get(m, "params"), k, f) {
-            bkp_need_add(g, params, bkp_type_get(g, json_object_get(f, "type")));
+            cg_need_add(g, params, cg_type_get(g, json_object_get(f, "type")));
         }
         if (r && !json_is_null(r) && !json_is_true(json_object_get(m, "oneway")))
-            bkp_need_add(g, results, bkp_type_get(g, r));
+            cg_need_add(g, results, cg_type_get(g, r));
     }
     if (side != 0)
         return;
     json_array_foreach(json_object_get(svc, "notifications"), i, m) {
         json_array_foreach(json_object_get(m, "params"), k, f) {
-            bkp_type *t = bkp_type_get(g, json_object_get(f, "type"));
-            bkp_need_add(g, &g->need_enc, t);
-            bkp_need_add(g, &g->need_dec, t);
+            cg_type *t = cg_type_get(g, json_object_get(f, "type"));
+            cg_need_add(g, &g->need_enc, t);
+            cg_need_add(g, &g->need_dec, t);
         }
     }
 }
 
 /* Sets "args_decode_body" on each context of list (the args decoders of the JSON methods
  * ms), or removes it (ms NULL). */
-static void args_decoders(bkp_gen *g, json_t *list, json_t *ms, bkp_sb *b)
+static void args_decoders(cg_gen *g, json_t *list, json_t *ms, cg_sb *b)
 {
     size_t i;
     json_t *c;
@@ -286,99 +309,102 @@ static void args_decoders(bkp_gen *g, json_t *list, json_t *ms, bkp_sb *b)
             continue;
         }
         size_t np;
-        const bkp_field *ps = bkp_fields(g, json_object_get(json_array_get(ms, i), "params"),
-                                         &np);
-        bkp_object_decode_body(g, b, ps, np, true);
-        json_object_set_new(c, "args_decode_body", bkp_sb_json(b));
+        const cg_field *ps = cg_fields(g, json_object_get(json_array_get(ms, i), "params"),
+                                       &np);
+        cg_object_decode_body(g, b, ps, np, true);
+        json_object_set_new(c, "args_decode_body", cg_sb_json(b));
     }
 }
 
-int bkp_gen_service(bkp_gen *g, json_t *file, json_t *svc, bkp_gen_file **files,
-                    size_t *nfiles)
+int cg_gen_service(cg_gen *g, json_t *file, json_t *svc, cg_gen_file **files, size_t *nfiles)
 {
-    const char *prefix = bkp_sget(svc, "c_prefix");
+    const char *prefix = cg_sget(svc, "c_prefix");
     json_t *ctx = json_object(), *m, *c;
     json_t *ms = json_object_get(svc, "methods"), *ns = json_object_get(svc, "notifications");
-    bkp_sb b = {0};
+    json_t *svc_names = cg_names_json(g, prefix, CG_OF_SERVICE);
+    bool skeleton = g->o && g->o->skeleton;
+    shared sh = {.args = json_object(), .own = json_object()};
+    cg_sb b = {0};
     size_t i;
     int rc = 0;
 
-    json_object_set_new(ctx, "source", bkp_jstr(bkp_sget(file, "path")));
-    json_object_set_new(ctx, "prefix", bkp_jstr(prefix));
-    json_object_set_new(ctx, "service", bkp_jstr(bkp_sget(svc, "name")));
-    json_object_set_new(ctx, "guard", bkp_jstr(bkp_cat(g, bkp_upper(g, prefix), "_H", NULL)));
-    json_object_set_new(ctx, "header", bkp_jstr(bkp_cat(g, prefix, ".h", NULL)));
-    json_object_set_new(ctx, "types_header",
-                        bkp_jstr(bkp_cat(g, bkp_sget(file, "c_prefix"), "_types.h", NULL)));
-    json_object_set_new(ctx, "doc_c", bkp_doc_c_json(json_object_get(svc, "doc"), ""));
-    bkp_proto(&b, "int", bkp_cat(g, prefix, "_serve", NULL),
-              (const char *[]){"bk_worker *w", bkp_cat(g, "const ", prefix, "_handlers *h", NULL),
-                               "void *ctx"}, 3);
-    json_object_set_new(ctx, "serve_proto", bkp_sb_json(&b));
+    for (int k = 0; k < N_COUNT; k++)
+        set_str(sh.own, own_names[k], own_names[k]);
+
+    json_object_set_new(ctx, "source", cg_jstr(cg_sget(file, "path")));
+    json_object_set_new(ctx, "prefix", cg_jstr(prefix));
+    json_object_set_new(ctx, "service", cg_jstr(cg_sget(svc, "name")));
+    json_object_set_new(ctx, "guard", cg_jstr(cg_cat(g, cg_upper(g, prefix), "_H", NULL)));
+    json_object_set_new(ctx, "header", cg_jstr(cg_cat(g, prefix, ".h", NULL)));
+    json_object_set_new(ctx, "types_header", cg_jstr(cg_types_file(g, file, ".h")));
+    json_object_set_new(ctx, "doc_c", cg_doc_c_json(json_object_get(svc, "doc"), ""));
+    json_object_set_new(ctx, "svc", svc_names);
+    json_object_set_new(ctx, "skeleton", json_boolean(skeleton));
 
     /* A method's context is the same in every file: made once. Only the args decoders
      * differ: the client decodes notifications, the worker params; each file sees only its
      * own. */
-    json_t *methods = json_array(), *notifs = json_array(), *oneways = json_array();
-    json_t *all = json_array();
-    bool any_result = false;
+    json_t *handlers = json_array(), *notifs = json_array();
+    bool any_result = false, any_call = false;
     json_array_foreach(ms, i, m) {
+        json_t *r = json_object_get(m, "result");
         bool ow = json_is_true(json_object_get(m, "oneway"));
-        c = method_ctx(g, svc, m, ow ? "oneway" : "method");
-        json_object_set_new(c, "oneway", json_boolean(ow));
-        if (!ow)
-            any_result = any_result || json_is_true(json_object_get(c, "has_result"));
-        json_array_append(all, c);
-        json_array_append_new(ow ? oneways : methods, c);
+        unsigned kind = ow ? CG_OF_ONEWAY : CG_OF_CALL;
+        if (!ow && r && !json_is_null(r))
+            kind |= CG_OF_RESULT;
+        c = method_ctx(g, svc, m, kind, &sh);
+        any_call = any_call || !ow;
+        any_result = any_result || (kind & CG_OF_RESULT);
+        json_array_append_new(handlers, c);
     }
     json_array_foreach(ns, i, m) {
-        json_array_append_new(notifs, method_ctx(g, svc, m, "notification"));
+        json_array_append_new(notifs, method_ctx(g, svc, m, CG_OF_NOTIFICATION, &sh));
     }
-    json_object_set_new(ctx, "methods", methods);
-    json_object_set_new(ctx, "oneways", oneways);
-    json_object_set_new(ctx, "handlers", all);
+    json_object_set_new(ctx, "handlers", handlers);
     json_object_set_new(ctx, "notifications", notifs);
-    json_object_set_new(ctx, "has_methods", json_boolean(json_array_size(all) > 0));
-    json_object_set_new(ctx, "has_sync", json_boolean(json_array_size(methods) > 0));
+    json_object_set_new(ctx, "has_methods", json_boolean(json_array_size(handlers) > 0));
+    json_object_set_new(ctx, "has_sync", json_boolean(any_call));
     json_object_set_new(ctx, "has_results", json_boolean(any_result));
     json_object_set_new(ctx, "has_notifications", json_boolean(json_array_size(notifs) > 0));
 
     /* The header and the client; the worker; the skeleton when asked. The header and the
      * skeleton print no codecs. */
-    int sides = g->o && g->o->skeleton ? 3 : 2;
+    int sides = skeleton ? 3 : 2;
     for (int side = 0; side < sides && rc == 0; side++) {
         if (side == 0) {
             args_decoders(g, notifs, ns, &b);
         } else if (side == 1) {
             args_decoders(g, notifs, NULL, &b);
-            args_decoders(g, all, ms, &b);
+            args_decoders(g, handlers, ms, &b);
         } else {
-            args_decoders(g, all, NULL, &b);
+            args_decoders(g, handlers, NULL, &b);
         }
         if (side < 2) {
             side_needs(g, svc, side);
-            bkp_composite_codecs(g, &b);
+            cg_composite_codecs(g, &b);
         }
-        json_object_set_new(ctx, "codecs", bkp_sb_json(&b));
+        json_object_set_new(ctx, "codecs", cg_sb_json(&b));
         if (g->failed) {
             rc = -1;
             break;
         }
         if (side == 0) {
-            rc = bkp_emit(g, "service.h.tmpl", ctx, bkp_cat(g, prefix, ".h", NULL), false, files,
-                          nfiles);
+            rc = cg_emit(g, "service.h.tmpl", ctx, cg_cat(g, prefix, ".h", NULL), false, files,
+                         nfiles);
             if (rc == 0)
-                rc = bkp_emit(g, "client.c.tmpl", ctx, bkp_cat(g, prefix, "_client.c", NULL),
-                              false, files, nfiles);
+                rc = cg_emit(g, "client.c.tmpl", ctx, cg_cat(g, prefix, "_client.c", NULL),
+                             false, files, nfiles);
         } else if (side == 1) {
-            rc = bkp_emit(g, "worker.c.tmpl", ctx, bkp_cat(g, prefix, "_worker.c", NULL), false,
-                          files, nfiles);
+            rc = cg_emit(g, "worker.c.tmpl", ctx, cg_cat(g, prefix, "_worker.c", NULL), false,
+                         files, nfiles);
         } else {
-            rc = bkp_emit(g, "impl.c.tmpl", ctx, bkp_cat(g, prefix, "_impl.c", NULL), true,
-                          files, nfiles);
+            rc = cg_emit(g, "impl.c.tmpl", ctx, cg_cat(g, prefix, "_impl.c", NULL), true,
+                         files, nfiles);
         }
     }
-    bkp_sb_free(&b);
+    cg_sb_free(&b);
     json_decref(ctx);
+    json_decref(sh.args);
+    json_decref(sh.own);
     return rc;
 }

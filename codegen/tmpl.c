@@ -2,6 +2,8 @@
  * walking it with a stack of JSON contexts. */
 #include "codegen/tmpl.h"
 
+#include "codegen/sbuf.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,7 +22,7 @@ typedef struct node {
     struct node *children;
 } node;
 
-struct bkp_tmpl {
+struct cg_tmpl {
     char *name;
     node *root;
 };
@@ -36,7 +38,7 @@ static void nodes_free(node *n)
     }
 }
 
-void bkp_tmpl_free(bkp_tmpl *t)
+void cg_tmpl_free(cg_tmpl *t)
 {
     if (!t)
         return;
@@ -103,6 +105,8 @@ static node *parse_list(parser *p, const char *close, int open_line)
         const char *tag = strstr(p->s, "{{");
         if (!tag || tag >= p->end)
             tag = p->end;
+        while (tag + 2 < p->end && tag[2] == '{')
+            tag++; /* "{{{x}}": the first '{' is text */
         const char *text_end = tag;
         const char *after = NULL; /* where parsing resumes after the tag */
         char sigil = 0;
@@ -188,10 +192,10 @@ static node *parse_list(parser *p, const char *close, int open_line)
     return head;
 }
 
-bkp_tmpl *bkp_tmpl_parse(const char *name, const char *text, size_t len, char *err,
-                         size_t errlen)
+cg_tmpl *cg_tmpl_parse(const char *name, const char *text, size_t len, char *err,
+                       size_t errlen)
 {
-    bkp_tmpl *t = calloc(1, sizeof *t);
+    cg_tmpl *t = calloc(1, sizeof *t);
     if (!t || !(t->name = strdup(name))) {
         free(t);
         snprintf(err, errlen, "%s: out of memory", name);
@@ -201,7 +205,7 @@ bkp_tmpl *bkp_tmpl_parse(const char *name, const char *text, size_t len, char *e
                 .errlen = errlen};
     t->root = parse_list(&p, NULL, 1);
     if (p.failed) {
-        bkp_tmpl_free(t);
+        cg_tmpl_free(t);
         return NULL;
     }
     return t;
@@ -209,43 +213,16 @@ bkp_tmpl *bkp_tmpl_parse(const char *name, const char *text, size_t len, char *e
 
 /* ---- rendering ---- */
 
-typedef struct buf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-} buf;
-
-static void put(buf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns) {
-            b->oom = true;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
 typedef struct frame {
     json_t *v;
     int first, last; /* -1: not in a list */
 } frame;
 
 typedef struct renderer {
-    const bkp_tmpl *t;
+    const cg_tmpl *t;
     frame stack[64];
     int depth;
-    buf out;
+    cg_sb out;
     char *err;
     size_t errlen;
     bool failed;
@@ -346,16 +323,12 @@ static void render_var(renderer *r, const node *n)
         return;
     }
     if (!bar) {
-        put(&r->out, s, len);
+        cg_sb_add(&r->out, s, len);
         return;
     }
-    char *tmp = malloc(len + 1);
-    if (!tmp) {
-        r->out.oom = true;
-        return;
-    }
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
+    size_t start = r->out.len;
+    cg_sb_add(&r->out, s, len);
+    char *tmp = r->out.s + start;
     for (const char *f = bar + 1; f && *f; ) {
         const char *fe = strchr(f, '|');
         size_t fl = fe ? (size_t)(fe - f) : strlen(f);
@@ -371,8 +344,6 @@ static void render_var(renderer *r, const node *n)
         }
         f = fe ? fe + 1 : NULL;
     }
-    put(&r->out, tmp, len);
-    free(tmp);
 }
 
 static void push(renderer *r, const node *n, json_t *v, int first, int last)
@@ -415,7 +386,7 @@ static void render_list(renderer *r, const node *n)
 {
     for (; n && !r->failed; n = n->next) {
         switch (n->kind) {
-        case N_TEXT: put(&r->out, n->text, n->len); break;
+        case N_TEXT: cg_sb_add(&r->out, n->text, n->len); break;
         case N_VAR: render_var(r, n); break;
         case N_SECTION:
         case N_INVERTED: render_section(r, n); break;
@@ -423,14 +394,12 @@ static void render_list(renderer *r, const node *n)
     }
 }
 
-char *bkp_tmpl_render(const bkp_tmpl *t, json_t *ctx, size_t *outlen, char *err, size_t errlen)
+char *cg_tmpl_render(const cg_tmpl *t, json_t *ctx, size_t *outlen, char *err, size_t errlen)
 {
     renderer r = {.t = t, .err = err, .errlen = errlen};
     r.stack[r.depth++] = (frame){ctx, -1, -1};
-    put(&r.out, "", 0);
+    cg_sb_add(&r.out, "", 0);
     render_list(&r, t->root);
-    if (!r.failed && r.out.oom)
-        rerr(&r, 0, "out of memory");
     if (r.failed) {
         free(r.out.s);
         return NULL;

@@ -1,7 +1,9 @@
-/* {namespace}_types.h and {namespace}_types.c of an IDL file: its errors, enums, structs and
- * the lists and maps it uses, with their codecs. Internal to bkpr-gen. */
-#ifndef BKP_CODEGEN_TYPESFILE_H
-#define BKP_CODEGEN_TYPESFILE_H
+/* {name}_types.h and {name}_types.c of an IDL file {name}.bkidl: its errors, enums, structs
+ * and the lists and maps it uses, with their codecs. Named after the file, not its
+ * namespace: a namespace may be split over several files, and what a file generates must
+ * not depend on which others a run reads. Internal to bkpr-gen. */
+#ifndef CG_TYPESFILE_H
+#define CG_TYPESFILE_H
 
 #include <stddef.h>
 
@@ -11,7 +13,12 @@
 #include "codegen/gen.h"
 
 /* Generates the two files of file (the model's "file" or one of its "imported") and appends
- * them to *files. 0, or -1 after bkp_fail. */
-int bkp_gen_types(bkp_gen *g, json_t *file, bkp_gen_file **files, size_t *nfiles);
+ * them to *files. 0, or -1 after cg_fail. */
+int cg_gen_types(cg_gen *g, json_t *file, cg_gen_file **files, size_t *nfiles);
+
+/* The name of a types file of file (an object of the model with a "path": a file or an
+ * import): the path's last part without ".bkidl", then "_types" and ext (".h", ".c"), in
+ * the arena. */
+const char *cg_types_file(cg_gen *g, json_t *file, const char *ext);
 
 #endif

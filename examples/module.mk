@@ -4,7 +4,7 @@
 # brings the dependencies on the IDL (and its imports); generated files whose content does not
 # change keep their time, so nothing recompiles for nothing.
 BASIC_GEN := $(B)/gen/examples/basic
-BASIC_GEN_SRCS := $(BASIC_GEN)/myapp_types.c $(BASIC_GEN)/myapp_str_client.c \
+BASIC_GEN_SRCS := $(BASIC_GEN)/basic_types.c $(BASIC_GEN)/myapp_str_client.c \
                   $(BASIC_GEN)/myapp_str_worker.c
 $(BASIC_GEN)/basic.d: examples/basic/basic.bkidl $(B)/bin/bkpr-gen
 	$(B)/bin/bkpr-gen -o $(@D) -M $@ $<
@@ -13,9 +13,9 @@ $(BASIC_GEN_SRCS): $(BASIC_GEN)/basic.d ;
 $(call obj,examples/basic/worker.c examples/basic/client.c): | $(BASIC_GEN)/basic.d
 $(call obj,examples/basic/worker.c examples/basic/client.c): BK_CPPFLAGS += -I$(BASIC_GEN)
 $(eval $(call bk_program,basic-worker,examples/basic/worker.c examples/common/busconf.c \
-  $(BASIC_GEN)/myapp_types.c $(BASIC_GEN)/myapp_str_worker.c))
+  $(BASIC_GEN)/basic_types.c $(BASIC_GEN)/myapp_str_worker.c))
 $(eval $(call bk_program,basic-client,examples/basic/client.c examples/common/busconf.c \
-  $(BASIC_GEN)/myapp_types.c $(BASIC_GEN)/myapp_str_client.c))
+  $(BASIC_GEN)/basic_types.c $(BASIC_GEN)/myapp_str_client.c))
 # The basic worker as a module, run by bkpr (examples/basic/config/pool.config.json).
 $(eval $(call bk_module,lib/basic-worker.so,examples/basic/module.c))
 MODULES += $(B)/lib/basic-worker.so

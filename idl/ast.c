@@ -6,84 +6,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Chunks of CHUNK bytes; a request bigger than a quarter of that gets a chunk of its own so
- * that a large source file does not waste the rest of a chunk. */
-#define CHUNK ((size_t)64 << 10)
-
-struct chunk {
-    struct chunk *next;
-    size_t cap, used;
-    max_align_t data[];
-};
-
-struct bkp_idl_arena {
-    struct chunk *head;
-};
+static void *oom(void)
+{
+    fputs("bkpr-gen: out of memory\n", stderr);
+    abort();
+}
 
 bkp_idl_arena *bkp_idl_arena_new(void)
 {
-    return calloc(1, sizeof(bkp_idl_arena));
+    bk_arena *a;
+    return bk_arena_new(&a) == 0 ? a : oom();
 }
 
 void bkp_idl_arena_free(bkp_idl_arena *a)
 {
-    if (!a)
-        return;
-    for (struct chunk *c = a->head, *n; c; c = n) {
-        n = c->next;
-        free(c);
-    }
-    free(a);
-}
-
-static struct chunk *chunk_new(size_t cap)
-{
-    struct chunk *c = malloc(sizeof *c + cap);
-    if (!c) {
-        fputs("bkpr-gen: out of memory\n", stderr);
-        abort();
-    }
-    c->cap = cap;
-    c->used = 0;
-    c->next = NULL;
-    return c;
+    bk_arena_free(a);
 }
 
 void *bkp_idl_alloc(bkp_idl_arena *a, size_t n)
 {
-    size_t al = sizeof(max_align_t);
-    n = (n + al - 1) / al * al;
-    if (n == 0)
-        n = al;
-    struct chunk *c;
-    if (n > CHUNK / 4) {
-        c = chunk_new(n);
-        if (a->head) { /* keep the current chunk in front: it still has room */
-            c->next = a->head->next;
-            a->head->next = c;
-        } else {
-            a->head = c;
-        }
-    } else {
-        if (!a->head || a->head->cap - a->head->used < n) {
-            c = chunk_new(CHUNK);
-            c->next = a->head;
-            a->head = c;
-        }
-        c = a->head;
-    }
-    void *p = (char *)c->data + c->used;
-    c->used += n;
-    memset(p, 0, n);
-    return p;
+    void *p = bk_arena_alloc(a, n);
+    return p ? p : oom();
 }
 
 char *bkp_idl_strndup(bkp_idl_arena *a, const char *s, size_t n)
 {
-    char *p = bkp_idl_alloc(a, n + 1);
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
+    char *p = bk_arena_strndup(a, s, n);
+    return p ? p : oom();
 }
 
 char *bkp_idl_strdup(bkp_idl_arena *a, const char *s)
@@ -95,15 +44,29 @@ char *bkp_idl_printf(bkp_idl_arena *a, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *p = bk_arena_vprintf(a, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    char *p = bkp_idl_alloc(a, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p ? p : oom();
+}
+
+char *bkp_idl_cat(bkp_idl_arena *a, ...)
+{
+    va_list ap;
+    size_t n = 0;
+    va_start(ap, a);
+    for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
+        n += strlen(s);
     va_end(ap);
-    return p;
+    char *r = bkp_idl_alloc(a, n + 1), *p = r;
+    va_start(ap, a);
+    for (const char *s; (s = va_arg(ap, const char *)) != NULL;) {
+        size_t k = strlen(s);
+        memcpy(p, s, k);
+        p += k;
+    }
+    va_end(ap);
+    *p = '\0';
+    return r;
 }
 
 bkp_idl_type *bkp_idl_type_new(bkp_idl_arena *a, bkp_idl_type_kind k, bkp_idl_pos pos)

@@ -1,7 +1,9 @@
 /* The AST of .bkidl files, and the arena it lives in. Internal to bkpr-gen.
  *
- * Everything here (nodes, strings, source texts) is allocated from one bkp_idl_arena and freed
- * with it: nothing in the tree is freed on its own. Lists are singly linked through `next`, in
+ * Everything here (nodes, strings, source texts) is allocated from one arena and freed with
+ * it: nothing in the tree is freed on its own. The arena is the runtime's (beekeeper/arena.h),
+ * the one bkpr-gen's generator allocates from too; bkp_idl_arena names it here, and the
+ * functions below abort when memory runs out. Lists are singly linked through `next`, in
  * source order. Positions are 1-based lines and columns in characters (UTF-8 code points);
  * line 0 means "no position". */
 #ifndef BKP_IDL_AST_H
@@ -11,19 +13,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct bkp_idl_arena bkp_idl_arena;
+#include "beekeeper/arena.h"
 
-/* A new empty arena, or NULL when out of memory. */
+typedef bk_arena bkp_idl_arena;
+
+/* A new empty arena (bk_arena_new). Frees with bkp_idl_arena_free (bk_arena_free: NULL does
+ * nothing). Both abort when out of memory: bkpr-gen is a short-lived compiler and has
+ * nothing better to do. */
 bkp_idl_arena *bkp_idl_arena_new(void);
-/* Frees the arena and everything allocated from it. NULL does nothing. */
 void bkp_idl_arena_free(bkp_idl_arena *a);
-/* Zeroed memory that lives as long as the arena. Aborts when out of memory: bkpr-gen is a
- * short-lived compiler and has nothing better to do. */
+/* Zeroed memory that lives as long as the arena. */
 void *bkp_idl_alloc(bkp_idl_arena *a, size_t n);
 /* A NUL-terminated copy of s[0..n). */
 char *bkp_idl_strndup(bkp_idl_arena *a, const char *s, size_t n);
 char *bkp_idl_strdup(bkp_idl_arena *a, const char *s);
 char *bkp_idl_printf(bkp_idl_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The concatenation of the strings of the list, which ends with NULL (what printf "%s%s"
+ * does, without parsing a format: the checks make one or more names per declaration). */
+char *bkp_idl_cat(bkp_idl_arena *a, ...) __attribute__((sentinel));
 
 /* A map from names (borrowed, e.g. the arena's) to pointers, kept in an arena: nothing to
  * free. Lets the checks find a name in constant time, so that they stay linear in the size
@@ -179,6 +186,7 @@ typedef struct bkp_idl_file {
     bkp_idl_map types;     /* struct, enum and error names -> the first decl (checks) */
     bool ok;               /* read, lexed and parsed without error */
     int state;             /* import walk: 0 new, 1 loading, 2 done */
+    int index;             /* in the program's load order (set by the checks) */
 } bkp_idl_file;
 
 /* Constructors for the grammar's actions. Each copies nothing: strings must already be in the

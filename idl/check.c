@@ -1,86 +1,14 @@
 /* Semantic checks of a loaded program: names, types, defaults, error codes, annotations,
- * recursion, and the C names everything will get. Each problem is its own message, at the
- * position of the name or value at fault. */
+ * recursion, and the C names everything will get (their clashes: cnames.c). Each problem is
+ * its own message, at the position of the name or value at fault. */
 #include "idl/idl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen/names.h"
+#include "idl/checker.h"
 #include "idl/mangle.h"
-
-typedef struct checker {
-    bkp_idl_program *p;
-    bkp_idl_arena *a;
-    bkp_idl_diag *d;
-    /* Every generated C name of the program, to find collisions. */
-    struct cname {
-        const char *c, *what;
-        const char *base; /* a derived name's: the C name it was made from */
-        const bkp_idl_source *src;
-        bkp_idl_pos pos;
-        int file_idx; /* the earlier in the sources keeps the name */
-    } *names;
-    size_t nnames, capnames;
-    bkp_idl_map services;   /* C prefix -> the first service with it */
-    bkp_idl_map composites; /* C names of list and map types already in names */
-} checker;
-
-#define ERR(ck, file, pos, ...) bkp_idl_diag_error((ck)->d, &(file)->src, (pos), __VA_ARGS__)
-
-static void add_cname(checker *ck, const bkp_idl_file *f, bkp_idl_pos pos, const char *c,
-                      const char *what)
-{
-    if (ck->nnames == ck->capnames) {
-        size_t cap = ck->capnames ? ck->capnames * 2 : 64;
-        struct cname *v = realloc(ck->names, cap * sizeof *v);
-        if (!v) {
-            fputs("bkpr-gen: out of memory\n", stderr);
-            abort();
-        }
-        ck->names = v;
-        ck->capnames = cap;
-    }
-    int idx = 0;
-    for (const bkp_idl_file *g = ck->p->files; g && g != f; g = g->next)
-        idx++;
-    ck->names[ck->nnames] = (struct cname){c, what, NULL, &f->src, pos, idx};
-    ck->nnames++;
-}
-
-static int cname_cmp(const void *x, const void *y)
-{
-    const struct cname *a = x, *b = y;
-    int c = strcmp(a->c, b->c);
-    if (c)
-        return c;
-    if (a->file_idx != b->file_idx)
-        return a->file_idx < b->file_idx ? -1 : 1;
-    if (a->pos.line != b->pos.line)
-        return a->pos.line < b->pos.line ? -1 : 1;
-    return a->pos.col < b->pos.col ? -1 : a->pos.col > b->pos.col;
-}
-
-/* Two things that would get the same C name: the later one is the error. */
-static void check_cnames(checker *ck)
-{
-    if (ck->nnames == 0)
-        return;
-    qsort(ck->names, ck->nnames, sizeof *ck->names, cname_cmp);
-    for (size_t i = 1; i < ck->nnames; i++) {
-        size_t first = i - 1;
-        while (i < ck->nnames && strcmp(ck->names[i].c, ck->names[first].c) == 0) {
-            const struct cname *x = &ck->names[i], *y = &ck->names[first];
-            if (x->base && y->base && strcmp(x->base, y->base) == 0) {
-                i++;    /* the echo of a clash of the names they derive from, told already */
-                continue;
-            }
-            bkp_idl_diag_error(ck->d, x->src, x->pos, "%s gets the C name '%s', as %s does",
-                               x->what, x->c, y->what);
-            bkp_idl_diag_note(ck->d, y->src, y->pos, "%s is here", y->what);
-            i++;
-        }
-    }
-}
 
 /* Names that C would not take as they are mangled. Method and service names have their own
  * rule (see check_wire_name). */
@@ -285,18 +213,44 @@ static bool pos_before(bkp_idl_pos a, bkp_idl_pos b)
     return a.line < b.line || (a.line == b.line && a.col < b.col);
 }
 
+/* Whether field x is held as `bool has_x; T x;` in C (codegen/ctypes.h): optional, and of a
+ * type without a NULL of its own (not a string, any or struct). */
+static bool has_flag(const bkp_idl_field *x)
+{
+    const bkp_idl_type *t = x->type;
+    return x->optional && t->kind != BKP_IDL_STRING && t->kind != BKP_IDL_ANY &&
+           !(t->kind == BKP_IDL_NAMED && t->decl && t->decl->kind == BKP_IDL_D_STRUCT);
+}
+
+/* Why a parameter cannot have C name c, or NULL: the generated prototypes name these
+ * types after the parameters (other names are free: the generator renames its own). */
+static const char *param_name_taken(const char *c)
+{
+    if (strncmp(c, "bk_", 3) == 0)
+        return "in the Beekeeper runtime's namespace (bk_), whose types the generated C names";
+    if (strcmp(c, "json_t") == 0 || strcmp(c, "int64_t") == 0)
+        return "a C type the generated prototypes name";
+    return NULL;
+}
+
 /* Fields of a struct or parameters of a method: types, defaults, names. The first of two
- * with the same name, or the same C name, keeps it. */
+ * with the same name, or the same C name, keeps it. Parameters are kept for the check of
+ * their C names against the program's (check_param_names). */
 static void check_vars(checker *ck, const bkp_idl_file *f, bkp_idl_field *list, const char *what)
 {
     bkp_idl_map names = {0}, c_names = {0};
+    bool param = strcmp(what, "parameter") == 0;
     for (bkp_idl_field *x = list; x; x = x->next) {
         resolve_type(ck, f, x->type);
         check_default(ck, f, x, what);
         x->c_name = bkp_idl_snake(ck->a, x->name);
         bool ok = check_c_ident(ck, f, x->pos, x->name, x->c_name);
-        if (ok && bkp_idl_is_c_keyword(x->c_name)) {
+        const char *taken = param ? param_name_taken(x->c_name) : NULL;
+        if (ok && cg_is_c_keyword(x->c_name)) {
             ERR(ck, f, x->pos, "%s name '%s' is a C keyword", what, x->name);
+            ok = false;
+        } else if (ok && taken) {
+            ERR(ck, f, x->pos, "%s name '%s' is %s", what, x->name, taken);
             ok = false;
         }
         /* the earlier of a field of the same name and one of the same C name */
@@ -311,6 +265,22 @@ static void check_vars(checker *ck, const bkp_idl_file *f, bkp_idl_field *list, 
         }
         bkp_idl_map_add(&names, ck->a, x->name, x);
         bkp_idl_map_add(&c_names, ck->a, x->c_name, x);
+        if (param && ok)
+            bkp_idl_ck_add_param(ck, f, x);
+    }
+    /* `bool has_x` beside an optional x: the later of it and a field called has_x is wrong */
+    for (bkp_idl_field *x = list; x; x = x->next) {
+        if (!has_flag(x))
+            continue;
+        const char *flag = bkp_idl_cat(ck->a, CG_HAS_PREFIX, x->c_name, NULL);
+        bkp_idl_field *y = bkp_idl_map_get(&c_names, flag);
+        if (!y)
+            continue;
+        bool y_later = pos_before(x->pos, y->pos);
+        const bkp_idl_field *later = y_later ? y : x, *first = y_later ? x : y;
+        ERR(ck, f, later->pos, "%s '%s' and the presence flag of optional %s '%s' would both "
+            "be called '%s' in C", what, y->name, what, x->name, flag);
+        bkp_idl_diag_note(ck->d, &f->src, first->pos, "'%s' is here", first->name);
     }
 }
 
@@ -379,14 +349,14 @@ static void check_decl_names(checker *ck, bkp_idl_file *f)
                               kind_word(prev->kind), prev->name);
             continue;
         }
-        const char *c = bkp_idl_printf(ck->a, "%s_%s", f->c_prefix, bkp_idl_snake(ck->a, d->name));
+        const char *c = bkp_idl_cat(ck->a, f->c_prefix, "_", bkp_idl_snake(ck->a, d->name), NULL);
         if (d->kind == BKP_IDL_D_ERROR)
             c = bkp_idl_upper(ck->a, c);
         if (!check_c_ident(ck, f, d->pos, d->name, c))
             continue;
         d->c_name = c;
-        add_cname(ck, f, d->pos, c,
-                  bkp_idl_printf(ck->a, "%s '%s'", kind_word(d->kind), d->name));
+        bkp_idl_ck_add_cname(ck, f, d->pos, c,
+                             bkp_idl_printf(ck->a, "%s '%s'", kind_word(d->kind), d->name));
     }
 }
 
@@ -401,11 +371,12 @@ static void check_enum(checker *ck, bkp_idl_file *f, bkp_idl_decl *d)
         if (!d->c_name)
             continue;
         const char *c = bkp_idl_upper(
-            ck->a, bkp_idl_printf(ck->a, "%s_%s", d->c_name, bkp_idl_snake(ck->a, m->name)));
+            ck->a, bkp_idl_cat(ck->a, d->c_name, "_", bkp_idl_snake(ck->a, m->name), NULL));
         if (!check_c_ident(ck, f, m->pos, m->name, c))
             continue;
         m->c_name = c;
-        add_cname(ck, f, m->pos, c, bkp_idl_printf(ck->a, "enum member '%s.%s'", d->name, m->name));
+        bkp_idl_ck_add_cname(ck, f, m->pos, c,
+                             bkp_idl_printf(ck->a, "enum member '%s.%s'", d->name, m->name));
     }
 }
 
@@ -427,26 +398,22 @@ static void check_error(checker *ck, bkp_idl_file *f, bkp_idl_decl *d)
                           : "not authorized");
 }
 
-/* Error codes must be unique in the whole program: a caller tells errors apart by code. */
+/* Error codes must be unique in the whole program: a caller tells errors apart by code. The
+ * first error with a code keeps it (a map from the code's digits to it). */
 static void check_error_codes(checker *ck)
 {
+    bkp_idl_map first = {0};
     for (bkp_idl_file *f = ck->p->files; f; f = f->next)
         for (bkp_idl_decl *d = f->decls; d; d = d->next) {
             if (d->kind != BKP_IDL_D_ERROR || d->code->overflow)
                 continue;
-            for (bkp_idl_file *g = ck->p->files; g; g = g->next)
-                for (bkp_idl_decl *e = g->decls; e; e = e->next) {
-                    if (g == f && e == d)
-                        goto next;
-                    if (e->kind == BKP_IDL_D_ERROR && !e->code->overflow &&
-                        e->code->i == d->code->i) {
-                        ERR(ck, f, d->code->pos, "error code %lld is already used by '%s'",
-                            (long long)d->code->i, e->name);
-                        bkp_idl_diag_note(ck->d, &g->src, e->code->pos, "'%s' is here", e->name);
-                        goto next;
-                    }
-                }
-        next:;
+            const char *key = bkp_idl_printf(ck->a, "%lld", (long long)d->code->i);
+            const bkp_idl_decl *e = bkp_idl_map_add(&first, ck->a, key, d);
+            if (e) {
+                ERR(ck, f, d->code->pos, "error code %lld is already used by '%s'",
+                    (long long)d->code->i, e->name);
+                bkp_idl_diag_note(ck->d, &e->file->src, e->code->pos, "'%s' is here", e->name);
+            }
         }
 }
 
@@ -488,38 +455,13 @@ static void check_annotations(checker *ck, const bkp_idl_file *f, bkp_idl_method
     }
 }
 
-/* The names the C generator makes from a service's prefix and a method's C name
- * (codegen/service.c, templates/): two things that would get the same C name do not
- * compile, so these take part in the collision check too. */
-static void add_derived(checker *ck, const bkp_idl_file *f, bkp_idl_pos pos, const char *base,
-                        const char *const *sfx, size_t n, const char *of)
+static unsigned method_kind(const bkp_idl_method *m)
 {
-    for (size_t i = 0; i < n; i++) {
-        add_cname(ck, f, pos, bkp_idl_printf(ck->a, "%s%s", base, sfx[i]),
-                  bkp_idl_printf(ck->a, "the '%s' function of %s", sfx[i], of));
-        ck->names[ck->nnames - 1].base = base;
-    }
-}
-
-static void add_method_derived(checker *ck, const bkp_idl_file *f, const bkp_idl_method *m,
-                               const char *of)
-{
-    static const char *const all[] = {"_params", "_back", "_deliver", "_decode_args", "_serve"};
-    static const char *const notif[] = {"_notify", "_fn", "_subscribe"};
-    static const char *const call[] = {"_background", "_done", "_async"};
-    static const char *const result[] = {"_result", "_reply"};
-    static const char *const impl[] = {"_impl"};
-    add_derived(ck, f, m->pos, m->c_name, all, sizeof all / sizeof *all, of);
-    if (m->notification) {
-        add_derived(ck, f, m->pos, m->c_name, notif, sizeof notif / sizeof *notif, of);
-        return;
-    }
-    add_derived(ck, f, m->pos, m->c_name, impl, 1, of);
+    if (m->notification)
+        return CG_OF_NOTIFICATION;
     if (m->oneway)
-        return;
-    add_derived(ck, f, m->pos, m->c_name, call, sizeof call / sizeof *call, of);
-    if (m->result)
-        add_derived(ck, f, m->pos, m->c_name, result, sizeof result / sizeof *result, of);
+        return CG_OF_ONEWAY;
+    return CG_OF_CALL | (m->result ? CG_OF_RESULT : 0);
 }
 
 static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
@@ -535,11 +477,9 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
                 s->name, s->c_name, prev->name);
         bkp_idl_diag_note(ck->d, &prev->file->src, prev->pos, "service '%s' is here", prev->name);
     }
-    if (!prev) {
-        static const char *const sfx[] = {"_handlers", "_serve", "_impl"};
-        add_derived(ck, f, s->pos, s->c_name, sfx, sizeof sfx / sizeof *sfx,
-                    bkp_idl_printf(ck->a, "service '%s'", s->name));
-    }
+    if (!prev)
+        bkp_idl_ck_add_derived(ck, f, s->pos, s->c_name, CG_OF_SERVICE,
+                               bkp_idl_printf(ck->a, "service '%s'", s->name));
     bkp_idl_map methods = {0};
     for (bkp_idl_method *m = s->methods; m; m = m->next) {
         const char *what = m->notification ? "notification" : "method";
@@ -550,11 +490,15 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
             ERR(ck, f, m->pos, "duplicate %s '%s' in service '%s'", what, m->name, s->name);
             bkp_idl_diag_note(ck->d, &f->src, first->pos, "the first '%s' is here", first->name);
         }
-        m->c_name = bkp_idl_printf(ck->a, "%s_%s", s->c_name, bkp_idl_snake(ck->a, m->name));
+        const char *member = bkp_idl_snake(ck->a, m->name);
+        m->c_name = bkp_idl_cat(ck->a, s->c_name, "_", member, NULL);
+        if (!m->notification && cg_is_c_keyword(member))
+            ERR(ck, f, m->pos, "method name '%s' is a C keyword (the method's handler in "
+                "%s%s would be called so)", m->name, s->c_name, CG_SUFFIX(HANDLERS));
         if (!dup) {
-            const char *of = bkp_idl_printf(ck->a, "%s '%s.%s'", what, s->name, m->name);
-            add_cname(ck, f, m->pos, m->c_name, of);
-            add_method_derived(ck, f, m, of);
+            const char *of = bkp_idl_cat(ck->a, what, " '", s->name, ".", m->name, "'", NULL);
+            bkp_idl_ck_add_cname(ck, f, m->pos, m->c_name, of);
+            bkp_idl_ck_add_derived(ck, f, m->pos, m->c_name, method_kind(m), of);
         }
         check_annotations(ck, f, m);
         check_vars(ck, f, m->params, "parameter");
@@ -641,71 +585,6 @@ static void check_recursion(checker *ck)
     free(path);
 }
 
-/* ---- Names of the C types and codecs the generator derives ---- */
-
-/* The C base name of t as the generator makes it (codegen/ctypes.c): a struct's or enum's C
- * name, `{element}_list` / `{element}_map` for lists and maps; NULL for what the runtime
- * provides (scalars and lists or maps of them) or what did not resolve. A list or map type
- * seen for the first time enters the collision check with its codecs. */
-static const char *composite_names(checker *ck, const bkp_idl_file *f, const bkp_idl_type *t,
-                                   const char **idl)
-{
-    if (t->kind == BKP_IDL_NAMED) {
-        *idl = t->name;
-        return t->decl ? t->decl->c_name : NULL;
-    }
-    if (t->kind != BKP_IDL_LIST && t->kind != BKP_IDL_MAP)
-        return NULL;
-    const char *of_idl, *of = composite_names(ck, f, t->of, &of_idl);
-    if (!of)
-        return NULL;
-    const char *kind = t->kind == BKP_IDL_LIST ? "list" : "map";
-    const char *c = bkp_idl_printf(ck->a, "%s_%s", of, kind);
-    *idl = bkp_idl_printf(ck->a, "%s<%s>", kind, of_idl);
-    if (bkp_idl_map_add(&ck->composites, ck->a, c, (void *)t))
-        return c;
-    const char *what = bkp_idl_printf(ck->a, "the C type of %s", *idl);
-    static const char *const sfx[] = {"_encode", "_decode"};
-    add_cname(ck, f, t->pos, c, what);
-    add_derived(ck, f, t->pos, c, sfx, 2, what);
-    return c;
-}
-
-static void composite_names_of_vars(checker *ck, const bkp_idl_file *f,
-                                    const bkp_idl_field *list)
-{
-    const char *idl;
-    for (const bkp_idl_field *x = list; x; x = x->next)
-        if (x->type)
-            composite_names(ck, f, x->type, &idl);
-}
-
-/* Structs' and enums' codecs, enums' string conversions, and every list and map type. */
-static void add_type_names(checker *ck)
-{
-    static const char *const codecs[] = {"_encode", "_decode"};
-    static const char *const strings[] = {"_to_string", "_from_string"};
-    for (bkp_idl_file *f = ck->p->files; f; f = f->next)
-        for (bkp_idl_decl *d = f->decls; d; d = d->next) {
-            if ((d->kind == BKP_IDL_D_STRUCT || d->kind == BKP_IDL_D_ENUM) && d->c_name &&
-                find_in(f, d->name) == d) {
-                const char *of = bkp_idl_printf(ck->a, "%s '%s'", kind_word(d->kind), d->name);
-                add_derived(ck, f, d->pos, d->c_name, codecs, 2, of);
-                if (d->kind == BKP_IDL_D_ENUM)
-                    add_derived(ck, f, d->pos, d->c_name, strings, 2, of);
-            }
-            if (d->kind == BKP_IDL_D_STRUCT)
-                composite_names_of_vars(ck, f, d->fields);
-            if (d->kind == BKP_IDL_D_SERVICE)
-                for (const bkp_idl_method *m = d->methods; m; m = m->next) {
-                    const char *idl;
-                    composite_names_of_vars(ck, f, m->params);
-                    if (m->result)
-                        composite_names(ck, f, m->result, &idl);
-                }
-        }
-}
-
 int bkp_idl_check(bkp_idl_program *p)
 {
     for (bkp_idl_file *f = p->files; f; f = f->next)
@@ -715,11 +594,14 @@ int bkp_idl_check(bkp_idl_program *p)
         return bkp_idl_diag_count(p->diag);
     p->checked = 1;
     checker ck = {.p = p, .a = p->arena, .d = p->diag};
-    for (bkp_idl_file *f = p->files; f; f = f->next)
+    int index = 0;
+    for (bkp_idl_file *f = p->files; f; f = f->next) {
+        f->index = index++;
         for (bkp_idl_decl *d = f->decls; d; d = d->next)
             if (d->kind == BKP_IDL_D_STRUCT || d->kind == BKP_IDL_D_ENUM ||
                 d->kind == BKP_IDL_D_ERROR)
                 bkp_idl_map_add(&f->types, ck.a, d->name, d);
+    }
     for (bkp_idl_file *f = p->files; f; f = f->next)
         check_namespace(&ck, f);
     for (bkp_idl_file *f = p->files; f; f = f->next)
@@ -736,8 +618,7 @@ int bkp_idl_check(bkp_idl_program *p)
         }
     check_error_codes(&ck);
     check_recursion(&ck);
-    add_type_names(&ck);
-    check_cnames(&ck);
-    free(ck.names);
+    bkp_idl_ck_type_names(&ck);
+    bkp_idl_ck_clashes(&ck);
     return bkp_idl_diag_count(p->diag);
 }

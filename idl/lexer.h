@@ -12,6 +12,7 @@
 typedef struct bkp_idl_token {
     int type; /* BKP_IDL_TK_*, 0 at the end of the input */
     bkp_idl_pos pos;
+    bkp_idl_pos end;  /* right after its last character */
     const char *text; /* in the arena: identifier, decoded string, or a number as written */
     size_t len;       /* of text, in bytes */
     int64_t i;        /* INTEGER */

@@ -324,6 +324,9 @@ done:
     (void)YYMARKER;
     t->type = type;
     t->pos = pos_at(l, tok);
+    t->end = t->pos; /* a token never spans lines: count its characters */
+    for (const unsigned char *p = tok; p < YYCURSOR; p++)
+        t->end.col += (*p & 0xC0) != 0x80;
     t->doc = l->doc;
     l->doc = NULL;
     l->cur = YYCURSOR;

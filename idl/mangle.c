@@ -2,7 +2,6 @@
 #include "idl/mangle.h"
 
 #include <ctype.h>
-#include <stdlib.h>
 #include <string.h>
 
 char *bkp_idl_snake(bkp_idl_arena *a, const char *name)
@@ -49,23 +48,4 @@ char *bkp_idl_upper(bkp_idl_arena *a, const char *s)
     for (char *p = u; *p; p++)
         *p = (char)toupper((unsigned char)*p);
     return u;
-}
-
-static int cmp(const void *k, const void *e)
-{
-    return strcmp(k, *(const char *const *)e);
-}
-
-bool bkp_idl_is_c_keyword(const char *s)
-{
-    /* Sorted: C11, C23, and the names <stdbool.h>, <stddef.h> and the generated code use. */
-    static const char *const kw[] = {
-        "alignas", "alignof", "auto", "bool", "break", "case", "char", "const", "constexpr",
-        "continue", "default", "do", "double", "else", "enum", "extern", "false", "float",
-        "for", "goto", "if", "inline", "int", "long", "nullptr", "register", "restrict",
-        "return", "short", "signed", "sizeof", "static", "static_assert", "struct", "switch",
-        "thread_local", "true", "typedef", "typeof", "typeof_unqual", "union", "unsigned",
-        "void", "volatile", "while",
-    };
-    return bsearch(s, kw, sizeof kw / sizeof kw[0], sizeof kw[0], cmp) != NULL;
 }

@@ -11,6 +11,8 @@
  *   errors        upper({prefix}_{snake(Name)}): MYAPP_NOT_FOUND
  *   methods       {service prefix}_{snake(method)}: myapp_chat_send
  *   fields/params snake(name)
+ * The names the generator derives from these, and the C keywords, are its own:
+ * codegen/names.h.
  */
 #ifndef BKP_IDL_MANGLE_H
 #define BKP_IDL_MANGLE_H
@@ -24,7 +26,5 @@ char *bkp_idl_snake(bkp_idl_arena *a, const char *name);
 char *bkp_idl_c_prefix(bkp_idl_arena *a, const char *dotted);
 /* Upper-case copy. */
 char *bkp_idl_upper(bkp_idl_arena *a, const char *s);
-/* A C keyword (C11 and C23), or a name the generated C could not use for a variable. */
-bool bkp_idl_is_c_keyword(const char *s);
 
 #endif

@@ -3,8 +3,10 @@
 # codegen/module.mk includes this file first (it sorts before idl/), hence the guard.
 ifndef IDL_SRCS
 IDL_GEN_SRCS := $(B)/gen/idl/lexer.c $(B)/gen/idl/grammar.c
+# codegen/names.c: the names the generator emits, which the checks read (codegen/names.h).
 IDL_SRCS := idl/ast.c idl/source.c idl/diag.c idl/parse.c idl/load.c idl/check.c \
-            idl/mangle.c idl/map.c idl/model.c $(IDL_GEN_SRCS)
+            idl/cnames.c idl/mangle.c idl/map.c idl/model.c codegen/names.c \
+            $(IDL_GEN_SRCS)
 GENERATED_HEADERS += $(B)/gen/idl/grammar.h
 
 $(B)/gen/idl/lexer.c: idl/lexer.re

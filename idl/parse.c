@@ -133,15 +133,31 @@ static void found_words(const bkp_idl_token *t, char *buf, size_t cap)
     }
 }
 
+/* A missing ';' is reported where it is missing, right after the token before (as clang
+ * does), not at the next token, which may be lines away. At the end of the file, the
+ * innermost '{' still open is named, with a note where it opened. */
 void bkp_idl_syntax_error(bkp_idl_parser *P, const bkp_idl_token *tok)
 {
     char exp[512], found[64];
     expected_words(P->lemon, exp, sizeof exp);
     found_words(tok, found, sizeof found);
-    if (exp[0])
-        bkp_idl_diag_error(P->diag, &P->file->src, tok->pos, "expected %s, found %s", exp, found);
+    bkp_idl_pos at = tok->pos;
+    if (bkp_idl_parse_accepts(P->lemon, BKP_IDL_TK_SEMI) && P->prev_end.line > 0)
+        at = P->prev_end;
+    const bkp_idl_brace *b = tok->type == 0 && P->nopen > 0 ? &P->open[P->nopen - 1] : NULL;
+    if (b && exp[0])
+        bkp_idl_diag_error(P->diag, &P->file->src, at, "%s is not closed: expected %s, found %s",
+                           b->what ? b->what : "a '{'", exp, found);
+    else if (b)
+        bkp_idl_diag_error(P->diag, &P->file->src, at, "%s is not closed: unexpected %s",
+                           b->what ? b->what : "a '{'", found);
+    else if (exp[0])
+        bkp_idl_diag_error(P->diag, &P->file->src, at, "expected %s, found %s", exp, found);
     else
-        bkp_idl_diag_error(P->diag, &P->file->src, tok->pos, "unexpected %s", found);
+        bkp_idl_diag_error(P->diag, &P->file->src, at, "unexpected %s", found);
+    if (b)
+        bkp_idl_diag_note(P->diag, &P->file->src, b->pos, "%s opens here",
+                          b->what ? b->what : "the '{'");
     P->errors++;
     P->error_now = true;
 }
@@ -153,6 +169,16 @@ void bkp_idl_add_decl(bkp_idl_parser *P, bkp_idl_decl *d)
     P->tail = &d->next;
 }
 
+/* What the '{' after the tokens of a declaration opens: the keyword (struct, enum, service)
+ * and the name that followed it, or NULL. */
+static const char *brace_what(bkp_idl_arena *a, int kw, const char *name)
+{
+    const char *k = kw == BKP_IDL_TK_STRUCT ? "struct"
+                    : kw == BKP_IDL_TK_ENUM ? "enum"
+                    : kw == BKP_IDL_TK_SERVICE ? "service" : NULL;
+    return k && name ? bkp_idl_printf(a, "%s '%s'", k, name) : NULL;
+}
+
 /* Error recovery, token side: after a syntax error the grammar's `error` rules resume at a
  * ';' or '}'. Tokens inside braces opened after the error are held back, so that the parse
  * resumes at the ';' or '}' of the level where the error was, not at one nested deeper. */
@@ -162,6 +188,8 @@ int bkp_idl_parse_file(bkp_idl_file *f, bkp_idl_arena *a, bkp_idl_diag *d)
     bkp_idl_lexer_init(&lx, &f->src, a, d);
     bkp_idl_parser P = {.arena = a, .diag = d, .file = f, .tail = &f->decls};
     void *lp = bkp_idl_parseAlloc(malloc);
+    bkp_idl_brace *open = NULL;
+    int capopen = 0;
     if (!lp) {
         fputs("bkpr-gen: out of memory\n", stderr);
         abort();
@@ -169,14 +197,37 @@ int bkp_idl_parse_file(bkp_idl_file *f, bkp_idl_arena *a, bkp_idl_diag *d)
     P.lemon = lp;
     int depth = 0, err_depth = 0;
     bool recovering = false;
+    int kw = 0;              /* the last struct, enum or service keyword at the top level */
+    const char *name = NULL; /* the (dotted) name after it */
     for (;;) {
         bkp_idl_token t;
         int type = bkp_idl_lex(&lx, &t);
         int before = depth;
-        if (type == BKP_IDL_TK_LBRACE)
+        if (depth == 0 && (type == BKP_IDL_TK_STRUCT || type == BKP_IDL_TK_ENUM ||
+                           type == BKP_IDL_TK_SERVICE)) {
+            kw = type;
+            name = NULL;
+        } else if (depth == 0 && kw && (type == BKP_IDL_TK_ID || type == BKP_IDL_TK_DOT)) {
+            name = name ? bkp_idl_printf(a, "%s%s", name, t.text ? t.text : ".") : t.text;
+        } else if (type == BKP_IDL_TK_LBRACE) {
+            if (P.nopen == capopen) {
+                capopen = capopen ? 2 * capopen : 8;
+                open = realloc(open, (size_t)capopen * sizeof *open);
+                if (!open) {
+                    fputs("bkpr-gen: out of memory\n", stderr);
+                    abort();
+                }
+            }
+            open[P.nopen++] = (bkp_idl_brace){t.pos, depth == 0 ? brace_what(a, kw, name) : NULL};
+            P.open = open;
             depth++;
-        else if (type == BKP_IDL_TK_RBRACE && depth > 0)
+            kw = 0;
+        } else if (type == BKP_IDL_TK_RBRACE && depth > 0) {
             depth--;
+            P.nopen--;
+        } else if (depth == 0) {
+            kw = 0;
+        }
         if (recovering) {
             bool sync = type == 0 || (type == BKP_IDL_TK_SEMI && depth == err_depth) ||
                         (type == BKP_IDL_TK_RBRACE &&
@@ -187,6 +238,7 @@ int bkp_idl_parse_file(bkp_idl_file *f, bkp_idl_arena *a, bkp_idl_diag *d)
         }
         P.error_now = false;
         bkp_idl_parse(lp, type, t, &P);
+        P.prev_end = t.end;
         if (P.overflow) {
             bkp_idl_diag_error(d, &f->src, t.pos, "nested too deeply");
             P.errors++;
@@ -200,6 +252,7 @@ int bkp_idl_parse_file(bkp_idl_file *f, bkp_idl_arena *a, bkp_idl_diag *d)
         }
     }
     bkp_idl_parseFree(lp, free);
+    free(open);
     int errors = P.errors + lx.errors;
     f->ok = errors == 0;
     return errors;

@@ -15,6 +15,13 @@
  * (0: file->ok is set). */
 int bkp_idl_parse_file(bkp_idl_file *file, bkp_idl_arena *a, bkp_idl_diag *d);
 
+/* A '{' not closed yet, and what it opens: "struct 'Point'", or NULL when the tokens before it
+ * did not say. */
+typedef struct bkp_idl_brace {
+    bkp_idl_pos pos;
+    const char *what;
+} bkp_idl_brace;
+
 /* The state the grammar's actions work on. */
 typedef struct bkp_idl_parser {
     bkp_idl_arena *arena;
@@ -23,6 +30,9 @@ typedef struct bkp_idl_parser {
     bkp_idl_decl **tail; /* where the next declaration goes */
     void *lemon;         /* the lemon parser, for the expected-token set */
     bool error_now;      /* a syntax error was reported while feeding the last token */
+    bkp_idl_pos prev_end; /* where the token before the one being fed ends */
+    const bkp_idl_brace *open; /* the braces still open, innermost last */
+    int nopen;
     bool overflow;       /* nesting too deep: the parse is abandoned */
     int errors;
 } bkp_idl_parser;

@@ -2,8 +2,9 @@
  * serves it with typed handlers (myapp_chat_serve), and this process calls every stub kind:
  * sync, async, background (oneway), notify/subscribe; a declared error arrives as its
  * constant; bad params sent through the untyped bk_call are answered -32602 with the path in
- * data before any handler runs; a malformed result is caught at the caller (-32603). Runs on
- * every broker of the integration suite (BK_TEST_*; skipped without one). */
+ * data before any handler runs; a malformed result is caught at the caller (-32603). The same
+ * worker serves tests/idl/names.bkidl, whose parameters have the names the generated C uses
+ * itself. Runs on every broker of the integration suite (BK_TEST_*; skipped without one). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "myapp_chat.h"
+#include "names_own.h"
 #include "itest_env.h"
 
 
@@ -56,6 +58,46 @@ static int h_log(bk_request *req, void *ctx, const char *line)
     (void)req;
     (void)ctx;
     snprintf(g_last_log, sizeof g_last_log, "%s", line);
+    return 0;
+}
+
+/* names.own: every parameter arrives under its own name. */
+static char g_dropped[64];
+
+static int h_take(bk_request *req, void *ctx, const char *a, const char *c, const char *o,
+                  const char *err, const char *result, const char *res, int64_t rc,
+                  const char *ctx_, const char *req_, const char *w, const char *arg,
+                  const char *in, const char *done, const char *opts, const char *params,
+                  const char *ret, const char *pend, const char *p, const char *d,
+                  const char *b, const char *e, const char *s, const char *fn, const char *h,
+                  const char *j, const char *v, const char *at, const char *fields,
+                  const char *i, const char *key, const char *free_, const char *memset_,
+                  const char *malloc_, const char *json_object_, const char *json_decref_,
+                  const char *out, const char *c_, const int64_t *n, const names_pair *pair,
+                  const bk_string_list *strcmp_, const char **taken)
+{
+    (void)ctx;
+    const char *all[] = {a, c, o, err, result, res, ctx_, req_, w, arg, in, done, opts,
+                         params, ret, pend, p, d, b, e, s, fn, h, j, v, at, fields, i, key,
+                         free_, memset_, malloc_, json_object_, json_decref_, out, c_};
+    bk_arena *ar = bk_request_arena(req);
+    char *r = bk_arena_printf(ar, "rc=%lld", (long long)rc);
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        r = bk_arena_printf(ar, "%s,%s", r, all[k]);
+    r = bk_arena_printf(ar, "%s,n=%lld,pair=%s/%lld,strcmp=%zu,dropped=%s", r,
+                        n ? (long long)*n : -1LL, pair ? pair->a : "-",
+                        pair && pair->has_b ? (long long)pair->b : -1LL, strcmp_->count,
+                        g_dropped);
+    *taken = r;
+    return 0;
+}
+
+static int h_drop(bk_request *req, void *ctx, const char *c, const char *o, const char *in,
+                  const char *in_)
+{
+    (void)req;
+    (void)ctx;
+    snprintf(g_dropped, sizeof g_dropped, "%s/%s/%s/%s", c, o, in, in_);
     return 0;
 }
 
@@ -108,7 +150,9 @@ static void spawn_worker(void)
                             .arg = &fd, .handle_signals = 1, .status_interval_ms = -1};
         bk_worker *w;
         myapp_chat_handlers h = {.send = h_send, .log = h_log};
+        names_own_handlers nh = {.take = h_take, .drop = h_drop};
         if (bk_worker_new(&w, &o) || myapp_chat_serve(w, &h, NULL) ||
+            names_own_serve(w, &nh, NULL) ||
             bk_worker_accept(w, "myapp.chat.history", raw_history, NULL))
             _exit(1);
         int rc = bk_worker_run(w);
@@ -374,6 +418,45 @@ static void malformed_result_is_an_error_at_the_caller(void **state)
     assert_int_equal(hist.count, 0);
 }
 
+/* names.bkidl's parameters are called c, o, a, result, err, ctx, req, arg, free, memset...:
+ * the stubs and handlers compile (with the house flags) and pass each one on. */
+static void parameters_may_have_the_generated_names(void **state)
+{
+    NEED_BROKER();
+    fixture *f = *state;
+    const char *items[] = {"x", "y"};
+    bk_string_list l = {items, 2};
+    names_pair pair = {.a = "pa", .has_b = true, .b = 3};
+    int64_t n = 7;
+    const char *r = NULL;
+    bk_error e;
+    assert_int_equal(names_own_drop(f->c, NULL, "c", "o", "in", "in_"), 0);
+    assert_int_equal(names_own_take(f->c, NULL, f->a, "a", "c", "o", "err", "result", "res", 42,
+                                    "ctx", "req", "w", "arg", "in", "done", "opts", "params",
+                                    "ret", "pend", "p", "d", "b", "e", "s", "fn", "h", "j", "v",
+                                    "at", "fields", "i", "key", "free", "memset", "malloc",
+                                    "json_object", "json_decref", "out", "c_", &n, &pair, &l, &r,
+                                    &e),
+                     0);
+    assert_string_equal(r, "rc=42,a,c,o,err,result,res,ctx,req,w,arg,in,done,opts,params,ret,"
+                           "pend,p,d,b,e,s,fn,h,j,v,at,fields,i,key,free,memset,malloc,"
+                           "json_object,json_decref,out,c_,n=7,pair=pa/3,strcmp=2,"
+                           "dropped=c/o/in/in_");
+    /* without the optional ones; none has no handler: not served (-32601) */
+    assert_int_equal(names_own_take(f->c, NULL, f->a, "a", "c", "o", "err", "result", "res", 0,
+                                    "ctx", "req", "w", "arg", "in", "done", "opts", "params",
+                                    "ret", "pend", "p", "d", "b", "e", "s", "fn", "h", "j", "v",
+                                    "at", "fields", "i", "key", "free", "memset", "malloc",
+                                    "json_object", "json_decref", "out", "c_", NULL, NULL, &l,
+                                    &r, &e),
+                     0);
+    assert_non_null(strstr(r, ",n=-1,pair=-/-1,"));
+    int64_t none;
+    bk_call_opts quick = {.timeout_ms = 3000};
+    assert_int_equal(names_own_none(f->c, &quick, f->a, &none, &e), BK_ERPC);
+    assert_int_equal(e.code, BK_RPC_METHOD_NOT_FOUND);
+}
+
 int main(void)
 {
     bkt_env_load("itest_gen", "bkgen");
@@ -388,6 +471,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(bad_params_are_refused_before_the_handler, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(malformed_result_is_an_error_at_the_caller, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(parameters_may_have_the_generated_names, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,8 +9,11 @@
 
 #include <string.h>
 
+#include "beekeeper/log.h"
 #include "demo_all_things.h"
 #include "myapp_chat.h"
+#include "names_own.h"
+#include "shop_orders.h"
 
 static bk_arena *g_a;
 
@@ -199,6 +202,64 @@ static void skeleton_fills_every_handler(void **state)
     assert_non_null(demo_all_things_impl.poke);
 }
 
+/* Namespace shop is split over two files (tests/idl/shop_*.bkidl): an Order (one file) holds
+ * Items (the other), and both round-trip through one another's codecs. */
+static void a_namespace_split_over_two_files_works(void **state)
+{
+    (void)state;
+    const char *tags[] = {"red"};
+    shop_item items[] = {{.sku = "a1", .size = SHOP_SIZE_LARGE, .tags = {tags, 1}},
+                         {.sku = "b2"}};
+    shop_order o = {.id = "o1", .items = {items, 2}, .gift = &items[0]};
+    json_t *j = shop_order_encode(&o);
+    assert_non_null(j);
+    char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal(s, "{\"gift\":{\"size\":\"LARGE\",\"sku\":\"a1\",\"tags\":[\"red\"]},"
+                           "\"id\":\"o1\",\"items\":[{\"size\":\"LARGE\",\"sku\":\"a1\","
+                           "\"tags\":[\"red\"]},{\"size\":\"SMALL\",\"sku\":\"b2\",\"tags\":[]}]}");
+    shop_order back;
+    bk_dec d;
+    bk_dec_init(&d, g_a, "order", "order");
+    assert_int_equal(shop_order_decode(&d, j, &back), 0);
+    assert_int_equal(back.items.count, 2);
+    assert_string_equal(back.items.items[1].sku, "b2");
+    assert_int_equal(back.gift->size, SHOP_SIZE_LARGE);
+    assert_int_equal(SHOP_OUT_OF_STOCK, 4001);
+    assert_non_null(shop_orders_impl.place);
+    free(s);
+    json_decref(j);
+}
+
+static char g_warned[1024];
+
+static void keep_warnings(bk_log_level lv, const char *msg, void *arg)
+{
+    (void)arg;
+    size_t n = strlen(g_warned);
+    if (lv == BK_LOG_WARN)
+        snprintf(g_warned + n, sizeof g_warned - n, "%s\n", msg);
+}
+
+/* A method whose handler is NULL is not served (its calls get -32601): _serve says so, once,
+ * in the log, and says nothing of the others. No broker: serving only registers. */
+static void serve_warns_of_a_method_without_handler(void **state)
+{
+    (void)state;
+    bk_worker *w;
+    static const char *const hosts[] = {"127.0.0.1:9"};
+    bk_worker_opts o = {.client = {.hosts = hosts, .nhosts = 1, .bus_id = "test"},
+                        .status_interval_ms = -1};
+    assert_int_equal(bk_worker_new(&w, &o), 0);
+    names_own_handlers h = names_own_impl;
+    h.none = NULL;
+    bk_log_set_sink(keep_warnings, NULL);
+    assert_int_equal(names_own_serve(w, &h, NULL), 0);
+    bk_log_set_sink(NULL, NULL);
+    bk_worker_free(w);
+    assert_string_equal(g_warned, "names.own.none: no handler in names_own_handlers: calls get "
+                                  "-32601 (method not found)\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +270,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(nested_and_recursive_structs_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(enums_convert_both_ways, setup, teardown),
         cmocka_unit_test(skeleton_fills_every_handler),
+        cmocka_unit_test(serve_warns_of_a_method_without_handler),
+        cmocka_unit_test_setup_teardown(a_namespace_split_over_two_files_works, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "codegen/names.h"
 #include "idl/idl.h"
 #include "idl/mangle.h"
 #include "idl/model.h"
@@ -222,8 +223,8 @@ static void test_snake_case_mangling(void **state)
     assert_string_equal(bkp_idl_snake(a, "LOW"), "low");
     assert_string_equal(bkp_idl_snake(a, "v2Beta"), "v2_beta");
     assert_string_equal(bkp_idl_c_prefix(a, "myApp.chatRoom"), "my_app_chat_room");
-    assert_true(bkp_idl_is_c_keyword("default"));
-    assert_false(bkp_idl_is_c_keyword("room"));
+    assert_true(cg_is_c_keyword("default"));
+    assert_false(cg_is_c_keyword("room"));
     bkp_idl_arena_free(a);
 }
 
@@ -384,14 +385,17 @@ static const bad_case bad_cases[] = {
      {"2:21: error: unexpected character '$'"}},
     {"unterminated_string", NS "error E = 5 \"abc;\n", 0,
      {"2:13: error: unterminated string (strings end on the same line)",
-      "3:1: error: expected ';', found end of file"}},
+      "2:18: error: expected ';', found end of file"}},
     {"bad_escape", NS "error E = 5 \"a\\qb\";\n", 0,
      {"2:15: error: invalid escape '\\q' in a string"}},
     {"unterminated_comment", NS "/* no end\nstruct S {}\n", 0,
      {"2:1: error: unterminated comment"}},
-    /* syntax, with recovery */
+    /* syntax, with recovery; a missing ';' is told right after the token before it */
     {"missing_semicolon", NS "struct S {\n    int x\n    string y;\n}\n", 0,
-     {"4:5: error: expected ';', found 'string'"}},
+     {"3:10: error: expected ';', found 'string'"}},
+    {"missing_semicolon_lines_before", NS "service x.s {\n  method f() -> int\n\n\n"
+                                          "  @public method g();\n}\n", 0,
+     {"3:20: error: expected ';', found '@'"}},
     {"several_syntax_errors", NS "struct A {\n  int ;\n  string s;\n  list<> l;\n}\n"
                                  "strcut B { int q; }\n"
                                  "service x.s {\n  method f(int a, ) -> int;\n"
@@ -402,7 +406,11 @@ static const bad_case bad_cases[] = {
       "9:19: error: expected a type or 'optional', found ')'",
       "11:18: error: expected a name, found ')'"}},
     {"syntax_error_at_end", NS "service x.s {\n  method f(int a)\n", 0,
-     {"4:1: error: expected ';', found end of file"}},
+     {"3:18: error: service 'x.s' is not closed: expected ';', found end of file"}},
+    {"brace_not_closed", NS "enum Level { LOW, HIGH\n", 0,
+     {"3:1: error: enum 'Level' is not closed: expected '}', found end of file"}},
+    {"empty_file", "", 0,
+     {"1:1: error: missing 'namespace' declaration (it gives the C prefix of the file's names)"}},
     /* names and types */
     {"missing_namespace", "struct S { int a; }\n", 0,
      {"1:1: error: missing 'namespace' declaration (it gives the C prefix of the file's names)"}},
@@ -488,6 +496,39 @@ static const bad_case bad_cases[] = {
     {"method_named_like_serve", NS "service x.s { method serve(); }\n", 0,
      {"2:22: error: method 'x.s.serve' gets the C name 'x_s_serve', as the '_serve' function "
       "of service 'x.s' does"}},
+    {"method_named_like_a_keyword", NS "service x.s { method default(); }\n", 0,
+     {"2:22: error: method name 'default' is a C keyword (the method's handler in x_s_handlers "
+      "would be called so)"}},
+    {"param_in_the_runtime_namespace", NS "service x.s { method m(int bk_count); }\n", 0,
+     {"2:28: error: parameter name 'bk_count' is in the Beekeeper runtime's namespace (bk_), "
+      "whose types the generated C names"}},
+    {"param_named_json_t", NS "service x.s { method m(any json_t); }\n", 0,
+     {"2:28: error: parameter name 'json_t' is a C type the generated prototypes name"}},
+    {"param_named_like_a_type", NS "struct Msg { int a; }\nservice x.s { method m(int x_msg); }\n",
+     0, {"3:28: error: parameter 'x_msg' gets the C name 'x_msg', as struct 'Msg' does"}},
+    {"field_named_like_a_presence_flag", NS "struct S { optional int n; bool has_n; }\n", 0,
+     {"2:33: error: field 'has_n' and the presence flag of optional field 'n' would both be "
+      "called 'has_n' in C"}},
+    {"struct_named_like_a_stub_struct", NS "struct SSendIn { int a; }\n"
+                                           "service x.s { method send(int a); }\n", 0,
+     {"3:22: error: the '_in' struct of method 'x.s.send' gets the C name 'x_s_send_in', as "
+      "struct 'SSendIn' does"}},
+    {"struct_named_like_a_runtime_list_codec", NS "struct BkStringList { int a; }\n"
+                                                  "struct S { list<string> l; }\n", 0,
+     {"3:12: error: the '_decode' function of list<string> gets the C name "
+      "'x_bk_string_list_decode', as the '_decode' function of struct 'BkStringList' does",
+      "3:12: error: the '_encode' function of list<string> gets the C name "
+      "'x_bk_string_list_encode', as the '_encode' function of struct 'BkStringList' does"}},
+    {"struct_named_like_a_nested_list_of_scalars", NS "struct IntListList { int a; }\n"
+                                                      "struct S { list<list<int>> l; }\n", 0,
+     {"3:12: error: the C type of list<list<int>> gets the C name 'x_int_list_list', as struct "
+      "'IntListList' does"}},
+    {"every_clash_is_told", NS "struct SAbIn { int a; }\nstruct SCdIn { int b; }\n"
+                               "service x.s { method ab(int c); method cd(int o); }\n", 0,
+     {"4:22: error: the '_in' struct of method 'x.s.ab' gets the C name 'x_s_ab_in', as struct "
+      "'SAbIn' does",
+      "4:40: error: the '_in' struct of method 'x.s.cd' gets the C name 'x_s_cd_in', as struct "
+      "'SCdIn' does"}},
     {"double_underscore", NS "struct S { int a__b; }\n", 0,
      {"2:16: error: 'a__b' gives the C name 'a__b': '__' is reserved in C"}},
     /* services and methods */

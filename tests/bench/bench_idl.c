@@ -16,7 +16,7 @@
 
 #include "beekeeper/arena.h"
 #include "beekeeper/typed.h"
-#include "myapp_types.h"
+#include "chat_types.h"
 
 #define RUNS 5
 #define CALLS 100000

@@ -22,7 +22,7 @@
 
 #include "beekeeper/client.h"
 #include "beekeeper/worker.h"
-#include "myapp_types.h"
+#include "chat_types.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,10 +65,11 @@ int myapp_chat_posted_subscribe(bk_client *c, myapp_chat_posted_fn *fn, void *ar
 
 /* ---- worker side ---- */
 
-/* One handler per method; NULL ones are not served. A handler gets params already checked
- * against the IDL (a bad call was answered -32602 before it ran), fills *result (zeroed;
- * what it points to must live in bk_request_arena(req) or longer), and returns 0 or
- * bk_fail(req, CODE, ...) with a declared error or a protocol one. */
+/* One handler per method. A NULL one is not served: its calls are answered -32601, and
+ * the serve function below says so in the log. A handler gets params already checked against
+ * the IDL (a bad call was answered -32602 before it ran), fills *result (zeroed; what it
+ * points to must live in bk_request_arena(req) or longer), and returns 0 or bk_fail(req,
+ * CODE, ...) with a declared error or a protocol one. */
 typedef struct myapp_chat_handlers {
     int (*send)(bk_request *req, void *ctx, const char *room, const myapp_message *msg,
                 const char **result);

@@ -26,7 +26,7 @@ static int myapp_message_list_decode(bk_dec *d, json_t *j, myapp_message_list *o
 }
 
 /* The caller's options, with the method's default timeout when they set none. */
-static bk_call_opts call_opts(const bk_call_opts *o, int timeout_ms)
+static bk_call_opts myapp_chat_call_opts(const bk_call_opts *o, int timeout_ms)
 {
     bk_call_opts r = {0};
 
@@ -37,7 +37,22 @@ static bk_call_opts call_opts(const bk_call_opts *o, int timeout_ms)
     return r;
 }
 
-static int encode_failed(bk_error *err)
+/* Sends a background job (nobody waits for an answer); params, NULL when they could not be
+ * encoded, are taken in any case. */
+static int myapp_chat_background_json(bk_client *c, const bk_call_opts *o, const char *method,
+                                      int timeout_ms, json_t *params)
+{
+    bk_call_opts opts = myapp_chat_call_opts(o, timeout_ms);
+    int rc;
+
+    if (!params)
+        return BK_EINVAL;
+    rc = bk_call_background(c, method, params, &opts);
+    json_decref(params);
+    return rc;
+}
+
+static int myapp_chat_encode_failed(bk_error *err)
 {
     if (err) {
         err->code = BK_RPC_INTERNAL_ERROR;
@@ -48,7 +63,7 @@ static int encode_failed(bk_error *err)
     return BK_EINVAL;
 }
 
-static int bad_result(bk_arena *a, const bk_dec *d, bk_error *err)
+static int myapp_chat_bad_result(bk_arena *a, const bk_dec *d, bk_error *err)
 {
     if (err) {
         err->code = BK_RPC_INTERNAL_ERROR;
@@ -58,17 +73,37 @@ static int bad_result(bk_arena *a, const bk_dec *d, bk_error *err)
     return BK_EPROTO;
 }
 
+/* Publishes a notification; params, NULL when they could not be encoded, are taken in any
+ * case. */
+static int myapp_chat_notify_json(bk_client *c, const bk_call_opts *o, const char *method,
+                                  json_t *params)
+{
+    int rc;
+
+    if (!params)
+        return BK_EINVAL;
+    rc = bk_notify(c, method, params, o);
+    json_decref(params);
+    return rc;
+}
+
 /* ---- myapp.chat.send ---- */
 
-static json_t *myapp_chat_send_params(const char *room, const myapp_message *msg)
+/* The parameters, as the stubs received them. */
+struct myapp_chat_send_in {
+    const char *room;
+    const myapp_message *msg;
+};
+
+static json_t *myapp_chat_send_params(const struct myapp_chat_send_in *in)
 {
     json_t *o = json_object();
 
     if (!o)
         return NULL;
-    if (bk_enc_set(o, "room", json_string(room)) != 0)
+    if (bk_enc_set(o, "room", json_string(in->room)) != 0)
         goto fail;
-    if (bk_enc_set(o, "msg", myapp_message_encode(msg)) != 0)
+    if (bk_enc_set(o, "msg", myapp_message_encode(in->msg)) != 0)
         goto fail;
     return o;
 fail:
@@ -82,20 +117,21 @@ static int myapp_chat_send_result(bk_arena *a, json_t *res, const char **out, bk
 
     bk_dec_init(&d, a, "result", "result");
     if (bk_dec_string(&d, res, out) != 0)
-        return bad_result(a, &d, err);
+        return myapp_chat_bad_result(a, &d, err);
     return 0;
 }
 
-int myapp_chat_send(bk_client *c, const bk_call_opts *o, bk_arena *a, const char *room,
-                    const myapp_message *msg, const char **result, bk_error *err)
+static int myapp_chat_send_call(bk_client *c, const bk_call_opts *o, bk_arena *a,
+                                const struct myapp_chat_send_in *in, const char **result,
+                                bk_error *err)
 {
-    bk_call_opts opts = call_opts(o, 5000);
-    json_t *params = myapp_chat_send_params(room, msg), *res;
+    bk_call_opts opts = myapp_chat_call_opts(o, 5000);
+    json_t *params = myapp_chat_send_params(in), *res;
     const char *ret;
     int rc;
 
     if (!params)
-        return encode_failed(err);
+        return myapp_chat_encode_failed(err);
     rc = bk_call(c, "myapp.chat.send", params, &opts, a, &res, err);
     json_decref(params);
     if (rc != 0)
@@ -106,6 +142,14 @@ int myapp_chat_send(bk_client *c, const bk_call_opts *o, bk_arena *a, const char
     if (result)
         *result = ret;
     return 0;
+}
+
+int myapp_chat_send(bk_client *c, const bk_call_opts *o, bk_arena *a, const char *room,
+                    const myapp_message *msg, const char **result, bk_error *err)
+{
+    const struct myapp_chat_send_in in = {.room = room, .msg = msg};
+
+    return myapp_chat_send_call(c, o, a, &in, result, err);
 }
 
 struct myapp_chat_send_pending {
@@ -127,17 +171,18 @@ static void myapp_chat_send_back(bk_client *c, bk_arena *a, json_t *res, const b
     pend.done(c, a, ret, err, pend.arg);
 }
 
-int myapp_chat_send_async(bk_client *c, const bk_call_opts *o, const char *room,
-                          const myapp_message *msg, myapp_chat_send_done *done, void *arg)
+static int myapp_chat_send_start(bk_client *c, const bk_call_opts *o,
+                                 const struct myapp_chat_send_in *in, myapp_chat_send_done *done,
+                                 void *arg)
 {
-    bk_call_opts opts = call_opts(o, 5000);
+    bk_call_opts opts = myapp_chat_call_opts(o, 5000);
     struct myapp_chat_send_pending *pend = malloc(sizeof *pend);
     json_t *params;
     int rc;
 
     if (!pend)
         return BK_ENOMEM;
-    params = myapp_chat_send_params(room, msg);
+    params = myapp_chat_send_params(in);
     if (!params) {
         free(pend);
         return BK_EINVAL;
@@ -151,31 +196,39 @@ int myapp_chat_send_async(bk_client *c, const bk_call_opts *o, const char *room,
     return rc;
 }
 
+int myapp_chat_send_async(bk_client *c, const bk_call_opts *o, const char *room,
+                          const myapp_message *msg, myapp_chat_send_done *done, void *arg)
+{
+    const struct myapp_chat_send_in in = {.room = room, .msg = msg};
+
+    return myapp_chat_send_start(c, o, &in, done, arg);
+}
+
 int myapp_chat_send_background(bk_client *c, const bk_call_opts *o, const char *room,
                                const myapp_message *msg)
 {
-    bk_call_opts opts = call_opts(o, 5000);
-    json_t *params = myapp_chat_send_params(room, msg);
-    int rc;
+    const struct myapp_chat_send_in in = {.room = room, .msg = msg};
 
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_call_background(c, "myapp.chat.send", params, &opts);
-    json_decref(params);
-    return rc;
+    return myapp_chat_background_json(c, o, "myapp.chat.send", 5000, myapp_chat_send_params(&in));
 }
 
 /* ---- myapp.chat.history ---- */
 
-static json_t *myapp_chat_history_params(const char *room, int64_t limit)
+/* The parameters, as the stubs received them. */
+struct myapp_chat_history_in {
+    const char *room;
+    int64_t limit;
+};
+
+static json_t *myapp_chat_history_params(const struct myapp_chat_history_in *in)
 {
     json_t *o = json_object();
 
     if (!o)
         return NULL;
-    if (bk_enc_set(o, "room", json_string(room)) != 0)
+    if (bk_enc_set(o, "room", json_string(in->room)) != 0)
         goto fail;
-    if (bk_enc_set(o, "limit", json_integer(limit)) != 0)
+    if (bk_enc_set(o, "limit", json_integer(in->limit)) != 0)
         goto fail;
     return o;
 fail:
@@ -183,26 +236,28 @@ fail:
     return NULL;
 }
 
-static int myapp_chat_history_result(bk_arena *a, json_t *res, myapp_message_list *out, bk_error *err)
+static int myapp_chat_history_result(bk_arena *a, json_t *res, myapp_message_list *out,
+                                     bk_error *err)
 {
     bk_dec d;
 
     bk_dec_init(&d, a, "result", "result");
     if (myapp_message_list_decode(&d, res, out) != 0)
-        return bad_result(a, &d, err);
+        return myapp_chat_bad_result(a, &d, err);
     return 0;
 }
 
-int myapp_chat_history(bk_client *c, const bk_call_opts *o, bk_arena *a, const char *room,
-                       int64_t limit, myapp_message_list *result, bk_error *err)
+static int myapp_chat_history_call(bk_client *c, const bk_call_opts *o, bk_arena *a,
+                                   const struct myapp_chat_history_in *in,
+                                   myapp_message_list *result, bk_error *err)
 {
-    bk_call_opts opts = call_opts(o, 0);
-    json_t *params = myapp_chat_history_params(room, limit), *res;
+    bk_call_opts opts = myapp_chat_call_opts(o, 0);
+    json_t *params = myapp_chat_history_params(in), *res;
     myapp_message_list ret;
     int rc;
 
     if (!params)
-        return encode_failed(err);
+        return myapp_chat_encode_failed(err);
     rc = bk_call(c, "myapp.chat.history", params, &opts, a, &res, err);
     json_decref(params);
     if (rc != 0)
@@ -213,6 +268,14 @@ int myapp_chat_history(bk_client *c, const bk_call_opts *o, bk_arena *a, const c
     if (result)
         *result = ret;
     return 0;
+}
+
+int myapp_chat_history(bk_client *c, const bk_call_opts *o, bk_arena *a, const char *room,
+                       int64_t limit, myapp_message_list *result, bk_error *err)
+{
+    const struct myapp_chat_history_in in = {.room = room, .limit = limit};
+
+    return myapp_chat_history_call(c, o, a, &in, result, err);
 }
 
 struct myapp_chat_history_pending {
@@ -234,17 +297,18 @@ static void myapp_chat_history_back(bk_client *c, bk_arena *a, json_t *res, cons
     pend.done(c, a, err ? NULL : &ret, err, pend.arg);
 }
 
-int myapp_chat_history_async(bk_client *c, const bk_call_opts *o, const char *room, int64_t limit,
-                             myapp_chat_history_done *done, void *arg)
+static int myapp_chat_history_start(bk_client *c, const bk_call_opts *o,
+                                    const struct myapp_chat_history_in *in,
+                                    myapp_chat_history_done *done, void *arg)
 {
-    bk_call_opts opts = call_opts(o, 0);
+    bk_call_opts opts = myapp_chat_call_opts(o, 0);
     struct myapp_chat_history_pending *pend = malloc(sizeof *pend);
     json_t *params;
     int rc;
 
     if (!pend)
         return BK_ENOMEM;
-    params = myapp_chat_history_params(room, limit);
+    params = myapp_chat_history_params(in);
     if (!params) {
         free(pend);
         return BK_EINVAL;
@@ -258,29 +322,37 @@ int myapp_chat_history_async(bk_client *c, const bk_call_opts *o, const char *ro
     return rc;
 }
 
+int myapp_chat_history_async(bk_client *c, const bk_call_opts *o, const char *room, int64_t limit,
+                             myapp_chat_history_done *done, void *arg)
+{
+    const struct myapp_chat_history_in in = {.room = room, .limit = limit};
+
+    return myapp_chat_history_start(c, o, &in, done, arg);
+}
+
 int myapp_chat_history_background(bk_client *c, const bk_call_opts *o, const char *room,
                                   int64_t limit)
 {
-    bk_call_opts opts = call_opts(o, 0);
-    json_t *params = myapp_chat_history_params(room, limit);
-    int rc;
+    const struct myapp_chat_history_in in = {.room = room, .limit = limit};
 
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_call_background(c, "myapp.chat.history", params, &opts);
-    json_decref(params);
-    return rc;
+    return myapp_chat_background_json(c, o, "myapp.chat.history", 0,
+                                      myapp_chat_history_params(&in));
 }
 
 /* ---- myapp.chat.log (oneway) ---- */
 
-static json_t *myapp_chat_log_params(const char *line)
+/* The parameters, as the stubs received them. */
+struct myapp_chat_log_in {
+    const char *line;
+};
+
+static json_t *myapp_chat_log_params(const struct myapp_chat_log_in *in)
 {
     json_t *o = json_object();
 
     if (!o)
         return NULL;
-    if (bk_enc_set(o, "line", json_string(line)) != 0)
+    if (bk_enc_set(o, "line", json_string(in->line)) != 0)
         goto fail;
     return o;
 fail:
@@ -290,28 +362,28 @@ fail:
 
 int myapp_chat_log(bk_client *c, const bk_call_opts *o, const char *line)
 {
-    bk_call_opts opts = call_opts(o, 0);
-    json_t *params = myapp_chat_log_params(line);
-    int rc;
+    const struct myapp_chat_log_in in = {.line = line};
 
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_call_background(c, "myapp.chat.log", params, &opts);
-    json_decref(params);
-    return rc;
+    return myapp_chat_background_json(c, o, "myapp.chat.log", 0, myapp_chat_log_params(&in));
 }
 
 /* ---- myapp.chat.posted (notification) ---- */
 
-static json_t *myapp_chat_posted_params(const char *room, const myapp_message *msg)
+/* The parameters, as the stub received them. */
+struct myapp_chat_posted_in {
+    const char *room;
+    const myapp_message *msg;
+};
+
+static json_t *myapp_chat_posted_params(const struct myapp_chat_posted_in *in)
 {
     json_t *o = json_object();
 
     if (!o)
         return NULL;
-    if (bk_enc_set(o, "room", json_string(room)) != 0)
+    if (bk_enc_set(o, "room", json_string(in->room)) != 0)
         goto fail;
-    if (bk_enc_set(o, "msg", myapp_message_encode(msg)) != 0)
+    if (bk_enc_set(o, "msg", myapp_message_encode(in->msg)) != 0)
         goto fail;
     return o;
 fail:
@@ -322,14 +394,9 @@ fail:
 int myapp_chat_posted_notify(bk_client *c, const bk_call_opts *o, const char *room,
                              const myapp_message *msg)
 {
-    json_t *params = myapp_chat_posted_params(room, msg);
-    int rc;
+    const struct myapp_chat_posted_in in = {.room = room, .msg = msg};
 
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_notify(c, "myapp.chat.posted", params, o);
-    json_decref(params);
-    return rc;
+    return myapp_chat_notify_json(c, o, "myapp.chat.posted", myapp_chat_posted_params(&in));
 }
 
 struct myapp_chat_posted_args {
@@ -369,8 +436,8 @@ struct myapp_chat_posted_sub {
 };
 
 /* A notification that does not match the IDL is dropped with a warning in the log. */
-static void myapp_chat_posted_deliver(bk_client *c, bk_arena *a, const char *method,
-                                      json_t *params, void *arg)
+static void myapp_chat_posted_deliver(bk_client *c, bk_arena *a, const char *method, json_t *params,
+                                      void *arg)
 {
     const struct myapp_chat_posted_sub *s = arg;
     struct myapp_chat_posted_args p;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "beekeeper/log.h"
+
 static json_t *myapp_message_list_encode(const myapp_message_list *v)
 {
     json_t *a = json_array();
@@ -18,12 +20,12 @@ static json_t *myapp_message_list_encode(const myapp_message_list *v)
 }
 
 /* What myapp_chat_serve registers: a copy of the handlers and their context. */
-struct serve_binding {
+struct myapp_chat_binding {
     myapp_chat_handlers h;
     void *ctx;
 };
 
-static int reply(bk_request *req, json_t *result)
+static int myapp_chat_reply_json(bk_request *req, json_t *result)
 {
     if (!result)
         return bk_fail(req, BK_RPC_INTERNAL_ERROR, "%s: the handler's result cannot be encoded",
@@ -66,12 +68,12 @@ static int myapp_chat_send_decode_args(bk_dec *d, json_t *j, struct myapp_chat_s
 
 int myapp_chat_send_reply(bk_request *req, const char *const *result)
 {
-    return reply(req, json_string(*result));
+    return myapp_chat_reply_json(req, json_string(*result));
 }
 
 static int myapp_chat_send_serve(bk_request *req, json_t *params, void *arg)
 {
-    const struct serve_binding *b = arg;
+    const struct myapp_chat_binding *b = arg;
     struct myapp_chat_send_args p;
     const char *ret;
     bk_dec d;
@@ -95,8 +97,7 @@ struct myapp_chat_history_args {
     int64_t limit;
 };
 
-static int myapp_chat_history_decode_args(bk_dec *d, json_t *j,
-                                          struct myapp_chat_history_args *out)
+static int myapp_chat_history_decode_args(bk_dec *d, json_t *j, struct myapp_chat_history_args *out)
 {
     static const char *const fields[] = {"room", "limit"};
     json_t *v;
@@ -124,12 +125,12 @@ static int myapp_chat_history_decode_args(bk_dec *d, json_t *j,
 
 int myapp_chat_history_reply(bk_request *req, const myapp_message_list *result)
 {
-    return reply(req, myapp_message_list_encode(result));
+    return myapp_chat_reply_json(req, myapp_message_list_encode(result));
 }
 
 static int myapp_chat_history_serve(bk_request *req, json_t *params, void *arg)
 {
-    const struct serve_binding *b = arg;
+    const struct myapp_chat_binding *b = arg;
     struct myapp_chat_history_args p;
     myapp_message_list ret;
     bk_dec d;
@@ -173,7 +174,7 @@ static int myapp_chat_log_decode_args(bk_dec *d, json_t *j, struct myapp_chat_lo
 
 static int myapp_chat_log_serve(bk_request *req, json_t *params, void *arg)
 {
-    const struct serve_binding *b = arg;
+    const struct myapp_chat_binding *b = arg;
     struct myapp_chat_log_args p;
     bk_dec d;
     int rc;
@@ -186,20 +187,31 @@ static int myapp_chat_log_serve(bk_request *req, json_t *params, void *arg)
     return rc;
 }
 
+/* A method without a handler is not served: its calls are answered -32601 (method not found),
+ * as if the IDL did not have it. Said once, in the log, for each. */
 int myapp_chat_serve(bk_worker *w, const myapp_chat_handlers *h, void *ctx)
 {
-    struct serve_binding *b = bk_typed_hold(sizeof *b);
+    struct myapp_chat_binding *b = bk_typed_hold(sizeof *b);
     int rc;
 
     if (!b)
         return BK_ENOMEM;
     b->h = *h;
     b->ctx = ctx;
-    if (h->send && (rc = bk_worker_accept(w, "myapp.chat.send", myapp_chat_send_serve, b)) != 0)
+    if (!h->send)
+        bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)", "myapp.chat.send",
+                    "myapp_chat_handlers");
+    else if ((rc = bk_worker_accept(w, "myapp.chat.send", myapp_chat_send_serve, b)) != 0)
         return rc;
-    if (h->history && (rc = bk_worker_accept(w, "myapp.chat.history", myapp_chat_history_serve, b)) != 0)
+    if (!h->history)
+        bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
+                    "myapp.chat.history", "myapp_chat_handlers");
+    else if ((rc = bk_worker_accept(w, "myapp.chat.history", myapp_chat_history_serve, b)) != 0)
         return rc;
-    if (h->log && (rc = bk_worker_accept(w, "myapp.chat.log", myapp_chat_log_serve, b)) != 0)
+    if (!h->log)
+        bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)", "myapp.chat.log",
+                    "myapp_chat_handlers");
+    else if ((rc = bk_worker_accept(w, "myapp.chat.log", myapp_chat_log_serve, b)) != 0)
         return rc;
     return 0;
 }

@@ -7,7 +7,7 @@
 #include "beekeeper/log.h"
 
 /* The caller's options, with the method's default timeout when they set none. */
-static bk_call_opts call_opts(const bk_call_opts *o, int timeout_ms)
+static bk_call_opts demo_all_things_call_opts(const bk_call_opts *o, int timeout_ms)
 {
     bk_call_opts r = {0};
 
@@ -18,7 +18,22 @@ static bk_call_opts call_opts(const bk_call_opts *o, int timeout_ms)
     return r;
 }
 
-static int encode_failed(bk_error *err)
+/* Sends a background job (nobody waits for an answer); params, NULL when they could not be
+ * encoded, are taken in any case. */
+static int demo_all_things_background_json(bk_client *c, const bk_call_opts *o, const char *method,
+                                           int timeout_ms, json_t *params)
+{
+    bk_call_opts opts = demo_all_things_call_opts(o, timeout_ms);
+    int rc;
+
+    if (!params)
+        return BK_EINVAL;
+    rc = bk_call_background(c, method, params, &opts);
+    json_decref(params);
+    return rc;
+}
+
+static int demo_all_things_encode_failed(bk_error *err)
 {
     if (err) {
         err->code = BK_RPC_INTERNAL_ERROR;
@@ -29,7 +44,7 @@ static int encode_failed(bk_error *err)
     return BK_EINVAL;
 }
 
-static int bad_result(bk_arena *a, const bk_dec *d, bk_error *err)
+static int demo_all_things_bad_result(bk_arena *a, const bk_dec *d, bk_error *err)
 {
     if (err) {
         err->code = BK_RPC_INTERNAL_ERROR;
@@ -39,19 +54,40 @@ static int bad_result(bk_arena *a, const bk_dec *d, bk_error *err)
     return BK_EPROTO;
 }
 
+/* Publishes a notification; params, NULL when they could not be encoded, are taken in any
+ * case. */
+static int demo_all_things_notify_json(bk_client *c, const bk_call_opts *o, const char *method,
+                                       json_t *params)
+{
+    int rc;
+
+    if (!params)
+        return BK_EINVAL;
+    rc = bk_notify(c, method, params, o);
+    json_decref(params);
+    return rc;
+}
+
 /* ---- demo.all.things.get ---- */
 
-static json_t *demo_all_things_get_params(const char *id, const demo_all_colour *tint, int64_t n)
+/* The parameters, as the stubs received them. */
+struct demo_all_things_get_in {
+    const char *id;
+    const demo_all_colour *tint;
+    int64_t n;
+};
+
+static json_t *demo_all_things_get_params(const struct demo_all_things_get_in *in)
 {
     json_t *o = json_object();
 
     if (!o)
         return NULL;
-    if (bk_enc_set(o, "id", json_string(id)) != 0)
+    if (bk_enc_set(o, "id", json_string(in->id)) != 0)
         goto fail;
-    if (tint && bk_enc_set(o, "tint", demo_all_colour_encode(*tint)) != 0)
+    if (in->tint && bk_enc_set(o, "tint", demo_all_colour_encode(*in->tint)) != 0)
         goto fail;
-    if (bk_enc_set(o, "n", json_integer(n)) != 0)
+    if (bk_enc_set(o, "n", json_integer(in->n)) != 0)
         goto fail;
     return o;
 fail:
@@ -65,21 +101,21 @@ static int demo_all_things_get_result(bk_arena *a, json_t *res, demo_all_nested 
 
     bk_dec_init(&d, a, "result", "result");
     if (demo_all_nested_decode(&d, res, out) != 0)
-        return bad_result(a, &d, err);
+        return demo_all_things_bad_result(a, &d, err);
     return 0;
 }
 
-int demo_all_things_get(bk_client *c, const bk_call_opts *o, bk_arena *a, const char *id,
-                        const demo_all_colour *tint, int64_t n, demo_all_nested *result,
-                        bk_error *err)
+static int demo_all_things_get_call(bk_client *c, const bk_call_opts *o, bk_arena *a,
+                                    const struct demo_all_things_get_in *in,
+                                    demo_all_nested *result, bk_error *err)
 {
-    bk_call_opts opts = call_opts(o, 250);
-    json_t *params = demo_all_things_get_params(id, tint, n), *res;
+    bk_call_opts opts = demo_all_things_call_opts(o, 250);
+    json_t *params = demo_all_things_get_params(in), *res;
     demo_all_nested ret;
     int rc;
 
     if (!params)
-        return encode_failed(err);
+        return demo_all_things_encode_failed(err);
     rc = bk_call(c, "demo.all.things.get", params, &opts, a, &res, err);
     json_decref(params);
     if (rc != 0)
@@ -90,6 +126,15 @@ int demo_all_things_get(bk_client *c, const bk_call_opts *o, bk_arena *a, const 
     if (result)
         *result = ret;
     return 0;
+}
+
+int demo_all_things_get(bk_client *c, const bk_call_opts *o, bk_arena *a, const char *id,
+                        const demo_all_colour *tint, int64_t n, demo_all_nested *result,
+                        bk_error *err)
+{
+    const struct demo_all_things_get_in in = {.id = id, .tint = tint, .n = n};
+
+    return demo_all_things_get_call(c, o, a, &in, result, err);
 }
 
 struct demo_all_things_get_pending {
@@ -111,18 +156,18 @@ static void demo_all_things_get_back(bk_client *c, bk_arena *a, json_t *res, con
     pend.done(c, a, err ? NULL : &ret, err, pend.arg);
 }
 
-int demo_all_things_get_async(bk_client *c, const bk_call_opts *o, const char *id,
-                              const demo_all_colour *tint, int64_t n,
-                              demo_all_things_get_done *done, void *arg)
+static int demo_all_things_get_start(bk_client *c, const bk_call_opts *o,
+                                     const struct demo_all_things_get_in *in,
+                                     demo_all_things_get_done *done, void *arg)
 {
-    bk_call_opts opts = call_opts(o, 250);
+    bk_call_opts opts = demo_all_things_call_opts(o, 250);
     struct demo_all_things_get_pending *pend = malloc(sizeof *pend);
     json_t *params;
     int rc;
 
     if (!pend)
         return BK_ENOMEM;
-    params = demo_all_things_get_params(id, tint, n);
+    params = demo_all_things_get_params(in);
     if (!params) {
         free(pend);
         return BK_EINVAL;
@@ -136,29 +181,38 @@ int demo_all_things_get_async(bk_client *c, const bk_call_opts *o, const char *i
     return rc;
 }
 
+int demo_all_things_get_async(bk_client *c, const bk_call_opts *o, const char *id,
+                              const demo_all_colour *tint, int64_t n,
+                              demo_all_things_get_done *done, void *arg)
+{
+    const struct demo_all_things_get_in in = {.id = id, .tint = tint, .n = n};
+
+    return demo_all_things_get_start(c, o, &in, done, arg);
+}
+
 int demo_all_things_get_background(bk_client *c, const bk_call_opts *o, const char *id,
                                    const demo_all_colour *tint, int64_t n)
 {
-    bk_call_opts opts = call_opts(o, 250);
-    json_t *params = demo_all_things_get_params(id, tint, n);
-    int rc;
+    const struct demo_all_things_get_in in = {.id = id, .tint = tint, .n = n};
 
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_call_background(c, "demo.all.things.get", params, &opts);
-    json_decref(params);
-    return rc;
+    return demo_all_things_background_json(c, o, "demo.all.things.get", 250,
+                                           demo_all_things_get_params(&in));
 }
 
 /* ---- demo.all.things.put ---- */
 
-static json_t *demo_all_things_put_params(const demo_all_nested *n)
+/* The parameters, as the stubs received them. */
+struct demo_all_things_put_in {
+    const demo_all_nested *n;
+};
+
+static json_t *demo_all_things_put_params(const struct demo_all_things_put_in *in)
 {
     json_t *o = json_object();
 
     if (!o)
         return NULL;
-    if (bk_enc_set(o, "n", demo_all_nested_encode(n)) != 0)
+    if (bk_enc_set(o, "n", demo_all_nested_encode(in->n)) != 0)
         goto fail;
     return o;
 fail:
@@ -166,20 +220,28 @@ fail:
     return NULL;
 }
 
-int demo_all_things_put(bk_client *c, const bk_call_opts *o, bk_arena *a, const demo_all_nested *n,
-                        bk_error *err)
+static int demo_all_things_put_call(bk_client *c, const bk_call_opts *o, bk_arena *a,
+                                    const struct demo_all_things_put_in *in, bk_error *err)
 {
-    bk_call_opts opts = call_opts(o, 0);
-    json_t *params = demo_all_things_put_params(n), *res;
+    bk_call_opts opts = demo_all_things_call_opts(o, 0);
+    json_t *params = demo_all_things_put_params(in), *res;
     int rc;
 
     if (!params)
-        return encode_failed(err);
+        return demo_all_things_encode_failed(err);
     rc = bk_call(c, "demo.all.things.put", params, &opts, a, &res, err);
     json_decref(params);
     if (rc != 0)
         return rc;
     return 0;
+}
+
+int demo_all_things_put(bk_client *c, const bk_call_opts *o, bk_arena *a, const demo_all_nested *n,
+                        bk_error *err)
+{
+    const struct demo_all_things_put_in in = {.n = n};
+
+    return demo_all_things_put_call(c, o, a, &in, err);
 }
 
 struct demo_all_things_put_pending {
@@ -197,17 +259,18 @@ static void demo_all_things_put_back(bk_client *c, bk_arena *a, json_t *res, con
     pend.done(c, a, err, pend.arg);
 }
 
-int demo_all_things_put_async(bk_client *c, const bk_call_opts *o, const demo_all_nested *n,
-                              demo_all_things_put_done *done, void *arg)
+static int demo_all_things_put_start(bk_client *c, const bk_call_opts *o,
+                                     const struct demo_all_things_put_in *in,
+                                     demo_all_things_put_done *done, void *arg)
 {
-    bk_call_opts opts = call_opts(o, 0);
+    bk_call_opts opts = demo_all_things_call_opts(o, 0);
     struct demo_all_things_put_pending *pend = malloc(sizeof *pend);
     json_t *params;
     int rc;
 
     if (!pend)
         return BK_ENOMEM;
-    params = demo_all_things_put_params(n);
+    params = demo_all_things_put_params(in);
     if (!params) {
         free(pend);
         return BK_EINVAL;
@@ -221,17 +284,20 @@ int demo_all_things_put_async(bk_client *c, const bk_call_opts *o, const demo_al
     return rc;
 }
 
+int demo_all_things_put_async(bk_client *c, const bk_call_opts *o, const demo_all_nested *n,
+                              demo_all_things_put_done *done, void *arg)
+{
+    const struct demo_all_things_put_in in = {.n = n};
+
+    return demo_all_things_put_start(c, o, &in, done, arg);
+}
+
 int demo_all_things_put_background(bk_client *c, const bk_call_opts *o, const demo_all_nested *n)
 {
-    bk_call_opts opts = call_opts(o, 0);
-    json_t *params = demo_all_things_put_params(n);
-    int rc;
+    const struct demo_all_things_put_in in = {.n = n};
 
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_call_background(c, "demo.all.things.put", params, &opts);
-    json_decref(params);
-    return rc;
+    return demo_all_things_background_json(c, o, "demo.all.things.put", 0,
+                                           demo_all_things_put_params(&in));
 }
 
 /* ---- demo.all.things.poke (oneway) ---- */
@@ -243,26 +309,24 @@ static json_t *demo_all_things_poke_params(void)
 
 int demo_all_things_poke(bk_client *c, const bk_call_opts *o)
 {
-    bk_call_opts opts = call_opts(o, 0);
-    json_t *params = demo_all_things_poke_params();
-    int rc;
-
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_call_background(c, "demo.all.things.poke", params, &opts);
-    json_decref(params);
-    return rc;
+    return demo_all_things_background_json(c, o, "demo.all.things.poke", 0,
+                                           demo_all_things_poke_params());
 }
 
 /* ---- demo.all.things.changed (notification) ---- */
 
-static json_t *demo_all_things_changed_params(const char *id)
+/* The parameters, as the stub received them. */
+struct demo_all_things_changed_in {
+    const char *id;
+};
+
+static json_t *demo_all_things_changed_params(const struct demo_all_things_changed_in *in)
 {
     json_t *o = json_object();
 
     if (!o)
         return NULL;
-    if (bk_enc_set(o, "id", json_string(id)) != 0)
+    if (bk_enc_set(o, "id", json_string(in->id)) != 0)
         goto fail;
     return o;
 fail:
@@ -272,14 +336,10 @@ fail:
 
 int demo_all_things_changed_notify(bk_client *c, const bk_call_opts *o, const char *id)
 {
-    json_t *params = demo_all_things_changed_params(id);
-    int rc;
+    const struct demo_all_things_changed_in in = {.id = id};
 
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_notify(c, "demo.all.things.changed", params, o);
-    json_decref(params);
-    return rc;
+    return demo_all_things_notify_json(c, o, "demo.all.things.changed",
+                                       demo_all_things_changed_params(&in));
 }
 
 struct demo_all_things_changed_args {

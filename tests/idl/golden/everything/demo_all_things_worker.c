@@ -3,13 +3,15 @@
 
 #include <string.h>
 
+#include "beekeeper/log.h"
+
 /* What demo_all_things_serve registers: a copy of the handlers and their context. */
-struct serve_binding {
+struct demo_all_things_binding {
     demo_all_things_handlers h;
     void *ctx;
 };
 
-static int reply(bk_request *req, json_t *result)
+static int demo_all_things_reply_json(bk_request *req, json_t *result)
 {
     if (!result)
         return bk_fail(req, BK_RPC_INTERNAL_ERROR, "%s: the handler's result cannot be encoded",
@@ -63,12 +65,12 @@ static int demo_all_things_get_decode_args(bk_dec *d, json_t *j,
 
 int demo_all_things_get_reply(bk_request *req, const demo_all_nested *result)
 {
-    return reply(req, demo_all_nested_encode(result));
+    return demo_all_things_reply_json(req, demo_all_nested_encode(result));
 }
 
 static int demo_all_things_get_serve(bk_request *req, json_t *params, void *arg)
 {
-    const struct serve_binding *b = arg;
+    const struct demo_all_things_binding *b = arg;
     struct demo_all_things_get_args p;
     demo_all_nested ret;
     bk_dec d;
@@ -113,7 +115,7 @@ static int demo_all_things_put_decode_args(bk_dec *d, json_t *j,
 
 static int demo_all_things_put_serve(bk_request *req, json_t *params, void *arg)
 {
-    const struct serve_binding *b = arg;
+    const struct demo_all_things_binding *b = arg;
     struct demo_all_things_put_args p;
     bk_dec d;
     int rc;
@@ -141,7 +143,7 @@ static int demo_all_things_poke_decode_args(bk_dec *d, json_t *j,
 
 static int demo_all_things_poke_serve(bk_request *req, json_t *params, void *arg)
 {
-    const struct serve_binding *b = arg;
+    const struct demo_all_things_binding *b = arg;
     struct demo_all_things_poke_args p;
     bk_dec d;
     int rc;
@@ -154,20 +156,31 @@ static int demo_all_things_poke_serve(bk_request *req, json_t *params, void *arg
     return rc;
 }
 
+/* A method without a handler is not served: its calls are answered -32601 (method not found),
+ * as if the IDL did not have it. Said once, in the log, for each. */
 int demo_all_things_serve(bk_worker *w, const demo_all_things_handlers *h, void *ctx)
 {
-    struct serve_binding *b = bk_typed_hold(sizeof *b);
+    struct demo_all_things_binding *b = bk_typed_hold(sizeof *b);
     int rc;
 
     if (!b)
         return BK_ENOMEM;
     b->h = *h;
     b->ctx = ctx;
-    if (h->get && (rc = bk_worker_accept(w, "demo.all.things.get", demo_all_things_get_serve, b)) != 0)
+    if (!h->get)
+        bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
+                    "demo.all.things.get", "demo_all_things_handlers");
+    else if ((rc = bk_worker_accept(w, "demo.all.things.get", demo_all_things_get_serve, b)) != 0)
         return rc;
-    if (h->put && (rc = bk_worker_accept(w, "demo.all.things.put", demo_all_things_put_serve, b)) != 0)
+    if (!h->put)
+        bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
+                    "demo.all.things.put", "demo_all_things_handlers");
+    else if ((rc = bk_worker_accept(w, "demo.all.things.put", demo_all_things_put_serve, b)) != 0)
         return rc;
-    if (h->poke && (rc = bk_worker_accept(w, "demo.all.things.poke", demo_all_things_poke_serve, b)) != 0)
+    if (!h->poke)
+        bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
+                    "demo.all.things.poke", "demo_all_things_handlers");
+    else if ((rc = bk_worker_accept(w, "demo.all.things.poke", demo_all_things_poke_serve, b)) != 0)
         return rc;
     return 0;
 }
