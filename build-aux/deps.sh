@@ -7,11 +7,13 @@ set -eu
 
 build="gcc make pkg-config libevent-dev libjansson-dev re2c lemon libcmocka-dev"
 check="$build rabbitmq-server valgrind python3 tmux"
+bench="$check libjsmn-dev"
 fuzz="$build clang libclang-rt-14-dev"
 
 case "${1:-build}" in
   build) want=$build ;;
-  check|bench) want=$check ;;
+  check) want=$check ;;
+  bench) want=$bench ;;
   fuzz) want=$fuzz ;;
   *) echo "deps.sh: unknown step '$1' (build, check, bench or fuzz)" >&2; exit 2 ;;
 esac

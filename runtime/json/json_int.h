@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define BKP_ONES UINT64_C(0x0101010101010101)
 #define BKP_HIGH UINT64_C(0x8080808080808080)
 
@@ -37,6 +41,27 @@ static inline uint64_t bkp_json_load8(const unsigned char *p)
     uint64_t w;
     memcpy(&w, p, sizeof w);
     return w;
+}
+
+/* How many of the 16 bytes at p are plain (16 when all are): SSE2 where the machine has it
+ * (every x86-64), two words otherwise. A signed compare with 0x20 finds both the control
+ * characters and the non-ASCII bytes. */
+static inline size_t bkp_json_run16(const unsigned char *p)
+{
+#ifdef __SSE2__
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                             _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    unsigned bits = (unsigned)_mm_movemask_epi8(m);
+    return bits ? (size_t)__builtin_ctz(bits) : 16;
+#else
+    uint64_t m = bkp_json_stops(bkp_json_load8(p));
+    if (m)
+        return bkp_json_first(m);
+    m = bkp_json_stops(bkp_json_load8(p + 8));
+    return m ? 8 + bkp_json_first(m) : 16;
+#endif
 }
 
 static inline int bkp_json_is_stop(unsigned char c)
@@ -93,8 +118,8 @@ static inline long bkp_json_hex4(const unsigned char *p)
  * double strtod gives, whatever the locale. 0 or BK_ENOMEM (a long number is copied). */
 int bkp_json_strtod(const char *p, size_t len, double *out);
 
-/* v as the shortest text that reads back as v, with '.' or 'e' in it; its length, or 0 when
- * v is not finite. out has BKP_DTOA_MAX bytes; no NUL is written. */
+/* dtoa.c. v as the shortest text that reads back as v, with '.' or 'e' in it; its length,
+ * or 0 when v is not finite. out has BKP_DTOA_MAX bytes; no NUL is written. */
 #define BKP_DTOA_MAX 32
 size_t bkp_json_dtoa(double v, char *out);
 

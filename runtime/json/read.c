@@ -161,7 +161,9 @@ int bk_json_key_find(bk_json_doc *d, uint32_t i, const bk_json_name *names, size
     const char *k = d->text + t->start;
     size_t len = t->len;
     for (size_t f = 0; f < n; f++)
-        if (names[f].len == len && memcmp(names[f].s, k, len) == 0)
+        if (names[f].len == len && (len == 0 || (names[f].s[0] == k[0] &&
+                                                 memcmp(names[f].s + 1, k + 1, len - 1) == 0)))
             return (int)f;
     return -1;
 }
+

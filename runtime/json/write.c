@@ -4,8 +4,8 @@
  * container ends, its parent always has an item, so no per-depth comma state is needed. The
  * per-depth object bits are only there to refuse misuse (a key in an array, a value without
  * its key, a mismatched end), so that a buggy encoder fails instead of sending bad JSON.
- * Strings are copied a run at a time: the word-at-a-time scan (json_int.h) stops only at
- * what needs an escape or a UTF-8 check. */
+ * Strings are copied as they are scanned, 16 bytes at a time (json_int.h): the scan stops
+ * only at what needs an escape or a UTF-8 check. */
 #include "beekeeper/json.h"
 
 #include <stdlib.h>
@@ -210,29 +210,31 @@ static size_t escape(unsigned char c, char *out)
     return 6;
 }
 
-/* s[0..n) quoted. The buffer holds the plain case (n + 2) from the start; each escape makes
- * room for itself and what is left. */
+/* s[0..n) quoted, copied while it is scanned. The buffer holds the plain case (n + 2) from
+ * the start, so a 16-byte step may store all 16 bytes before it knows where the run stops;
+ * each escape makes room for itself and what is left. */
 static void put_string(bk_jw *w, const char *str, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)str, *end = s + n, *q = s, *run = s;
+    const unsigned char *s = (const unsigned char *)str, *end = s + n, *q = s;
     if (!str) {
         fail(w, BK_EINVAL);
         return;
     }
     if (room(w, n + 2) != 0)
         return;
-    w->buf[w->len++] = '"';
+    char *o = w->buf + w->len;
+    *o++ = '"';
     for (;;) {
-        while (end - q >= 8) {
-            uint64_t m = bkp_json_stops(bkp_json_load8(q));
-            if (m) {
-                q += bkp_json_first(m);
+        while (end - q >= 16) {
+            size_t k = bkp_json_run16(q);
+            memcpy(o, q, 16);
+            q += k;
+            o += k;
+            if (k < 16)
                 goto stop;
-            }
-            q += 8;
         }
         while (q < end && !bkp_json_is_stop(*q))
-            q++;
+            *o++ = (char)*q++;
         if (q == end)
             break;
     stop:
@@ -242,17 +244,19 @@ static void put_string(bk_jw *w, const char *str, size_t n)
                 fail(w, BK_EINVAL);
                 return;
             }
+            memcpy(o, q, k);
+            o += k;
             q += k;
             continue;
         }
-        put(w, run, (size_t)(q - run));
+        w->len = (size_t)(o - w->buf);
         if (room(w, 6 + (size_t)(end - q) + 1) != 0)
             return;
-        w->len += escape(*q, w->buf + w->len);
-        run = ++q;
+        o = w->buf + w->len;
+        o += escape(*q++, o);
     }
-    put(w, run, (size_t)(end - run));
-    w->buf[w->len++] = '"';
+    *o++ = '"';
+    w->len = (size_t)(o - w->buf);
 }
 
 void bk_jw_keyn(bk_jw *w, const char *k, size_t n)
