@@ -430,6 +430,33 @@ static void trees_match_jansson(void **state)
     json_decref(got);
 }
 
+static void duplicate_keys_are_found(void **state)
+{
+    (void)state;
+    uint32_t dup;
+    assert_int_equal(PARSE("{\"a\":1,\"b\":{\"a\":2},\"c\":3}"), 0);
+    assert_int_equal(bk_json_dup_key(&doc, 0, arena, &dup), 0);
+    assert_int_equal(dup, 0);
+    assert_int_equal(bk_json_dup_key(&doc, 2, arena, &dup), BK_EINVAL);
+    assert_int_equal(PARSE("{\"ab\":1,\"b\":2,\"\\u0061b\":3}"), 0);
+    assert_int_equal(bk_json_dup_key(&doc, 0, arena, &dup), 0);
+    assert_int_equal(dup, 5);
+    /* past 8 members, through the table */
+    size_t n = 0;
+    text[n++] = '{';
+    for (int i = 0; i < 40; i++)
+        n += (size_t)sprintf(text + n, "%s\"k%d\":%d", i ? "," : "", i, i);
+    memcpy(text + n, "}", 2);
+    assert_int_equal(bk_json_parse(&doc, arena, text, n + 1, NULL, &err), 0);
+    assert_int_equal(bk_json_dup_key(&doc, 0, arena, &dup), 0);
+    assert_int_equal(dup, 0);
+    memcpy(text + n, ",\"\\u006b17\":0}", 15);
+    assert_int_equal(bk_json_parse(&doc, arena, text, n + 14, NULL, &err), 0);
+    assert_int_equal(bk_json_dup_key(&doc, 0, arena, &dup), 0);
+    assert_int_equal(dup, 81);
+    assert_true(bk_json_key_eq(&doc, dup, "k17", 3));
+}
+
 /* The writer's output, which must be want exactly. */
 static void wrote(bk_jw *w, const char *want)
 {
@@ -717,6 +744,7 @@ int main(void)
         cmocka_unit_test(kinds_are_named_as_the_decoder_names_them),
         cmocka_unit_test(keys_are_found_by_name),
         cmocka_unit_test(trees_match_jansson),
+        cmocka_unit_test(duplicate_keys_are_found),
         cmocka_unit_test(writer_puts_commas_and_colons),
         cmocka_unit_test(writer_escapes_and_copies),
         cmocka_unit_test(writer_refuses_invalid_utf8),

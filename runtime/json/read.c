@@ -167,3 +167,55 @@ int bk_json_key_find(bk_json_doc *d, uint32_t i, const bk_json_name *names, size
     return -1;
 }
 
+static bool same_key(const bk_json_doc *d, uint32_t a, uint32_t b)
+{
+    const bk_json_tok *x = &d->tok[a], *y = &d->tok[b];
+    return x->len == y->len && memcmp(d->text + x->start, d->text + y->start, x->len) == 0;
+}
+
+static uint32_t hash_key(const bk_json_doc *d, uint32_t k)
+{
+    const unsigned char *p = (const unsigned char *)d->text + d->tok[k].start;
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (uint32_t i = 0; i < d->tok[k].len; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+int bk_json_dup_key(bk_json_doc *d, uint32_t i, bk_arena *a, uint32_t *dup)
+{
+    *dup = 0;
+    if (i >= d->ntok || d->tok[i].type != BK_JSON_OBJECT)
+        return BK_EINVAL;
+    uint32_t n = d->tok[i].count, k = i + 1;
+    if (n <= 8) { /* pairwise: fewer steps than a table this small */
+        uint32_t keys[8];
+        for (uint32_t m = 0; m < n; m++, k = d->tok[k + 1].next) {
+            decoded(d, k);
+            for (uint32_t j = 0; j < m; j++)
+                if (same_key(d, keys[j], k)) {
+                    *dup = k;
+                    return 0;
+                }
+            keys[m] = k;
+        }
+        return 0;
+    }
+    size_t cap = 16;
+    while (cap < (size_t)n * 2)
+        cap *= 2;
+    uint32_t *slot = bk_arena_alloc(a, cap * sizeof *slot); /* 0: empty (no key is token 0) */
+    if (!slot)
+        return BK_ENOMEM;
+    for (uint32_t m = 0; m < n; m++, k = d->tok[k + 1].next) {
+        decoded(d, k);
+        size_t h = hash_key(d, k) & (cap - 1);
+        for (; slot[h]; h = (h + 1) & (cap - 1))
+            if (same_key(d, slot[h], k)) {
+                *dup = k;
+                return 0;
+            }
+        slot[h] = k;
+    }
+    return 0;
+}

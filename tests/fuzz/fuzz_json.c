@@ -5,7 +5,8 @@
  *   do not look for duplicate keys;
  * - when both accept, the jansson tree built from our tokens is json_equal to jansson's;
  *   built again with BK_JSON_NO_DUPLICATES | BK_JSON_NO_NUL it is refused iff jansson refuses
- *   with JSON_REJECT_DUPLICATES and without JSON_ALLOW_NUL (what the RPC layer asks today);
+ *   with JSON_REJECT_DUPLICATES and without JSON_ALLOW_NUL (what the RPC layer asks today),
+ *   and so is it when bk_json_dup_key finds a repeated key or a string holds U+0000;
  * - that value written with our writer (value by value, and through bk_jw_jansson) reads
  *   back equal, through jansson and through our tokenizer.
  * One intended difference: jansson 2.14 drops a NUL byte right after a number or a literal
@@ -95,6 +96,21 @@ static void round_trip(json_t *v, bk_arena *a)
     bk_jw_free(&w);
 }
 
+/* Whether a decoder that asks bk_json_dup_key of every object and refuses U+0000 in strings
+ * refuses the document. */
+static int strict_refuses(bk_json_doc *d, bk_arena *a)
+{
+    for (uint32_t i = 0; i < d->ntok; i++) {
+        uint32_t dup;
+        if (d->tok[i].type == BK_JSON_STRING && (d->tok[i].flags & BK_JSON_NUL))
+            return 1;
+        if (d->tok[i].type == BK_JSON_OBJECT &&
+            (bk_json_dup_key(d, i, a, &dup) != 0 || dup != 0))
+            return 1;
+    }
+    return 0;
+}
+
 /* Parses text[0..*size) as jansson would: while we refuse at a NUL byte that follows a digit
  * or a letter (the end of a number or literal), that byte goes and we parse again. */
 static int quirk_parse(bk_json_doc *d, bk_arena *a, char *text, size_t *size,
@@ -141,6 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc = bk_json_to_jansson(&d, 0, BK_JSON_NO_DUPLICATES | BK_JSON_NO_NUL, &got, &err);
         check((rc == 0) == (strict != NULL), "duplicate keys or NUL: we differ from jansson");
         check(rc != 0 || json_equal(got, want), "the strict tree differs");
+        check((strict != NULL) == !strict_refuses(&d, a), "bk_json_dup_key differs from jansson");
         json_decref(got);
         json_decref(strict);
         round_trip(want, a);

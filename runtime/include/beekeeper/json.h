@@ -20,8 +20,8 @@
  *   must stay finite as a double (jansson's "too big integer", "real number overflow");
  *   underflow gives 0;
  * - duplicate keys are not refused here (that takes a hash per object): the decoders refuse
- *   them (a generated struct decoder sees a field twice; bk_json_to_jansson with
- *   BK_JSON_NO_DUPLICATES), as jansson's JSON_REJECT_DUPLICATES does.
+ *   them (a generated struct decoder sees a field twice; a map decoder asks bk_json_dup_key;
+ *   bk_json_to_jansson with BK_JSON_NO_DUPLICATES), as jansson's JSON_REJECT_DUPLICATES does.
  *
  * Limits (bk_json_limits, zero fields take the default):
  * - input, default 16 MiB like a STOMP frame, at most 4 GiB - 1 (offsets are 32 bits);
@@ -156,6 +156,13 @@ BK_API bool bk_json_key_eq(bk_json_doc *d, uint32_t i, const char *name, size_t 
 /* Which of names[0..n) key i is, or -1: a struct decoder walks the members once and
  * switches on the index. Lengths first, then bytes. */
 BK_API int bk_json_key_find(bk_json_doc *d, uint32_t i, const bk_json_name *names, size_t n);
+
+/* Whether object i repeats a key: *dup is the index of the first key equal to an earlier
+ * one (decoded: "a" and "\u0061" are equal), 0 when all differ (no key is token 0). For
+ * map decoders; a struct decoder sees a field twice by itself. Decodes the keys (changes the
+ * text); more than 8 members take a table in a (freed with it). 0, BK_EINVAL (not an
+ * object) or BK_ENOMEM. */
+BK_API int bk_json_dup_key(bk_json_doc *d, uint32_t i, bk_arena *a, uint32_t *dup);
 
 /* bk_json_to_jansson flags: refuse what jansson refused without the matching flags. */
 enum {
