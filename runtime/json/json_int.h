@@ -114,11 +114,11 @@ static inline long bkp_json_hex4(const unsigned char *p)
     return v;
 }
 
-/* num.c. The text of a number the tokenizer accepted (len bytes, not NUL-terminated) as the
+/* num.c: the text of a number the tokenizer accepted (len bytes, not NUL-terminated) as the
  * double strtod gives, whatever the locale. 0 or BK_ENOMEM (a long number is copied). */
 int bkp_json_strtod(const char *p, size_t len, double *out);
 
-/* dtoa.c. v as the shortest text that reads back as v, with '.' or 'e' in it; its length,
+/* v as the shortest text that reads back as v, with '.' or 'e' in it; its length,
  * or 0 when v is not finite. out has BKP_DTOA_MAX bytes; no NUL is written. */
 #define BKP_DTOA_MAX 32
 size_t bkp_json_dtoa(double v, char *out);

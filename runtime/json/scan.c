@@ -15,6 +15,8 @@
 
 #define NONE UINT32_MAX
 
+_Static_assert(sizeof(bk_json_tok) == 16, "a token is four words");
+
 typedef struct scan {
     const unsigned char *base, *end;
     bk_arena *a;

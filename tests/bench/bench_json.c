@@ -65,6 +65,15 @@ static char *src, *body, *copy;
 static size_t body_len;
 static bk_jw jw;
 
+static void finish_jw(void)
+{
+    const char *out;
+    size_t n;
+    if (bk_jw_finish(&jw, &out, &n) != 0)
+        abort();
+    sink += (long)n;
+}
+
 /* 1. the 10 KB string param */
 
 static void our_encode_str(void)
@@ -74,11 +83,7 @@ static void our_encode_str(void)
     bk_jw_keyn(&jw, "data", 4);
     bk_jw_stringn(&jw, src, STR_LEN);
     bk_jw_end_object(&jw);
-    const char *out;
-    size_t n;
-    if (bk_jw_finish(&jw, &out, &n) != 0)
-        abort();
-    sink += (long)n;
+    finish_jw();
 }
 
 static void our_decode_str(void)
@@ -204,11 +209,7 @@ static void our_encode_list(void)
         bk_jw_end_object(&jw);
     }
     bk_jw_end_array(&jw);
-    const char *out;
-    size_t n;
-    if (bk_jw_finish(&jw, &out, &n) != 0)
-        abort();
-    sink += (long)n;
+    finish_jw();
 }
 
 /* What a generated struct decoder does: each member once, a switch on the field, each field

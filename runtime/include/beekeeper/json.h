@@ -205,7 +205,8 @@ BK_API int bk_jw_finish(bk_jw *w, const char **data, size_t *len);
 /* Like bk_jw_finish, but hands the bytes over: *data is new, freed with free() (copied only
  * when they were still in the caller's buffer); the writer is then empty, as after
  * bk_jw_init(w, NULL, 0). A STOMP body takes them without a copy through
- * evbuffer_add_reference with a cleanup that frees them. */
+ * evbuffer_add_reference with a cleanup that frees them. On failure the writer keeps its
+ * buffer (bk_jw_free). */
 BK_API int bk_jw_take(bk_jw *w, char **data, size_t *len);
 
 /* Values. Inside an object each value follows a key. Misuse (a key outside an object, a value
