@@ -315,7 +315,8 @@ static void strings_are_read_in_place(void **state)
     (void)state;
     const char *s;
     size_t len;
-    assert_int_equal(PARSE("[\"plain\", \"a\\n\\u00e9\\ud83d\\ude00\\/\\\"\\\\x\", \"n\\u0000l\"]"), 0);
+    assert_int_equal(PARSE("[\"plain\", \"a\\n\\u00e9\\ud83d\\ude00\\/\\\"\\\\x\", "
+                           "\"n\\u0000l\"]"), 0);
     assert_int_equal(bk_json_string(&doc, 1, &s, &len), 0);
     assert_ptr_equal(s, text + 2); /* borrowed, the closing quote now a NUL */
     assert_string_equal(s, "plain");

@@ -325,7 +325,8 @@ after:
         goto value;
     }
     if (*p != (in_object ? '}' : ']'))
-        return fail_at(s, BK_ESYNTAX, p, in_object ? "expected ',' or '}'" : "expected ',' or ']'");
+        return fail_at(s, BK_ESYNTAX, p,
+                       in_object ? "expected ',' or '}'" : "expected ',' or ']'");
 
 close: {
         bk_json_tok *o = &s->tok[open];

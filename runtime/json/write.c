@@ -16,7 +16,7 @@
 #include "beekeeper/error.h"
 #include "json/json_int.h"
 
-#define FIRST_CAP 256
+#define MIN_CAP 128
 
 static void fail(bk_jw *w, int code)
 {
@@ -33,7 +33,7 @@ static int grow(bk_jw *w, size_t n)
         fail(w, BK_ENOMEM);
         return -1;
     }
-    size_t cap = w->cap > FIRST_CAP / 2 ? w->cap : FIRST_CAP / 2;
+    size_t cap = w->cap > MIN_CAP ? w->cap : MIN_CAP;
     while (cap - w->len <= n)
         cap *= 2;
     char *nb = w->owned ? realloc(w->buf, cap) : malloc(cap);

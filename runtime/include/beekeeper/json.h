@@ -25,10 +25,12 @@
  *
  * Limits (bk_json_limits, zero fields take the default):
  * - input, default 16 MiB like a STOMP frame, at most 4 GiB - 1 (offsets are 32 bits);
- * - tokens, default 1M (16 MiB of tokens), at most 16M - 1 (counts are 24 bits);
+ * - tokens (values and keys), default 1M (16 MiB of tokens), at most 16M - 1 (counts are 24
+ *   bits); jansson has no such limit, but its tree costs ~50 bytes a value where a token
+ *   costs 16, so a caller that raises its frame size raises this with it;
  * - depth: a value inside N containers is at depth N + 1; default and at most 2048, jansson's
- *   JSON_PARSER_MAX_DEPTH, so that nothing jansson accepts is refused. The tokenizer keeps no
- *   stack (an open container's `next` holds its parent until it closes): the limit is for
+ *   JSON_PARSER_MAX_DEPTH, so that no nesting jansson accepts is refused. The tokenizer keeps
+ *   no stack (an open container's `next` holds its parent until it closes): the limit is for
  *   recursive consumers (bk_json_to_jansson, generated decoders).
  *
  * Tokens are offsets into the caller's text, which is not copied. Reading a string writes into
