@@ -111,6 +111,22 @@ static int strict_refuses(bk_json_doc *d, bk_arena *a)
     return 0;
 }
 
+/* Every string, read, is its own key: bk_json_key_eq and bk_json_key_find agree with it. */
+static void keys_match(bk_json_doc *d)
+{
+    for (uint32_t i = 0; i < d->ntok; i++) {
+        const char *s;
+        size_t n;
+        if (d->tok[i].type != BK_JSON_STRING)
+            continue;
+        check(bk_json_string(d, i, &s, &n) >= 0, "a string token cannot be read");
+        bk_json_name names[2] = {{"\x01", 1}, {s, n}};
+        check(bk_json_key_eq(d, i, s, n), "a key is not equal to itself");
+        check(bk_json_key_find(d, i, names, 2) == (n == 1 && s[0] == 1 ? 0 : 1),
+              "bk_json_key_find misses a key");
+    }
+}
+
 /* Parses text[0..*size) as jansson would: while we refuse at a NUL byte that follows a digit
  * or a letter (the end of a number or literal), that byte goes and we parse again. */
 static int quirk_parse(bk_json_doc *d, bk_arena *a, char *text, size_t *size,
@@ -160,6 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check((strict != NULL) == !strict_refuses(&d, a), "bk_json_dup_key differs from jansson");
         json_decref(got);
         json_decref(strict);
+        keys_match(&d);
         round_trip(want, a);
         json_decref(want);
     }
