@@ -7,6 +7,7 @@ set -eu
 
 build="gcc make pkg-config libevent-dev libjansson-dev re2c lemon libcmocka-dev"
 check="$build rabbitmq-server valgrind python3 tmux"
+bench="$check libjsmn-dev"
 fuzz="$build clang libclang-rt-14-dev"
 # Perl Beekeeper 0.02 (../shared/peers), which make bench runs beside ours; libev-perl is
 # what AnyEvent runs on when apt-get installs its recommends (else its slower pure-Perl loop).
@@ -15,7 +16,7 @@ perl="libanyevent-perl libev-perl libjson-xs-perl libterm-readkey-perl libtest-c
 case "${1:-build}" in
   build) want=$build ;;
   check) want=$check ;;
-  bench) want="$check $perl" ;;
+  bench) want="$bench $perl" ;;
   fuzz) want=$fuzz ;;
   *) echo "deps.sh: unknown step '$1' (build, check, bench or fuzz)" >&2; exit 2 ;;
 esac
