@@ -227,6 +227,11 @@ int bkp_stomp_send(bkp_stomp *s, const char *dest, const bkp_header *h, size_t n
 int bkp_stomp_send_ttl(bkp_stomp *s, const char *dest, const bkp_header *h, size_t n,
                        const void *body, size_t len, uint64_t ttl_ms,
                        bkp_receipt_fn *done, void *arg);
+/* bkp_stomp_send_ttl without a receipt, taking body (malloc'd; may be NULL when len is 0):
+ * it goes to the output buffer without a copy and is freed (free()) once written, or at
+ * once when the SEND is refused. Same returns. */
+int bkp_stomp_send_take(bkp_stomp *s, const char *dest, const bkp_header *h, size_t n,
+                        void *body, size_t len, uint64_t ttl_ms);
 
 /* ACK or NACK a MESSAGE, from inside its bkp_msg_fn, in the negotiated version's form.
  * Returns 0, BK_ECLOSED (not CONNECTED), BK_EINVAL (not a MESSAGE, or the headers the

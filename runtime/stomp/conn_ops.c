@@ -333,30 +333,34 @@ static int is_reserved_send_header(const char *name, int ttl)
            (ttl && (strcmp(name, "expiration") == 0 || strcmp(name, "expires") == 0));
 }
 
-int bkp_stomp_send_ttl(bkp_stomp *s, const char *dest, const bkp_header *h, size_t n,
-                       const void *body, size_t len, uint64_t ttl_ms,
-                       bkp_receipt_fn *done, void *arg)
+/* bkp_stomp_send_ttl, and bkp_stomp_send_take when take: body is then freed in any case. */
+static int send_frame(bkp_stomp *s, const char *dest, const bkp_header *h, size_t n,
+                      const void *body, size_t len, uint64_t ttl_ms, bkp_receipt_fn *done,
+                      void *arg, int take)
 {
     bkp_enc e;
     struct rcpt *r = NULL;
     size_t i;
     int rc;
 
+    rc = BK_EINVAL;
     if (!dest || !*dest || (len && !body) || (n && !h))
-        return BK_EINVAL;
+        goto refused;
     for (i = 0; i < n; i++)
         if (!h[i].name || !h[i].value || !*h[i].name ||
             is_reserved_send_header(h[i].name, ttl_ms != 0))
-            return BK_EINVAL;
+            goto refused;
+    rc = BK_ECLOSED;
     if (s->freed || s->state != BKP_STOMP_CONNECTED)
-        return BK_ECLOSED;
+        goto refused;
     rc = bkp_conn_out_room(s, len + 2 * strlen(dest) + bkp_conn_hdrs_size(h, n) + 128);
     if (rc < 0)
-        return rc;
+        goto refused;
     if (done) {
+        rc = BK_ENOMEM;
         r = bkp_conn_rcpt_add(s, RCPT_PLAIN, done, arg);
         if (!r)
-            return BK_ENOMEM;
+            goto refused;
     }
     bkp_enc_begin(&e, bkp_io_output(s->bev), BKP_CMD_SEND, s->enc_flags);
     bkp_enc_header(&e, "destination", dest);
@@ -370,10 +374,28 @@ int bkp_stomp_send_ttl(bkp_stomp *s, const char *dest, const bkp_header *h, size
     }
     if (r)
         bkp_conn_enc_receipt(&e, r);
-    rc = bkp_conn_out_done(s, bkp_enc_end(&e, body, len));
+    rc = bkp_conn_out_done(s, take ? bkp_enc_end_take(&e, (void *)body, len)
+                                   : bkp_enc_end(&e, body, len));
     if (rc < 0 && r)
         bkp_conn_rcpt_unlink(s, r);
     return rc;
+refused:
+    if (take)
+        free((void *)body);
+    return rc;
+}
+
+int bkp_stomp_send_ttl(bkp_stomp *s, const char *dest, const bkp_header *h, size_t n,
+                       const void *body, size_t len, uint64_t ttl_ms,
+                       bkp_receipt_fn *done, void *arg)
+{
+    return send_frame(s, dest, h, n, body, len, ttl_ms, done, arg, 0);
+}
+
+int bkp_stomp_send_take(bkp_stomp *s, const char *dest, const bkp_header *h, size_t n,
+                        void *body, size_t len, uint64_t ttl_ms)
+{
+    return send_frame(s, dest, h, n, body, len, ttl_ms, NULL, NULL, 1);
 }
 
 int bkp_stomp_send(bkp_stomp *s, const char *dest, const bkp_header *h, size_t n,

@@ -498,6 +498,35 @@ int bkp_enc_end(bkp_enc *e, const void *body, size_t len)
     return e->err;
 }
 
+static void free_body(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
+
+/* A small body is copied all the same: a reference costs libevent a chain of its own, more
+ * than copying a few hundred bytes into the chain the headers are in. */
+#define ENC_COPY_BELOW 512
+
+int bkp_enc_end_take(bkp_enc *e, void *body, size_t len)
+{
+    if (!(e->flags & BKP_ENC_NO_LENGTH))
+        bkp_enc_header_u64(e, "content-length", len);
+    add(e, "\n", 1);
+    if (len >= ENC_COPY_BELOW && !e->err) {
+        if (evbuffer_add_reference(e->out, body, len, free_body, NULL) == 0)
+            body = NULL;
+        else
+            e->err = BK_ENOMEM;
+    } else if (len) {
+        add(e, body, len);
+    }
+    free(body);
+    add(e, "", 1);
+    return e->err;
+}
+
 int bkp_frame_write(struct evbuffer *out, bkp_cmd cmd, const bkp_header *h, size_t n,
                     const void *body, size_t len, unsigned flags)
 {

@@ -130,6 +130,9 @@ void bkp_enc_header_u64(bkp_enc *e, const char *name, uint64_t value);
 /* Ends the header block and appends the body (len may be 0; body may be NULL then) and the
  * NUL. content-length is written unless BKP_ENC_NO_LENGTH. Returns 0 or BK_ENOMEM. */
 int bkp_enc_end(bkp_enc *e, const void *body, size_t len);
+/* The same, taking body (malloc'd): it joins the buffer without a copy and is freed (free())
+ * once written, or at once when it could not be added. */
+int bkp_enc_end_take(bkp_enc *e, void *body, size_t len);
 
 /* Writes a whole frame: the headers in order, then the body. A zero name_len or value_len
  * means strlen() of it. Returns 0 or BK_ENOMEM. */
