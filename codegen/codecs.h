@@ -11,11 +11,12 @@
 #include "codegen/gen.h"
 #include "codegen/sbuf.h"
 
-/* The body of a decoder of an object with fields f[0..n) into *out (zeroed first); empty_ok:
- * an empty params list may come as null or []. The composites it uses go to g->need_dec. */
+/* The body of a decoder of the object at token j with fields f[0..n) into *out (zeroed
+ * first), over the tokens of d, returning 0 or the decoder's error; empty_ok: params may be
+ * absent or null when every field may be. The composites it uses go to g->need_dec. */
 void cg_object_decode_body(cg_gen *g, cg_sb *b, const cg_field *f, size_t n, bool empty_ok);
 
-/* The body of an encoder of fields f[0..n) into a new object: from a struct (flat false:
+/* The body of a writer of fields f[0..n) as an object to the bk_jw w: from a struct (flat false:
  * `v->x` with from "v->", `v->has_x`) or from flat parameters as the stubs take them (flat
  * true: `in->x` with from "in->", NULL when absent). The composites it uses go to
  * g->need_enc. */

@@ -114,9 +114,15 @@ cg_type *cg_type_get(cg_gen *g, json_t *t)
     ty->ctype = kinds[ki].ctype ? kinds[ki].ctype : ty->base;
     size_t cl = strlen(ty->ctype);
     ty->ptr = cg_cat(g, ty->ctype, ty->ctype[cl - 1] == '*' ? "*" : " *", NULL);
-    ty->dec = ty->scalar ? cg_cat(g, "bk_dec_", ty->kind_name, NULL)
-                         : cg_cat(g, codecs, CG_SUFFIX(DECODE), NULL);
-    ty->enc = ty->scalar ? NULL : cg_cat(g, codecs, CG_SUFFIX(ENCODE), NULL);
+    /* A struct's or an enum's codecs over tokens and a writer are X_read and X_write (their
+     * jansson forms keep X_decode and X_encode); a composite's are static, X_decode and
+     * X_encode. */
+    ty->dec = ty->scalar      ? cg_cat(g, "bk_dec_", ty->kind_name, NULL)
+              : ty->composite ? cg_cat(g, codecs, CG_SUFFIX(DECODE), NULL)
+                              : cg_cat(g, codecs, CG_SUFFIX(READ), NULL);
+    ty->enc = ty->scalar      ? NULL
+              : ty->composite ? cg_cat(g, codecs, CG_SUFFIX(ENCODE), NULL)
+                              : cg_cat(g, codecs, CG_SUFFIX(WRITE), NULL);
     if (2 * (g->types.n + 1) > g->types.cap)
         table_grow(g);
     table_insert(g, ty);
@@ -182,18 +188,18 @@ void cg_enc_expr(cg_gen *g, cg_sb *b, cg_type *t, const char *val, const char *p
 {
     const char *fn;
     switch (t->kind) {
-    case CG_K_BOOL: fn = "json_boolean("; break;
-    case CG_K_INT: fn = "json_integer("; break;
-    case CG_K_DOUBLE: fn = "json_real("; break;
-    case CG_K_STRING: fn = "json_string("; break;
-    case CG_K_BYTES: fn = "bk_enc_bytes("; break;
-    case CG_K_ANY: fn = "bk_enc_any("; break;
+    case CG_K_BOOL: fn = "bk_jw_bool(w, "; break;
+    case CG_K_INT: fn = "bk_jw_int(w, "; break;
+    case CG_K_DOUBLE: fn = "bk_jw_double(w, "; break;
+    case CG_K_STRING: fn = "bk_jw_string(w, "; break;
+    case CG_K_BYTES: fn = "bk_enc_bytes(w, "; break;
+    case CG_K_ANY: fn = "bk_jw_jansson(w, "; break;
     case CG_K_ENUM:
-        cg_sb_cat(b, t->enc, "(", val, ")", NULL);
+        cg_sb_cat(b, t->enc, "(w, ", val, ")", NULL);
         return;
     default:
         cg_need_add(g, &g->need_enc, t);
-        cg_sb_cat(b, t->enc, "(", ptr, ")", NULL);
+        cg_sb_cat(b, t->enc, "(w, ", ptr, ")", NULL);
         return;
     }
     cg_sb_cat(b, fn, val, ")", NULL);

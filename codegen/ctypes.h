@@ -40,9 +40,10 @@ struct cg_type {
                             * bk_int_list, myapp_message_list_map, myapp_int_list_list */
     const char *ctype;     /* C type: int64_t, const char *, myapp_message, bk_int_list */
     const char *ptr;       /* a pointer to ctype: int64_t *, const char ** */
-    const char *dec;       /* its decoder: bk_dec_int, myapp_message_decode,
+    const char *dec;       /* its decoder from tokens: bk_dec_int, myapp_message_read,
                             * myapp_bk_int_list_decode (static) */
-    const char *enc;       /* enum, struct, list, map: its encoder: myapp_message_encode */
+    const char *enc;       /* enum, struct, list, map: its writer: myapp_message_write,
+                            * myapp_bk_int_list_encode (static) */
     bool scalar;           /* bool int double string bytes any */
     bool composite;        /* list, map */
     bool nullable;         /* string, any: pointers whose NULL says "absent" */
@@ -73,9 +74,8 @@ void cg_tlist_free(cg_tlist *list);
 /* The decoder of t; a composite's is added to g->need_dec. */
 const char *cg_dec_fn(cg_gen *g, cg_type *t);
 
-/* Appends an expression making the JSON of a value of t (new reference, NULL on failure):
- * val is the value, ptr a pointer to it (used for structs, lists and maps, which are added
- * to g->need_enc). */
+/* Appends a call writing a value of t to the bk_jw `w` (without the ';'): val is the value,
+ * ptr a pointer to it (used for structs, lists and maps, which are added to g->need_enc). */
 void cg_enc_expr(cg_gen *g, cg_sb *b, cg_type *t, const char *val, const char *ptr);
 
 /* Appends `T name` or `T *name`. */

@@ -34,10 +34,8 @@ const cg_derived cg_derived_names[CG_N_COUNT] = {
     [CG_N_IMPL_TABLE] = {"_impl", "handler table", CG_OF_SERVICE},
     [CG_N_IMPL] = {"_impl", "function", CG_OF_METHOD},
     [CG_N_BINDING] = {"_binding", "struct", CG_OF_SERVICE},
-    [CG_N_REPLY_JSON] = {"_reply_json", "function", CG_OF_SERVICE},
     /* {prefix}_client.c */
     [CG_N_CALL_OPTS] = {"_call_opts", "function", CG_OF_SERVICE},
-    [CG_N_ENCODE_FAILED] = {"_encode_failed", "function", CG_OF_SERVICE},
     [CG_N_BAD_RESULT] = {"_bad_result", "function", CG_OF_SERVICE},
     [CG_N_BACKGROUND_JSON] = {"_background_json", "function", CG_OF_SERVICE},
     [CG_N_NOTIFY_JSON] = {"_notify_json", "function", CG_OF_SERVICE},
@@ -63,6 +61,8 @@ const cg_derived cg_derived_names[CG_N_COUNT] = {
     /* {name}_types.h/.c and the static codecs of each .c */
     [CG_N_DECODE] = {"_decode", "function", CG_OF_STRUCT | CG_OF_ENUM | CG_OF_COMPOSITE},
     [CG_N_ENCODE] = {"_encode", "function", CG_OF_STRUCT | CG_OF_ENUM | CG_OF_COMPOSITE},
+    [CG_N_READ] = {"_read", "function", CG_OF_STRUCT | CG_OF_ENUM},
+    [CG_N_WRITE] = {"_write", "function", CG_OF_STRUCT | CG_OF_ENUM},
     [CG_N_TO_STRING] = {"_to_string", "function", CG_OF_ENUM},
     [CG_N_FROM_STRING] = {"_from_string", "function", CG_OF_ENUM},
 };

@@ -9,11 +9,12 @@
  * types (codecs.c).
  *
  * Parameter names: the IDL's parameters become C parameters of the stubs and handlers, beside
- * the generator's own (c, o, a, result, err, done, arg, req, ctx). When a parameter has one of
- * those names, the generator's is renamed for that method (a_, then a_2, ...), so that a
+ * the generator's own (c, o, a, result, err, done, arg, req, ctx, in, w). When a parameter has
+ * one of those names, the generator's is renamed for that method (a_, then a_2, ...), so that a
  * method may take `a`, `err` or `ctx`. The body of a stub names nothing but these: it packs
  * the parameters into a struct ({names.in}) and hands it to a static function, whose own
- * names the IDL's cannot hide (bk_call, free, memset...). */
+ * names the IDL's cannot hide (bk_call_end, free, memset...); a background job's and a
+ * notification's stub declares the writer of the body (w) beside the struct. */
 #include "codegen/service.h"
 
 #include <stdbool.h>
@@ -31,9 +32,9 @@ static void set_str(json_t *c, const char *key, const char *s)
 }
 
 /* The generator's own names in a method's prototypes, renamed where a parameter has one. */
-enum { N_C, N_O, N_A, N_RESULT, N_ERR, N_DONE, N_ARG, N_REQ, N_CTX, N_IN, N_COUNT };
-static const char *const own_names[N_COUNT] = {"c",   "o",   "a",   "result", "err",
-                                               "done", "arg", "req", "ctx",    "in"};
+enum { N_C, N_O, N_A, N_RESULT, N_ERR, N_DONE, N_ARG, N_REQ, N_CTX, N_IN, N_W, N_COUNT };
+static const char *const own_names[N_COUNT] = {"c",   "o",   "a",   "result", "err", "done",
+                                               "arg", "req", "ctx", "in",     "w"};
 
 static bool is_param(const cg_field *ps, size_t np, const char *s)
 {
@@ -143,7 +144,7 @@ static json_t *params_ctx(cg_gen *g, const cg_field *ps, size_t np, cg_sb *b)
 /* The result's C types: ctype (int64_t), ptr (int64_t *), decl_type (`int64_t ` or `const
  * char *`: what a declaration of one begins with), cb_type (how a callback gets it: by value,
  * or `const T *` for a struct, list or map), reply_type (`const int64_t *`, `const char
- * *const *`), aggregate, decode (its decoder). */
+ * *const *`), aggregate, decode (its decoder), encode (writing *result to w). */
 static json_t *result_ctx(cg_gen *g, cg_type *r, cg_sb *b)
 {
     size_t cl = strlen(r->ctype);

@@ -190,9 +190,9 @@ static json_t *structs_ctx(cg_gen *g, json_t *file, cg_sb *b)
                                                     "    char unused; /* C wants a member */"));
         json_object_set_new(s, "fields", fields);
         cg_object_decode_body(g, b, fs, n, false);
-        json_object_set_new(s, "decode_body", cg_sb_json(b));
+        json_object_set_new(s, "read_body", cg_sb_json(b));
         cg_object_encode_body(g, b, fs, n, false, "v->");
-        json_object_set_new(s, "encode_body", cg_sb_json(b));
+        json_object_set_new(s, "write_body", cg_sb_json(b));
         json_array_append_new(structs, s);
     }
     json_decref(ordered);

@@ -176,7 +176,7 @@ static void nested_and_recursive_structs_round_trip(void **state)
     j = bk_arena_keep_json(g_a, json_loads("{\"deep\":[{\"k\":[{\"raw\":1}]}],\"children\":[],"
                                            "\"at\":{\"ms\":3},\"also\":{\"ms\":4}}", 0, NULL));
     bk_dec_init(&d, g_a, "n", "n");
-    assert_int_equal(demo_all_nested_decode(&d, j, &n), -1);
+    assert_int_equal(demo_all_nested_decode(&d, j, &n), BK_EPROTO);
     assert_string_equal(d.error, "n.deep[0].k[0].raw: expected bytes (base64), got int");
 }
 

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "beekeeper/arena.h"
+#include "beekeeper/json.h"
 #include "beekeeper/log.h"
 #include "beekeeper/rpc.h"
 #include "rpc/jsonrpc.h"
@@ -103,9 +104,30 @@ static void log_filters_by_level_and_reaches_sink(void **st)
     bk_log_set_level(BK_LOG_INFO);
 }
 
+/* Decodes s (n bytes) as the worker does: from a writable copy, tokens in an arena kept
+ * until the test's end. */
+static bk_arena *g_ra;
+
+static int decn(const char *s, size_t n, bkp_rpc_msg *m, char *why)
+{
+    if (!g_ra)
+        assert_int_equal(bk_arena_new(&g_ra), 0);
+    char *copy = bk_arena_strndup(g_ra, s, n);
+    assert_non_null(copy);
+    return bkp_rpc_decode(m, g_ra, copy, n, why, 128);
+}
+
 static int dec(const char *s, bkp_rpc_msg *m, char *why)
 {
-    return bkp_rpc_decode(s, strlen(s), m, why, 128);
+    return decn(s, strlen(s), m, why);
+}
+
+static json_t *as_json(bkp_rpc_msg *m, uint32_t tok)
+{
+    json_t *j;
+    char why[128];
+    assert_int_equal(bkp_rpc_json(m, tok, &j, why, sizeof why), 0);
+    return j;
 }
 
 static void decode_request_job_and_responses(void **st)
@@ -118,26 +140,28 @@ static void decode_request_job_and_responses(void **st)
     assert_int_equal(m.kind, BKP_RPC_REQUEST);
     assert_string_equal(m.method, "myapp.str.uc");
     assert_string_equal(m.id_str, "12345678-1");
-    assert_true(json_is_object(m.params));
-    bkp_rpc_msg_clear(&m);
+    json_t *j = as_json(&m, m.params);
+    assert_true(json_is_object(j));
+    json_decref(j);
 
     assert_int_equal(dec("{\"jsonrpc\":\"2.0\",\"method\":\"a.b\"}", &m, why), 0);
     assert_int_equal(m.kind, BKP_RPC_NOTIFY);
-    assert_true(json_is_null(m.params));
-    bkp_rpc_msg_clear(&m);
+    assert_int_equal(m.params, BKP_RPC_NONE);
+    j = as_json(&m, m.params);
+    assert_true(json_is_null(j));
 
     assert_int_equal(dec("{\"jsonrpc\":\"2.0\",\"result\":[1,2],\"id\":\"x-1\"}", &m, why), 0);
     assert_int_equal(m.kind, BKP_RPC_RESULT);
-    assert_int_equal(json_array_size(m.result), 2);
-    bkp_rpc_msg_clear(&m);
+    j = as_json(&m, m.result);
+    assert_int_equal(json_array_size(j), 2);
+    json_decref(j);
 
     assert_int_equal(dec("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32601,\"message\":\"nope\","
                          "\"data\":{\"k\":1}},\"id\":\"x-2\"}", &m, why), 0);
     assert_int_equal(m.kind, BKP_RPC_ERROR);
     assert_int_equal(m.code, -32601);
     assert_string_equal(m.message, "nope");
-    assert_non_null(m.data);
-    bkp_rpc_msg_clear(&m);
+    assert_int_not_equal(m.data, BKP_RPC_NONE);
 }
 
 static void decode_rejects_garbage_with_reasons(void **st)
@@ -162,14 +186,29 @@ static void decode_rejects_garbage_with_reasons(void **st)
         { "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":99999999999},\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "range" },
         { "{\"jsonrpc\":\"2.0\",\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "no method" },
         { "{\"jsonrpc\":\"2.0\",\"jsonrpc\":\"2.0\",\"method\":\"a.b\"}", BK_RPC_PARSE_ERROR, "duplicate" },
+        /* the envelope decoder's own edge cases */
+        { "{\"jsonrpc\":\"2.0\",\n\"method\":\"a.b\",\n\"id\":\"1\",}", BK_RPC_PARSE_ERROR, "line 3 column 10" },
+        { "{\"jsonrpc\":\"2.0\",\"method\":\"a.b\",\"id\":null}", BK_RPC_INVALID_REQUEST, "null on a request" },
+        { "{\"jsonrpc\":\"2.0\",\"method\":\"a.b\",\"id\":1.5}", BK_RPC_INVALID_REQUEST, "id" },
+        { "{\"jsonrpc\":\"2.0\",\"result\":1,\"error\":{\"code\":1},\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "both result and error" },
+        { "{\"jsonrpc\":\"2.0\",\"result\":1,\"id\":null}", BK_RPC_INVALID_REQUEST, "without id" },
+        { "{\"jsonrpc\":\"2.0\",\"error\":[1],\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "code" },
+        { "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1.0},\"id\":\"1\"}", BK_RPC_INVALID_REQUEST, "code" },
+        { "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"code\":2},\"id\":\"1\"}", BK_RPC_PARSE_ERROR, "duplicate" },
+        { "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":\"a\\u0000\"},\"id\":\"1\"}", BK_RPC_PARSE_ERROR, "message" },
+        { "{\"jsonrpc\":\"2.0\",\"method\":\"a.b\",\"id\":\"1\\u0000\"}", BK_RPC_PARSE_ERROR, "id" },
+        { "{\"jsonrpc\":\"2.0\",\"\\u006detho\\u0064\":\"a.b\",\"method\":\"a.c\"}", BK_RPC_PARSE_ERROR, "duplicate object key 'method'" },
+        { "{\"jsonrpc\":\"2.0\\u0000\",\"method\":\"a.b\"}", BK_RPC_INVALID_REQUEST, "jsonrpc" },
+        { "{\"jsonrpc\":\"2.0\",\"method\":\"a.b\"} x", BK_RPC_PARSE_ERROR, "unexpected data" },
+        { "\xef\xbb\xbf{\"jsonrpc\":\"2.0\",\"method\":\"a.b\"}", BK_RPC_PARSE_ERROR, "line 1 column 1" },
+        { "{\"jsonrpc\":\"2.0\",\"method\":\"a.b\",\"params\":\"\xc0\xaf\"}", BK_RPC_PARSE_ERROR, "UTF-8" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         bkp_rpc_msg m;
         char why[128];
-        int r = bkp_rpc_decode(cases[i].body, strlen(cases[i].body), &m, why, sizeof why);
+        int r = dec(cases[i].body, &m, why);
         if (r != cases[i].code || !strstr(why, cases[i].why))
             fail_msg("case %zu (%s): got %d '%s'", i, cases[i].body, r, why);
-        bkp_rpc_msg_clear(&m);
     }
     /* an invalid request keeps its id so that it can be answered */
     bkp_rpc_msg m;
@@ -177,52 +216,101 @@ static void decode_rejects_garbage_with_reasons(void **st)
     assert_int_equal(dec("{\"jsonrpc\":\"2.0\",\"method\":7,\"id\":\"abc-1\"}", &m, why),
                      BK_RPC_INVALID_REQUEST);
     assert_string_equal(m.id_str, "abc-1");
-    bkp_rpc_msg_clear(&m);
+    assert_int_equal(dec("{\"id\":17,\"jsonrpc\":\"2.0\",\"method\":7}", &m, why),
+                     BK_RPC_INVALID_REQUEST);
+    assert_int_equal(m.id.type, BK_JSON_NUMBER);
+    assert_int_equal(m.id.i, 17);
     /* a NUL inside a method name is refused */
     const char nul[] = "{\"jsonrpc\":\"2.0\",\"method\":\"a.b\\u0000x\",\"id\":\"1\"}";
-    assert_int_equal(bkp_rpc_decode(nul, sizeof nul - 1, &m, why, sizeof why),
+    assert_int_equal(decn(nul, sizeof nul - 1, &m, why), BK_RPC_PARSE_ERROR);
+    /* a raw NUL byte anywhere is not JSON */
+    const char raw[] = "{\"jsonrpc\":\"2.0\",\"method\":\"a.b\"}\0";
+    assert_int_equal(decn(raw, sizeof raw - 1, &m, why), BK_RPC_PARSE_ERROR);
+}
+
+/* Keys spelled with escapes are the keys they decode to; members the protocol does not name
+ * are ignored; an integer id is kept as one; params are read no further than their tokens,
+ * and what jansson refused in them (a key twice, a \u0000) is refused when they become a
+ * jansson tree. */
+static void decode_reads_the_envelope_from_tokens(void **st)
+{
+    (void)st;
+    bkp_rpc_msg m;
+    char why[128];
+    assert_int_equal(dec(" {\"x\":[1,{\"y\":2}],\"\\u0069d\":42,\"jsonrpc\":\"2\\u002e0\","
+                         "\"params\":{\"a\":1,\"a\":2},\"me\\u0074hod\":\"a.b\"} ", &m, why), 0);
+    assert_int_equal(m.kind, BKP_RPC_REQUEST);
+    assert_string_equal(m.method, "a.b");
+    assert_int_equal(m.id.type, BK_JSON_NUMBER);
+    assert_int_equal(m.id.i, 42);
+    assert_null(m.id_str);
+    json_t *j;
+    assert_int_equal(bkp_rpc_json(&m, m.params, &j, why, sizeof why), BK_RPC_PARSE_ERROR);
+    assert_non_null(strstr(why, "duplicate"));
+    assert_int_equal(dec("{\"jsonrpc\":\"2.0\",\"method\":\"a.b\",\"params\":[\"\\u0000\"]}", &m,
+                         why), 0);
+    assert_int_equal(bkp_rpc_json(&m, m.params, &j, why, sizeof why), BK_RPC_PARSE_ERROR);
+    /* an error without a message takes its code's; data null is no data */
+    assert_int_equal(dec("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32602,\"data\":null},"
+                         "\"id\":\"k\"}", &m, why), 0);
+    assert_string_equal(m.message, "Invalid params");
+    assert_int_equal(m.data, BKP_RPC_NONE);
+    /* an error response may have a null id */
+    assert_int_equal(dec("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32700},\"id\":null}", &m, why),
+                     0);
+    assert_int_equal(m.id.type, BK_JSON_NULL);
+    /* 64 MiB is the most a body may hold */
+    assert_int_equal(bkp_rpc_decode(&m, g_ra, (char *)"{}", BKP_RPC_MAX_BODY + 1, why, 128),
                      BK_RPC_PARSE_ERROR);
-    bkp_rpc_msg_clear(&m);
+    assert_non_null(strstr(why, "too large"));
 }
 
 static void encode_round_trips(void **st)
 {
     (void)st;
     size_t len;
+    char *s;
     json_t *p = json_pack("{s:s}", "string", "hi");
-    char *s = bkp_rpc_encode_request("myapp.str.uc", p, "00000001-7", &len);
-    assert_non_null(s);
+    assert_int_equal(bkp_rpc_request_body("myapp.str.uc", p, "00000001-7", &s, &len), 0);
     assert_int_equal(strlen(s), len);
+    assert_string_equal(s, "{\"jsonrpc\":\"2.0\",\"method\":\"myapp.str.uc\",\"params\":"
+                           "{\"string\":\"hi\"},\"id\":\"00000001-7\"}");
     bkp_rpc_msg m;
     char why[128];
-    assert_int_equal(bkp_rpc_decode(s, len, &m, why, sizeof why), 0);
+    assert_int_equal(decn(s, len, &m, why), 0);
     assert_int_equal(m.kind, BKP_RPC_REQUEST);
-    assert_true(json_equal(m.params, p));
-    json_t *id = json_incref(m.id);
-    bkp_rpc_msg_clear(&m);
+    json_t *j = as_json(&m, m.params);
+    assert_true(json_equal(j, p));
+    json_decref(j);
+    bkp_rpc_id id = m.id;
     free(s);
 
-    s = bkp_rpc_encode_request("a.b", NULL, NULL, &len);
+    assert_int_equal(bkp_rpc_request_body("a.b", NULL, NULL, &s, &len), 0);
     assert_non_null(strstr(s, "\"params\":null"));
     assert_null(strstr(s, "\"id\""));
     free(s);
 
-    s = bkp_rpc_encode_result(id, p, &len);
-    assert_int_equal(bkp_rpc_decode(s, len, &m, why, sizeof why), 0);
+    assert_int_equal(bkp_rpc_result_body(&id, p, &s, &len), 0);
+    assert_int_equal(decn(s, len, &m, why), 0);
     assert_int_equal(m.kind, BKP_RPC_RESULT);
     assert_string_equal(m.id_str, "00000001-7");
-    bkp_rpc_msg_clear(&m);
     free(s);
 
-    s = bkp_rpc_encode_error(NULL, BK_RPC_PARSE_ERROR, NULL, NULL, &len);
+    bkp_rpc_id num = { .type = BK_JSON_NUMBER, .i = -5 };
+    assert_int_equal(bkp_rpc_result_body(&num, NULL, &s, &len), 0);
+    assert_string_equal(s, "{\"jsonrpc\":\"2.0\",\"result\":null,\"id\":-5}");
+    free(s);
+
+    assert_int_equal(bkp_rpc_error_body(NULL, BK_RPC_PARSE_ERROR, NULL, NULL, &s, &len), 0);
     assert_string_equal(s, "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32700,\"message\":"
                            "\"Parse error\",\"data\":null},\"id\":null}");
-    assert_int_equal(bkp_rpc_decode(s, len, &m, why, sizeof why), 0);
+    assert_int_equal(decn(s, len, &m, why), 0);
     assert_int_equal(m.kind, BKP_RPC_ERROR);
     assert_int_equal(m.code, -32700);
-    bkp_rpc_msg_clear(&m);
     free(s);
-    json_decref(id);
+    /* what cannot be written is refused, and nothing is left to free */
+    assert_int_equal(bkp_rpc_error_body(&id, 1, "\xff", NULL, &s, &len), BK_EINVAL);
+    assert_null(s);
     json_decref(p);
 }
 
@@ -278,8 +366,11 @@ int main(void)
         cmocka_unit_test(log_filters_by_level_and_reaches_sink),
         cmocka_unit_test(decode_request_job_and_responses),
         cmocka_unit_test(decode_rejects_garbage_with_reasons),
+        cmocka_unit_test(decode_reads_the_envelope_from_tokens),
         cmocka_unit_test(encode_round_trips),
         cmocka_unit_test(names_follow_the_protocol),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    bk_arena_free(g_ra);
+    return rc;
 }

@@ -78,12 +78,11 @@ int bkp_bus_send(bkp_bus *b, const char *dest, const bkp_bus_header *h, size_t n
 int bkp_bus_notify(bkp_bus *b, const char *dest, const char *method, json_t *params)
 {
     size_t len;
-    char *body = bkp_rpc_encode_request(method, params, NULL, &len);
-    if (!body)
-        return BK_ENOMEM;
-    int rc = bkp_bus_send(b, dest, NULL, 0, body, len, 0);
-    free(body);
-    return rc;
+    char *body;
+    int rc = bkp_rpc_request_body(method, params, NULL, &body, &len);
+    if (rc)
+        return rc;
+    return bkp_stomp_send_take(b, dest, NULL, 0, body, len, 0);
 }
 
 int bkp_bus_fail_request(bkp_bus *b, const bkp_bus_msg *m, int code)
@@ -91,18 +90,26 @@ int bkp_bus_fail_request(bkp_bus *b, const bkp_bus_msg *m, int code)
     const char *reply = bkp_frame_get(m, "reply-to");
     const char *fwd = bkp_frame_get(m, "x-forward-reply");
     bkp_rpc_msg rm;
-    char why[128];
-    int rc = BK_EINVAL;
-    memset(&rm, 0, sizeof rm);
+    bk_arena *a;
+    char why[128], *text;
+    int rc = BK_ENOMEM;
+    if (bk_arena_new(&a) != 0)
+        return rc;
+    if (!(text = bk_arena_alloc(a, m->body_len + 1)))
+        goto out;
+    memcpy(text, m->body, m->body_len);
+    rc = BK_EINVAL;
     /* a body that is no request at all still has its id answered, when it has one */
-    bkp_rpc_decode(m->body, m->body_len, &rm, why, sizeof why);
-    if (reply && *reply && rm.id && rm.kind != BKP_RPC_RESULT && rm.kind != BKP_RPC_ERROR) {
+    bkp_rpc_decode(&rm, a, text, m->body_len, why, sizeof why);
+    if (reply && *reply && rm.id.type && rm.kind != BKP_RPC_RESULT && rm.kind != BKP_RPC_ERROR) {
         size_t len;
-        char *body = bkp_rpc_encode_error(rm.id, code, bk_rpc_code_message(code), NULL, &len);
-        bkp_bus_header h[1] = { { "x-forward-reply", fwd } };
-        rc = body ? bkp_bus_send(b, reply, h, fwd ? 1 : 0, body, len, 0) : BK_ENOMEM;
-        free(body);
+        char *body;
+        bkp_header h[1] = { { .name = "x-forward-reply", .value = fwd } };
+        rc = bkp_rpc_error_body(&rm.id, code, bk_rpc_code_message(code), NULL, &body, &len);
+        if (rc == 0)
+            rc = bkp_stomp_send_take(b, reply, fwd ? h : NULL, fwd ? 1 : 0, body, len, 0);
     }
-    bkp_rpc_msg_clear(&rm);
+out:
+    bk_arena_free(a);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "beekeeper/log.h"
+#include "beekeeper/typed.h"
 #include "rpc/client_int.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/names.h"
@@ -21,12 +22,16 @@ typedef struct pending {
     uint64_t seq;
     struct event *timer;
     bk_client *c;
-    int sync, finished, rc;
-    json_t *result;             /* sync: owned reference */
+    int sync, typed, finished, rc;
+    json_t *result;             /* sync, untyped: owned reference */
+    bk_arena *a;                /* sync, typed: the caller's, where the response goes */
+    bk_json_doc *doc;           /* sync, typed: the response, in a */
+    uint32_t tok;               /* its result's token */
     int code;
     char *message;              /* sync: malloc'd */
     json_t *data;               /* sync: owned reference */
-    bk_call_fn *done;
+    bk_call_fn *done;           /* async, untyped */
+    bk_typed_call_fn *tdone;    /* async, typed */
     void *arg;
 } pending;
 
@@ -36,7 +41,8 @@ typedef struct nsub {
     struct nsub *next;
     bk_client *c;
     char *pattern;
-    bk_notify_fn *fn;
+    bk_notify_fn *fn;           /* untyped: params as a jansson tree */
+    bk_typed_notify_fn *tfn;    /* typed: params as tokens */
     void *arg;
 } nsub;
 
@@ -46,6 +52,7 @@ typedef struct item {
     bk_arena *a;
     /* IT_DONE */
     bk_call_fn *done;
+    bk_typed_call_fn *tdone;
     void *arg;
     json_t *result;
     int failed;
@@ -54,6 +61,9 @@ typedef struct item {
     nsub *sub;
     const char *method;
     json_t *params;
+    /* typed IT_DONE and IT_NOTIFY: the body's tokens (in a), the value's token */
+    bk_json_doc *doc;
+    uint32_t tok;
     /* IT_TASK */
     const bkp_task_ops *ops;
     void *task;
@@ -77,7 +87,15 @@ struct bk_client {
     int connected, gave_up, last_reason;
     nsub *subs;
     const char *ctx_tokens, *ctx_session;
+    bk_arena *scratch;          /* a response's copy and tokens, until it is delivered */
+    struct held *held;          /* bk_client_hold's blocks */
 };
+
+/* A block of bk_client_hold, freed with the client. */
+typedef struct held {
+    struct held *next;
+    max_align_t align[];
+} held;
 
 static uint64_t now_ms(void)
 {
@@ -127,10 +145,16 @@ static void drain(bk_client *c)
             c->qtail = NULL;
         switch (it->kind) {
         case IT_DONE:
-            it->done(c, it->a, it->result, it->failed ? &it->err : NULL, it->arg);
+            if (it->tdone)
+                it->tdone(c, it->a, it->doc, it->tok, it->failed ? &it->err : NULL, it->arg);
+            else
+                it->done(c, it->a, it->result, it->failed ? &it->err : NULL, it->arg);
             break;
         case IT_NOTIFY:
-            it->sub->fn(c, it->a, it->method, it->params, it->sub->arg);
+            if (it->sub->tfn)
+                it->sub->tfn(c, it->a, it->method, it->doc, it->tok, it->sub->arg);
+            else
+                it->sub->fn(c, it->a, it->method, it->params, it->sub->arg);
             break;
         case IT_TASK: {
             void *task = it->task;
@@ -211,13 +235,35 @@ static pending *table_find(bk_client *c, uint64_t seq)
     return NULL;
 }
 
-/* Completes p (already out of the table). References in result/data are borrowed. */
-static void finish(bk_client *c, pending *p, int rc, json_t *result, int code,
-                   const char *message, json_t *data)
+/* A copy of doc (text and tokens) in arena a, for a response whose tokens were made in the
+ * client's scratch arena. NULL when out of memory. */
+static bk_json_doc *doc_copy(bk_arena *a, const bk_json_doc *doc)
+{
+    bk_json_doc *d = bk_arena_alloc(a, sizeof *d);
+    char *text = d ? bk_arena_alloc(a, doc->len + 1) : NULL;
+    bk_json_tok *tok = text ? bk_arena_alloc(a, (size_t)doc->ntok * sizeof *tok) : NULL;
+    if (!tok)
+        return NULL;
+    memcpy(text, doc->text, doc->len);
+    memcpy(tok, doc->tok, (size_t)doc->ntok * sizeof *tok);
+    *d = (bk_json_doc){ .text = text, .len = doc->len, .tok = tok, .ntok = doc->ntok };
+    return d;
+}
+
+/* Completes p (already out of the table). References in result/data are borrowed; a typed
+ * call's result is token tok of doc (borrowed: copied where the result goes). */
+static void finish(bk_client *c, pending *p, int rc, json_t *result, const bk_json_doc *doc,
+                   uint32_t tok, int code, const char *message, json_t *data)
 {
     if (p->sync) {
+        if (rc == 0 && p->typed && !(p->doc = doc_copy(p->a, doc))) {
+            rc = BK_ENOMEM;
+            code = BK_RPC_INTERNAL_ERROR;
+            message = "out of memory";
+        }
         p->finished = 1;
         p->rc = rc;
+        p->tok = tok;
         p->result = result ? json_incref(result) : NULL;
         p->code = code;
         p->message = message ? strdup(message) : NULL;
@@ -233,9 +279,17 @@ static void finish(bk_client *c, pending *p, int rc, json_t *result, int code,
     }
     it->kind = IT_DONE;
     it->done = p->done;
+    it->tdone = p->tdone;
     it->arg = p->arg;
+    if (rc == 0 && p->typed && !(it->doc = doc_copy(it->a, doc))) {
+        rc = BK_ENOMEM;
+        code = BK_RPC_INTERNAL_ERROR;
+        message = "out of memory";
+    }
     if (rc == 0) {
-        it->result = bk_arena_keep_json(it->a, json_incref(result ? result : json_null()));
+        it->tok = tok;
+        if (!p->typed)
+            it->result = bk_arena_keep_json(it->a, json_incref(result ? result : json_null()));
     } else {
         it->failed = 1;
         it->err.code = code;
@@ -254,7 +308,7 @@ static void fail_all(bk_client *c, int rc, const char *why)
         while (c->buckets[i]) {
             pending *p = c->buckets[i];
             table_del(c, p);
-            finish(c, p, rc, NULL, BK_RPC_INTERNAL_ERROR, why, NULL);
+            finish(c, p, rc, NULL, NULL, 0, BK_RPC_INTERNAL_ERROR, why, NULL);
         }
 }
 
@@ -265,43 +319,59 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
     pending *p = arg;
     bk_client *c = p->c;
     table_del(c, p);
-    finish(c, p, BK_ETIMEDOUT, NULL, BK_RPC_TIMEOUT, "Request timeout", NULL);
+    finish(c, p, BK_ETIMEDOUT, NULL, NULL, 0, BK_RPC_TIMEOUT, "Request timeout", NULL);
 }
 
+/* A response: copied into the scratch arena, tokenized once there, its envelope read; an
+ * untyped call's result or an error's data becomes a jansson tree, a typed call's tokens are
+ * copied where its result is decoded. */
 static void on_reply(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *arg)
 {
     (void)s;
     (void)sub;
     bk_client *c = arg;
     bkp_rpc_msg m;
-    char why[160];
-    if (bkp_rpc_decode(msg->body, msg->body_len, &m, why, sizeof why) != 0 ||
+    json_t *result = NULL, *data = NULL;
+    char why[160] = "";
+    bk_arena_reset(c->scratch);
+    char *text = bk_arena_alloc(c->scratch, msg->body_len + 1);
+    if (!text)
+        return;
+    memcpy(text, msg->body, msg->body_len);
+    if (bkp_rpc_decode(&m, c->scratch, text, msg->body_len, why, sizeof why) != 0 ||
         (m.kind != BKP_RPC_RESULT && m.kind != BKP_RPC_ERROR) || !m.id_str) {
         bk_log_debug("reply queue: dropped an unusable response (%s)", why[0] ? why : "not a response");
-        goto out;
+        return;
     }
     /* "<8 digits>-<seq>" of ours */
     if (strncmp(m.id_str, c->idpfx, 8) != 0 || m.id_str[8] != '-')
-        goto out;
+        return;
     char *end;
     const char *num = m.id_str + 9;
     if (*num < '0' || *num > '9')
-        goto out;
+        return;
     uint64_t seq = strtoull(num, &end, 10);
     if (*end)
-        goto out;
+        return;
     pending *p = table_find(c, seq);
     if (!p) {
         bk_log_debug("reply queue: late or unknown response %s dropped", m.id_str);
-        goto out;
+        return;
+    }
+    if ((m.kind == BKP_RPC_RESULT && !p->typed &&
+         bkp_rpc_json(&m, m.result, &result, why, sizeof why) != 0) ||
+        (m.kind == BKP_RPC_ERROR && m.data != BKP_RPC_NONE &&
+         bkp_rpc_json(&m, m.data, &data, why, sizeof why) != 0)) {
+        bk_log_debug("reply queue: dropped an unusable response (%s)", why);
+        return;
     }
     table_del(c, p);
     if (m.kind == BKP_RPC_RESULT)
-        finish(c, p, 0, m.result, 0, NULL, NULL);
+        finish(c, p, 0, result, &m.doc, m.result, 0, NULL, NULL);
     else
-        finish(c, p, BK_ERPC, NULL, m.code, m.message, m.data);
-out:
-    bkp_rpc_msg_clear(&m);
+        finish(c, p, BK_ERPC, NULL, NULL, 0, m.code, m.message, data);
+    json_decref(result);
+    json_decref(data);
 }
 
 static void on_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *detail, void *arg)
@@ -352,6 +422,8 @@ int bk_client_new(bk_client **out, const bk_client_opts *o)
     if (!c->bus_id || !c->cluster || (o->tokens && *o->tokens && !c->tokens))
         goto out;
     c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 60000;
+    if (bk_arena_new(&c->scratch) != 0)
+        goto out;
     bkp_random_digits8(c->idpfx);
     if (o->base) {
         c->base = o->base;
@@ -417,10 +489,27 @@ void bk_client_free(bk_client *c)
         event_free(c->wake_ev);
     if (c->own_base && c->base)
         event_base_free(c->base);
+    for (held *h = c->held, *nx; h; h = nx) {
+        nx = h->next;
+        free(h);
+    }
+    bk_arena_free(c->scratch);
     free(c->bus_id);
     free(c->cluster);
     free(c->tokens);
     free(c);
+}
+
+void *bk_client_hold(bk_client *c, size_t n)
+{
+    if (!c || n > SIZE_MAX - sizeof(held))
+        return NULL;
+    held *h = calloc(1, sizeof *h + n);
+    if (!h)
+        return NULL;
+    h->next = c->held;
+    c->held = h;
+    return h->align;
 }
 
 int bk_client_connected(const bk_client *c)
@@ -575,9 +664,10 @@ static int ensure_reply(bk_client *c)
     return rc;
 }
 
-/* Builds the destination and headers of a request/job/notification and sends body. */
+/* Builds the destination and headers of a request/job/notification and sends body (taken in
+ * any case). */
 static int send_msg(bk_client *c, const char *method, int notify, const bk_call_opts *o,
-                    const char *reply_to, uint64_t ttl, const char *body, size_t len)
+                    const char *reply_to, uint64_t ttl, char *body, size_t len)
 {
     char dest[DEST_MAX], xfwd[DEST_MAX];
     bkp_header h[4];
@@ -593,17 +683,18 @@ static int send_msg(bk_client *c, const char *method, int notify, const bk_call_
                     : bkp_dest_forward_request(dest, sizeof dest, xfwd, sizeof xfwd, fwd, method,
                                                lane);
         if (rc)
-            return rc;
+            goto refused;
         h[n++] = (bkp_header){ .name = "x-forward-to", .value = xfwd };
     } else {
         rc = notify ? bkp_dest_notify(dest, sizeof dest, c->cluster, method)
                     : bkp_dest_request(dest, sizeof dest, c->cluster, method);
         if (rc)
-            return rc;
+            goto refused;
     }
     const char *tok = o && o->tokens ? o->tokens : c->ctx_tokens ? c->ctx_tokens : c->tokens;
+    rc = BK_EINVAL;
     if (!header_value_ok(tok))
-        return BK_EINVAL;
+        goto refused;
     if (tok && *tok)
         h[n++] = (bkp_header){ .name = "x-auth-tokens", .value = tok };
     if (c->ctx_session && *c->ctx_session)
@@ -614,7 +705,10 @@ static int send_msg(bk_client *c, const char *method, int notify, const bk_call_
         h[i].name_len = (uint32_t)strlen(h[i].name);
         h[i].value_len = (uint32_t)strlen(h[i].value);
     }
-    return bkp_stomp_send_ttl(c->s, dest, h, n, body, len, ttl, NULL, NULL);
+    return bkp_stomp_send_take(c->s, dest, h, n, body, len, ttl);
+refused:
+    free(body);
+    return rc;
 }
 
 static int check_method(const char *method)
@@ -622,51 +716,56 @@ static int check_method(const char *method)
     return bkp_method_valid(method, 0, NULL) ? 0 : BK_EINVAL;
 }
 
-/* Sends a request with an id; on 0 *out is in the table with its timer running. */
-static int start_call(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,
-                      int sync, bk_call_fn *done, void *arg, pending **out)
+/* Sends a request with an id, its params already in w (taken in any case); on 0 *out is in
+ * the table with its timer running. BK_EINVAL with *bad_params when the params could not be
+ * written. */
+static int start_call(bk_client *c, const char *method, bk_jw *w, const bk_call_opts *o,
+                      int sync, pending **out, int *bad_params)
 {
+    pending *p = NULL;
+    char *body = NULL;
+    size_t len;
     int rc = check_method(method);
-    if (rc)
+    if (!rc && !c->connected)
+        rc = BK_ECLOSED;
+    if (!rc)
+        rc = ensure_reply(c);
+    if (!rc && !(p = calloc(1, sizeof *p)))
+        rc = BK_ENOMEM;
+    if (rc) {
+        bk_jw_free(w);
         return rc;
-    if (!c->connected)
-        return BK_ECLOSED;
-    rc = ensure_reply(c);
-    if (rc)
-        return rc;
-    pending *p = calloc(1, sizeof *p);
-    if (!p)
-        return BK_ENOMEM;
+    }
     p->c = c;
     p->sync = sync;
-    p->done = done;
-    p->arg = arg;
     p->seq = ++c->seq;
     char id[32];
     snprintf(id, sizeof id, "%s-%" PRIu64, c->idpfx, p->seq);
     int tmo = o && o->timeout_ms > 0 ? o->timeout_ms : c->timeout_ms;
-    size_t len;
-    char *body = bkp_rpc_encode_request(method, params, id, &len);
+    rc = bkp_rpc_end_request(w, id, &body, &len);
+    if (rc) {
+        if (rc == BK_EINVAL)
+            *bad_params = 1;
+        free(p);
+        return rc;
+    }
     p->timer = evtimer_new(c->base, timeout_cb, p);
-    if (!body || !p->timer) {
-        rc = BK_ENOMEM;
-        goto out;
+    if (!p->timer) {
+        free(body);
+        free(p);
+        return BK_ENOMEM;
     }
     rc = send_msg(c, method, 0, o, c->reply, (uint64_t)tmo, body, len);
-    if (rc)
-        goto out;
+    if (rc) {
+        event_free(p->timer);
+        free(p);
+        return rc;
+    }
     struct timeval tv = { tmo / 1000, (tmo % 1000) * 1000 };
     evtimer_add(p->timer, &tv);
     table_add(c, p);
-    free(body);
     *out = p;
     return 0;
-out:
-    free(body);
-    if (p->timer)
-        event_free(p->timer);
-    free(p);
-    return rc;
 }
 
 static void set_err(bk_error *err, bk_arena *a, int code, const char *msg, json_t *data)
@@ -702,26 +801,34 @@ static void set_local_err(bk_error *err, bk_arena *a, int rc, const char *method
     }
 }
 
-int bk_call(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,
-            bk_arena *a, json_t **result, bk_error *err)
+static const char params_unwritable[] =
+    "params cannot be encoded (a NULL string, invalid UTF-8, an enum value that is no member, "
+    "a double that is not finite, or out of memory)";
+
+/* The synchronous call of bk_call and bk_call_end: params in w (taken in any case). On 0,
+ * *pp is the finished call, freed with call_free. */
+static int call_sync(bk_client *c, const char *method, bk_jw *w, const bk_call_opts *o,
+                     bk_arena *a, int typed, pending **pp, bk_error *err)
 {
     pending *p = NULL;
-    int rc;
-    if (result)
-        *result = NULL;
-    if (!c || (result && !a)) {
+    int rc, bad_params = 0;
+    if (!c) {
+        bk_jw_free(w);
         rc = BK_EINVAL;
         goto fail;
     }
     /* Can the loop be run from here? (Not from inside a callback of a loop run by the
      * application: libevent refuses re-entry.) Probe before sending anything. */
     if (loop_once(c, 0) < 0) {
+        bk_jw_free(w);
         rc = BK_ESTATE;
         goto fail;
     }
-    rc = start_call(c, method, params, o, 1, NULL, NULL, &p);
+    rc = start_call(c, method, w, o, 1, &p, &bad_params);
     if (rc)
         goto fail;
+    p->typed = typed;
+    p->a = a;
     while (!p->finished) {
         int r = loop_once(c, 1);
         if (r < 0 && !p->finished) {
@@ -731,6 +838,44 @@ int bk_call(bk_client *c, const char *method, json_t *params, const bk_call_opts
             goto fail;
         }
     }
+    *pp = p;
+    return 0;
+fail:
+    if (bad_params && err) {
+        err->code = BK_RPC_INTERNAL_ERROR;
+        err->message = params_unwritable;
+        err->data = NULL;
+    } else {
+        set_local_err(err, a, rc, method);
+    }
+    return rc;
+}
+
+static void call_free(pending *p)
+{
+    json_decref(p->result);
+    json_decref(p->data);
+    free(p->message);
+    free(p);
+}
+
+int bk_call(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,
+            bk_arena *a, json_t **result, bk_error *err)
+{
+    pending *p;
+    bk_jw w;
+    if (result)
+        *result = NULL;
+    if (result && !a) {
+        set_local_err(err, a, BK_EINVAL, method);
+        return BK_EINVAL;
+    }
+    bk_jw_init(&w, NULL, 0);
+    bkp_rpc_begin_request(&w, method);
+    bk_jw_jansson(&w, params);
+    int rc = call_sync(c, method, &w, o, a, 0, &p, err);
+    if (rc)
+        return rc;
     rc = p->rc;
     if (rc == 0) {
         if (result)
@@ -738,57 +883,131 @@ int bk_call(bk_client *c, const char *method, json_t *params, const bk_call_opts
     } else {
         set_err(err, a, p->code, p->message ? p->message : bk_rpc_code_message(p->code), p->data);
     }
-    json_decref(p->result);
-    json_decref(p->data);
-    free(p->message);
-    free(p);
+    call_free(p);
     return rc;
-fail:
-    set_local_err(err, a, rc, method);
+}
+
+void bk_call_begin(bk_jw *w, const char *method)
+{
+    bk_jw_init(w, NULL, 0);
+    bkp_rpc_begin_request(w, method);
+}
+
+int bk_call_end(bk_client *c, bk_jw *w, const char *method, const bk_call_opts *o,
+                bk_arena *a, bk_json_doc **doc, uint32_t *result, bk_error *err)
+{
+    pending *p;
+    *doc = NULL;
+    *result = BK_DEC_NONE;
+    if (!a) {
+        bk_jw_free(w);
+        set_local_err(err, a, BK_EINVAL, method);
+        return BK_EINVAL;
+    }
+    int rc = call_sync(c, method, w, o, a, 1, &p, err);
+    if (rc)
+        return rc;
+    rc = p->rc;
+    if (rc == 0) {
+        *doc = p->doc;
+        *result = p->tok;
+    } else {
+        set_err(err, a, p->code, p->message ? p->message : bk_rpc_code_message(p->code), p->data);
+    }
+    call_free(p);
     return rc;
+}
+
+/* The asynchronous call of bk_call_async and bk_call_async_end: params in w, taken. */
+static int call_async(bk_client *c, const char *method, bk_jw *w, const bk_call_opts *o,
+                      bk_call_fn *done, bk_typed_call_fn *tdone, void *arg)
+{
+    pending *p;
+    int bad_params = 0;
+    if (!c || (!done && !tdone)) {
+        bk_jw_free(w);
+        return BK_EINVAL;
+    }
+    int rc = start_call(c, method, w, o, 0, &p, &bad_params);
+    if (rc)
+        return rc;
+    p->typed = tdone != NULL;
+    p->done = done;
+    p->tdone = tdone;
+    p->arg = arg;
+    return 0;
 }
 
 int bk_call_async(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,
                   bk_call_fn *done, void *arg)
 {
-    pending *p;
-    if (!c || !done)
-        return BK_EINVAL;
-    return start_call(c, method, params, o, 0, done, arg, &p);
+    bk_jw w;
+    bk_jw_init(&w, NULL, 0);
+    bkp_rpc_begin_request(&w, method);
+    bk_jw_jansson(&w, params);
+    return call_async(c, method, &w, o, done, NULL, arg);
 }
 
-static int send_oneway(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,
+int bk_call_async_end(bk_client *c, bk_jw *w, const char *method, const bk_call_opts *o,
+                      bk_typed_call_fn *done, void *arg)
+{
+    return call_async(c, method, w, o, NULL, done, arg);
+}
+
+/* A background job or a notification, its params in w (taken in any case). */
+static int send_oneway(bk_client *c, const char *method, bk_jw *w, const bk_call_opts *o,
                        int notify)
 {
-    if (!c)
-        return BK_EINVAL;
-    int rc = check_method(method);
+    char *body;
+    size_t len;
+    int rc = c ? check_method(method) : BK_EINVAL;
+    if (!rc && !c->connected)
+        rc = BK_ECLOSED;
+    if (rc) {
+        bk_jw_free(w);
+        return rc;
+    }
+    rc = bkp_rpc_end_request(w, NULL, &body, &len);
     if (rc)
         return rc;
-    if (!c->connected)
-        return BK_ECLOSED;
-    size_t len;
-    char *body = bkp_rpc_encode_request(method, params, NULL, &len);
-    if (!body)
-        return BK_ENOMEM;
     uint64_t ttl = o && o->timeout_ms > 0 ? (uint64_t)o->timeout_ms : 0;
-    rc = send_msg(c, method, notify, o, NULL, ttl, body, len);
-    free(body);
-    return rc;
+    return send_msg(c, method, notify, o, NULL, ttl, body, len);
+}
+
+static int send_json(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,
+                     int notify)
+{
+    bk_jw w;
+    bk_jw_init(&w, NULL, 0);
+    bkp_rpc_begin_request(&w, method);
+    bk_jw_jansson(&w, params);
+    return send_oneway(c, method, &w, o, notify);
 }
 
 int bk_call_background(bk_client *c, const char *method, json_t *params, const bk_call_opts *o)
 {
-    return send_oneway(c, method, params, o, 0);
+    return send_json(c, method, params, o, 0);
 }
 
 int bk_notify(bk_client *c, const char *method, json_t *params, const bk_call_opts *o)
 {
-    return send_oneway(c, method, params, o, 1);
+    return send_json(c, method, params, o, 1);
+}
+
+int bk_call_background_end(bk_client *c, bk_jw *w, const char *method, const bk_call_opts *o)
+{
+    return send_oneway(c, method, w, o, 0);
+}
+
+int bk_notify_end(bk_client *c, bk_jw *w, const char *method, const bk_call_opts *o)
+{
+    return send_oneway(c, method, w, o, 1);
 }
 
 /* ------------------------------------------------------------------ notifications */
 
+/* A notification: copied into its callback's arena and tokenized there once; an untyped
+ * subscriber's params become a jansson tree. */
 static void on_notify(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *arg)
 {
     (void)s;
@@ -796,36 +1015,44 @@ static void on_notify(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *ar
     nsub *n = arg;
     bk_client *c = n->c;
     bkp_rpc_msg m;
-    char why[160];
-    item *it = NULL;
-    if (bkp_rpc_decode(msg->body, msg->body_len, &m, why, sizeof why) != 0 ||
+    char why[160] = "";
+    char *text;
+    item *it = calloc(1, sizeof *it);
+    if (!it || bk_arena_new(&it->a) != 0 || !(text = bk_arena_alloc(it->a, msg->body_len + 1)))
+        goto out;
+    memcpy(text, msg->body, msg->body_len);
+    if (bkp_rpc_decode(&m, it->a, text, msg->body_len, why, sizeof why) != 0 ||
         m.kind != BKP_RPC_NOTIFY) {
         bk_log_debug("notification dropped: %s", why[0] ? why : "not a notification");
         goto out;
     }
-    it = calloc(1, sizeof *it);
-    if (!it || bk_arena_new(&it->a) != 0)
-        goto out;
     it->kind = IT_NOTIFY;
     it->sub = n;
     it->method = m.method;
-    it->params = m.params;
-    if (!bk_arena_keep_json(it->a, m.root)) {
-        m.root = NULL;
-        goto out;
+    if (n->tfn) {
+        if (!(it->doc = bk_arena_alloc(it->a, sizeof *it->doc)))
+            goto out;
+        *it->doc = m.doc;
+        it->tok = m.params == BKP_RPC_NONE ? BK_DEC_NONE : m.params;
+    } else {
+        if (bkp_rpc_json(&m, m.params, &it->params, why, sizeof why) != 0) {
+            bk_log_debug("notification dropped: %s", why[0] ? why : "out of memory");
+            goto out;
+        }
+        if (!bk_arena_keep_json(it->a, it->params))
+            goto out;
     }
-    m.root = NULL;      /* the arena has it */
     queue_item(c, it);
     it = NULL;
 out:
     free_item(it);
-    bkp_rpc_msg_clear(&m);
 }
 
-int bk_subscribe(bk_client *c, const char *pattern, bk_notify_fn *fn, void *arg)
+static int subscribe(bk_client *c, const char *pattern, bk_notify_fn *fn,
+                     bk_typed_notify_fn *tfn, void *arg)
 {
     char dest[DEST_MAX];
-    if (!c || !fn)
+    if (!c || (!fn && !tfn))
         return BK_EINVAL;
     int rc = bkp_dest_notify(dest, sizeof dest, c->cluster, pattern);
     if (rc)
@@ -837,6 +1064,7 @@ int bk_subscribe(bk_client *c, const char *pattern, bk_notify_fn *fn, void *arg)
     }
     n->c = c;
     n->fn = fn;
+    n->tfn = tfn;
     n->arg = arg;
     rc = bkp_stomp_subscribe(c->s, dest, NULL, on_notify, n, NULL);
     if (rc) {
@@ -847,6 +1075,16 @@ int bk_subscribe(bk_client *c, const char *pattern, bk_notify_fn *fn, void *arg)
     n->next = c->subs;
     c->subs = n;
     return 0;
+}
+
+int bk_subscribe(bk_client *c, const char *pattern, bk_notify_fn *fn, void *arg)
+{
+    return subscribe(c, pattern, fn, NULL, arg);
+}
+
+int bk_subscribe_typed(bk_client *c, const char *pattern, bk_typed_notify_fn *fn, void *arg)
+{
+    return subscribe(c, pattern, NULL, fn, arg);
 }
 
 /* ------------------------------------------------------------------ client_int.h */
@@ -897,11 +1135,13 @@ void bkp_client_set_context(bk_client *c, const char *tokens, const char *sessio
     c->ctx_session = session;
 }
 
-int bkp_client_send_raw(bk_client *c, const char *dest, const bkp_header *h, size_t n,
-                        const char *body, size_t len)
+int bkp_client_send_take(bk_client *c, const char *dest, const bkp_header *h, size_t n,
+                         char *body, size_t len)
 {
-    if (!c->connected)
+    if (!c->connected) {
+        free(body);
         return BK_ECLOSED;
-    return bkp_stomp_send(c->s, dest, h, n, body, len, NULL, NULL);
+    }
+    return bkp_stomp_send_take(c->s, dest, h, n, body, len, 0);
 }
 

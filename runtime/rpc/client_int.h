@@ -26,9 +26,10 @@ bkp_stomp *bkp_client_stomp(bk_client *c);
 /* While a handler runs: the request's tokens and session travel on nested calls. */
 void bkp_client_set_context(bk_client *c, const char *tokens, const char *session,
                             const char **old_tokens, const char **old_session);
-/* Sends a raw body to dest with optional extra headers (responses). BK_ECLOSED when not
- * connected, else as bkp_stomp_send. */
-int bkp_client_send_raw(bk_client *c, const char *dest, const bkp_header *h, size_t n,
-                        const char *body, size_t len);
+/* Sends a body (malloc'd, taken in any case: it joins the frame without a copy) to dest with
+ * optional extra headers (responses). BK_ECLOSED when not connected, else as
+ * bkp_stomp_send_take. */
+int bkp_client_send_take(bk_client *c, const char *dest, const bkp_header *h, size_t n,
+                         char *body, size_t len);
 
 #endif

@@ -10,7 +10,7 @@ void bkp_job_free(bkp_job *j)
     if (!j)
         return;
     bkp_ack_tag_free(j->tag);
-    free(j->body);
+    bk_arena_free(j->a);
     free(j->reply_to);
     free(j->forward_reply);
     free(j->tokens);
@@ -32,8 +32,8 @@ bkp_job *bkp_job_new(bkp_stomp *s, const bkp_frame *msg, int want_tag, void *own
         return NULL;
     j->owner = owner;
     j->len = msg->body_len;
-    j->body = malloc(msg->body_len + 1);
-    if (!j->body || dup_hdr(msg, "reply-to", &j->reply_to) ||
+    if (bk_arena_new(&j->a) != 0 || !(j->body = bk_arena_alloc(j->a, msg->body_len + 1)) ||
+        dup_hdr(msg, "reply-to", &j->reply_to) ||
         dup_hdr(msg, "x-forward-reply", &j->forward_reply) ||
         dup_hdr(msg, "x-auth-tokens", &j->tokens) || dup_hdr(msg, "x-session", &j->session) ||
         (want_tag && bkp_stomp_ack_tag_new(s, msg, &j->tag) != 0)) {
@@ -42,7 +42,6 @@ bkp_job *bkp_job_new(bkp_stomp *s, const bkp_frame *msg, int want_tag, void *own
     }
     if (msg->body_len)
         memcpy(j->body, msg->body, msg->body_len);
-    j->body[msg->body_len] = 0;
     return j;
 }
 

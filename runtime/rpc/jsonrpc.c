@@ -75,153 +75,268 @@ static int fail(bkp_rpc_msg *m, int code, char *why, size_t whylen, const char *
 {
     if (why && whylen)
         snprintf(why, whylen, "%s", reason);
+    m->kind = 0;
     m->method = NULL;
-    m->params = NULL;
-    m->result = NULL;
+    m->params = m->result = m->data = BKP_RPC_NONE;
     m->message = NULL;
-    m->data = NULL;
-    m->id_str = m->id && json_is_string(m->id) ? json_string_value(m->id) : NULL;
+    m->code = 0;
+    m->id_str = m->id.type == BK_JSON_STRING ? m->id.s : NULL;
     return code;
 }
 
-int bkp_rpc_decode(const char *body, size_t len, bkp_rpc_msg *m, char *why, size_t whylen)
+/* "line 1 column 12: unexpected end of input", as jansson's messages began. */
+static int parse_fail(bkp_rpc_msg *m, const char *text, const bk_json_error *e, char *why,
+                      size_t whylen)
 {
+    char buf[200];
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < e->offset; i++) {
+        if (text[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    snprintf(buf, sizeof buf, "line %zu column %zu: %s", line, col, e->msg);
+    return fail(m, BK_RPC_PARSE_ERROR, why, whylen, buf);
+}
+
+/* A string member of the envelope: decoded, refused when it holds U+0000 (jansson did). */
+static int env_string(bkp_rpc_msg *m, uint32_t v, const char **s, size_t *len)
+{
+    return bk_json_string(&m->doc, v, s, len) == 0 ? 0 : -1;
+}
+
+enum { K_JSONRPC, K_ID, K_METHOD, K_PARAMS, K_RESULT, K_ERROR, K_COUNT };
+
+int bkp_rpc_decode(bkp_rpc_msg *m, bk_arena *a, char *body, size_t len, char *why,
+                   size_t whylen)
+{
+    static const bk_json_name keys[K_COUNT] = {
+        BK_JSON_NAME("jsonrpc"), BK_JSON_NAME("id"), BK_JSON_NAME("method"),
+        BK_JSON_NAME("params"), BK_JSON_NAME("result"), BK_JSON_NAME("error"),
+    };
+    uint32_t at[K_COUNT] = {0}, dup;
+    bk_json_error je;
     memset(m, 0, sizeof *m);
-    if (why && whylen)
-        why[0] = 0;
+    fail(m, 0, why, whylen, "");
     if (!body || len == 0)
         return fail(m, BK_RPC_PARSE_ERROR, why, whylen, "empty body");
     if (len > BKP_RPC_MAX_BODY)
         return fail(m, BK_RPC_PARSE_ERROR, why, whylen, "body too large");
-    json_error_t je;
-    m->root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-    if (!m->root) {
+    bk_json_limits lim = { .max_bytes = BKP_RPC_MAX_BODY };
+    int rc = bk_json_parse(&m->doc, a, body, len, &lim, &je);
+    if (rc == BK_ENOMEM)
+        return fail(m, BK_RPC_PARSE_ERROR, why, whylen, "out of memory");
+    if (rc != 0)
+        return parse_fail(m, body, &je, why, whylen);
+    bk_json_doc *d = &m->doc;
+    if (d->tok[0].type != BK_JSON_OBJECT)
+        return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "not a JSON object (no batches)");
+    if (bk_json_dup_key(d, 0, a, &dup) != 0)
+        return fail(m, BK_RPC_PARSE_ERROR, why, whylen, "out of memory");
+    if (dup) {
+        const char *k = "";
+        bk_json_string(d, dup, &k, NULL);
         char buf[200];
-        snprintf(buf, sizeof buf, "line %d column %d: %s", je.line, je.column, je.text);
+        snprintf(buf, sizeof buf, "duplicate object key '%.100s'", k);
         return fail(m, BK_RPC_PARSE_ERROR, why, whylen, buf);
     }
-    json_t *r = m->root;
-    if (!json_is_object(r))
-        return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "not a JSON object (no batches)");
-    /* the id first, so that an invalid request can still be answered */
-    json_t *id = json_object_get(r, "id");
-    if (id && !json_is_null(id)) {
-        if (json_is_string(id) || json_is_integer(id))
-            m->id = id;
-        else
-            return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "id: expected a string");
-    } else if (id) {
-        m->id = id;     /* null: only valid on error responses */
+    uint32_t k = 1;
+    for (uint32_t i = 0; i < d->tok[0].count; i++, k = d->tok[k + 1].next) {
+        int f = bk_json_key_find(d, k, keys, K_COUNT);
+        if (f >= 0)
+            at[f] = k + 1;
     }
-    json_t *v = json_object_get(r, "jsonrpc");
-    if (!v || !json_is_string(v) || strcmp(json_string_value(v), "2.0") != 0)
+    /* the id first, so that an invalid request can still be answered */
+    uint32_t v = at[K_ID];
+    if (v && d->tok[v].type == BK_JSON_STRING) {
+        if (env_string(m, v, &m->id.s, &m->id.len) != 0)
+            return fail(m, BK_RPC_PARSE_ERROR, why, whylen, "id: a string holding \\u0000");
+        m->id.type = BK_JSON_STRING;
+    } else if (v && bk_json_int64(d, v, &m->id.i) == 0) {
+        m->id.type = BK_JSON_NUMBER;
+    } else if (v && d->tok[v].type == BK_JSON_NULL) {
+        m->id.type = BK_JSON_NULL; /* only valid on error responses */
+    } else if (v) {
+        return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "id: expected a string");
+    }
+    const char *s;
+    size_t n;
+    v = at[K_JSONRPC];
+    if (!v || d->tok[v].type != BK_JSON_STRING || env_string(m, v, &s, &n) != 0 || n != 3 ||
+        memcmp(s, "2.0", 3) != 0)
         return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "jsonrpc: expected \"2.0\"");
-    json_t *meth = json_object_get(r, "method");
-    json_t *res = json_object_get(r, "result");
-    json_t *err = json_object_get(r, "error");
+    uint32_t meth = at[K_METHOD], res = at[K_RESULT], err = at[K_ERROR];
     if (meth) {
         if (res || err)
             return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "both method and result/error");
-        if (!json_is_string(meth))
+        if (d->tok[meth].type != BK_JSON_STRING)
             return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "method: expected a string");
-        const char *ms = json_string_value(meth);
-        if (strlen(ms) != json_string_length(meth) || !bkp_method_valid(ms, 0, NULL))
+        if (env_string(m, meth, &s, &n) != 0)
+            return fail(m, BK_RPC_PARSE_ERROR, why, whylen, "method: a string holding \\u0000");
+        if (!bkp_method_valid(s, 0, NULL))
             return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "method: expected {service}.{method} of [A-Za-z0-9_-] segments");
-        if (m->id && json_is_null(m->id))
+        if (m->id.type == BK_JSON_NULL)
             return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "id: null on a request");
-        m->method = ms;
-        m->params = json_object_get(r, "params");
-        if (!m->params)
-            m->params = json_null();   /* static singleton: no reference to take */
-        m->kind = m->id ? BKP_RPC_REQUEST : BKP_RPC_NOTIFY;
+        m->method = s;
+        m->params = at[K_PARAMS] ? at[K_PARAMS] : BKP_RPC_NONE;
+        m->kind = m->id.type ? BKP_RPC_REQUEST : BKP_RPC_NOTIFY;
     } else if (res && err) {
         return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "both result and error");
     } else if (res) {
-        if (!m->id || json_is_null(m->id))
+        if (!m->id.type || m->id.type == BK_JSON_NULL)
             return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "response without id");
         m->result = res;
         m->kind = BKP_RPC_RESULT;
     } else if (err) {
-        json_t *c = json_object_get(err, "code"), *msg = json_object_get(err, "message");
-        if (!json_is_object(err) || !json_is_integer(c))
+        static const bk_json_name ekeys[3] = {
+            BK_JSON_NAME("code"), BK_JSON_NAME("message"), BK_JSON_NAME("data"),
+        };
+        uint32_t e[3] = {0};
+        int64_t code;
+        if (d->tok[err].type == BK_JSON_OBJECT) {
+            if (bk_json_dup_key(d, err, a, &dup) != 0 || dup)
+                return fail(m, BK_RPC_PARSE_ERROR, why, whylen, "error: duplicate object key");
+            k = err + 1;
+            for (uint32_t i = 0; i < d->tok[err].count; i++, k = d->tok[k + 1].next) {
+                int f = bk_json_key_find(d, k, ekeys, 3);
+                if (f >= 0)
+                    e[f] = k + 1;
+            }
+        }
+        if (!e[0] || bk_json_int64(d, e[0], &code) != 0)
             return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "error: expected an object with an integer code");
-        json_int_t code = json_integer_value(c);
         if (code < -2147483647 || code > 2147483647)
             return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "error.code out of range");
         m->code = (int)code;
-        m->message = json_is_string(msg) ? json_string_value(msg) : bk_rpc_code_message(m->code);
-        m->data = json_object_get(err, "data");
-        if (m->data && json_is_null(m->data))
-            m->data = NULL;
+        m->message = bk_rpc_code_message(m->code);
+        if (e[1] && d->tok[e[1]].type == BK_JSON_STRING && env_string(m, e[1], &s, NULL) != 0)
+            return fail(m, BK_RPC_PARSE_ERROR, why, whylen, "error.message: a string holding \\u0000");
+        if (e[1] && d->tok[e[1]].type == BK_JSON_STRING)
+            m->message = s;
+        m->data = e[2] && d->tok[e[2]].type != BK_JSON_NULL ? e[2] : BKP_RPC_NONE;
         m->kind = BKP_RPC_ERROR;
     } else {
         return fail(m, BK_RPC_INVALID_REQUEST, why, whylen, "no method, result or error");
     }
-    m->id_str = m->id && json_is_string(m->id) ? json_string_value(m->id) : NULL;
+    m->id_str = m->id.type == BK_JSON_STRING ? m->id.s : NULL;
     return 0;
 }
 
-void bkp_rpc_msg_clear(bkp_rpc_msg *m)
+int bkp_rpc_json(bkp_rpc_msg *m, uint32_t tok, json_t **out, char *why, size_t whylen)
 {
-    if (!m)
-        return;
-    json_decref(m->root);
-    memset(m, 0, sizeof *m);
-}
-
-static char *dump(json_t *o, size_t *len)
-{
-    if (!o)
-        return NULL;
-    char *s = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
-    json_decref(o);
-    if (s && len)
-        *len = strlen(s);
-    return s;
-}
-
-/* json_object_set of a borrowed value; json_null() when v is NULL */
-static int set(json_t *o, const char *k, json_t *v)
-{
-    return json_object_set(o, k, v ? v : json_null());
-}
-
-char *bkp_rpc_encode_request(const char *method, json_t *params, const char *id, size_t *len)
-{
-    json_t *o = json_object();
-    if (!o || json_object_set_new(o, "jsonrpc", json_string("2.0")) ||
-        json_object_set_new(o, "method", json_string(method)) || set(o, "params", params) ||
-        (id && json_object_set_new(o, "id", json_string(id)))) {
-        json_decref(o);
-        return NULL;
+    bk_json_error e;
+    *out = NULL;
+    if (tok == BKP_RPC_NONE) {
+        *out = json_null();
+        return 0;
     }
-    return dump(o, len);
+    int rc = bk_json_to_jansson(&m->doc, tok, BK_JSON_NO_DUPLICATES | BK_JSON_NO_NUL, out, &e);
+    if (rc == BK_ESYNTAX) {
+        bkp_rpc_msg spare = *m;
+        return parse_fail(&spare, m->doc.text, &e, why, whylen);
+    }
+    return rc == 0 ? 0 : BK_ENOMEM;
 }
 
-char *bkp_rpc_encode_result(json_t *id, json_t *result, size_t *len)
+/* ------------------------------------------------------------------ encoders */
+
+static void write_id(bk_jw *w, const bkp_rpc_id *id)
 {
-    json_t *o = json_object();
-    if (!o || json_object_set_new(o, "jsonrpc", json_string("2.0")) ||
-        set(o, "result", result) || set(o, "id", id)) {
-        json_decref(o);
-        return NULL;
-    }
-    return dump(o, len);
+    bk_jw_keyn(w, "id", 2);
+    if (id && id->type == BK_JSON_STRING)
+        bk_jw_stringn(w, id->s, id->len);
+    else if (id && id->type == BK_JSON_NUMBER)
+        bk_jw_int(w, id->i);
+    else
+        bk_jw_null(w);
 }
 
-char *bkp_rpc_encode_error(json_t *id, int code, const char *message, json_t *data,
-                           size_t *len)
+static int take(bk_jw *w, char **body, size_t *len)
 {
-    json_t *o = json_object(), *e = json_object();
-    if (!o || !e || json_object_set_new(e, "code", json_integer(code)) ||
-        json_object_set_new(e, "message",
-                            json_string(message ? message : bk_rpc_code_message(code))) ||
-        set(e, "data", data) || json_object_set_new(o, "jsonrpc", json_string("2.0")) ||
-        json_object_set(o, "error", e) || set(o, "id", id)) {
-        json_decref(o);
-        json_decref(e);
-        return NULL;
+    int rc = bk_jw_take(w, body, len);
+    if (rc != 0) {
+        bk_jw_free(w);
+        *body = NULL;
+        *len = 0;
     }
-    json_decref(e);
-    return dump(o, len);
+    return rc;
+}
+
+void bkp_rpc_begin_request(bk_jw *w, const char *method)
+{
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "jsonrpc", 7);
+    bk_jw_stringn(w, "2.0", 3);
+    bk_jw_keyn(w, "method", 6);
+    bk_jw_string(w, method);
+    bk_jw_keyn(w, "params", 6);
+}
+
+int bkp_rpc_end_request(bk_jw *w, const char *id, char **body, size_t *len)
+{
+    if (id) {
+        bk_jw_keyn(w, "id", 2);
+        bk_jw_string(w, id);
+    }
+    bk_jw_end_object(w);
+    return take(w, body, len);
+}
+
+void bkp_rpc_begin_result(bk_jw *w)
+{
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "jsonrpc", 7);
+    bk_jw_stringn(w, "2.0", 3);
+    bk_jw_keyn(w, "result", 6);
+}
+
+int bkp_rpc_end_result(bk_jw *w, const bkp_rpc_id *id, char **body, size_t *len)
+{
+    write_id(w, id);
+    bk_jw_end_object(w);
+    return take(w, body, len);
+}
+
+int bkp_rpc_error_body(const bkp_rpc_id *id, int code, const char *message, const json_t *data,
+                       char **body, size_t *len)
+{
+    bk_jw w;
+    bk_jw_init(&w, NULL, 0);
+    bk_jw_begin_object(&w);
+    bk_jw_keyn(&w, "jsonrpc", 7);
+    bk_jw_stringn(&w, "2.0", 3);
+    bk_jw_keyn(&w, "error", 5);
+    bk_jw_begin_object(&w);
+    bk_jw_keyn(&w, "code", 4);
+    bk_jw_int(&w, code);
+    bk_jw_keyn(&w, "message", 7);
+    bk_jw_string(&w, message ? message : bk_rpc_code_message(code));
+    bk_jw_keyn(&w, "data", 4);
+    bk_jw_jansson(&w, data);
+    bk_jw_end_object(&w);
+    write_id(&w, id);
+    bk_jw_end_object(&w);
+    return take(&w, body, len);
+}
+
+int bkp_rpc_request_body(const char *method, const json_t *params, const char *id, char **body,
+                         size_t *len)
+{
+    bk_jw w;
+    bk_jw_init(&w, NULL, 0);
+    bkp_rpc_begin_request(&w, method);
+    bk_jw_jansson(&w, params);
+    return bkp_rpc_end_request(&w, id, body, len);
+}
+
+int bkp_rpc_result_body(const bkp_rpc_id *id, const json_t *result, char **body, size_t *len)
+{
+    bk_jw w;
+    bk_jw_init(&w, NULL, 0);
+    bkp_rpc_begin_result(&w);
+    bk_jw_jansson(&w, result);
+    return bkp_rpc_end_result(&w, id, body, len);
 }

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "beekeeper/log.h"
+#include "beekeeper/typed.h"
 #include "rpc/client_int.h"
 #include "rpc/job.h"
 #include "rpc/jsonrpc.h"
@@ -18,7 +19,8 @@ typedef struct handler {
     char *pattern;
     int star, notify;
     size_t svc_len;             /* pattern's service part */
-    bk_handler_fn *fn;
+    bk_handler_fn *fn;          /* untyped: params as a jansson tree */
+    bk_typed_handler_fn *tfn;   /* typed (generated): params as tokens */
     void *arg;
 } handler;
 
@@ -34,13 +36,17 @@ struct bk_request {
     bk_worker *w;
     bk_arena *a;
     bkp_job *job;
-    bkp_rpc_msg m;
+    bkp_rpc_msg m;              /* its tokens in a, over the job's body */
     const char *method;
+    json_t *params;             /* owned: an untyped handler's params */
     int oneway, deferred, answered, in_handler;
     json_t *result;             /* owned */
+    char *written;              /* a whole result body from bk_request_result (malloc) */
+    size_t written_len;
     int failed, code;
     const char *message;        /* in a */
     json_t *data;               /* owned */
+    bk_jw jw;                   /* bk_request_result's */
 };
 
 typedef struct hook {
@@ -79,42 +85,59 @@ static void request_free(bk_request *req)
 {
     if (!req)
         return;
-    bkp_rpc_msg_clear(&req->m);
     bkp_job_free(req->job);
+    json_decref(req->params);
     json_decref(req->result);
+    free(req->written);
+    bk_jw_free(&req->jw);
     json_decref(req->data);
     bk_arena_free(req->a);
     free(req);
 }
 
-/* Sends an error or a result for job to its reply-to, if it has one. */
-static void send_response(bk_worker *w, bkp_job *j, json_t *id, int failed, int code,
-                          const char *message, json_t *data, json_t *result)
+/* Sends body (taken in any case) to job's reply-to. */
+static void send_body(bk_worker *w, bkp_job *j, char *body, size_t len)
 {
-    if (!j->reply_to || !*j->reply_to || !id)
-        return;
-    size_t len;
-    char *body = failed ? bkp_rpc_encode_error(id, code, message, data, &len)
-                        : bkp_rpc_encode_result(id, result, &len);
-    if (!body) {
-        /* e.g. a result string, an error message or error data that is not UTF-8: the caller
-         * still gets an answer rather than waiting for its timeout */
-        bk_log_warn("worker: %s could not be encoded as JSON", failed ? "error" : "result");
-        body = bkp_rpc_encode_error(id, BK_RPC_INTERNAL_ERROR,
-                                    failed ? "error could not be encoded"
-                                           : "result could not be encoded", NULL, &len);
-    }
-    if (!body)
-        return;
     bkp_header h[1];
     size_t n = 0;
     if (j->forward_reply)
         h[n++] = (bkp_header){ "x-forward-reply", j->forward_reply, 15,
                                (uint32_t)strlen(j->forward_reply) };
-    int rc = bkp_client_send_raw(w->c, j->reply_to, h, n, body, len);
+    int rc = bkp_client_send_take(w->c, j->reply_to, h, n, body, len);
     if (rc)
         bk_log_warn("worker: response to %s not sent: %s", j->reply_to, bk_strerror(rc));
-    free(body);
+}
+
+/* Sends an error or a result (result, or the body bk_request_reply_written made: taken) for
+ * job to its reply-to, if it has one. */
+static void send_response(bk_worker *w, bkp_job *j, const bkp_rpc_id *id, int failed, int code,
+                          const char *message, json_t *data, json_t *result, char **written,
+                          size_t wlen)
+{
+    char *body = NULL;
+    size_t len = 0;
+    int rc;
+    if (!j->reply_to || !*j->reply_to || !id->type)
+        return;
+    if (failed)
+        rc = bkp_rpc_error_body(id, code, message, data, &body, &len);
+    else if (written && *written) {
+        body = *written;
+        len = wlen;
+        *written = NULL;
+        rc = 0;
+    } else
+        rc = bkp_rpc_result_body(id, result, &body, &len);
+    if (rc != 0) {
+        /* e.g. a result string, an error message or error data that is not UTF-8: the caller
+         * still gets an answer rather than waiting for its timeout */
+        bk_log_warn("worker: %s could not be encoded as JSON", failed ? "error" : "result");
+        rc = bkp_rpc_error_body(id, BK_RPC_INTERNAL_ERROR,
+                                failed ? "error could not be encoded"
+                                       : "result could not be encoded", NULL, &body, &len);
+    }
+    if (rc == 0)
+        send_body(w, j, body, len);
 }
 
 static void ack_job(bk_worker *w, bkp_job *j, int nack)
@@ -137,8 +160,8 @@ static void complete(bk_request *req)
 {
     bk_worker *w = req->w;
     if (!req->oneway)
-        send_response(w, req->job, req->m.id, req->failed, req->code, req->message, req->data,
-                      req->result);
+        send_response(w, req->job, &req->m.id, req->failed, req->code, req->message, req->data,
+                      req->result, &req->written, req->written_len);
     ack_job(w, req->job, 0);
     if (req->failed)
         w->stats.errors++;
@@ -169,6 +192,26 @@ static handler *find_handler(bk_worker *w, const char *method, int notify)
     return star;
 }
 
+/* Answers a body that could not be taken as a request (rc, a JSON-RPC code, and why) and ends
+ * it. */
+static void refuse(bk_request *req, int rc, const char *why, int notify)
+{
+    bkp_job *j = req->job;
+    bk_log_warn("worker: %s body refused (%d): %s", notify ? "notification" : "request", rc, why);
+    req->failed = 1;
+    req->code = rc;
+    req->message = bk_rpc_code_message(rc);
+    req->data = json_string(why);
+    req->oneway = notify;
+    /* answered only when there is somewhere to answer; an id of null otherwise */
+    if (!req->m.id.type && !notify && j->reply_to) {
+        static const bkp_rpc_id null_id = { .type = BK_JSON_NULL };
+        send_response(req->w, j, &null_id, 1, rc, req->message, req->data, NULL, NULL, 0);
+        req->oneway = 1;
+    }
+    complete(req);
+}
+
 /* A job's turn at the client's drain point (a task of the client: client_int.h). */
 static void run_job(void *task)
 {
@@ -184,14 +227,16 @@ static void run_job(void *task)
         return;
     }
     req = calloc(1, sizeof *req);
-    if (!req || bk_arena_new(&req->a) != 0) {
-        free(req);
+    if (!req) {
         bkp_job_free(j);        /* unacked: the broker redelivers it */
         return;
     }
     req->w = w;
     req->job = j;
-    int rc = bkp_rpc_decode(j->body, j->len, &req->m, why, sizeof why);
+    req->a = j->a;              /* the body's arena becomes the request's */
+    j->a = NULL;
+    bk_jw_init(&req->jw, NULL, 0);
+    int rc = bkp_rpc_decode(&req->m, req->a, j->body, j->len, why, sizeof why);
     if (rc == 0 && (req->m.kind == BKP_RPC_RESULT || req->m.kind == BKP_RPC_ERROR)) {
         rc = BK_RPC_INVALID_REQUEST;
         snprintf(why, sizeof why, "a response where a request was expected");
@@ -201,18 +246,7 @@ static void run_job(void *task)
         snprintf(why, sizeof why, "a notification carries no id");
     }
     if (rc != 0) {
-        bk_log_warn("worker: %s body refused (%d): %s", notify ? "notification" : "request", rc, why);
-        req->failed = 1;
-        req->code = rc;
-        req->message = bk_rpc_code_message(rc);
-        req->data = json_string(why);
-        req->oneway = notify;
-        /* answered only when there is somewhere to answer; an id of null otherwise */
-        if (!req->m.id && !notify && j->reply_to) {
-            send_response(w, j, json_null(), 1, rc, req->message, req->data, NULL);
-            req->oneway = 1;
-        }
-        complete(req);
+        refuse(req, rc, why, notify);
         return;
     }
     req->method = req->m.method;
@@ -223,6 +257,15 @@ static void run_job(void *task)
          * subscription: it runs once, from the subscription of the handler that wins
          * (the exact name); this copy is dropped. */
         complete(req);
+        return;
+    }
+    /* An untyped handler's params as jansson would have read them: a body it would have
+     * refused (a key twice, a \u0000) is refused as before, before anything else. */
+    if (h && h->fn && (rc = bkp_rpc_json(&req->m, req->m.params, &req->params, why,
+                                         sizeof why)) != 0) {
+        if (rc == BK_ENOMEM)
+            snprintf(why, sizeof why, "out of memory");
+        refuse(req, BK_RPC_PARSE_ERROR, why, notify);
         return;
     }
     if (notify)
@@ -248,7 +291,8 @@ static void run_job(void *task)
                            &ot, &os);
     uint64_t t0 = mono_us();
     req->in_handler = 1;
-    rc = h->fn(req, req->m.params, h->arg);
+    rc = h->fn ? h->fn(req, req->params, h->arg)
+               : h->tfn(req, &req->m.doc, req->m.params, h->arg);
     req->in_handler = 0;
     w->busy_us += mono_us() - t0;
     bkp_client_set_context(w->c, ot, os, NULL, NULL);
@@ -325,6 +369,33 @@ int bk_request_reply(bk_request *req, json_t *result)
     }
     json_decref(req->result);
     req->result = result;
+    free(req->written);
+    req->written = NULL;
+    req->failed = 0;
+    return answer_now(req);
+}
+
+bk_jw *bk_request_result(bk_request *req)
+{
+    bk_jw_reset(&req->jw);
+    bkp_rpc_begin_result(&req->jw);
+    return &req->jw;
+}
+
+int bk_request_reply_written(bk_request *req)
+{
+    char *body;
+    size_t len;
+    if (!req || (req->answered && !req->in_handler))
+        return BK_ESTATE;
+    if (bkp_rpc_end_result(&req->jw, &req->m.id, &body, &len) != 0)
+        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "%s: the handler's result cannot be encoded",
+                       bk_request_method(req));
+    json_decref(req->result);
+    req->result = NULL;
+    free(req->written);
+    req->written = body;
+    req->written_len = len;
     req->failed = 0;
     return answer_now(req);
 }
@@ -386,13 +457,13 @@ static void on_message(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *a
     bkp_client_queue_task(w->c, &job_ops, j);
 }
 
-static int add_handler(bk_worker *w, const char *pattern, bk_handler_fn *fn, void *arg,
-                       int notify)
+static int add_handler(bk_worker *w, const char *pattern, bk_handler_fn *fn,
+                       bk_typed_handler_fn *tfn, void *arg, int notify)
 {
     size_t sl;
     char dest[512];
     int rc;
-    if (!w || !fn || !bkp_method_valid(pattern, 1, &sl))
+    if (!w || (!fn && !tfn) || !bkp_method_valid(pattern, 1, &sl))
         return BK_EINVAL;
     if (!w->accepting)
         return BK_ESTATE;
@@ -408,6 +479,7 @@ static int add_handler(bk_worker *w, const char *pattern, bk_handler_fn *fn, voi
     h->svc_len = sl;
     h->notify = notify;
     h->fn = fn;
+    h->tfn = tfn;
     h->arg = arg;
     /* one subscription per service queue (requests) or per pattern (notifications) */
     service *s = NULL;
@@ -453,13 +525,19 @@ fail:
 
 int bk_worker_accept(bk_worker *w, const char *method, bk_handler_fn *fn, void *arg)
 {
-    return add_handler(w, method, fn, arg, 0);
+    return add_handler(w, method, fn, NULL, arg, 0);
+}
+
+int bk_worker_accept_typed(bk_worker *w, const char *method, bk_typed_handler_fn *fn,
+                           void *arg)
+{
+    return add_handler(w, method, NULL, fn, arg, 0);
 }
 
 int bk_worker_accept_notification(bk_worker *w, const char *pattern, bk_handler_fn *fn,
                                   void *arg)
 {
-    return add_handler(w, pattern, fn, arg, 1);
+    return add_handler(w, pattern, fn, NULL, arg, 1);
 }
 
 static int nack_held(void *task, void *arg)
@@ -593,6 +671,11 @@ void bk_worker_free(bk_worker *w)
 bk_client *bk_worker_client(bk_worker *w)
 {
     return w ? w->c : NULL;
+}
+
+void *bk_worker_hold(bk_worker *w, size_t n)
+{
+    return w ? bk_client_hold(w->c, n) : NULL;
 }
 
 void bk_worker_stop(bk_worker *w)

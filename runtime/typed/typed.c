@@ -1,81 +1,82 @@
-/* The checking decoder and the few encoders of generated code (beekeeper/typed.h). */
+/* The checking decoder of generated code, over tokens (beekeeper/typed.h). The RPC side of
+ * typed.h (bk_call_begin and the rest) is the client's and the worker's. */
 #include "beekeeper/typed.h"
 
-#include <inttypes.h>
-#include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "beekeeper/error.h"
+
 void bk_dec_init(bk_dec *d, bk_arena *a, const char *root, const char *top)
 {
     d->a = a;
+    d->doc = NULL;
     d->error = NULL;
+    d->root = root;
     d->top = top;
-    d->len = strlen(root);
-    if (d->len >= sizeof d->path)
-        d->len = sizeof d->path - 1;
-    memcpy(d->path, root, d->len);
-    d->path[d->len] = '\0';
+    d->depth = 0;
 }
 
-/* Appends s to the path, cutting it with "..." when it would not fit. */
-static void path_add(bk_dec *d, const char *s)
+/* ---------------------------------------------------------------- messages */
+
+/* The path as messages show it, at most 255 bytes, cut with "..." where the next segment
+ * would not fit: "msg.tags[2]". */
+typedef struct path {
+    char s[256];
+    size_t len;
+} path;
+
+static void path_add(path *p, const char *s, size_t n)
 {
-    size_t n = strlen(s), room = sizeof d->path - 1 - d->len;
+    size_t room = sizeof p->s - 1 - p->len;
     if (n > room) {
         static const char cut[] = "...";
-        if (d->len + sizeof cut <= sizeof d->path && room >= sizeof cut - 1) {
-            memcpy(d->path + d->len, cut, sizeof cut - 1);
-            d->len += sizeof cut - 1;
+        if (room >= sizeof cut - 1) {
+            memcpy(p->s + p->len, cut, sizeof cut - 1);
+            p->len += sizeof cut - 1;
         }
         n = 0;
     }
-    memcpy(d->path + d->len, s, n);
-    d->len += n;
-    d->path[d->len] = '\0';
+    memcpy(p->s + p->len, s, n);
+    p->len += n;
+    p->s[p->len] = '\0';
 }
 
-size_t bk_dec_push(bk_dec *d, const char *key)
+static void path_of(const bk_dec *d, path *p)
 {
-    size_t mark = d->len;
-    if (d->len > 0)
-        path_add(d, ".");
-    path_add(d, key);
-    return mark;
-}
-
-size_t bk_dec_index(bk_dec *d, size_t i)
-{
-    size_t mark = d->len;
-    char buf[32];
-    snprintf(buf, sizeof buf, "[%zu]", i);
-    path_add(d, buf);
-    return mark;
-}
-
-void bk_dec_pop(bk_dec *d, size_t mark)
-{
-    if (mark <= d->len) {
-        d->len = mark;
-        d->path[mark] = '\0';
+    p->len = 0;
+    p->s[0] = '\0';
+    path_add(p, d->root, strlen(d->root));
+    size_t n = d->depth < BK_DEC_MAX_SEGMENTS ? d->depth : BK_DEC_MAX_SEGMENTS;
+    for (size_t i = 0; i < n; i++) {
+        const struct bk_dec_seg *g = &d->seg[i];
+        if (g->key) {
+            if (p->len > 0)
+                path_add(p, ".", 1);
+            path_add(p, g->key, strlen(g->key));
+        } else {
+            char buf[32];
+            int k = snprintf(buf, sizeof buf, "[%zu]", g->index);
+            path_add(p, buf, (size_t)k);
+        }
     }
 }
 
 int bk_dec_fail(bk_dec *d, const char *fmt, ...)
 {
     if (d->error)
-        return -1;
+        return BK_EPROTO;
+    path p;
+    path_of(d, &p);
     va_list ap;
     va_start(ap, fmt);
     char *msg = bk_arena_vprintf(d->a, fmt, ap);
     va_end(ap);
-    d->error = bk_arena_printf(d->a, "%s: %s", d->len ? d->path : d->top,
-                               msg ? msg : "invalid");
+    d->error = bk_arena_printf(d->a, "%s: %s", p.len ? p.s : d->top, msg ? msg : "invalid");
     if (!d->error)
         d->error = "out of memory";
-    return -1;
+    return BK_EPROTO;
 }
 
 const char *bk_json_kind(const json_t *j)
@@ -93,9 +94,15 @@ const char *bk_json_kind(const json_t *j)
     return "null";
 }
 
-int bk_dec_expected(bk_dec *d, const char *what, const json_t *got)
+static int type_of(const bk_dec *d, uint32_t j)
 {
-    return bk_dec_fail(d, "expected %s, got %s", what, bk_json_kind(got));
+    return d->doc && j < d->doc->ntok ? (int)d->doc->tok[j].type : BK_JSON_NULL;
+}
+
+int bk_dec_expected(bk_dec *d, const char *what, uint32_t j)
+{
+    const char *kind = d->doc ? bk_json_tok_kind(d->doc, j) : "null";
+    return bk_dec_fail(d, "expected %s, got %s", what, kind);
 }
 
 int bk_dec_missing(bk_dec *d)
@@ -107,27 +114,70 @@ int bk_dec_nomem(bk_dec *d)
 {
     if (!d->error)
         d->error = "out of memory";
-    return -1;
+    return BK_ENOMEM;
 }
 
-int bk_dec_object(bk_dec *d, json_t *j, const char *const *fields, size_t n, bool empty_ok)
+/* ---------------------------------------------------------------- containers */
+
+int bk_dec_object(bk_dec *d, uint32_t j, const bk_json_name *fields, size_t n, bool empty_ok,
+                  uint32_t *vals)
 {
-    if (empty_ok && (!j || json_is_null(j)))
+    for (size_t f = 0; f < n; f++)
+        vals[f] = 0;
+    int type = type_of(d, j);
+    if (empty_ok && type == BK_JSON_NULL)
         return 0;
-    if (!json_is_object(j))
+    if (type != BK_JSON_OBJECT)
         return bk_dec_expected(d, "object", j);
-    const char *key;
-    json_t *v;
-    json_object_foreach(j, key, v) {
-        size_t i = 0;
-        while (i < n && strcmp(fields[i], key) != 0)
-            i++;
-        if (i == n) {
-            bk_dec_push(d, key);
-            return bk_dec_fail(d, "unknown field");
+    bk_json_doc *doc = d->doc;
+    uint32_t k = j + 1;
+    for (uint32_t m = 0; m < doc->tok[j].count; m++, k = doc->tok[k + 1].next) {
+        int f = bk_json_key_find(doc, k, fields, n);
+        if (f >= 0 && vals[f] == 0) {
+            vals[f] = k + 1;
+            continue;
         }
+        const char *key = bk_dec_key(d, k);
+        size_t at = bk_dec_push(d, key);
+        int rc = bk_dec_fail(d, f < 0 ? "unknown field" : "duplicate key");
+        bk_dec_pop(d, at);
+        return rc;
     }
     return 0;
+}
+
+int bk_dec_list(bk_dec *d, uint32_t j, size_t *count)
+{
+    *count = 0;
+    if (type_of(d, j) != BK_JSON_ARRAY)
+        return bk_dec_expected(d, "list", j);
+    *count = d->doc->tok[j].count;
+    return 0;
+}
+
+int bk_dec_map(bk_dec *d, uint32_t j, size_t *count)
+{
+    uint32_t dup;
+    *count = 0;
+    if (type_of(d, j) != BK_JSON_OBJECT)
+        return bk_dec_expected(d, "map", j);
+    if (bk_json_dup_key(d->doc, j, d->a, &dup) != 0)
+        return bk_dec_nomem(d);
+    if (dup) {
+        size_t at = bk_dec_push(d, bk_dec_key(d, dup));
+        int rc = bk_dec_fail(d, "duplicate key");
+        bk_dec_pop(d, at);
+        return rc;
+    }
+    *count = d->doc->tok[j].count;
+    return 0;
+}
+
+const char *bk_dec_key(bk_dec *d, uint32_t k)
+{
+    const char *s = "";
+    bk_json_string(d->doc, k, &s, NULL); /* a key holds no NUL: the tokenizer saw to it */
+    return s;
 }
 
 void *bk_dec_alloc(bk_dec *d, size_t n, size_t size)
@@ -142,38 +192,45 @@ void *bk_dec_alloc(bk_dec *d, size_t n, size_t size)
     return p;
 }
 
-int bk_dec_bool(bk_dec *d, json_t *j, bool *out)
+/* ---------------------------------------------------------------- scalars */
+
+int bk_dec_bool(bk_dec *d, uint32_t j, bool *out)
 {
-    if (!json_is_boolean(j))
+    if (!d->doc || bk_json_bool(d->doc, j, out) != 0)
         return bk_dec_expected(d, "bool", j);
-    *out = json_is_true(j);
     return 0;
 }
 
-int bk_dec_int(bk_dec *d, json_t *j, int64_t *out)
+int bk_dec_int(bk_dec *d, uint32_t j, int64_t *out)
 {
-    if (!json_is_integer(j))
+    if (!d->doc || bk_json_int64(d->doc, j, out) != 0)
         return bk_dec_expected(d, "int", j);
-    *out = (int64_t)json_integer_value(j);
     return 0;
 }
 
-int bk_dec_double(bk_dec *d, json_t *j, double *out)
+int bk_dec_double(bk_dec *d, uint32_t j, double *out)
 {
-    if (!json_is_number(j))
+    if (type_of(d, j) != BK_JSON_NUMBER)
         return bk_dec_expected(d, "double", j);
-    *out = json_number_value(j);
+    if (bk_json_double(d->doc, j, out) != 0)
+        return bk_dec_nomem(d);
     return 0;
 }
 
-int bk_dec_string(bk_dec *d, json_t *j, const char **out)
+int bk_dec_string(bk_dec *d, uint32_t j, const char **out)
 {
-    if (!json_is_string(j))
+    if (type_of(d, j) != BK_JSON_STRING)
         return bk_dec_expected(d, "string", j);
-    const char *s = json_string_value(j);
-    if (strlen(s) != json_string_length(j))
+    if (bk_json_string(d->doc, j, out, NULL) != 0)
         return bk_dec_fail(d, "string holds a NUL character");
-    *out = s;
+    return 0;
+}
+
+int bk_dec_enum(bk_dec *d, uint32_t j, const char *what, const char **out)
+{
+    if (type_of(d, j) != BK_JSON_STRING)
+        return bk_dec_expected(d, what, j);
+    bk_json_string(d->doc, j, out, NULL); /* a NUL ends it early: then it names no member */
     return 0;
 }
 
@@ -192,19 +249,22 @@ static int b64_value(unsigned char c)
     return -1;
 }
 
-int bk_dec_bytes(bk_dec *d, json_t *j, bk_bytes *out)
+int bk_dec_bytes(bk_dec *d, uint32_t j, bk_bytes *out)
 {
-    if (!json_is_string(j))
+    const char *text;
+    size_t len;
+    if (type_of(d, j) != BK_JSON_STRING)
         return bk_dec_expected(d, "bytes (base64)", j);
-    const unsigned char *s = (const unsigned char *)json_string_value(j);
-    size_t n = json_string_length(j);
+    bk_json_string(d->doc, j, &text, &len);
+    const unsigned char *s = (const unsigned char *)text;
+    size_t n = len;
     while (n > 0 && s[n - 1] == '=')
         n--;
-    if (n % 4 == 1 || json_string_length(j) - n > 2)
+    if (n % 4 == 1 || len - n > 2)
         return bk_dec_fail(d, "invalid base64");
     unsigned char *buf = bk_dec_alloc(d, n / 4 * 3 + 3, 1);
     if (!buf)
-        return -1;
+        return BK_ENOMEM;
     size_t o = 0;
     uint32_t acc = 0;
     int bits = 0;
@@ -224,10 +284,20 @@ int bk_dec_bytes(bk_dec *d, json_t *j, bk_bytes *out)
     return 0;
 }
 
-int bk_dec_any(bk_dec *d, json_t *j, json_t **out)
+int bk_dec_any(bk_dec *d, uint32_t j, json_t **out)
 {
-    (void)d;
-    *out = j;
+    bk_json_error e;
+    json_t *v;
+    if (!d->doc || j >= d->doc->ntok) {
+        *out = json_null();
+        return 0;
+    }
+    int rc = bk_json_to_jansson(d->doc, j, BK_JSON_NO_DUPLICATES | BK_JSON_NO_NUL, &v, &e);
+    if (rc == BK_ESYNTAX)
+        return bk_dec_fail(d, "%s", e.msg);
+    if (rc != 0 || !bk_arena_keep_json(d->a, v))
+        return bk_dec_nomem(d);
+    *out = v;
     return 0;
 }
 
@@ -237,63 +307,39 @@ json_t *bk_dec_json(bk_dec *d, const char *text)
     return j ? bk_arena_keep_json(d->a, j) : NULL;
 }
 
-json_t *bk_enc_bytes(bk_bytes b)
+/* ---------------------------------------------------------------- jansson forms */
+
+int bk_dec_jansson(bk_dec *d, const json_t *j, uint32_t *tok)
 {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    if (!b.data && b.len)
-        return NULL;
-    if (b.len > (SIZE_MAX - 4) / 4 * 3)
-        return NULL;
-    size_t n = (b.len + 2) / 3 * 4;
-    char *s = malloc(n + 1);
-    if (!s)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < b.len; i += 3) {
-        uint32_t v = (uint32_t)b.data[i] << 16;
-        if (i + 1 < b.len)
-            v |= (uint32_t)b.data[i + 1] << 8;
-        if (i + 2 < b.len)
-            v |= b.data[i + 2];
-        s[o++] = tab[v >> 18 & 63];
-        s[o++] = tab[v >> 12 & 63];
-        s[o++] = i + 1 < b.len ? tab[v >> 6 & 63] : '=';
-        s[o++] = i + 2 < b.len ? tab[v & 63] : '=';
-    }
-    s[o] = '\0';
-    json_t *j = json_stringn_nocheck(s, o);
-    free(s);
+    bk_jw w;
+    const char *text;
+    size_t len;
+    *tok = BK_DEC_NONE;
+    d->doc = bk_arena_alloc(d->a, sizeof *d->doc);
+    if (!d->doc)
+        return bk_dec_nomem(d);
+    if (!j)
+        return 0;
+    bk_jw_init(&w, NULL, 0);
+    bk_jw_jansson(&w, j);
+    int rc = bk_jw_finish(&w, &text, &len);
+    char *copy = rc == 0 ? bk_arena_strndup(d->a, text, len) : NULL;
+    bk_jw_free(&w);
+    if (rc == BK_EINVAL)
+        return bk_dec_fail(d, "cannot be written as JSON");
+    if (!copy || bk_json_parse(d->doc, d->a, copy, len, NULL, NULL) != 0)
+        return bk_dec_nomem(d);
+    *tok = 0;
+    return 0;
+}
+
+json_t *bk_enc_jansson(bk_jw *w)
+{
+    const char *text;
+    size_t len;
+    json_t *j = NULL;
+    if (bk_jw_finish(w, &text, &len) == 0)
+        j = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    bk_jw_free(w);
     return j;
-}
-
-json_t *bk_enc_any(json_t *v)
-{
-    return v ? json_incref(v) : json_null();
-}
-
-int bk_enc_set(json_t *o, const char *key, json_t *v)
-{
-    return v ? json_object_set_new(o, key, v) : -1;
-}
-
-/* Held blocks stay reachable from this list until the process exits. */
-typedef struct held {
-    struct held *next;
-    max_align_t align[];
-} held;
-static held *g_held;
-static pthread_mutex_t g_held_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void *bk_typed_hold(size_t n)
-{
-    if (n > SIZE_MAX - sizeof(held))
-        return NULL;
-    held *h = calloc(1, sizeof *h + n);
-    if (!h)
-        return NULL;
-    pthread_mutex_lock(&g_held_lock);
-    h->next = g_held;
-    g_held = h;
-    pthread_mutex_unlock(&g_held_lock);
-    return h->align;
 }

@@ -151,6 +151,10 @@ BK_API void bk_client_stop(bk_client *c);
 /* Calls pending (sent, not answered). */
 BK_API size_t bk_client_pending(const bk_client *c);
 
+/* n zeroed bytes, aligned for any type, that live as long as c and are freed with it (the
+ * binding a generated _subscribe registers its callback with). NULL when out of memory. */
+BK_API void *bk_client_hold(bk_client *c, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

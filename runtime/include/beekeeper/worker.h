@@ -79,6 +79,10 @@ BK_API void bk_worker_free(bk_worker *w);
 /* The worker's client (borrowed, lives as long as w): for calls from handlers. */
 BK_API bk_client *bk_worker_client(bk_worker *w);
 
+/* n zeroed bytes, aligned for any type, that live as long as w and are freed with it (the
+ * binding a generated _serve registers its handlers with). NULL when out of memory. */
+BK_API void *bk_worker_hold(bk_worker *w, size_t n);
+
 /* Serves method "svc.m" (or every method of svc: "svc.*"; an exact name wins) with fn.
  * Subscribes the service's queue when it is the service's first method. 0, BK_EINVAL
  * (bad name, already accepted), BK_ENOMEM, BK_ESTATE (stopped accepting). */

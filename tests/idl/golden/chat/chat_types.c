@@ -3,75 +3,68 @@
 
 #include <string.h>
 
-static int myapp_bk_string_list_decode(bk_dec *d, json_t *j, bk_string_list *out)
+static int myapp_bk_string_list_decode(bk_dec *d, uint32_t j, bk_string_list *out)
 {
+    uint32_t v;
     size_t i, at;
+    int rc;
 
-    if (!json_is_array(j))
-        return bk_dec_expected(d, "list", j);
-    out->count = json_array_size(j);
+    if ((rc = bk_dec_list(d, j, &out->count)) != 0)
+        return rc;
     out->items = bk_dec_alloc(d, out->count, sizeof *out->items);
     if (!out->items)
-        return -1;
-    for (i = 0; i < out->count; i++) {
+        return BK_ENOMEM;
+    for (i = 0, v = j + 1; i < out->count; i++, v = bk_dec_next(d, v)) {
         at = bk_dec_index(d, i);
-        if (bk_dec_string(d, json_array_get(j, i), &out->items[i]) != 0)
-            return -1;
+        if ((rc = bk_dec_string(d, v, &out->items[i])) != 0)
+            return rc;
         bk_dec_pop(d, at);
     }
     return 0;
 }
 
-static int myapp_bk_int_map_decode(bk_dec *d, json_t *j, bk_int_map *out)
+static int myapp_bk_int_map_decode(bk_dec *d, uint32_t j, bk_int_map *out)
 {
-    const char *key;
-    json_t *v;
-    size_t i = 0, at;
+    uint32_t k;
+    size_t i, at;
+    int rc;
 
-    if (!json_is_object(j))
-        return bk_dec_expected(d, "map", j);
-    out->count = json_object_size(j);
+    if ((rc = bk_dec_map(d, j, &out->count)) != 0)
+        return rc;
     out->keys = bk_dec_alloc(d, out->count, sizeof *out->keys);
     out->values = bk_dec_alloc(d, out->count, sizeof *out->values);
     if (!out->keys || !out->values)
-        return -1;
-    json_object_foreach(j, key, v) {
-        at = bk_dec_push(d, key);
-        out->keys[i] = key;
-        if (bk_dec_int(d, v, &out->values[i]) != 0)
-            return -1;
+        return BK_ENOMEM;
+    for (i = 0, k = j + 1; i < out->count; i++, k = bk_dec_next(d, k + 1)) {
+        out->keys[i] = bk_dec_key(d, k);
+        at = bk_dec_push(d, out->keys[i]);
+        if ((rc = bk_dec_int(d, k + 1, &out->values[i])) != 0)
+            return rc;
         bk_dec_pop(d, at);
-        i++;
     }
     return 0;
 }
 
-static json_t *myapp_bk_string_list_encode(const bk_string_list *v)
+static void myapp_bk_string_list_encode(bk_jw *w, const bk_string_list *v)
 {
-    json_t *a = json_array();
     size_t i;
 
-    for (i = 0; a && i < v->count; i++) {
-        if (json_array_append_new(a, json_string(v->items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
+    bk_jw_begin_array(w);
+    for (i = 0; i < v->count; i++)
+        bk_jw_string(w, v->items[i]);
+    bk_jw_end_array(w);
 }
 
-static json_t *myapp_bk_int_map_encode(const bk_int_map *v)
+static void myapp_bk_int_map_encode(bk_jw *w, const bk_int_map *v)
 {
-    json_t *o = json_object();
     size_t i;
 
-    for (i = 0; o && i < v->count; i++) {
-        if (!v->keys[i] || bk_enc_set(o, v->keys[i], json_integer(v->values[i])) != 0) {
-            json_decref(o);
-            return NULL;
-        }
+    bk_jw_begin_object(w);
+    for (i = 0; i < v->count; i++) {
+        bk_jw_key(w, v->keys[i]);
+        bk_jw_int(w, v->values[i]);
     }
-    return o;
+    bk_jw_end_object(w);
 }
 
 const char *myapp_level_to_string(myapp_level v)
@@ -104,6 +97,23 @@ int myapp_level_from_string(const char *s, myapp_level *out)
     return -1;
 }
 
+void myapp_level_write(bk_jw *w, myapp_level v)
+{
+    bk_jw_string(w, myapp_level_to_string(v));
+}
+
+int myapp_level_read(bk_dec *d, uint32_t j, myapp_level *out)
+{
+    const char *s;
+    int rc = bk_dec_enum(d, j, "Level", &s);
+
+    if (rc != 0)
+        return rc;
+    if (myapp_level_from_string(s, out) != 0)
+        return bk_dec_fail(d, "expected one of LOW, MEDIUM, HIGH, got \"%s\"", s);
+    return 0;
+}
+
 json_t *myapp_level_encode(myapp_level v)
 {
     const char *s = myapp_level_to_string(v);
@@ -113,119 +123,129 @@ json_t *myapp_level_encode(myapp_level v)
 
 int myapp_level_decode(bk_dec *d, json_t *j, myapp_level *out)
 {
-    if (!json_is_string(j))
-        return bk_dec_expected(d, "Level", j);
-    if (myapp_level_from_string(json_string_value(j), out) != 0)
-        return bk_dec_fail(d, "expected one of LOW, MEDIUM, HIGH, got \"%s\"",
-                           json_string_value(j));
-    return 0;
+    uint32_t i;
+    int rc = bk_dec_jansson(d, j, &i);
+
+    return rc != 0 ? rc : myapp_level_read(d, i, out);
 }
 
-int myapp_message_decode(bk_dec *d, json_t *j, myapp_message *out)
+int myapp_message_read(bk_dec *d, uint32_t j, myapp_message *out)
 {
-    static const char *const fields[] = {"from", "text", "ts", "reply_to", "tags", "counts",
-                                         "level", "extra", "at"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("from"), BK_JSON_NAME("text"),
+                                          BK_JSON_NAME("ts"), BK_JSON_NAME("reply_to"),
+                                          BK_JSON_NAME("tags"), BK_JSON_NAME("counts"),
+                                          BK_JSON_NAME("level"), BK_JSON_NAME("extra"),
+                                          BK_JSON_NAME("at")};
+    uint32_t v[9];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 9, false) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 9, false, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "from");
-    v = json_object_get(j, "from");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->from) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[0], &out->from)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "text");
-    v = json_object_get(j, "text");
-    if (!v)
+    if (!v[1])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->text) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[1], &out->text)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "ts");
-    v = json_object_get(j, "ts");
-    if (!v)
+    if (!v[2])
         out->ts = 0;
-    else if (bk_dec_int(d, v, &out->ts) != 0)
-        return -1;
+    else if ((rc = bk_dec_int(d, v[2], &out->ts)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "reply_to");
-    v = json_object_get(j, "reply_to");
-    if (v && !json_is_null(v)) {
-        if (bk_dec_string(d, v, &out->reply_to) != 0)
-            return -1;
+    if (v[3] && !bk_json_is_null(d->doc, v[3])) {
+        if ((rc = bk_dec_string(d, v[3], &out->reply_to)) != 0)
+            return rc;
     }
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "tags");
-    v = json_object_get(j, "tags");
-    if (!v)
+    if (!v[4])
         return bk_dec_missing(d);
-    if (myapp_bk_string_list_decode(d, v, &out->tags) != 0)
-        return -1;
+    if ((rc = myapp_bk_string_list_decode(d, v[4], &out->tags)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "counts");
-    v = json_object_get(j, "counts");
-    if (!v)
+    if (!v[5])
         return bk_dec_missing(d);
-    if (myapp_bk_int_map_decode(d, v, &out->counts) != 0)
-        return -1;
+    if ((rc = myapp_bk_int_map_decode(d, v[5], &out->counts)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "level");
-    v = json_object_get(j, "level");
-    if (!v)
+    if (!v[6])
         out->level = MYAPP_LEVEL_LOW;
-    else if (myapp_level_decode(d, v, &out->level) != 0)
-        return -1;
+    else if ((rc = myapp_level_read(d, v[6], &out->level)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "extra");
-    v = json_object_get(j, "extra");
-    if (!v)
+    if (!v[7])
         return bk_dec_missing(d);
-    if (bk_dec_any(d, v, &out->extra) != 0)
-        return -1;
+    if ((rc = bk_dec_any(d, v[7], &out->extra)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "at");
-    v = json_object_get(j, "at");
-    if (v && !json_is_null(v)) {
+    if (v[8] && !bk_json_is_null(d->doc, v[8])) {
         common_stamp *x = bk_dec_alloc(d, 1, sizeof *x);
 
-        if (!x || common_stamp_decode(d, v, x) != 0)
-            return -1;
+        if (!x)
+            return BK_ENOMEM;
+        if ((rc = common_stamp_read(d, v[8], x)) != 0)
+            return rc;
         out->at = x;
     }
     bk_dec_pop(d, at);
     return 0;
 }
 
+void myapp_message_write(bk_jw *w, const myapp_message *v)
+{
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "from", 4);
+    bk_jw_string(w, v->from);
+    bk_jw_keyn(w, "text", 4);
+    bk_jw_string(w, v->text);
+    bk_jw_keyn(w, "ts", 2);
+    bk_jw_int(w, v->ts);
+    if (v->reply_to) {
+        bk_jw_keyn(w, "reply_to", 8);
+        bk_jw_string(w, v->reply_to);
+    }
+    bk_jw_keyn(w, "tags", 4);
+    myapp_bk_string_list_encode(w, &v->tags);
+    bk_jw_keyn(w, "counts", 6);
+    myapp_bk_int_map_encode(w, &v->counts);
+    bk_jw_keyn(w, "level", 5);
+    myapp_level_write(w, v->level);
+    bk_jw_keyn(w, "extra", 5);
+    bk_jw_jansson(w, v->extra);
+    if (v->at) {
+        bk_jw_keyn(w, "at", 2);
+        common_stamp_write(w, v->at);
+    }
+    bk_jw_end_object(w);
+}
+
+int myapp_message_decode(bk_dec *d, json_t *j, myapp_message *out)
+{
+    uint32_t i;
+    int rc = bk_dec_jansson(d, j, &i);
+
+    return rc != 0 ? rc : myapp_message_read(d, i, out);
+}
+
 json_t *myapp_message_encode(const myapp_message *v)
 {
-    json_t *o = json_object();
+    bk_jw w;
 
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "from", json_string(v->from)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "text", json_string(v->text)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "ts", json_integer(v->ts)) != 0)
-        goto fail;
-    if (v->reply_to && bk_enc_set(o, "reply_to", json_string(v->reply_to)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "tags", myapp_bk_string_list_encode(&v->tags)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "counts", myapp_bk_int_map_encode(&v->counts)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "level", myapp_level_encode(v->level)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "extra", bk_enc_any(v->extra)) != 0)
-        goto fail;
-    if (v->at && bk_enc_set(o, "at", common_stamp_encode(v->at)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_jw_init(&w, NULL, 0);
+    myapp_message_write(&w, v);
+    return bk_enc_jansson(&w);
 }

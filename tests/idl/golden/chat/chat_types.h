@@ -54,17 +54,23 @@ struct myapp_message {
 };
 
 /* myapp_level: its wire name (NULL for a value that is no member), from a wire name (0, or -1
- * when s names no member), to JSON (a new reference; NULL for no member), and from JSON
- * (checked). */
+ * when s names no member), written to w (a value that is no member fails w), read from
+ * token j of d's document (checked: 0, or BK_EPROTO with d->error saying why), and the same
+ * two with jansson (a new reference, NULL for no member; from j, borrowed). */
 const char *myapp_level_to_string(myapp_level v);
 int myapp_level_from_string(const char *s, myapp_level *out);
+void myapp_level_write(bk_jw *w, myapp_level v);
+int myapp_level_read(bk_dec *d, uint32_t j, myapp_level *out);
 json_t *myapp_level_encode(myapp_level v);
 int myapp_level_decode(bk_dec *d, json_t *j, myapp_level *out);
 
-/* myapp_message from JSON, checked against the IDL (0, or -1 with d->error saying where and
- * why; what it hands out lives in d's arena), and to JSON (a new reference; NULL when a
- * required string is NULL, a string is not UTF-8, an enum holds no member, a double is not
- * finite, or out of memory). */
+/* myapp_message read from token j of d's document, checked against the IDL (0, or BK_EPROTO with
+ * d->error saying where and why, or BK_ENOMEM; what it hands out lives in d's arena), and
+ * written to w (which fails, sticky, when a required string is NULL, a string is not UTF-8,
+ * an enum holds no member or a double is not finite). _decode and _encode do the same from
+ * and to jansson (j borrowed; a new reference, NULL when it cannot be written). */
+int myapp_message_read(bk_dec *d, uint32_t j, myapp_message *out);
+void myapp_message_write(bk_jw *w, const myapp_message *v);
 int myapp_message_decode(bk_dec *d, json_t *j, myapp_message *out);
 json_t *myapp_message_encode(const myapp_message *v);
 

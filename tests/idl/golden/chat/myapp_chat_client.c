@@ -6,20 +6,21 @@
 
 #include "beekeeper/log.h"
 
-static int myapp_message_list_decode(bk_dec *d, json_t *j, myapp_message_list *out)
+static int myapp_message_list_decode(bk_dec *d, uint32_t j, myapp_message_list *out)
 {
+    uint32_t v;
     size_t i, at;
+    int rc;
 
-    if (!json_is_array(j))
-        return bk_dec_expected(d, "list", j);
-    out->count = json_array_size(j);
+    if ((rc = bk_dec_list(d, j, &out->count)) != 0)
+        return rc;
     out->items = bk_dec_alloc(d, out->count, sizeof *out->items);
     if (!out->items)
-        return -1;
-    for (i = 0; i < out->count; i++) {
+        return BK_ENOMEM;
+    for (i = 0, v = j + 1; i < out->count; i++, v = bk_dec_next(d, v)) {
         at = bk_dec_index(d, i);
-        if (myapp_message_decode(d, json_array_get(j, i), &out->items[i]) != 0)
-            return -1;
+        if ((rc = myapp_message_read(d, v, &out->items[i])) != 0)
+            return rc;
         bk_dec_pop(d, at);
     }
     return 0;
@@ -37,54 +38,29 @@ static bk_call_opts myapp_chat_call_opts(const bk_call_opts *o, int timeout_ms)
     return r;
 }
 
-/* Sends a background job (nobody waits for an answer); params, NULL when they could not be
- * encoded, are taken in any case. */
+/* Sends a background job (nobody waits for an answer) whose body w holds. */
 static int myapp_chat_background_json(bk_client *c, const bk_call_opts *o, const char *method,
-                                      int timeout_ms, json_t *params)
+                                      int timeout_ms, bk_jw *w)
 {
     bk_call_opts opts = myapp_chat_call_opts(o, timeout_ms);
-    int rc;
 
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_call_background(c, method, params, &opts);
-    json_decref(params);
-    return rc;
+    return bk_call_background_end(c, w, method, &opts);
 }
 
-static int myapp_chat_encode_failed(bk_error *err)
-{
-    if (err) {
-        err->code = BK_RPC_INTERNAL_ERROR;
-        err->message = "params cannot be encoded (a NULL string, invalid UTF-8, an enum value "
-                       "that is no member, a double that is not finite, or out of memory)";
-        err->data = NULL;
-    }
-    return BK_EINVAL;
-}
-
-static int myapp_chat_bad_result(bk_arena *a, const bk_dec *d, bk_error *err)
+static int myapp_chat_bad_result(bk_arena *a, const bk_dec *d, int rc, bk_error *err)
 {
     if (err) {
         err->code = BK_RPC_INTERNAL_ERROR;
         err->message = "Invalid result";
         err->data = bk_arena_keep_json(a, json_string(d->error));
     }
-    return BK_EPROTO;
+    return rc;
 }
 
-/* Publishes a notification; params, NULL when they could not be encoded, are taken in any
- * case. */
-static int myapp_chat_notify_json(bk_client *c, const bk_call_opts *o, const char *method,
-                                  json_t *params)
+/* Publishes a notification whose body w holds. */
+static int myapp_chat_notify_json(bk_client *c, const bk_call_opts *o, const char *method, bk_jw *w)
 {
-    int rc;
-
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_notify(c, method, params, o);
-    json_decref(params);
-    return rc;
+    return bk_notify_end(c, w, method, o);
 }
 
 /* ---- myapp.chat.send ---- */
@@ -95,29 +71,28 @@ struct myapp_chat_send_in {
     const myapp_message *msg;
 };
 
-static json_t *myapp_chat_send_params(const struct myapp_chat_send_in *in)
+/* Starts w with the body of a call of myapp.chat.send, its params written. */
+static void myapp_chat_send_params(bk_jw *w, const struct myapp_chat_send_in *in)
 {
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "room", json_string(in->room)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "msg", myapp_message_encode(in->msg)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_call_begin(w, "myapp.chat.send");
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "room", 4);
+    bk_jw_string(w, in->room);
+    bk_jw_keyn(w, "msg", 3);
+    myapp_message_write(w, in->msg);
+    bk_jw_end_object(w);
 }
 
-static int myapp_chat_send_result(bk_arena *a, json_t *res, const char **out, bk_error *err)
+static int myapp_chat_send_result(bk_arena *a, bk_json_doc *doc, uint32_t res, const char **out,
+                                  bk_error *err)
 {
     bk_dec d;
+    int rc;
 
     bk_dec_init(&d, a, "result", "result");
-    if (bk_dec_string(&d, res, out) != 0)
-        return myapp_chat_bad_result(a, &d, err);
+    d.doc = doc;
+    if ((rc = bk_dec_string(&d, res, out)) != 0)
+        return myapp_chat_bad_result(a, &d, rc, err);
     return 0;
 }
 
@@ -126,18 +101,18 @@ static int myapp_chat_send_call(bk_client *c, const bk_call_opts *o, bk_arena *a
                                 bk_error *err)
 {
     bk_call_opts opts = myapp_chat_call_opts(o, 5000);
-    json_t *params = myapp_chat_send_params(in), *res;
+    bk_json_doc *doc;
+    uint32_t res;
+    bk_jw w;
     const char *ret;
     int rc;
 
-    if (!params)
-        return myapp_chat_encode_failed(err);
-    rc = bk_call(c, "myapp.chat.send", params, &opts, a, &res, err);
-    json_decref(params);
+    myapp_chat_send_params(&w, in);
+    rc = bk_call_end(c, &w, "myapp.chat.send", &opts, a, &doc, &res, err);
     if (rc != 0)
         return rc;
     memset(&ret, 0, sizeof ret);
-    if ((rc = myapp_chat_send_result(a, res, &ret, err)) != 0)
+    if ((rc = myapp_chat_send_result(a, doc, res, &ret, err)) != 0)
         return rc;
     if (result)
         *result = ret;
@@ -157,8 +132,8 @@ struct myapp_chat_send_pending {
     void *arg;
 };
 
-static void myapp_chat_send_back(bk_client *c, bk_arena *a, json_t *res, const bk_error *err,
-                                 void *arg)
+static void myapp_chat_send_back(bk_client *c, bk_arena *a, bk_json_doc *doc, uint32_t res,
+                                 const bk_error *err, void *arg)
 {
     struct myapp_chat_send_pending pend = *(struct myapp_chat_send_pending *)arg;
     const char *ret;
@@ -166,7 +141,7 @@ static void myapp_chat_send_back(bk_client *c, bk_arena *a, json_t *res, const b
 
     free(arg);
     memset(&ret, 0, sizeof ret);
-    if (!err && myapp_chat_send_result(a, res, &ret, &e) != 0)
+    if (!err && myapp_chat_send_result(a, doc, res, &ret, &e) != 0)
         err = &e;
     pend.done(c, a, ret, err, pend.arg);
 }
@@ -177,20 +152,15 @@ static int myapp_chat_send_start(bk_client *c, const bk_call_opts *o,
 {
     bk_call_opts opts = myapp_chat_call_opts(o, 5000);
     struct myapp_chat_send_pending *pend = malloc(sizeof *pend);
-    json_t *params;
+    bk_jw w;
     int rc;
 
     if (!pend)
         return BK_ENOMEM;
-    params = myapp_chat_send_params(in);
-    if (!params) {
-        free(pend);
-        return BK_EINVAL;
-    }
     pend->done = done;
     pend->arg = arg;
-    rc = bk_call_async(c, "myapp.chat.send", params, &opts, myapp_chat_send_back, pend);
-    json_decref(params);
+    myapp_chat_send_params(&w, in);
+    rc = bk_call_async_end(c, &w, "myapp.chat.send", &opts, myapp_chat_send_back, pend);
     if (rc != 0)
         free(pend);
     return rc;
@@ -208,8 +178,10 @@ int myapp_chat_send_background(bk_client *c, const bk_call_opts *o, const char *
                                const myapp_message *msg)
 {
     const struct myapp_chat_send_in in = {.room = room, .msg = msg};
+    bk_jw w;
 
-    return myapp_chat_background_json(c, o, "myapp.chat.send", 5000, myapp_chat_send_params(&in));
+    myapp_chat_send_params(&w, &in);
+    return myapp_chat_background_json(c, o, "myapp.chat.send", 5000, &w);
 }
 
 /* ---- myapp.chat.history ---- */
@@ -220,30 +192,28 @@ struct myapp_chat_history_in {
     int64_t limit;
 };
 
-static json_t *myapp_chat_history_params(const struct myapp_chat_history_in *in)
+/* Starts w with the body of a call of myapp.chat.history, its params written. */
+static void myapp_chat_history_params(bk_jw *w, const struct myapp_chat_history_in *in)
 {
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "room", json_string(in->room)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "limit", json_integer(in->limit)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_call_begin(w, "myapp.chat.history");
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "room", 4);
+    bk_jw_string(w, in->room);
+    bk_jw_keyn(w, "limit", 5);
+    bk_jw_int(w, in->limit);
+    bk_jw_end_object(w);
 }
 
-static int myapp_chat_history_result(bk_arena *a, json_t *res, myapp_message_list *out,
-                                     bk_error *err)
+static int myapp_chat_history_result(bk_arena *a, bk_json_doc *doc, uint32_t res,
+                                     myapp_message_list *out, bk_error *err)
 {
     bk_dec d;
+    int rc;
 
     bk_dec_init(&d, a, "result", "result");
-    if (myapp_message_list_decode(&d, res, out) != 0)
-        return myapp_chat_bad_result(a, &d, err);
+    d.doc = doc;
+    if ((rc = myapp_message_list_decode(&d, res, out)) != 0)
+        return myapp_chat_bad_result(a, &d, rc, err);
     return 0;
 }
 
@@ -252,18 +222,18 @@ static int myapp_chat_history_call(bk_client *c, const bk_call_opts *o, bk_arena
                                    myapp_message_list *result, bk_error *err)
 {
     bk_call_opts opts = myapp_chat_call_opts(o, 0);
-    json_t *params = myapp_chat_history_params(in), *res;
+    bk_json_doc *doc;
+    uint32_t res;
+    bk_jw w;
     myapp_message_list ret;
     int rc;
 
-    if (!params)
-        return myapp_chat_encode_failed(err);
-    rc = bk_call(c, "myapp.chat.history", params, &opts, a, &res, err);
-    json_decref(params);
+    myapp_chat_history_params(&w, in);
+    rc = bk_call_end(c, &w, "myapp.chat.history", &opts, a, &doc, &res, err);
     if (rc != 0)
         return rc;
     memset(&ret, 0, sizeof ret);
-    if ((rc = myapp_chat_history_result(a, res, &ret, err)) != 0)
+    if ((rc = myapp_chat_history_result(a, doc, res, &ret, err)) != 0)
         return rc;
     if (result)
         *result = ret;
@@ -283,8 +253,8 @@ struct myapp_chat_history_pending {
     void *arg;
 };
 
-static void myapp_chat_history_back(bk_client *c, bk_arena *a, json_t *res, const bk_error *err,
-                                    void *arg)
+static void myapp_chat_history_back(bk_client *c, bk_arena *a, bk_json_doc *doc, uint32_t res,
+                                    const bk_error *err, void *arg)
 {
     struct myapp_chat_history_pending pend = *(struct myapp_chat_history_pending *)arg;
     myapp_message_list ret;
@@ -292,7 +262,7 @@ static void myapp_chat_history_back(bk_client *c, bk_arena *a, json_t *res, cons
 
     free(arg);
     memset(&ret, 0, sizeof ret);
-    if (!err && myapp_chat_history_result(a, res, &ret, &e) != 0)
+    if (!err && myapp_chat_history_result(a, doc, res, &ret, &e) != 0)
         err = &e;
     pend.done(c, a, err ? NULL : &ret, err, pend.arg);
 }
@@ -303,20 +273,15 @@ static int myapp_chat_history_start(bk_client *c, const bk_call_opts *o,
 {
     bk_call_opts opts = myapp_chat_call_opts(o, 0);
     struct myapp_chat_history_pending *pend = malloc(sizeof *pend);
-    json_t *params;
+    bk_jw w;
     int rc;
 
     if (!pend)
         return BK_ENOMEM;
-    params = myapp_chat_history_params(in);
-    if (!params) {
-        free(pend);
-        return BK_EINVAL;
-    }
     pend->done = done;
     pend->arg = arg;
-    rc = bk_call_async(c, "myapp.chat.history", params, &opts, myapp_chat_history_back, pend);
-    json_decref(params);
+    myapp_chat_history_params(&w, in);
+    rc = bk_call_async_end(c, &w, "myapp.chat.history", &opts, myapp_chat_history_back, pend);
     if (rc != 0)
         free(pend);
     return rc;
@@ -334,9 +299,10 @@ int myapp_chat_history_background(bk_client *c, const bk_call_opts *o, const cha
                                   int64_t limit)
 {
     const struct myapp_chat_history_in in = {.room = room, .limit = limit};
+    bk_jw w;
 
-    return myapp_chat_background_json(c, o, "myapp.chat.history", 0,
-                                      myapp_chat_history_params(&in));
+    myapp_chat_history_params(&w, &in);
+    return myapp_chat_background_json(c, o, "myapp.chat.history", 0, &w);
 }
 
 /* ---- myapp.chat.log (oneway) ---- */
@@ -346,25 +312,23 @@ struct myapp_chat_log_in {
     const char *line;
 };
 
-static json_t *myapp_chat_log_params(const struct myapp_chat_log_in *in)
+/* Starts w with the body of a call of myapp.chat.log, its params written. */
+static void myapp_chat_log_params(bk_jw *w, const struct myapp_chat_log_in *in)
 {
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "line", json_string(in->line)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_call_begin(w, "myapp.chat.log");
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "line", 4);
+    bk_jw_string(w, in->line);
+    bk_jw_end_object(w);
 }
 
 int myapp_chat_log(bk_client *c, const bk_call_opts *o, const char *line)
 {
     const struct myapp_chat_log_in in = {.line = line};
+    bk_jw w;
 
-    return myapp_chat_background_json(c, o, "myapp.chat.log", 0, myapp_chat_log_params(&in));
+    myapp_chat_log_params(&w, &in);
+    return myapp_chat_background_json(c, o, "myapp.chat.log", 0, &w);
 }
 
 /* ---- myapp.chat.posted (notification) ---- */
@@ -375,28 +339,26 @@ struct myapp_chat_posted_in {
     const myapp_message *msg;
 };
 
-static json_t *myapp_chat_posted_params(const struct myapp_chat_posted_in *in)
+/* Starts w with the body of a call of myapp.chat.posted, its params written. */
+static void myapp_chat_posted_params(bk_jw *w, const struct myapp_chat_posted_in *in)
 {
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "room", json_string(in->room)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "msg", myapp_message_encode(in->msg)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_call_begin(w, "myapp.chat.posted");
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "room", 4);
+    bk_jw_string(w, in->room);
+    bk_jw_keyn(w, "msg", 3);
+    myapp_message_write(w, in->msg);
+    bk_jw_end_object(w);
 }
 
 int myapp_chat_posted_notify(bk_client *c, const bk_call_opts *o, const char *room,
                              const myapp_message *msg)
 {
     const struct myapp_chat_posted_in in = {.room = room, .msg = msg};
+    bk_jw w;
 
-    return myapp_chat_notify_json(c, o, "myapp.chat.posted", myapp_chat_posted_params(&in));
+    myapp_chat_posted_params(&w, &in);
+    return myapp_chat_notify_json(c, o, "myapp.chat.posted", &w);
 }
 
 struct myapp_chat_posted_args {
@@ -404,28 +366,27 @@ struct myapp_chat_posted_args {
     myapp_message msg;
 };
 
-static int myapp_chat_posted_decode_args(bk_dec *d, json_t *j, struct myapp_chat_posted_args *out)
+static int myapp_chat_posted_decode_args(bk_dec *d, uint32_t j, struct myapp_chat_posted_args *out)
 {
-    static const char *const fields[] = {"room", "msg"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("room"), BK_JSON_NAME("msg")};
+    uint32_t v[2];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 2, true) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 2, true, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "room");
-    v = json_object_get(j, "room");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->room) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[0], &out->room)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "msg");
-    v = json_object_get(j, "msg");
-    if (!v)
+    if (!v[1])
         return bk_dec_missing(d);
-    if (myapp_message_decode(d, v, &out->msg) != 0)
-        return -1;
+    if ((rc = myapp_message_read(d, v[1], &out->msg)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     return 0;
 }
@@ -436,14 +397,15 @@ struct myapp_chat_posted_sub {
 };
 
 /* A notification that does not match the IDL is dropped with a warning in the log. */
-static void myapp_chat_posted_deliver(bk_client *c, bk_arena *a, const char *method, json_t *params,
-                                      void *arg)
+static void myapp_chat_posted_deliver(bk_client *c, bk_arena *a, const char *method,
+                                      bk_json_doc *doc, uint32_t params, void *arg)
 {
     const struct myapp_chat_posted_sub *s = arg;
     struct myapp_chat_posted_args p;
     bk_dec d;
 
     bk_dec_init(&d, a, "", "params");
+    d.doc = doc;
     if (myapp_chat_posted_decode_args(&d, params, &p) != 0) {
         bk_log_warn("%s: notification dropped: %s", method, d.error);
         return;
@@ -453,11 +415,11 @@ static void myapp_chat_posted_deliver(bk_client *c, bk_arena *a, const char *met
 
 int myapp_chat_posted_subscribe(bk_client *c, myapp_chat_posted_fn *fn, void *arg)
 {
-    struct myapp_chat_posted_sub *s = bk_typed_hold(sizeof *s);
+    struct myapp_chat_posted_sub *s = bk_client_hold(c, sizeof *s);
 
     if (!s)
         return BK_ENOMEM;
     s->fn = fn;
     s->arg = arg;
-    return bk_subscribe(c, "myapp.chat.posted", myapp_chat_posted_deliver, s);
+    return bk_subscribe_typed(c, "myapp.chat.posted", myapp_chat_posted_deliver, s);
 }

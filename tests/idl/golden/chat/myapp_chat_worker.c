@@ -5,18 +5,14 @@
 
 #include "beekeeper/log.h"
 
-static json_t *myapp_message_list_encode(const myapp_message_list *v)
+static void myapp_message_list_encode(bk_jw *w, const myapp_message_list *v)
 {
-    json_t *a = json_array();
     size_t i;
 
-    for (i = 0; a && i < v->count; i++) {
-        if (json_array_append_new(a, myapp_message_encode(&v->items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
+    bk_jw_begin_array(w);
+    for (i = 0; i < v->count; i++)
+        myapp_message_write(w, &v->items[i]);
+    bk_jw_end_array(w);
 }
 
 /* What myapp_chat_serve registers: a copy of the handlers and their context. */
@@ -25,14 +21,6 @@ struct myapp_chat_binding {
     void *ctx;
 };
 
-static int myapp_chat_reply_json(bk_request *req, json_t *result)
-{
-    if (!result)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "%s: the handler's result cannot be encoded",
-                       bk_request_method(req));
-    return bk_request_reply(req, result);
-}
-
 /* ---- myapp.chat.send ---- */
 
 struct myapp_chat_send_args {
@@ -40,38 +28,40 @@ struct myapp_chat_send_args {
     myapp_message msg;
 };
 
-static int myapp_chat_send_decode_args(bk_dec *d, json_t *j, struct myapp_chat_send_args *out)
+static int myapp_chat_send_decode_args(bk_dec *d, uint32_t j, struct myapp_chat_send_args *out)
 {
-    static const char *const fields[] = {"room", "msg"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("room"), BK_JSON_NAME("msg")};
+    uint32_t v[2];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 2, true) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 2, true, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "room");
-    v = json_object_get(j, "room");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->room) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[0], &out->room)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "msg");
-    v = json_object_get(j, "msg");
-    if (!v)
+    if (!v[1])
         return bk_dec_missing(d);
-    if (myapp_message_decode(d, v, &out->msg) != 0)
-        return -1;
+    if ((rc = myapp_message_read(d, v[1], &out->msg)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     return 0;
 }
 
 int myapp_chat_send_reply(bk_request *req, const char *const *result)
 {
-    return myapp_chat_reply_json(req, json_string(*result));
+    bk_jw *w = bk_request_result(req);
+
+    bk_jw_string(w, *result);
+    return bk_request_reply_written(req);
 }
 
-static int myapp_chat_send_serve(bk_request *req, json_t *params, void *arg)
+static int myapp_chat_send_serve(bk_request *req, bk_json_doc *doc, uint32_t params, void *arg)
 {
     const struct myapp_chat_binding *b = arg;
     struct myapp_chat_send_args p;
@@ -80,6 +70,7 @@ static int myapp_chat_send_serve(bk_request *req, json_t *params, void *arg)
     int rc;
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
+    d.doc = doc;
     if (myapp_chat_send_decode_args(&d, params, &p) != 0)
         return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
                                "Invalid params");
@@ -97,38 +88,41 @@ struct myapp_chat_history_args {
     int64_t limit;
 };
 
-static int myapp_chat_history_decode_args(bk_dec *d, json_t *j, struct myapp_chat_history_args *out)
+static int myapp_chat_history_decode_args(bk_dec *d, uint32_t j,
+                                          struct myapp_chat_history_args *out)
 {
-    static const char *const fields[] = {"room", "limit"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("room"), BK_JSON_NAME("limit")};
+    uint32_t v[2];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 2, true) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 2, true, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "room");
-    v = json_object_get(j, "room");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->room) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[0], &out->room)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "limit");
-    v = json_object_get(j, "limit");
-    if (!v)
+    if (!v[1])
         out->limit = 50;
-    else if (bk_dec_int(d, v, &out->limit) != 0)
-        return -1;
+    else if ((rc = bk_dec_int(d, v[1], &out->limit)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     return 0;
 }
 
 int myapp_chat_history_reply(bk_request *req, const myapp_message_list *result)
 {
-    return myapp_chat_reply_json(req, myapp_message_list_encode(result));
+    bk_jw *w = bk_request_result(req);
+
+    myapp_message_list_encode(w, result);
+    return bk_request_reply_written(req);
 }
 
-static int myapp_chat_history_serve(bk_request *req, json_t *params, void *arg)
+static int myapp_chat_history_serve(bk_request *req, bk_json_doc *doc, uint32_t params, void *arg)
 {
     const struct myapp_chat_binding *b = arg;
     struct myapp_chat_history_args p;
@@ -137,6 +131,7 @@ static int myapp_chat_history_serve(bk_request *req, json_t *params, void *arg)
     int rc;
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
+    d.doc = doc;
     if (myapp_chat_history_decode_args(&d, params, &p) != 0)
         return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
                                "Invalid params");
@@ -153,26 +148,26 @@ struct myapp_chat_log_args {
     const char *line;
 };
 
-static int myapp_chat_log_decode_args(bk_dec *d, json_t *j, struct myapp_chat_log_args *out)
+static int myapp_chat_log_decode_args(bk_dec *d, uint32_t j, struct myapp_chat_log_args *out)
 {
-    static const char *const fields[] = {"line"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("line")};
+    uint32_t v[1];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 1, true) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 1, true, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "line");
-    v = json_object_get(j, "line");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->line) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[0], &out->line)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     return 0;
 }
 
-static int myapp_chat_log_serve(bk_request *req, json_t *params, void *arg)
+static int myapp_chat_log_serve(bk_request *req, bk_json_doc *doc, uint32_t params, void *arg)
 {
     const struct myapp_chat_binding *b = arg;
     struct myapp_chat_log_args p;
@@ -180,6 +175,7 @@ static int myapp_chat_log_serve(bk_request *req, json_t *params, void *arg)
     int rc;
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
+    d.doc = doc;
     if (myapp_chat_log_decode_args(&d, params, &p) != 0)
         return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
                                "Invalid params");
@@ -191,7 +187,7 @@ static int myapp_chat_log_serve(bk_request *req, json_t *params, void *arg)
  * as if the IDL did not have it. Said once, in the log, for each. */
 int myapp_chat_serve(bk_worker *w, const myapp_chat_handlers *h, void *ctx)
 {
-    struct myapp_chat_binding *b = bk_typed_hold(sizeof *b);
+    struct myapp_chat_binding *b = bk_worker_hold(w, sizeof *b);
     int rc;
 
     if (!b)
@@ -201,17 +197,18 @@ int myapp_chat_serve(bk_worker *w, const myapp_chat_handlers *h, void *ctx)
     if (!h->send)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)", "myapp.chat.send",
                     "myapp_chat_handlers");
-    else if ((rc = bk_worker_accept(w, "myapp.chat.send", myapp_chat_send_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "myapp.chat.send", myapp_chat_send_serve, b)) != 0)
         return rc;
     if (!h->history)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
                     "myapp.chat.history", "myapp_chat_handlers");
-    else if ((rc = bk_worker_accept(w, "myapp.chat.history", myapp_chat_history_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "myapp.chat.history", myapp_chat_history_serve,
+                                          b)) != 0)
         return rc;
     if (!h->log)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)", "myapp.chat.log",
                     "myapp_chat_handlers");
-    else if ((rc = bk_worker_accept(w, "myapp.chat.log", myapp_chat_log_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "myapp.chat.log", myapp_chat_log_serve, b)) != 0)
         return rc;
     return 0;
 }

@@ -30,10 +30,13 @@ struct common_stamp {
     const char *zone;
 };
 
-/* common_stamp from JSON, checked against the IDL (0, or -1 with d->error saying where and
- * why; what it hands out lives in d's arena), and to JSON (a new reference; NULL when a
- * required string is NULL, a string is not UTF-8, an enum holds no member, a double is not
- * finite, or out of memory). */
+/* common_stamp read from token j of d's document, checked against the IDL (0, or BK_EPROTO with
+ * d->error saying where and why, or BK_ENOMEM; what it hands out lives in d's arena), and
+ * written to w (which fails, sticky, when a required string is NULL, a string is not UTF-8,
+ * an enum holds no member or a double is not finite). _decode and _encode do the same from
+ * and to jansson (j borrowed; a new reference, NULL when it cannot be written). */
+int common_stamp_read(bk_dec *d, uint32_t j, common_stamp *out);
+void common_stamp_write(bk_jw *w, const common_stamp *v);
 int common_stamp_decode(bk_dec *d, json_t *j, common_stamp *out);
 json_t *common_stamp_encode(const common_stamp *v);
 

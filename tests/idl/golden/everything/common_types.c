@@ -3,44 +3,56 @@
 
 #include <string.h>
 
-int common_stamp_decode(bk_dec *d, json_t *j, common_stamp *out)
+int common_stamp_read(bk_dec *d, uint32_t j, common_stamp *out)
 {
-    static const char *const fields[] = {"ms", "zone"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("ms"), BK_JSON_NAME("zone")};
+    uint32_t v[2];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 2, false) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 2, false, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "ms");
-    v = json_object_get(j, "ms");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (bk_dec_int(d, v, &out->ms) != 0)
-        return -1;
+    if ((rc = bk_dec_int(d, v[0], &out->ms)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "zone");
-    v = json_object_get(j, "zone");
-    if (v && !json_is_null(v)) {
-        if (bk_dec_string(d, v, &out->zone) != 0)
-            return -1;
+    if (v[1] && !bk_json_is_null(d->doc, v[1])) {
+        if ((rc = bk_dec_string(d, v[1], &out->zone)) != 0)
+            return rc;
     }
     bk_dec_pop(d, at);
     return 0;
 }
 
+void common_stamp_write(bk_jw *w, const common_stamp *v)
+{
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "ms", 2);
+    bk_jw_int(w, v->ms);
+    if (v->zone) {
+        bk_jw_keyn(w, "zone", 4);
+        bk_jw_string(w, v->zone);
+    }
+    bk_jw_end_object(w);
+}
+
+int common_stamp_decode(bk_dec *d, json_t *j, common_stamp *out)
+{
+    uint32_t i;
+    int rc = bk_dec_jansson(d, j, &i);
+
+    return rc != 0 ? rc : common_stamp_read(d, i, out);
+}
+
 json_t *common_stamp_encode(const common_stamp *v)
 {
-    json_t *o = json_object();
+    bk_jw w;
 
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "ms", json_integer(v->ms)) != 0)
-        goto fail;
-    if (v->zone && bk_enc_set(o, "zone", json_string(v->zone)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_jw_init(&w, NULL, 0);
+    common_stamp_write(&w, v);
+    return bk_enc_jansson(&w);
 }

@@ -18,54 +18,30 @@ static bk_call_opts demo_all_things_call_opts(const bk_call_opts *o, int timeout
     return r;
 }
 
-/* Sends a background job (nobody waits for an answer); params, NULL when they could not be
- * encoded, are taken in any case. */
+/* Sends a background job (nobody waits for an answer) whose body w holds. */
 static int demo_all_things_background_json(bk_client *c, const bk_call_opts *o, const char *method,
-                                           int timeout_ms, json_t *params)
+                                           int timeout_ms, bk_jw *w)
 {
     bk_call_opts opts = demo_all_things_call_opts(o, timeout_ms);
-    int rc;
 
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_call_background(c, method, params, &opts);
-    json_decref(params);
-    return rc;
+    return bk_call_background_end(c, w, method, &opts);
 }
 
-static int demo_all_things_encode_failed(bk_error *err)
-{
-    if (err) {
-        err->code = BK_RPC_INTERNAL_ERROR;
-        err->message = "params cannot be encoded (a NULL string, invalid UTF-8, an enum value "
-                       "that is no member, a double that is not finite, or out of memory)";
-        err->data = NULL;
-    }
-    return BK_EINVAL;
-}
-
-static int demo_all_things_bad_result(bk_arena *a, const bk_dec *d, bk_error *err)
+static int demo_all_things_bad_result(bk_arena *a, const bk_dec *d, int rc, bk_error *err)
 {
     if (err) {
         err->code = BK_RPC_INTERNAL_ERROR;
         err->message = "Invalid result";
         err->data = bk_arena_keep_json(a, json_string(d->error));
     }
-    return BK_EPROTO;
+    return rc;
 }
 
-/* Publishes a notification; params, NULL when they could not be encoded, are taken in any
- * case. */
+/* Publishes a notification whose body w holds. */
 static int demo_all_things_notify_json(bk_client *c, const bk_call_opts *o, const char *method,
-                                       json_t *params)
+                                       bk_jw *w)
 {
-    int rc;
-
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_notify(c, method, params, o);
-    json_decref(params);
-    return rc;
+    return bk_notify_end(c, w, method, o);
 }
 
 /* ---- demo.all.things.get ---- */
@@ -77,31 +53,32 @@ struct demo_all_things_get_in {
     int64_t n;
 };
 
-static json_t *demo_all_things_get_params(const struct demo_all_things_get_in *in)
+/* Starts w with the body of a call of demo.all.things.get, its params written. */
+static void demo_all_things_get_params(bk_jw *w, const struct demo_all_things_get_in *in)
 {
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "id", json_string(in->id)) != 0)
-        goto fail;
-    if (in->tint && bk_enc_set(o, "tint", demo_all_colour_encode(*in->tint)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "n", json_integer(in->n)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_call_begin(w, "demo.all.things.get");
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "id", 2);
+    bk_jw_string(w, in->id);
+    if (in->tint) {
+        bk_jw_keyn(w, "tint", 4);
+        demo_all_colour_write(w, *in->tint);
+    }
+    bk_jw_keyn(w, "n", 1);
+    bk_jw_int(w, in->n);
+    bk_jw_end_object(w);
 }
 
-static int demo_all_things_get_result(bk_arena *a, json_t *res, demo_all_nested *out, bk_error *err)
+static int demo_all_things_get_result(bk_arena *a, bk_json_doc *doc, uint32_t res,
+                                      demo_all_nested *out, bk_error *err)
 {
     bk_dec d;
+    int rc;
 
     bk_dec_init(&d, a, "result", "result");
-    if (demo_all_nested_decode(&d, res, out) != 0)
-        return demo_all_things_bad_result(a, &d, err);
+    d.doc = doc;
+    if ((rc = demo_all_nested_read(&d, res, out)) != 0)
+        return demo_all_things_bad_result(a, &d, rc, err);
     return 0;
 }
 
@@ -110,18 +87,18 @@ static int demo_all_things_get_call(bk_client *c, const bk_call_opts *o, bk_aren
                                     demo_all_nested *result, bk_error *err)
 {
     bk_call_opts opts = demo_all_things_call_opts(o, 250);
-    json_t *params = demo_all_things_get_params(in), *res;
+    bk_json_doc *doc;
+    uint32_t res;
+    bk_jw w;
     demo_all_nested ret;
     int rc;
 
-    if (!params)
-        return demo_all_things_encode_failed(err);
-    rc = bk_call(c, "demo.all.things.get", params, &opts, a, &res, err);
-    json_decref(params);
+    demo_all_things_get_params(&w, in);
+    rc = bk_call_end(c, &w, "demo.all.things.get", &opts, a, &doc, &res, err);
     if (rc != 0)
         return rc;
     memset(&ret, 0, sizeof ret);
-    if ((rc = demo_all_things_get_result(a, res, &ret, err)) != 0)
+    if ((rc = demo_all_things_get_result(a, doc, res, &ret, err)) != 0)
         return rc;
     if (result)
         *result = ret;
@@ -142,8 +119,8 @@ struct demo_all_things_get_pending {
     void *arg;
 };
 
-static void demo_all_things_get_back(bk_client *c, bk_arena *a, json_t *res, const bk_error *err,
-                                     void *arg)
+static void demo_all_things_get_back(bk_client *c, bk_arena *a, bk_json_doc *doc, uint32_t res,
+                                     const bk_error *err, void *arg)
 {
     struct demo_all_things_get_pending pend = *(struct demo_all_things_get_pending *)arg;
     demo_all_nested ret;
@@ -151,7 +128,7 @@ static void demo_all_things_get_back(bk_client *c, bk_arena *a, json_t *res, con
 
     free(arg);
     memset(&ret, 0, sizeof ret);
-    if (!err && demo_all_things_get_result(a, res, &ret, &e) != 0)
+    if (!err && demo_all_things_get_result(a, doc, res, &ret, &e) != 0)
         err = &e;
     pend.done(c, a, err ? NULL : &ret, err, pend.arg);
 }
@@ -162,20 +139,15 @@ static int demo_all_things_get_start(bk_client *c, const bk_call_opts *o,
 {
     bk_call_opts opts = demo_all_things_call_opts(o, 250);
     struct demo_all_things_get_pending *pend = malloc(sizeof *pend);
-    json_t *params;
+    bk_jw w;
     int rc;
 
     if (!pend)
         return BK_ENOMEM;
-    params = demo_all_things_get_params(in);
-    if (!params) {
-        free(pend);
-        return BK_EINVAL;
-    }
     pend->done = done;
     pend->arg = arg;
-    rc = bk_call_async(c, "demo.all.things.get", params, &opts, demo_all_things_get_back, pend);
-    json_decref(params);
+    demo_all_things_get_params(&w, in);
+    rc = bk_call_async_end(c, &w, "demo.all.things.get", &opts, demo_all_things_get_back, pend);
     if (rc != 0)
         free(pend);
     return rc;
@@ -194,9 +166,10 @@ int demo_all_things_get_background(bk_client *c, const bk_call_opts *o, const ch
                                    const demo_all_colour *tint, int64_t n)
 {
     const struct demo_all_things_get_in in = {.id = id, .tint = tint, .n = n};
+    bk_jw w;
 
-    return demo_all_things_background_json(c, o, "demo.all.things.get", 250,
-                                           demo_all_things_get_params(&in));
+    demo_all_things_get_params(&w, &in);
+    return demo_all_things_background_json(c, o, "demo.all.things.get", 250, &w);
 }
 
 /* ---- demo.all.things.put ---- */
@@ -206,31 +179,27 @@ struct demo_all_things_put_in {
     const demo_all_nested *n;
 };
 
-static json_t *demo_all_things_put_params(const struct demo_all_things_put_in *in)
+/* Starts w with the body of a call of demo.all.things.put, its params written. */
+static void demo_all_things_put_params(bk_jw *w, const struct demo_all_things_put_in *in)
 {
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "n", demo_all_nested_encode(in->n)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_call_begin(w, "demo.all.things.put");
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "n", 1);
+    demo_all_nested_write(w, in->n);
+    bk_jw_end_object(w);
 }
 
 static int demo_all_things_put_call(bk_client *c, const bk_call_opts *o, bk_arena *a,
                                     const struct demo_all_things_put_in *in, bk_error *err)
 {
     bk_call_opts opts = demo_all_things_call_opts(o, 0);
-    json_t *params = demo_all_things_put_params(in), *res;
+    bk_json_doc *doc;
+    uint32_t res;
+    bk_jw w;
     int rc;
 
-    if (!params)
-        return demo_all_things_encode_failed(err);
-    rc = bk_call(c, "demo.all.things.put", params, &opts, a, &res, err);
-    json_decref(params);
+    demo_all_things_put_params(&w, in);
+    rc = bk_call_end(c, &w, "demo.all.things.put", &opts, a, &doc, &res, err);
     if (rc != 0)
         return rc;
     return 0;
@@ -249,12 +218,13 @@ struct demo_all_things_put_pending {
     void *arg;
 };
 
-static void demo_all_things_put_back(bk_client *c, bk_arena *a, json_t *res, const bk_error *err,
-                                     void *arg)
+static void demo_all_things_put_back(bk_client *c, bk_arena *a, bk_json_doc *doc, uint32_t res,
+                                     const bk_error *err, void *arg)
 {
     struct demo_all_things_put_pending pend = *(struct demo_all_things_put_pending *)arg;
 
     free(arg);
+    (void)doc;
     (void)res;
     pend.done(c, a, err, pend.arg);
 }
@@ -265,20 +235,15 @@ static int demo_all_things_put_start(bk_client *c, const bk_call_opts *o,
 {
     bk_call_opts opts = demo_all_things_call_opts(o, 0);
     struct demo_all_things_put_pending *pend = malloc(sizeof *pend);
-    json_t *params;
+    bk_jw w;
     int rc;
 
     if (!pend)
         return BK_ENOMEM;
-    params = demo_all_things_put_params(in);
-    if (!params) {
-        free(pend);
-        return BK_EINVAL;
-    }
     pend->done = done;
     pend->arg = arg;
-    rc = bk_call_async(c, "demo.all.things.put", params, &opts, demo_all_things_put_back, pend);
-    json_decref(params);
+    demo_all_things_put_params(&w, in);
+    rc = bk_call_async_end(c, &w, "demo.all.things.put", &opts, demo_all_things_put_back, pend);
     if (rc != 0)
         free(pend);
     return rc;
@@ -295,22 +260,28 @@ int demo_all_things_put_async(bk_client *c, const bk_call_opts *o, const demo_al
 int demo_all_things_put_background(bk_client *c, const bk_call_opts *o, const demo_all_nested *n)
 {
     const struct demo_all_things_put_in in = {.n = n};
+    bk_jw w;
 
-    return demo_all_things_background_json(c, o, "demo.all.things.put", 0,
-                                           demo_all_things_put_params(&in));
+    demo_all_things_put_params(&w, &in);
+    return demo_all_things_background_json(c, o, "demo.all.things.put", 0, &w);
 }
 
 /* ---- demo.all.things.poke (oneway) ---- */
 
-static json_t *demo_all_things_poke_params(void)
+/* Starts w with the body of a call of demo.all.things.poke, its params written. */
+static void demo_all_things_poke_params(bk_jw *w)
 {
-    return json_object();
+    bk_call_begin(w, "demo.all.things.poke");
+    bk_jw_begin_object(w);
+    bk_jw_end_object(w);
 }
 
 int demo_all_things_poke(bk_client *c, const bk_call_opts *o)
 {
-    return demo_all_things_background_json(c, o, "demo.all.things.poke", 0,
-                                           demo_all_things_poke_params());
+    bk_jw w;
+
+    demo_all_things_poke_params(&w);
+    return demo_all_things_background_json(c, o, "demo.all.things.poke", 0, &w);
 }
 
 /* ---- demo.all.things.changed (notification) ---- */
@@ -320,48 +291,45 @@ struct demo_all_things_changed_in {
     const char *id;
 };
 
-static json_t *demo_all_things_changed_params(const struct demo_all_things_changed_in *in)
+/* Starts w with the body of a call of demo.all.things.changed, its params written. */
+static void demo_all_things_changed_params(bk_jw *w, const struct demo_all_things_changed_in *in)
 {
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "id", json_string(in->id)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_call_begin(w, "demo.all.things.changed");
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "id", 2);
+    bk_jw_string(w, in->id);
+    bk_jw_end_object(w);
 }
 
 int demo_all_things_changed_notify(bk_client *c, const bk_call_opts *o, const char *id)
 {
     const struct demo_all_things_changed_in in = {.id = id};
+    bk_jw w;
 
-    return demo_all_things_notify_json(c, o, "demo.all.things.changed",
-                                       demo_all_things_changed_params(&in));
+    demo_all_things_changed_params(&w, &in);
+    return demo_all_things_notify_json(c, o, "demo.all.things.changed", &w);
 }
 
 struct demo_all_things_changed_args {
     const char *id;
 };
 
-static int demo_all_things_changed_decode_args(bk_dec *d, json_t *j,
+static int demo_all_things_changed_decode_args(bk_dec *d, uint32_t j,
                                                struct demo_all_things_changed_args *out)
 {
-    static const char *const fields[] = {"id"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("id")};
+    uint32_t v[1];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 1, true) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 1, true, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "id");
-    v = json_object_get(j, "id");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->id) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[0], &out->id)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     return 0;
 }
@@ -373,13 +341,14 @@ struct demo_all_things_changed_sub {
 
 /* A notification that does not match the IDL is dropped with a warning in the log. */
 static void demo_all_things_changed_deliver(bk_client *c, bk_arena *a, const char *method,
-                                            json_t *params, void *arg)
+                                            bk_json_doc *doc, uint32_t params, void *arg)
 {
     const struct demo_all_things_changed_sub *s = arg;
     struct demo_all_things_changed_args p;
     bk_dec d;
 
     bk_dec_init(&d, a, "", "params");
+    d.doc = doc;
     if (demo_all_things_changed_decode_args(&d, params, &p) != 0) {
         bk_log_warn("%s: notification dropped: %s", method, d.error);
         return;
@@ -389,11 +358,11 @@ static void demo_all_things_changed_deliver(bk_client *c, bk_arena *a, const cha
 
 int demo_all_things_changed_subscribe(bk_client *c, demo_all_things_changed_fn *fn, void *arg)
 {
-    struct demo_all_things_changed_sub *s = bk_typed_hold(sizeof *s);
+    struct demo_all_things_changed_sub *s = bk_client_hold(c, sizeof *s);
 
     if (!s)
         return BK_ENOMEM;
     s->fn = fn;
     s->arg = arg;
-    return bk_subscribe(c, "demo.all.things.changed", demo_all_things_changed_deliver, s);
+    return bk_subscribe_typed(c, "demo.all.things.changed", demo_all_things_changed_deliver, s);
 }

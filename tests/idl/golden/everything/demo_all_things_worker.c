@@ -11,14 +11,6 @@ struct demo_all_things_binding {
     void *ctx;
 };
 
-static int demo_all_things_reply_json(bk_request *req, json_t *result)
-{
-    if (!result)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "%s: the handler's result cannot be encoded",
-                       bk_request_method(req));
-    return bk_request_reply(req, result);
-}
-
 /* ---- demo.all.things.get ---- */
 
 struct demo_all_things_get_args {
@@ -28,47 +20,49 @@ struct demo_all_things_get_args {
     int64_t n;
 };
 
-static int demo_all_things_get_decode_args(bk_dec *d, json_t *j,
+static int demo_all_things_get_decode_args(bk_dec *d, uint32_t j,
                                            struct demo_all_things_get_args *out)
 {
-    static const char *const fields[] = {"id", "tint", "n"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("id"), BK_JSON_NAME("tint"),
+                                          BK_JSON_NAME("n")};
+    uint32_t v[3];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 3, true) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 3, true, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "id");
-    v = json_object_get(j, "id");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->id) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[0], &out->id)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "tint");
-    v = json_object_get(j, "tint");
-    if (v && !json_is_null(v)) {
+    if (v[1] && !bk_json_is_null(d->doc, v[1])) {
         out->has_tint = true;
-        if (demo_all_colour_decode(d, v, &out->tint) != 0)
-            return -1;
+        if ((rc = demo_all_colour_read(d, v[1], &out->tint)) != 0)
+            return rc;
     }
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "n");
-    v = json_object_get(j, "n");
-    if (!v)
+    if (!v[2])
         out->n = 1;
-    else if (bk_dec_int(d, v, &out->n) != 0)
-        return -1;
+    else if ((rc = bk_dec_int(d, v[2], &out->n)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     return 0;
 }
 
 int demo_all_things_get_reply(bk_request *req, const demo_all_nested *result)
 {
-    return demo_all_things_reply_json(req, demo_all_nested_encode(result));
+    bk_jw *w = bk_request_result(req);
+
+    demo_all_nested_write(w, result);
+    return bk_request_reply_written(req);
 }
 
-static int demo_all_things_get_serve(bk_request *req, json_t *params, void *arg)
+static int demo_all_things_get_serve(bk_request *req, bk_json_doc *doc, uint32_t params, void *arg)
 {
     const struct demo_all_things_binding *b = arg;
     struct demo_all_things_get_args p;
@@ -77,6 +71,7 @@ static int demo_all_things_get_serve(bk_request *req, json_t *params, void *arg)
     int rc;
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
+    d.doc = doc;
     if (demo_all_things_get_decode_args(&d, params, &p) != 0)
         return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
                                "Invalid params");
@@ -93,27 +88,27 @@ struct demo_all_things_put_args {
     demo_all_nested n;
 };
 
-static int demo_all_things_put_decode_args(bk_dec *d, json_t *j,
+static int demo_all_things_put_decode_args(bk_dec *d, uint32_t j,
                                            struct demo_all_things_put_args *out)
 {
-    static const char *const fields[] = {"n"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("n")};
+    uint32_t v[1];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 1, true) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 1, true, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "n");
-    v = json_object_get(j, "n");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (demo_all_nested_decode(d, v, &out->n) != 0)
-        return -1;
+    if ((rc = demo_all_nested_read(d, v[0], &out->n)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     return 0;
 }
 
-static int demo_all_things_put_serve(bk_request *req, json_t *params, void *arg)
+static int demo_all_things_put_serve(bk_request *req, bk_json_doc *doc, uint32_t params, void *arg)
 {
     const struct demo_all_things_binding *b = arg;
     struct demo_all_things_put_args p;
@@ -121,6 +116,7 @@ static int demo_all_things_put_serve(bk_request *req, json_t *params, void *arg)
     int rc;
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
+    d.doc = doc;
     if (demo_all_things_put_decode_args(&d, params, &p) != 0)
         return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
                                "Invalid params");
@@ -134,14 +130,14 @@ struct demo_all_things_poke_args {
     char unused; /* C wants a member */
 };
 
-static int demo_all_things_poke_decode_args(bk_dec *d, json_t *j,
+static int demo_all_things_poke_decode_args(bk_dec *d, uint32_t j,
                                             struct demo_all_things_poke_args *out)
 {
     memset(out, 0, sizeof *out);
-    return bk_dec_object(d, j, NULL, 0, true);
+    return bk_dec_object(d, j, NULL, 0, true, NULL);
 }
 
-static int demo_all_things_poke_serve(bk_request *req, json_t *params, void *arg)
+static int demo_all_things_poke_serve(bk_request *req, bk_json_doc *doc, uint32_t params, void *arg)
 {
     const struct demo_all_things_binding *b = arg;
     struct demo_all_things_poke_args p;
@@ -149,6 +145,7 @@ static int demo_all_things_poke_serve(bk_request *req, json_t *params, void *arg
     int rc;
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
+    d.doc = doc;
     if (demo_all_things_poke_decode_args(&d, params, &p) != 0)
         return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
                                "Invalid params");
@@ -160,7 +157,7 @@ static int demo_all_things_poke_serve(bk_request *req, json_t *params, void *arg
  * as if the IDL did not have it. Said once, in the log, for each. */
 int demo_all_things_serve(bk_worker *w, const demo_all_things_handlers *h, void *ctx)
 {
-    struct demo_all_things_binding *b = bk_typed_hold(sizeof *b);
+    struct demo_all_things_binding *b = bk_worker_hold(w, sizeof *b);
     int rc;
 
     if (!b)
@@ -170,17 +167,20 @@ int demo_all_things_serve(bk_worker *w, const demo_all_things_handlers *h, void 
     if (!h->get)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
                     "demo.all.things.get", "demo_all_things_handlers");
-    else if ((rc = bk_worker_accept(w, "demo.all.things.get", demo_all_things_get_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "demo.all.things.get", demo_all_things_get_serve,
+                                          b)) != 0)
         return rc;
     if (!h->put)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
                     "demo.all.things.put", "demo_all_things_handlers");
-    else if ((rc = bk_worker_accept(w, "demo.all.things.put", demo_all_things_put_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "demo.all.things.put", demo_all_things_put_serve,
+                                          b)) != 0)
         return rc;
     if (!h->poke)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
                     "demo.all.things.poke", "demo_all_things_handlers");
-    else if ((rc = bk_worker_accept(w, "demo.all.things.poke", demo_all_things_poke_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "demo.all.things.poke", demo_all_things_poke_serve,
+                                          b)) != 0)
         return rc;
     return 0;
 }

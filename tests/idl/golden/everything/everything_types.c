@@ -3,143 +3,129 @@
 
 #include <string.h>
 
-static int demo_all_scalars_list_decode(bk_dec *d, json_t *j, demo_all_scalars_list *out)
+static int demo_all_scalars_list_decode(bk_dec *d, uint32_t j, demo_all_scalars_list *out)
 {
+    uint32_t v;
     size_t i, at;
+    int rc;
 
-    if (!json_is_array(j))
-        return bk_dec_expected(d, "list", j);
-    out->count = json_array_size(j);
+    if ((rc = bk_dec_list(d, j, &out->count)) != 0)
+        return rc;
     out->items = bk_dec_alloc(d, out->count, sizeof *out->items);
     if (!out->items)
-        return -1;
-    for (i = 0; i < out->count; i++) {
+        return BK_ENOMEM;
+    for (i = 0, v = j + 1; i < out->count; i++, v = bk_dec_next(d, v)) {
         at = bk_dec_index(d, i);
-        if (demo_all_scalars_decode(d, json_array_get(j, i), &out->items[i]) != 0)
-            return -1;
+        if ((rc = demo_all_scalars_read(d, v, &out->items[i])) != 0)
+            return rc;
         bk_dec_pop(d, at);
     }
     return 0;
 }
 
-static int demo_all_scalars_list_map_decode(bk_dec *d, json_t *j, demo_all_scalars_list_map *out)
+static int demo_all_scalars_list_map_decode(bk_dec *d, uint32_t j, demo_all_scalars_list_map *out)
 {
-    const char *key;
-    json_t *v;
-    size_t i = 0, at;
+    uint32_t k;
+    size_t i, at;
+    int rc;
 
-    if (!json_is_object(j))
-        return bk_dec_expected(d, "map", j);
-    out->count = json_object_size(j);
+    if ((rc = bk_dec_map(d, j, &out->count)) != 0)
+        return rc;
     out->keys = bk_dec_alloc(d, out->count, sizeof *out->keys);
     out->values = bk_dec_alloc(d, out->count, sizeof *out->values);
     if (!out->keys || !out->values)
-        return -1;
-    json_object_foreach(j, key, v) {
-        at = bk_dec_push(d, key);
-        out->keys[i] = key;
-        if (demo_all_scalars_list_decode(d, v, &out->values[i]) != 0)
-            return -1;
+        return BK_ENOMEM;
+    for (i = 0, k = j + 1; i < out->count; i++, k = bk_dec_next(d, k + 1)) {
+        out->keys[i] = bk_dec_key(d, k);
+        at = bk_dec_push(d, out->keys[i]);
+        if ((rc = demo_all_scalars_list_decode(d, k + 1, &out->values[i])) != 0)
+            return rc;
         bk_dec_pop(d, at);
-        i++;
     }
     return 0;
 }
 
-static int demo_all_scalars_list_map_list_decode(bk_dec *d, json_t *j,
+static int demo_all_scalars_list_map_list_decode(bk_dec *d, uint32_t j,
                                                  demo_all_scalars_list_map_list *out)
 {
+    uint32_t v;
     size_t i, at;
+    int rc;
 
-    if (!json_is_array(j))
-        return bk_dec_expected(d, "list", j);
-    out->count = json_array_size(j);
+    if ((rc = bk_dec_list(d, j, &out->count)) != 0)
+        return rc;
     out->items = bk_dec_alloc(d, out->count, sizeof *out->items);
     if (!out->items)
-        return -1;
-    for (i = 0; i < out->count; i++) {
+        return BK_ENOMEM;
+    for (i = 0, v = j + 1; i < out->count; i++, v = bk_dec_next(d, v)) {
         at = bk_dec_index(d, i);
-        if (demo_all_scalars_list_map_decode(d, json_array_get(j, i), &out->items[i]) != 0)
-            return -1;
+        if ((rc = demo_all_scalars_list_map_decode(d, v, &out->items[i])) != 0)
+            return rc;
         bk_dec_pop(d, at);
     }
     return 0;
 }
 
-static int demo_all_nested_list_decode(bk_dec *d, json_t *j, demo_all_nested_list *out)
+static int demo_all_nested_list_decode(bk_dec *d, uint32_t j, demo_all_nested_list *out)
 {
+    uint32_t v;
     size_t i, at;
+    int rc;
 
-    if (!json_is_array(j))
-        return bk_dec_expected(d, "list", j);
-    out->count = json_array_size(j);
+    if ((rc = bk_dec_list(d, j, &out->count)) != 0)
+        return rc;
     out->items = bk_dec_alloc(d, out->count, sizeof *out->items);
     if (!out->items)
-        return -1;
-    for (i = 0; i < out->count; i++) {
+        return BK_ENOMEM;
+    for (i = 0, v = j + 1; i < out->count; i++, v = bk_dec_next(d, v)) {
         at = bk_dec_index(d, i);
-        if (demo_all_nested_decode(d, json_array_get(j, i), &out->items[i]) != 0)
-            return -1;
+        if ((rc = demo_all_nested_read(d, v, &out->items[i])) != 0)
+            return rc;
         bk_dec_pop(d, at);
     }
     return 0;
 }
 
-static json_t *demo_all_scalars_list_encode(const demo_all_scalars_list *v)
+static void demo_all_scalars_list_encode(bk_jw *w, const demo_all_scalars_list *v)
 {
-    json_t *a = json_array();
     size_t i;
 
-    for (i = 0; a && i < v->count; i++) {
-        if (json_array_append_new(a, demo_all_scalars_encode(&v->items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
+    bk_jw_begin_array(w);
+    for (i = 0; i < v->count; i++)
+        demo_all_scalars_write(w, &v->items[i]);
+    bk_jw_end_array(w);
 }
 
-static json_t *demo_all_scalars_list_map_encode(const demo_all_scalars_list_map *v)
+static void demo_all_scalars_list_map_encode(bk_jw *w, const demo_all_scalars_list_map *v)
 {
-    json_t *o = json_object();
     size_t i;
 
-    for (i = 0; o && i < v->count; i++) {
-        if (!v->keys[i] || bk_enc_set(o, v->keys[i],
-                                      demo_all_scalars_list_encode(&v->values[i])) != 0) {
-            json_decref(o);
-            return NULL;
-        }
+    bk_jw_begin_object(w);
+    for (i = 0; i < v->count; i++) {
+        bk_jw_key(w, v->keys[i]);
+        demo_all_scalars_list_encode(w, &v->values[i]);
     }
-    return o;
+    bk_jw_end_object(w);
 }
 
-static json_t *demo_all_scalars_list_map_list_encode(const demo_all_scalars_list_map_list *v)
+static void demo_all_scalars_list_map_list_encode(bk_jw *w, const demo_all_scalars_list_map_list *v)
 {
-    json_t *a = json_array();
     size_t i;
 
-    for (i = 0; a && i < v->count; i++) {
-        if (json_array_append_new(a, demo_all_scalars_list_map_encode(&v->items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
+    bk_jw_begin_array(w);
+    for (i = 0; i < v->count; i++)
+        demo_all_scalars_list_map_encode(w, &v->items[i]);
+    bk_jw_end_array(w);
 }
 
-static json_t *demo_all_nested_list_encode(const demo_all_nested_list *v)
+static void demo_all_nested_list_encode(bk_jw *w, const demo_all_nested_list *v)
 {
-    json_t *a = json_array();
     size_t i;
 
-    for (i = 0; a && i < v->count; i++) {
-        if (json_array_append_new(a, demo_all_nested_encode(&v->items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
+    bk_jw_begin_array(w);
+    for (i = 0; i < v->count; i++)
+        demo_all_nested_write(w, &v->items[i]);
+    bk_jw_end_array(w);
 }
 
 const char *demo_all_colour_to_string(demo_all_colour v)
@@ -172,6 +158,23 @@ int demo_all_colour_from_string(const char *s, demo_all_colour *out)
     return -1;
 }
 
+void demo_all_colour_write(bk_jw *w, demo_all_colour v)
+{
+    bk_jw_string(w, demo_all_colour_to_string(v));
+}
+
+int demo_all_colour_read(bk_dec *d, uint32_t j, demo_all_colour *out)
+{
+    const char *s;
+    int rc = bk_dec_enum(d, j, "Colour", &s);
+
+    if (rc != 0)
+        return rc;
+    if (demo_all_colour_from_string(s, out) != 0)
+        return bk_dec_fail(d, "expected one of RED, GREEN, BLUE, got \"%s\"", s);
+    return 0;
+}
+
 json_t *demo_all_colour_encode(demo_all_colour v)
 {
     const char *s = demo_all_colour_to_string(v);
@@ -181,189 +184,211 @@ json_t *demo_all_colour_encode(demo_all_colour v)
 
 int demo_all_colour_decode(bk_dec *d, json_t *j, demo_all_colour *out)
 {
-    if (!json_is_string(j))
-        return bk_dec_expected(d, "Colour", j);
-    if (demo_all_colour_from_string(json_string_value(j), out) != 0)
-        return bk_dec_fail(d, "expected one of RED, GREEN, BLUE, got \"%s\"",
-                           json_string_value(j));
+    uint32_t i;
+    int rc = bk_dec_jansson(d, j, &i);
+
+    return rc != 0 ? rc : demo_all_colour_read(d, i, out);
+}
+
+int demo_all_scalars_read(bk_dec *d, uint32_t j, demo_all_scalars *out)
+{
+    static const bk_json_name fields[] = {BK_JSON_NAME("b"), BK_JSON_NAME("i"), BK_JSON_NAME("d"),
+                                          BK_JSON_NAME("whole"), BK_JSON_NAME("s"),
+                                          BK_JSON_NAME("raw"), BK_JSON_NAME("anything"),
+                                          BK_JSON_NAME("maybe"), BK_JSON_NAME("c")};
+    uint32_t v[9];
+    size_t at;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = bk_dec_object(d, j, fields, 9, false, v)) != 0)
+        return rc;
+    at = bk_dec_push(d, "b");
+    if (!v[0])
+        out->b = true;
+    else if ((rc = bk_dec_bool(d, v[0], &out->b)) != 0)
+        return rc;
+    bk_dec_pop(d, at);
+    at = bk_dec_push(d, "i");
+    if (!v[1])
+        out->i = INT64_MIN;
+    else if ((rc = bk_dec_int(d, v[1], &out->i)) != 0)
+        return rc;
+    bk_dec_pop(d, at);
+    at = bk_dec_push(d, "d");
+    if (!v[2])
+        out->d = 0.0025;
+    else if ((rc = bk_dec_double(d, v[2], &out->d)) != 0)
+        return rc;
+    bk_dec_pop(d, at);
+    at = bk_dec_push(d, "whole");
+    if (!v[3])
+        out->whole = 3.0;
+    else if ((rc = bk_dec_double(d, v[3], &out->whole)) != 0)
+        return rc;
+    bk_dec_pop(d, at);
+    at = bk_dec_push(d, "s");
+    if (!v[4])
+        out->s = "tab\tquote\" snow\342\230\203 clef\360\235\204\236";
+    else if ((rc = bk_dec_string(d, v[4], &out->s)) != 0)
+        return rc;
+    bk_dec_pop(d, at);
+    at = bk_dec_push(d, "raw");
+    if (!v[5])
+        return bk_dec_missing(d);
+    if ((rc = bk_dec_bytes(d, v[5], &out->raw)) != 0)
+        return rc;
+    bk_dec_pop(d, at);
+    at = bk_dec_push(d, "anything");
+    if (!v[6])
+        out->anything = json_null();
+    else if ((rc = bk_dec_any(d, v[6], &out->anything)) != 0)
+        return rc;
+    bk_dec_pop(d, at);
+    at = bk_dec_push(d, "maybe");
+    if (v[7] && !bk_json_is_null(d->doc, v[7])) {
+        out->has_maybe = true;
+        if ((rc = bk_dec_int(d, v[7], &out->maybe)) != 0)
+            return rc;
+    }
+    bk_dec_pop(d, at);
+    at = bk_dec_push(d, "c");
+    if (!v[8])
+        out->c = DEMO_ALL_COLOUR_BLUE;
+    else if ((rc = demo_all_colour_read(d, v[8], &out->c)) != 0)
+        return rc;
+    bk_dec_pop(d, at);
     return 0;
+}
+
+void demo_all_scalars_write(bk_jw *w, const demo_all_scalars *v)
+{
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "b", 1);
+    bk_jw_bool(w, v->b);
+    bk_jw_keyn(w, "i", 1);
+    bk_jw_int(w, v->i);
+    bk_jw_keyn(w, "d", 1);
+    bk_jw_double(w, v->d);
+    bk_jw_keyn(w, "whole", 5);
+    bk_jw_double(w, v->whole);
+    if (v->s) {
+        bk_jw_keyn(w, "s", 1);
+        bk_jw_string(w, v->s);
+    }
+    bk_jw_keyn(w, "raw", 3);
+    bk_enc_bytes(w, v->raw);
+    if (v->anything) {
+        bk_jw_keyn(w, "anything", 8);
+        bk_jw_jansson(w, v->anything);
+    }
+    if (v->has_maybe) {
+        bk_jw_keyn(w, "maybe", 5);
+        bk_jw_int(w, v->maybe);
+    }
+    bk_jw_keyn(w, "c", 1);
+    demo_all_colour_write(w, v->c);
+    bk_jw_end_object(w);
 }
 
 int demo_all_scalars_decode(bk_dec *d, json_t *j, demo_all_scalars *out)
 {
-    static const char *const fields[] = {"b", "i", "d", "whole", "s", "raw", "anything", "maybe",
-                                         "c"};
-    json_t *v;
-    size_t at;
+    uint32_t i;
+    int rc = bk_dec_jansson(d, j, &i);
 
-    memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 9, false) != 0)
-        return -1;
-    at = bk_dec_push(d, "b");
-    v = json_object_get(j, "b");
-    if (!v)
-        out->b = true;
-    else if (bk_dec_bool(d, v, &out->b) != 0)
-        return -1;
-    bk_dec_pop(d, at);
-    at = bk_dec_push(d, "i");
-    v = json_object_get(j, "i");
-    if (!v)
-        out->i = INT64_MIN;
-    else if (bk_dec_int(d, v, &out->i) != 0)
-        return -1;
-    bk_dec_pop(d, at);
-    at = bk_dec_push(d, "d");
-    v = json_object_get(j, "d");
-    if (!v)
-        out->d = 0.0025;
-    else if (bk_dec_double(d, v, &out->d) != 0)
-        return -1;
-    bk_dec_pop(d, at);
-    at = bk_dec_push(d, "whole");
-    v = json_object_get(j, "whole");
-    if (!v)
-        out->whole = 3.0;
-    else if (bk_dec_double(d, v, &out->whole) != 0)
-        return -1;
-    bk_dec_pop(d, at);
-    at = bk_dec_push(d, "s");
-    v = json_object_get(j, "s");
-    if (!v)
-        out->s = "tab\tquote\" snow\342\230\203 clef\360\235\204\236";
-    else if (bk_dec_string(d, v, &out->s) != 0)
-        return -1;
-    bk_dec_pop(d, at);
-    at = bk_dec_push(d, "raw");
-    v = json_object_get(j, "raw");
-    if (!v)
-        return bk_dec_missing(d);
-    if (bk_dec_bytes(d, v, &out->raw) != 0)
-        return -1;
-    bk_dec_pop(d, at);
-    at = bk_dec_push(d, "anything");
-    v = json_object_get(j, "anything");
-    if (!v)
-        out->anything = json_null();
-    else if (bk_dec_any(d, v, &out->anything) != 0)
-        return -1;
-    bk_dec_pop(d, at);
-    at = bk_dec_push(d, "maybe");
-    v = json_object_get(j, "maybe");
-    if (v && !json_is_null(v)) {
-        out->has_maybe = true;
-        if (bk_dec_int(d, v, &out->maybe) != 0)
-            return -1;
-    }
-    bk_dec_pop(d, at);
-    at = bk_dec_push(d, "c");
-    v = json_object_get(j, "c");
-    if (!v)
-        out->c = DEMO_ALL_COLOUR_BLUE;
-    else if (demo_all_colour_decode(d, v, &out->c) != 0)
-        return -1;
-    bk_dec_pop(d, at);
-    return 0;
+    return rc != 0 ? rc : demo_all_scalars_read(d, i, out);
 }
 
 json_t *demo_all_scalars_encode(const demo_all_scalars *v)
 {
-    json_t *o = json_object();
+    bk_jw w;
 
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "b", json_boolean(v->b)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "i", json_integer(v->i)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "d", json_real(v->d)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "whole", json_real(v->whole)) != 0)
-        goto fail;
-    if (v->s && bk_enc_set(o, "s", json_string(v->s)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "raw", bk_enc_bytes(v->raw)) != 0)
-        goto fail;
-    if (v->anything && bk_enc_set(o, "anything", bk_enc_any(v->anything)) != 0)
-        goto fail;
-    if (v->has_maybe && bk_enc_set(o, "maybe", json_integer(v->maybe)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "c", demo_all_colour_encode(v->c)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_jw_init(&w, NULL, 0);
+    demo_all_scalars_write(&w, v);
+    return bk_enc_jansson(&w);
 }
 
-int demo_all_nested_decode(bk_dec *d, json_t *j, demo_all_nested *out)
+int demo_all_nested_read(bk_dec *d, uint32_t j, demo_all_nested *out)
 {
-    static const char *const fields[] = {"deep", "parent", "children", "at", "also"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("deep"), BK_JSON_NAME("parent"),
+                                          BK_JSON_NAME("children"), BK_JSON_NAME("at"),
+                                          BK_JSON_NAME("also")};
+    uint32_t v[5];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 5, false) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 5, false, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "deep");
-    v = json_object_get(j, "deep");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (demo_all_scalars_list_map_list_decode(d, v, &out->deep) != 0)
-        return -1;
+    if ((rc = demo_all_scalars_list_map_list_decode(d, v[0], &out->deep)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "parent");
-    v = json_object_get(j, "parent");
-    if (v && !json_is_null(v)) {
+    if (v[1] && !bk_json_is_null(d->doc, v[1])) {
         demo_all_nested *x = bk_dec_alloc(d, 1, sizeof *x);
 
-        if (!x || demo_all_nested_decode(d, v, x) != 0)
-            return -1;
+        if (!x)
+            return BK_ENOMEM;
+        if ((rc = demo_all_nested_read(d, v[1], x)) != 0)
+            return rc;
         out->parent = x;
     }
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "children");
-    v = json_object_get(j, "children");
-    if (!v)
+    if (!v[2])
         return bk_dec_missing(d);
-    if (demo_all_nested_list_decode(d, v, &out->children) != 0)
-        return -1;
+    if ((rc = demo_all_nested_list_decode(d, v[2], &out->children)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "at");
-    v = json_object_get(j, "at");
-    if (!v)
+    if (!v[3])
         return bk_dec_missing(d);
-    if (common_stamp_decode(d, v, &out->at) != 0)
-        return -1;
+    if ((rc = common_stamp_read(d, v[3], &out->at)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "also");
-    v = json_object_get(j, "also");
-    if (!v)
+    if (!v[4])
         return bk_dec_missing(d);
-    if (common_stamp_decode(d, v, &out->also) != 0)
-        return -1;
+    if ((rc = common_stamp_read(d, v[4], &out->also)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     return 0;
 }
 
+void demo_all_nested_write(bk_jw *w, const demo_all_nested *v)
+{
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "deep", 4);
+    demo_all_scalars_list_map_list_encode(w, &v->deep);
+    if (v->parent) {
+        bk_jw_keyn(w, "parent", 6);
+        demo_all_nested_write(w, v->parent);
+    }
+    bk_jw_keyn(w, "children", 8);
+    demo_all_nested_list_encode(w, &v->children);
+    bk_jw_keyn(w, "at", 2);
+    common_stamp_write(w, &v->at);
+    bk_jw_keyn(w, "also", 4);
+    common_stamp_write(w, &v->also);
+    bk_jw_end_object(w);
+}
+
+int demo_all_nested_decode(bk_dec *d, json_t *j, demo_all_nested *out)
+{
+    uint32_t i;
+    int rc = bk_dec_jansson(d, j, &i);
+
+    return rc != 0 ? rc : demo_all_nested_read(d, i, out);
+}
+
 json_t *demo_all_nested_encode(const demo_all_nested *v)
 {
-    json_t *o = json_object();
+    bk_jw w;
 
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "deep", demo_all_scalars_list_map_list_encode(&v->deep)) != 0)
-        goto fail;
-    if (v->parent && bk_enc_set(o, "parent", demo_all_nested_encode(v->parent)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "children", demo_all_nested_list_encode(&v->children)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "at", common_stamp_encode(&v->at)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "also", common_stamp_encode(&v->also)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_jw_init(&w, NULL, 0);
+    demo_all_nested_write(&w, v);
+    return bk_enc_jansson(&w);
 }

@@ -87,24 +87,33 @@ struct demo_all_nested {
 };
 
 /* demo_all_colour: its wire name (NULL for a value that is no member), from a wire name (0, or -1
- * when s names no member), to JSON (a new reference; NULL for no member), and from JSON
- * (checked). */
+ * when s names no member), written to w (a value that is no member fails w), read from
+ * token j of d's document (checked: 0, or BK_EPROTO with d->error saying why), and the same
+ * two with jansson (a new reference, NULL for no member; from j, borrowed). */
 const char *demo_all_colour_to_string(demo_all_colour v);
 int demo_all_colour_from_string(const char *s, demo_all_colour *out);
+void demo_all_colour_write(bk_jw *w, demo_all_colour v);
+int demo_all_colour_read(bk_dec *d, uint32_t j, demo_all_colour *out);
 json_t *demo_all_colour_encode(demo_all_colour v);
 int demo_all_colour_decode(bk_dec *d, json_t *j, demo_all_colour *out);
 
-/* demo_all_scalars from JSON, checked against the IDL (0, or -1 with d->error saying where and
- * why; what it hands out lives in d's arena), and to JSON (a new reference; NULL when a
- * required string is NULL, a string is not UTF-8, an enum holds no member, a double is not
- * finite, or out of memory). */
+/* demo_all_scalars read from token j of d's document, checked against the IDL (0, or BK_EPROTO with
+ * d->error saying where and why, or BK_ENOMEM; what it hands out lives in d's arena), and
+ * written to w (which fails, sticky, when a required string is NULL, a string is not UTF-8,
+ * an enum holds no member or a double is not finite). _decode and _encode do the same from
+ * and to jansson (j borrowed; a new reference, NULL when it cannot be written). */
+int demo_all_scalars_read(bk_dec *d, uint32_t j, demo_all_scalars *out);
+void demo_all_scalars_write(bk_jw *w, const demo_all_scalars *v);
 int demo_all_scalars_decode(bk_dec *d, json_t *j, demo_all_scalars *out);
 json_t *demo_all_scalars_encode(const demo_all_scalars *v);
 
-/* demo_all_nested from JSON, checked against the IDL (0, or -1 with d->error saying where and
- * why; what it hands out lives in d's arena), and to JSON (a new reference; NULL when a
- * required string is NULL, a string is not UTF-8, an enum holds no member, a double is not
- * finite, or out of memory). */
+/* demo_all_nested read from token j of d's document, checked against the IDL (0, or BK_EPROTO with
+ * d->error saying where and why, or BK_ENOMEM; what it hands out lives in d's arena), and
+ * written to w (which fails, sticky, when a required string is NULL, a string is not UTF-8,
+ * an enum holds no member or a double is not finite). _decode and _encode do the same from
+ * and to jansson (j borrowed; a new reference, NULL when it cannot be written). */
+int demo_all_nested_read(bk_dec *d, uint32_t j, demo_all_nested *out);
+void demo_all_nested_write(bk_jw *w, const demo_all_nested *v);
 int demo_all_nested_decode(bk_dec *d, json_t *j, demo_all_nested *out);
 json_t *demo_all_nested_encode(const demo_all_nested *v);
 

@@ -6,18 +6,14 @@
 
 #include "beekeeper/log.h"
 
-static json_t *names_bk_string_list_encode(const bk_string_list *v)
+static void names_bk_string_list_encode(bk_jw *w, const bk_string_list *v)
 {
-    json_t *a = json_array();
     size_t i;
 
-    for (i = 0; a && i < v->count; i++) {
-        if (json_array_append_new(a, json_string(v->items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
+    bk_jw_begin_array(w);
+    for (i = 0; i < v->count; i++)
+        bk_jw_string(w, v->items[i]);
+    bk_jw_end_array(w);
 }
 
 /* The caller's options, with the method's default timeout when they set none. */
@@ -32,54 +28,29 @@ static bk_call_opts names_own_call_opts(const bk_call_opts *o, int timeout_ms)
     return r;
 }
 
-/* Sends a background job (nobody waits for an answer); params, NULL when they could not be
- * encoded, are taken in any case. */
+/* Sends a background job (nobody waits for an answer) whose body w holds. */
 static int names_own_background_json(bk_client *c, const bk_call_opts *o, const char *method,
-                                     int timeout_ms, json_t *params)
+                                     int timeout_ms, bk_jw *w)
 {
     bk_call_opts opts = names_own_call_opts(o, timeout_ms);
-    int rc;
 
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_call_background(c, method, params, &opts);
-    json_decref(params);
-    return rc;
+    return bk_call_background_end(c, w, method, &opts);
 }
 
-static int names_own_encode_failed(bk_error *err)
-{
-    if (err) {
-        err->code = BK_RPC_INTERNAL_ERROR;
-        err->message = "params cannot be encoded (a NULL string, invalid UTF-8, an enum value "
-                       "that is no member, a double that is not finite, or out of memory)";
-        err->data = NULL;
-    }
-    return BK_EINVAL;
-}
-
-static int names_own_bad_result(bk_arena *a, const bk_dec *d, bk_error *err)
+static int names_own_bad_result(bk_arena *a, const bk_dec *d, int rc, bk_error *err)
 {
     if (err) {
         err->code = BK_RPC_INTERNAL_ERROR;
         err->message = "Invalid result";
         err->data = bk_arena_keep_json(a, json_string(d->error));
     }
-    return BK_EPROTO;
+    return rc;
 }
 
-/* Publishes a notification; params, NULL when they could not be encoded, are taken in any
- * case. */
-static int names_own_notify_json(bk_client *c, const bk_call_opts *o, const char *method,
-                                 json_t *params)
+/* Publishes a notification whose body w holds. */
+static int names_own_notify_json(bk_client *c, const bk_call_opts *o, const char *method, bk_jw *w)
 {
-    int rc;
-
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_notify(c, method, params, o);
-    json_decref(params);
-    return rc;
+    return bk_notify_end(c, w, method, o);
 }
 
 /* ---- names.own.take ---- */
@@ -128,105 +99,108 @@ struct names_own_take_in {
     const bk_string_list *strcmp;
 };
 
-static json_t *names_own_take_params(const struct names_own_take_in *in)
+/* Starts w with the body of a call of names.own.take, its params written. */
+static void names_own_take_params(bk_jw *w, const struct names_own_take_in *in)
 {
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "a", json_string(in->a)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "c", json_string(in->c)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "o", json_string(in->o)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "err", json_string(in->err)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "result", json_string(in->result)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "res", json_string(in->res)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "rc", json_integer(in->rc)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "ctx", json_string(in->ctx)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "req", json_string(in->req)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "w", json_string(in->w)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "arg", json_string(in->arg)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "in", json_string(in->in)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "done", json_string(in->done)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "opts", json_string(in->opts)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "params", json_string(in->params)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "ret", json_string(in->ret)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "pend", json_string(in->pend)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "p", json_string(in->p)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "d", json_string(in->d)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "b", json_string(in->b)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "e", json_string(in->e)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "s", json_string(in->s)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "fn", json_string(in->fn)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "h", json_string(in->h)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "j", json_string(in->j)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "v", json_string(in->v)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "at", json_string(in->at)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "fields", json_string(in->fields)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "i", json_string(in->i)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "key", json_string(in->key)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "free", json_string(in->free)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "memset", json_string(in->memset)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "malloc", json_string(in->malloc)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "json_object", json_string(in->json_object)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "json_decref", json_string(in->json_decref)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "out", json_string(in->out)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "c_", json_string(in->c_)) != 0)
-        goto fail;
-    if (in->n && bk_enc_set(o, "n", json_integer(*in->n)) != 0)
-        goto fail;
-    if (in->pair && bk_enc_set(o, "pair", names_pair_encode(in->pair)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "strcmp", names_bk_string_list_encode(in->strcmp)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_call_begin(w, "names.own.take");
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "a", 1);
+    bk_jw_string(w, in->a);
+    bk_jw_keyn(w, "c", 1);
+    bk_jw_string(w, in->c);
+    bk_jw_keyn(w, "o", 1);
+    bk_jw_string(w, in->o);
+    bk_jw_keyn(w, "err", 3);
+    bk_jw_string(w, in->err);
+    bk_jw_keyn(w, "result", 6);
+    bk_jw_string(w, in->result);
+    bk_jw_keyn(w, "res", 3);
+    bk_jw_string(w, in->res);
+    bk_jw_keyn(w, "rc", 2);
+    bk_jw_int(w, in->rc);
+    bk_jw_keyn(w, "ctx", 3);
+    bk_jw_string(w, in->ctx);
+    bk_jw_keyn(w, "req", 3);
+    bk_jw_string(w, in->req);
+    bk_jw_keyn(w, "w", 1);
+    bk_jw_string(w, in->w);
+    bk_jw_keyn(w, "arg", 3);
+    bk_jw_string(w, in->arg);
+    bk_jw_keyn(w, "in", 2);
+    bk_jw_string(w, in->in);
+    bk_jw_keyn(w, "done", 4);
+    bk_jw_string(w, in->done);
+    bk_jw_keyn(w, "opts", 4);
+    bk_jw_string(w, in->opts);
+    bk_jw_keyn(w, "params", 6);
+    bk_jw_string(w, in->params);
+    bk_jw_keyn(w, "ret", 3);
+    bk_jw_string(w, in->ret);
+    bk_jw_keyn(w, "pend", 4);
+    bk_jw_string(w, in->pend);
+    bk_jw_keyn(w, "p", 1);
+    bk_jw_string(w, in->p);
+    bk_jw_keyn(w, "d", 1);
+    bk_jw_string(w, in->d);
+    bk_jw_keyn(w, "b", 1);
+    bk_jw_string(w, in->b);
+    bk_jw_keyn(w, "e", 1);
+    bk_jw_string(w, in->e);
+    bk_jw_keyn(w, "s", 1);
+    bk_jw_string(w, in->s);
+    bk_jw_keyn(w, "fn", 2);
+    bk_jw_string(w, in->fn);
+    bk_jw_keyn(w, "h", 1);
+    bk_jw_string(w, in->h);
+    bk_jw_keyn(w, "j", 1);
+    bk_jw_string(w, in->j);
+    bk_jw_keyn(w, "v", 1);
+    bk_jw_string(w, in->v);
+    bk_jw_keyn(w, "at", 2);
+    bk_jw_string(w, in->at);
+    bk_jw_keyn(w, "fields", 6);
+    bk_jw_string(w, in->fields);
+    bk_jw_keyn(w, "i", 1);
+    bk_jw_string(w, in->i);
+    bk_jw_keyn(w, "key", 3);
+    bk_jw_string(w, in->key);
+    bk_jw_keyn(w, "free", 4);
+    bk_jw_string(w, in->free);
+    bk_jw_keyn(w, "memset", 6);
+    bk_jw_string(w, in->memset);
+    bk_jw_keyn(w, "malloc", 6);
+    bk_jw_string(w, in->malloc);
+    bk_jw_keyn(w, "json_object", 11);
+    bk_jw_string(w, in->json_object);
+    bk_jw_keyn(w, "json_decref", 11);
+    bk_jw_string(w, in->json_decref);
+    bk_jw_keyn(w, "out", 3);
+    bk_jw_string(w, in->out);
+    bk_jw_keyn(w, "c_", 2);
+    bk_jw_string(w, in->c_);
+    if (in->n) {
+        bk_jw_keyn(w, "n", 1);
+        bk_jw_int(w, *in->n);
+    }
+    if (in->pair) {
+        bk_jw_keyn(w, "pair", 4);
+        names_pair_write(w, in->pair);
+    }
+    bk_jw_keyn(w, "strcmp", 6);
+    names_bk_string_list_encode(w, in->strcmp);
+    bk_jw_end_object(w);
 }
 
-static int names_own_take_result(bk_arena *a, json_t *res, const char **out, bk_error *err)
+static int names_own_take_result(bk_arena *a, bk_json_doc *doc, uint32_t res, const char **out,
+                                 bk_error *err)
 {
     bk_dec d;
+    int rc;
 
     bk_dec_init(&d, a, "result", "result");
-    if (bk_dec_string(&d, res, out) != 0)
-        return names_own_bad_result(a, &d, err);
+    d.doc = doc;
+    if ((rc = bk_dec_string(&d, res, out)) != 0)
+        return names_own_bad_result(a, &d, rc, err);
     return 0;
 }
 
@@ -235,18 +209,18 @@ static int names_own_take_call(bk_client *c, const bk_call_opts *o, bk_arena *a,
                                bk_error *err)
 {
     bk_call_opts opts = names_own_call_opts(o, 0);
-    json_t *params = names_own_take_params(in), *res;
+    bk_json_doc *doc;
+    uint32_t res;
+    bk_jw w;
     const char *ret;
     int rc;
 
-    if (!params)
-        return names_own_encode_failed(err);
-    rc = bk_call(c, "names.own.take", params, &opts, a, &res, err);
-    json_decref(params);
+    names_own_take_params(&w, in);
+    rc = bk_call_end(c, &w, "names.own.take", &opts, a, &doc, &res, err);
     if (rc != 0)
         return rc;
     memset(&ret, 0, sizeof ret);
-    if ((rc = names_own_take_result(a, res, &ret, err)) != 0)
+    if ((rc = names_own_take_result(a, doc, res, &ret, err)) != 0)
         return rc;
     if (result)
         *result = ret;
@@ -284,8 +258,8 @@ struct names_own_take_pending {
     void *arg;
 };
 
-static void names_own_take_back(bk_client *c, bk_arena *a, json_t *res, const bk_error *err,
-                                void *arg)
+static void names_own_take_back(bk_client *c, bk_arena *a, bk_json_doc *doc, uint32_t res,
+                                const bk_error *err, void *arg)
 {
     struct names_own_take_pending pend = *(struct names_own_take_pending *)arg;
     const char *ret;
@@ -293,7 +267,7 @@ static void names_own_take_back(bk_client *c, bk_arena *a, json_t *res, const bk
 
     free(arg);
     memset(&ret, 0, sizeof ret);
-    if (!err && names_own_take_result(a, res, &ret, &e) != 0)
+    if (!err && names_own_take_result(a, doc, res, &ret, &e) != 0)
         err = &e;
     pend.done(c, a, ret, err, pend.arg);
 }
@@ -304,20 +278,15 @@ static int names_own_take_start(bk_client *c, const bk_call_opts *o,
 {
     bk_call_opts opts = names_own_call_opts(o, 0);
     struct names_own_take_pending *pend = malloc(sizeof *pend);
-    json_t *params;
+    bk_jw w;
     int rc;
 
     if (!pend)
         return BK_ENOMEM;
-    params = names_own_take_params(in);
-    if (!params) {
-        free(pend);
-        return BK_EINVAL;
-    }
     pend->done = done;
     pend->arg = arg;
-    rc = bk_call_async(c, "names.own.take", params, &opts, names_own_take_back, pend);
-    json_decref(params);
+    names_own_take_params(&w, in);
+    rc = bk_call_async_end(c, &w, "names.own.take", &opts, names_own_take_back, pend);
     if (rc != 0)
         free(pend);
     return rc;
@@ -373,42 +342,50 @@ int names_own_take_background(bk_client *c_2, const bk_call_opts *o_, const char
                                           .json_object = json_object, .json_decref = json_decref,
                                           .out = out, .c_ = c_, .n = n, .pair = pair,
                                           .strcmp = strcmp};
+    bk_jw w_;
 
-    return names_own_background_json(c_2, o_, "names.own.take", 0, names_own_take_params(&in_));
+    names_own_take_params(&w_, &in_);
+    return names_own_background_json(c_2, o_, "names.own.take", 0, &w_);
 }
 
 /* ---- names.own.none ---- */
 
-static json_t *names_own_none_params(void)
+/* Starts w with the body of a call of names.own.none, its params written. */
+static void names_own_none_params(bk_jw *w)
 {
-    return json_object();
+    bk_call_begin(w, "names.own.none");
+    bk_jw_begin_object(w);
+    bk_jw_end_object(w);
 }
 
-static int names_own_none_result(bk_arena *a, json_t *res, int64_t *out, bk_error *err)
+static int names_own_none_result(bk_arena *a, bk_json_doc *doc, uint32_t res, int64_t *out,
+                                 bk_error *err)
 {
     bk_dec d;
+    int rc;
 
     bk_dec_init(&d, a, "result", "result");
-    if (bk_dec_int(&d, res, out) != 0)
-        return names_own_bad_result(a, &d, err);
+    d.doc = doc;
+    if ((rc = bk_dec_int(&d, res, out)) != 0)
+        return names_own_bad_result(a, &d, rc, err);
     return 0;
 }
 
 int names_own_none(bk_client *c, const bk_call_opts *o, bk_arena *a, int64_t *result, bk_error *err)
 {
     bk_call_opts opts = names_own_call_opts(o, 0);
-    json_t *params = names_own_none_params(), *res;
+    bk_json_doc *doc;
+    uint32_t res;
+    bk_jw w;
     int64_t ret;
     int rc;
 
-    if (!params)
-        return names_own_encode_failed(err);
-    rc = bk_call(c, "names.own.none", params, &opts, a, &res, err);
-    json_decref(params);
+    names_own_none_params(&w);
+    rc = bk_call_end(c, &w, "names.own.none", &opts, a, &doc, &res, err);
     if (rc != 0)
         return rc;
     memset(&ret, 0, sizeof ret);
-    if ((rc = names_own_none_result(a, res, &ret, err)) != 0)
+    if ((rc = names_own_none_result(a, doc, res, &ret, err)) != 0)
         return rc;
     if (result)
         *result = ret;
@@ -420,8 +397,8 @@ struct names_own_none_pending {
     void *arg;
 };
 
-static void names_own_none_back(bk_client *c, bk_arena *a, json_t *res, const bk_error *err,
-                                void *arg)
+static void names_own_none_back(bk_client *c, bk_arena *a, bk_json_doc *doc, uint32_t res,
+                                const bk_error *err, void *arg)
 {
     struct names_own_none_pending pend = *(struct names_own_none_pending *)arg;
     int64_t ret;
@@ -429,7 +406,7 @@ static void names_own_none_back(bk_client *c, bk_arena *a, json_t *res, const bk
 
     free(arg);
     memset(&ret, 0, sizeof ret);
-    if (!err && names_own_none_result(a, res, &ret, &e) != 0)
+    if (!err && names_own_none_result(a, doc, res, &ret, &e) != 0)
         err = &e;
     pend.done(c, a, ret, err, pend.arg);
 }
@@ -438,20 +415,15 @@ int names_own_none_async(bk_client *c, const bk_call_opts *o, names_own_none_don
 {
     bk_call_opts opts = names_own_call_opts(o, 0);
     struct names_own_none_pending *pend = malloc(sizeof *pend);
-    json_t *params;
+    bk_jw w;
     int rc;
 
     if (!pend)
         return BK_ENOMEM;
-    params = names_own_none_params();
-    if (!params) {
-        free(pend);
-        return BK_EINVAL;
-    }
     pend->done = done;
     pend->arg = arg;
-    rc = bk_call_async(c, "names.own.none", params, &opts, names_own_none_back, pend);
-    json_decref(params);
+    names_own_none_params(&w);
+    rc = bk_call_async_end(c, &w, "names.own.none", &opts, names_own_none_back, pend);
     if (rc != 0)
         free(pend);
     return rc;
@@ -459,7 +431,10 @@ int names_own_none_async(bk_client *c, const bk_call_opts *o, names_own_none_don
 
 int names_own_none_background(bk_client *c, const bk_call_opts *o)
 {
-    return names_own_background_json(c, o, "names.own.none", 0, names_own_none_params());
+    bk_jw w;
+
+    names_own_none_params(&w);
+    return names_own_background_json(c, o, "names.own.none", 0, &w);
 }
 
 /* ---- names.own.drop (oneway) ---- */
@@ -472,32 +447,30 @@ struct names_own_drop_in {
     const char *in_;
 };
 
-static json_t *names_own_drop_params(const struct names_own_drop_in *in)
+/* Starts w with the body of a call of names.own.drop, its params written. */
+static void names_own_drop_params(bk_jw *w, const struct names_own_drop_in *in)
 {
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "c", json_string(in->c)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "o", json_string(in->o)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "in", json_string(in->in)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "in_", json_string(in->in_)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_call_begin(w, "names.own.drop");
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "c", 1);
+    bk_jw_string(w, in->c);
+    bk_jw_keyn(w, "o", 1);
+    bk_jw_string(w, in->o);
+    bk_jw_keyn(w, "in", 2);
+    bk_jw_string(w, in->in);
+    bk_jw_keyn(w, "in_", 3);
+    bk_jw_string(w, in->in_);
+    bk_jw_end_object(w);
 }
 
 int names_own_drop(bk_client *c_, const bk_call_opts *o_, const char *c, const char *o,
                    const char *in, const char *in_)
 {
     const struct names_own_drop_in in_2 = {.c = c, .o = o, .in = in, .in_ = in_};
+    bk_jw w;
 
-    return names_own_background_json(c_, o_, "names.own.drop", 0, names_own_drop_params(&in_2));
+    names_own_drop_params(&w, &in_2);
+    return names_own_background_json(c_, o_, "names.own.drop", 0, &w);
 }
 
 /* ---- names.own.told (notification) ---- */
@@ -513,30 +486,26 @@ struct names_own_told_in {
     const char *d;
 };
 
-static json_t *names_own_told_params(const struct names_own_told_in *in)
+/* Starts w with the body of a call of names.own.told, its params written. */
+static void names_own_told_params(bk_jw *w, const struct names_own_told_in *in)
 {
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "c", json_string(in->c)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "a", json_string(in->a)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "arg", json_string(in->arg)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "fn", json_string(in->fn)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "s", json_string(in->s)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "p", json_string(in->p)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "d", json_string(in->d)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_call_begin(w, "names.own.told");
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "c", 1);
+    bk_jw_string(w, in->c);
+    bk_jw_keyn(w, "a", 1);
+    bk_jw_string(w, in->a);
+    bk_jw_keyn(w, "arg", 3);
+    bk_jw_string(w, in->arg);
+    bk_jw_keyn(w, "fn", 2);
+    bk_jw_string(w, in->fn);
+    bk_jw_keyn(w, "s", 1);
+    bk_jw_string(w, in->s);
+    bk_jw_keyn(w, "p", 1);
+    bk_jw_string(w, in->p);
+    bk_jw_keyn(w, "d", 1);
+    bk_jw_string(w, in->d);
+    bk_jw_end_object(w);
 }
 
 int names_own_told_notify(bk_client *c_, const bk_call_opts *o, const char *c, const char *a,
@@ -545,8 +514,10 @@ int names_own_told_notify(bk_client *c_, const bk_call_opts *o, const char *c, c
 {
     const struct names_own_told_in in = {.c = c, .a = a, .arg = arg, .fn = fn, .s = s, .p = p,
                                          .d = d};
+    bk_jw w;
 
-    return names_own_notify_json(c_, o, "names.own.told", names_own_told_params(&in));
+    names_own_told_params(&w, &in);
+    return names_own_notify_json(c_, o, "names.own.told", &w);
 }
 
 struct names_own_told_args {
@@ -559,63 +530,59 @@ struct names_own_told_args {
     const char *d;
 };
 
-static int names_own_told_decode_args(bk_dec *d, json_t *j, struct names_own_told_args *out)
+static int names_own_told_decode_args(bk_dec *d, uint32_t j, struct names_own_told_args *out)
 {
-    static const char *const fields[] = {"c", "a", "arg", "fn", "s", "p", "d"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("c"), BK_JSON_NAME("a"), BK_JSON_NAME("arg"),
+                                          BK_JSON_NAME("fn"), BK_JSON_NAME("s"), BK_JSON_NAME("p"),
+                                          BK_JSON_NAME("d")};
+    uint32_t v[7];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 7, true) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 7, true, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "c");
-    v = json_object_get(j, "c");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->c) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[0], &out->c)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "a");
-    v = json_object_get(j, "a");
-    if (!v)
+    if (!v[1])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->a) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[1], &out->a)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "arg");
-    v = json_object_get(j, "arg");
-    if (!v)
+    if (!v[2])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->arg) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[2], &out->arg)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "fn");
-    v = json_object_get(j, "fn");
-    if (!v)
+    if (!v[3])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->fn) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[3], &out->fn)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "s");
-    v = json_object_get(j, "s");
-    if (!v)
+    if (!v[4])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->s) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[4], &out->s)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "p");
-    v = json_object_get(j, "p");
-    if (!v)
+    if (!v[5])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->p) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[5], &out->p)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "d");
-    v = json_object_get(j, "d");
-    if (!v)
+    if (!v[6])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->d) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[6], &out->d)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     return 0;
 }
@@ -626,14 +593,15 @@ struct names_own_told_sub {
 };
 
 /* A notification that does not match the IDL is dropped with a warning in the log. */
-static void names_own_told_deliver(bk_client *c, bk_arena *a, const char *method, json_t *params,
-                                   void *arg)
+static void names_own_told_deliver(bk_client *c, bk_arena *a, const char *method, bk_json_doc *doc,
+                                   uint32_t params, void *arg)
 {
     const struct names_own_told_sub *s = arg;
     struct names_own_told_args p;
     bk_dec d;
 
     bk_dec_init(&d, a, "", "params");
+    d.doc = doc;
     if (names_own_told_decode_args(&d, params, &p) != 0) {
         bk_log_warn("%s: notification dropped: %s", method, d.error);
         return;
@@ -643,11 +611,11 @@ static void names_own_told_deliver(bk_client *c, bk_arena *a, const char *method
 
 int names_own_told_subscribe(bk_client *c, names_own_told_fn *fn, void *arg)
 {
-    struct names_own_told_sub *s = bk_typed_hold(sizeof *s);
+    struct names_own_told_sub *s = bk_client_hold(c, sizeof *s);
 
     if (!s)
         return BK_ENOMEM;
     s->fn = fn;
     s->arg = arg;
-    return bk_subscribe(c, "names.own.told", names_own_told_deliver, s);
+    return bk_subscribe_typed(c, "names.own.told", names_own_told_deliver, s);
 }

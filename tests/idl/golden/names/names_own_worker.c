@@ -5,20 +5,21 @@
 
 #include "beekeeper/log.h"
 
-static int names_bk_string_list_decode(bk_dec *d, json_t *j, bk_string_list *out)
+static int names_bk_string_list_decode(bk_dec *d, uint32_t j, bk_string_list *out)
 {
+    uint32_t v;
     size_t i, at;
+    int rc;
 
-    if (!json_is_array(j))
-        return bk_dec_expected(d, "list", j);
-    out->count = json_array_size(j);
+    if ((rc = bk_dec_list(d, j, &out->count)) != 0)
+        return rc;
     out->items = bk_dec_alloc(d, out->count, sizeof *out->items);
     if (!out->items)
-        return -1;
-    for (i = 0; i < out->count; i++) {
+        return BK_ENOMEM;
+    for (i = 0, v = j + 1; i < out->count; i++, v = bk_dec_next(d, v)) {
         at = bk_dec_index(d, i);
-        if (bk_dec_string(d, json_array_get(j, i), &out->items[i]) != 0)
-            return -1;
+        if ((rc = bk_dec_string(d, v, &out->items[i])) != 0)
+            return rc;
         bk_dec_pop(d, at);
     }
     return 0;
@@ -29,14 +30,6 @@ struct names_own_binding {
     names_own_handlers h;
     void *ctx;
 };
-
-static int names_own_reply_json(bk_request *req, json_t *result)
-{
-    if (!result)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "%s: the handler's result cannot be encoded",
-                       bk_request_method(req));
-    return bk_request_reply(req, result);
-}
 
 /* ---- names.own.take ---- */
 
@@ -84,313 +77,291 @@ struct names_own_take_args {
     bk_string_list strcmp;
 };
 
-static int names_own_take_decode_args(bk_dec *d, json_t *j, struct names_own_take_args *out)
+static int names_own_take_decode_args(bk_dec *d, uint32_t j, struct names_own_take_args *out)
 {
-    static const char *const fields[] = {"a", "c", "o", "err", "result", "res", "rc", "ctx", "req",
-                                         "w", "arg", "in", "done", "opts", "params", "ret", "pend",
-                                         "p", "d", "b", "e", "s", "fn", "h", "j", "v", "at",
-                                         "fields", "i", "key", "free", "memset", "malloc",
-                                         "json_object", "json_decref", "out", "c_", "n", "pair",
-                                         "strcmp"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("a"), BK_JSON_NAME("c"), BK_JSON_NAME("o"),
+                                          BK_JSON_NAME("err"), BK_JSON_NAME("result"),
+                                          BK_JSON_NAME("res"), BK_JSON_NAME("rc"),
+                                          BK_JSON_NAME("ctx"), BK_JSON_NAME("req"),
+                                          BK_JSON_NAME("w"), BK_JSON_NAME("arg"),
+                                          BK_JSON_NAME("in"), BK_JSON_NAME("done"),
+                                          BK_JSON_NAME("opts"), BK_JSON_NAME("params"),
+                                          BK_JSON_NAME("ret"), BK_JSON_NAME("pend"),
+                                          BK_JSON_NAME("p"), BK_JSON_NAME("d"), BK_JSON_NAME("b"),
+                                          BK_JSON_NAME("e"), BK_JSON_NAME("s"), BK_JSON_NAME("fn"),
+                                          BK_JSON_NAME("h"), BK_JSON_NAME("j"), BK_JSON_NAME("v"),
+                                          BK_JSON_NAME("at"), BK_JSON_NAME("fields"),
+                                          BK_JSON_NAME("i"), BK_JSON_NAME("key"),
+                                          BK_JSON_NAME("free"), BK_JSON_NAME("memset"),
+                                          BK_JSON_NAME("malloc"), BK_JSON_NAME("json_object"),
+                                          BK_JSON_NAME("json_decref"), BK_JSON_NAME("out"),
+                                          BK_JSON_NAME("c_"), BK_JSON_NAME("n"),
+                                          BK_JSON_NAME("pair"), BK_JSON_NAME("strcmp")};
+    uint32_t v[40];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 40, true) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 40, true, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "a");
-    v = json_object_get(j, "a");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->a) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[0], &out->a)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "c");
-    v = json_object_get(j, "c");
-    if (!v)
+    if (!v[1])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->c) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[1], &out->c)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "o");
-    v = json_object_get(j, "o");
-    if (!v)
+    if (!v[2])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->o) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[2], &out->o)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "err");
-    v = json_object_get(j, "err");
-    if (!v)
+    if (!v[3])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->err) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[3], &out->err)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "result");
-    v = json_object_get(j, "result");
-    if (!v)
+    if (!v[4])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->result) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[4], &out->result)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "res");
-    v = json_object_get(j, "res");
-    if (!v)
+    if (!v[5])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->res) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[5], &out->res)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "rc");
-    v = json_object_get(j, "rc");
-    if (!v)
+    if (!v[6])
         return bk_dec_missing(d);
-    if (bk_dec_int(d, v, &out->rc) != 0)
-        return -1;
+    if ((rc = bk_dec_int(d, v[6], &out->rc)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "ctx");
-    v = json_object_get(j, "ctx");
-    if (!v)
+    if (!v[7])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->ctx) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[7], &out->ctx)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "req");
-    v = json_object_get(j, "req");
-    if (!v)
+    if (!v[8])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->req) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[8], &out->req)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "w");
-    v = json_object_get(j, "w");
-    if (!v)
+    if (!v[9])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->w) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[9], &out->w)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "arg");
-    v = json_object_get(j, "arg");
-    if (!v)
+    if (!v[10])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->arg) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[10], &out->arg)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "in");
-    v = json_object_get(j, "in");
-    if (!v)
+    if (!v[11])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->in) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[11], &out->in)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "done");
-    v = json_object_get(j, "done");
-    if (!v)
+    if (!v[12])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->done) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[12], &out->done)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "opts");
-    v = json_object_get(j, "opts");
-    if (!v)
+    if (!v[13])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->opts) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[13], &out->opts)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "params");
-    v = json_object_get(j, "params");
-    if (!v)
+    if (!v[14])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->params) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[14], &out->params)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "ret");
-    v = json_object_get(j, "ret");
-    if (!v)
+    if (!v[15])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->ret) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[15], &out->ret)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "pend");
-    v = json_object_get(j, "pend");
-    if (!v)
+    if (!v[16])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->pend) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[16], &out->pend)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "p");
-    v = json_object_get(j, "p");
-    if (!v)
+    if (!v[17])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->p) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[17], &out->p)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "d");
-    v = json_object_get(j, "d");
-    if (!v)
+    if (!v[18])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->d) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[18], &out->d)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "b");
-    v = json_object_get(j, "b");
-    if (!v)
+    if (!v[19])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->b) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[19], &out->b)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "e");
-    v = json_object_get(j, "e");
-    if (!v)
+    if (!v[20])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->e) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[20], &out->e)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "s");
-    v = json_object_get(j, "s");
-    if (!v)
+    if (!v[21])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->s) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[21], &out->s)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "fn");
-    v = json_object_get(j, "fn");
-    if (!v)
+    if (!v[22])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->fn) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[22], &out->fn)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "h");
-    v = json_object_get(j, "h");
-    if (!v)
+    if (!v[23])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->h) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[23], &out->h)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "j");
-    v = json_object_get(j, "j");
-    if (!v)
+    if (!v[24])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->j) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[24], &out->j)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "v");
-    v = json_object_get(j, "v");
-    if (!v)
+    if (!v[25])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->v) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[25], &out->v)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "at");
-    v = json_object_get(j, "at");
-    if (!v)
+    if (!v[26])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->at) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[26], &out->at)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "fields");
-    v = json_object_get(j, "fields");
-    if (!v)
+    if (!v[27])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->fields) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[27], &out->fields)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "i");
-    v = json_object_get(j, "i");
-    if (!v)
+    if (!v[28])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->i) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[28], &out->i)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "key");
-    v = json_object_get(j, "key");
-    if (!v)
+    if (!v[29])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->key) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[29], &out->key)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "free");
-    v = json_object_get(j, "free");
-    if (!v)
+    if (!v[30])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->free) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[30], &out->free)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "memset");
-    v = json_object_get(j, "memset");
-    if (!v)
+    if (!v[31])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->memset) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[31], &out->memset)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "malloc");
-    v = json_object_get(j, "malloc");
-    if (!v)
+    if (!v[32])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->malloc) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[32], &out->malloc)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "json_object");
-    v = json_object_get(j, "json_object");
-    if (!v)
+    if (!v[33])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->json_object) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[33], &out->json_object)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "json_decref");
-    v = json_object_get(j, "json_decref");
-    if (!v)
+    if (!v[34])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->json_decref) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[34], &out->json_decref)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "out");
-    v = json_object_get(j, "out");
-    if (!v)
+    if (!v[35])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->out) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[35], &out->out)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "c_");
-    v = json_object_get(j, "c_");
-    if (!v)
+    if (!v[36])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->c_) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[36], &out->c_)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "n");
-    v = json_object_get(j, "n");
-    if (v && !json_is_null(v)) {
+    if (v[37] && !bk_json_is_null(d->doc, v[37])) {
         out->has_n = true;
-        if (bk_dec_int(d, v, &out->n) != 0)
-            return -1;
+        if ((rc = bk_dec_int(d, v[37], &out->n)) != 0)
+            return rc;
     }
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "pair");
-    v = json_object_get(j, "pair");
-    if (v && !json_is_null(v)) {
+    if (v[38] && !bk_json_is_null(d->doc, v[38])) {
         names_pair *x = bk_dec_alloc(d, 1, sizeof *x);
 
-        if (!x || names_pair_decode(d, v, x) != 0)
-            return -1;
+        if (!x)
+            return BK_ENOMEM;
+        if ((rc = names_pair_read(d, v[38], x)) != 0)
+            return rc;
         out->pair = x;
     }
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "strcmp");
-    v = json_object_get(j, "strcmp");
-    if (!v)
+    if (!v[39])
         return bk_dec_missing(d);
-    if (names_bk_string_list_decode(d, v, &out->strcmp) != 0)
-        return -1;
+    if ((rc = names_bk_string_list_decode(d, v[39], &out->strcmp)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     return 0;
 }
 
 int names_own_take_reply(bk_request *req, const char *const *result)
 {
-    return names_own_reply_json(req, json_string(*result));
+    bk_jw *w = bk_request_result(req);
+
+    bk_jw_string(w, *result);
+    return bk_request_reply_written(req);
 }
 
-static int names_own_take_serve(bk_request *req, json_t *params, void *arg)
+static int names_own_take_serve(bk_request *req, bk_json_doc *doc, uint32_t params, void *arg)
 {
     const struct names_own_binding *b = arg;
     struct names_own_take_args p;
@@ -399,6 +370,7 @@ static int names_own_take_serve(bk_request *req, json_t *params, void *arg)
     int rc;
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
+    d.doc = doc;
     if (names_own_take_decode_args(&d, params, &p) != 0)
         return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
                                "Invalid params");
@@ -419,18 +391,21 @@ struct names_own_none_args {
     char unused; /* C wants a member */
 };
 
-static int names_own_none_decode_args(bk_dec *d, json_t *j, struct names_own_none_args *out)
+static int names_own_none_decode_args(bk_dec *d, uint32_t j, struct names_own_none_args *out)
 {
     memset(out, 0, sizeof *out);
-    return bk_dec_object(d, j, NULL, 0, true);
+    return bk_dec_object(d, j, NULL, 0, true, NULL);
 }
 
 int names_own_none_reply(bk_request *req, const int64_t *result)
 {
-    return names_own_reply_json(req, json_integer(*result));
+    bk_jw *w = bk_request_result(req);
+
+    bk_jw_int(w, *result);
+    return bk_request_reply_written(req);
 }
 
-static int names_own_none_serve(bk_request *req, json_t *params, void *arg)
+static int names_own_none_serve(bk_request *req, bk_json_doc *doc, uint32_t params, void *arg)
 {
     const struct names_own_binding *b = arg;
     struct names_own_none_args p;
@@ -439,6 +414,7 @@ static int names_own_none_serve(bk_request *req, json_t *params, void *arg)
     int rc;
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
+    d.doc = doc;
     if (names_own_none_decode_args(&d, params, &p) != 0)
         return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
                                "Invalid params");
@@ -458,47 +434,45 @@ struct names_own_drop_args {
     const char *in_;
 };
 
-static int names_own_drop_decode_args(bk_dec *d, json_t *j, struct names_own_drop_args *out)
+static int names_own_drop_decode_args(bk_dec *d, uint32_t j, struct names_own_drop_args *out)
 {
-    static const char *const fields[] = {"c", "o", "in", "in_"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("c"), BK_JSON_NAME("o"), BK_JSON_NAME("in"),
+                                          BK_JSON_NAME("in_")};
+    uint32_t v[4];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 4, true) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 4, true, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "c");
-    v = json_object_get(j, "c");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->c) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[0], &out->c)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "o");
-    v = json_object_get(j, "o");
-    if (!v)
+    if (!v[1])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->o) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[1], &out->o)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "in");
-    v = json_object_get(j, "in");
-    if (!v)
+    if (!v[2])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->in) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[2], &out->in)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "in_");
-    v = json_object_get(j, "in_");
-    if (!v)
+    if (!v[3])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->in_) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[3], &out->in_)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     return 0;
 }
 
-static int names_own_drop_serve(bk_request *req, json_t *params, void *arg)
+static int names_own_drop_serve(bk_request *req, bk_json_doc *doc, uint32_t params, void *arg)
 {
     const struct names_own_binding *b = arg;
     struct names_own_drop_args p;
@@ -506,6 +480,7 @@ static int names_own_drop_serve(bk_request *req, json_t *params, void *arg)
     int rc;
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
+    d.doc = doc;
     if (names_own_drop_decode_args(&d, params, &p) != 0)
         return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
                                "Invalid params");
@@ -517,7 +492,7 @@ static int names_own_drop_serve(bk_request *req, json_t *params, void *arg)
  * as if the IDL did not have it. Said once, in the log, for each. */
 int names_own_serve(bk_worker *w, const names_own_handlers *h, void *ctx)
 {
-    struct names_own_binding *b = bk_typed_hold(sizeof *b);
+    struct names_own_binding *b = bk_worker_hold(w, sizeof *b);
     int rc;
 
     if (!b)
@@ -527,17 +502,17 @@ int names_own_serve(bk_worker *w, const names_own_handlers *h, void *ctx)
     if (!h->take)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)", "names.own.take",
                     "names_own_handlers");
-    else if ((rc = bk_worker_accept(w, "names.own.take", names_own_take_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "names.own.take", names_own_take_serve, b)) != 0)
         return rc;
     if (!h->none)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)", "names.own.none",
                     "names_own_handlers");
-    else if ((rc = bk_worker_accept(w, "names.own.none", names_own_none_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "names.own.none", names_own_none_serve, b)) != 0)
         return rc;
     if (!h->drop)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)", "names.own.drop",
                     "names_own_handlers");
-    else if ((rc = bk_worker_accept(w, "names.own.drop", names_own_drop_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "names.own.drop", names_own_drop_serve, b)) != 0)
         return rc;
     return 0;
 }

@@ -3,120 +3,126 @@
 
 #include <string.h>
 
-static int names_bk_int_list_decode(bk_dec *d, json_t *j, bk_int_list *out)
+static int names_bk_int_list_decode(bk_dec *d, uint32_t j, bk_int_list *out)
 {
+    uint32_t v;
     size_t i, at;
+    int rc;
 
-    if (!json_is_array(j))
-        return bk_dec_expected(d, "list", j);
-    out->count = json_array_size(j);
+    if ((rc = bk_dec_list(d, j, &out->count)) != 0)
+        return rc;
     out->items = bk_dec_alloc(d, out->count, sizeof *out->items);
     if (!out->items)
-        return -1;
-    for (i = 0; i < out->count; i++) {
+        return BK_ENOMEM;
+    for (i = 0, v = j + 1; i < out->count; i++, v = bk_dec_next(d, v)) {
         at = bk_dec_index(d, i);
-        if (bk_dec_int(d, json_array_get(j, i), &out->items[i]) != 0)
-            return -1;
+        if ((rc = bk_dec_int(d, v, &out->items[i])) != 0)
+            return rc;
         bk_dec_pop(d, at);
     }
     return 0;
 }
 
-static int names_int_list_list_decode(bk_dec *d, json_t *j, names_int_list_list *out)
+static int names_int_list_list_decode(bk_dec *d, uint32_t j, names_int_list_list *out)
 {
+    uint32_t v;
     size_t i, at;
+    int rc;
 
-    if (!json_is_array(j))
-        return bk_dec_expected(d, "list", j);
-    out->count = json_array_size(j);
+    if ((rc = bk_dec_list(d, j, &out->count)) != 0)
+        return rc;
     out->items = bk_dec_alloc(d, out->count, sizeof *out->items);
     if (!out->items)
-        return -1;
-    for (i = 0; i < out->count; i++) {
+        return BK_ENOMEM;
+    for (i = 0, v = j + 1; i < out->count; i++, v = bk_dec_next(d, v)) {
         at = bk_dec_index(d, i);
-        if (names_bk_int_list_decode(d, json_array_get(j, i), &out->items[i]) != 0)
-            return -1;
+        if ((rc = names_bk_int_list_decode(d, v, &out->items[i])) != 0)
+            return rc;
         bk_dec_pop(d, at);
     }
     return 0;
 }
 
-static json_t *names_bk_int_list_encode(const bk_int_list *v)
+static void names_bk_int_list_encode(bk_jw *w, const bk_int_list *v)
 {
-    json_t *a = json_array();
     size_t i;
 
-    for (i = 0; a && i < v->count; i++) {
-        if (json_array_append_new(a, json_integer(v->items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
+    bk_jw_begin_array(w);
+    for (i = 0; i < v->count; i++)
+        bk_jw_int(w, v->items[i]);
+    bk_jw_end_array(w);
 }
 
-static json_t *names_int_list_list_encode(const names_int_list_list *v)
+static void names_int_list_list_encode(bk_jw *w, const names_int_list_list *v)
 {
-    json_t *a = json_array();
     size_t i;
 
-    for (i = 0; a && i < v->count; i++) {
-        if (json_array_append_new(a, names_bk_int_list_encode(&v->items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
+    bk_jw_begin_array(w);
+    for (i = 0; i < v->count; i++)
+        names_bk_int_list_encode(w, &v->items[i]);
+    bk_jw_end_array(w);
+}
+
+int names_pair_read(bk_dec *d, uint32_t j, names_pair *out)
+{
+    static const bk_json_name fields[] = {BK_JSON_NAME("a"), BK_JSON_NAME("b"),
+                                          BK_JSON_NAME("grid")};
+    uint32_t v[3];
+    size_t at;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = bk_dec_object(d, j, fields, 3, false, v)) != 0)
+        return rc;
+    at = bk_dec_push(d, "a");
+    if (!v[0])
+        return bk_dec_missing(d);
+    if ((rc = bk_dec_string(d, v[0], &out->a)) != 0)
+        return rc;
+    bk_dec_pop(d, at);
+    at = bk_dec_push(d, "b");
+    if (v[1] && !bk_json_is_null(d->doc, v[1])) {
+        out->has_b = true;
+        if ((rc = bk_dec_int(d, v[1], &out->b)) != 0)
+            return rc;
     }
-    return a;
+    bk_dec_pop(d, at);
+    at = bk_dec_push(d, "grid");
+    if (!v[2])
+        return bk_dec_missing(d);
+    if ((rc = names_int_list_list_decode(d, v[2], &out->grid)) != 0)
+        return rc;
+    bk_dec_pop(d, at);
+    return 0;
+}
+
+void names_pair_write(bk_jw *w, const names_pair *v)
+{
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "a", 1);
+    bk_jw_string(w, v->a);
+    if (v->has_b) {
+        bk_jw_keyn(w, "b", 1);
+        bk_jw_int(w, v->b);
+    }
+    bk_jw_keyn(w, "grid", 4);
+    names_int_list_list_encode(w, &v->grid);
+    bk_jw_end_object(w);
 }
 
 int names_pair_decode(bk_dec *d, json_t *j, names_pair *out)
 {
-    static const char *const fields[] = {"a", "b", "grid"};
-    json_t *v;
-    size_t at;
+    uint32_t i;
+    int rc = bk_dec_jansson(d, j, &i);
 
-    memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 3, false) != 0)
-        return -1;
-    at = bk_dec_push(d, "a");
-    v = json_object_get(j, "a");
-    if (!v)
-        return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->a) != 0)
-        return -1;
-    bk_dec_pop(d, at);
-    at = bk_dec_push(d, "b");
-    v = json_object_get(j, "b");
-    if (v && !json_is_null(v)) {
-        out->has_b = true;
-        if (bk_dec_int(d, v, &out->b) != 0)
-            return -1;
-    }
-    bk_dec_pop(d, at);
-    at = bk_dec_push(d, "grid");
-    v = json_object_get(j, "grid");
-    if (!v)
-        return bk_dec_missing(d);
-    if (names_int_list_list_decode(d, v, &out->grid) != 0)
-        return -1;
-    bk_dec_pop(d, at);
-    return 0;
+    return rc != 0 ? rc : names_pair_read(d, i, out);
 }
 
 json_t *names_pair_encode(const names_pair *v)
 {
-    json_t *o = json_object();
+    bk_jw w;
 
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "a", json_string(v->a)) != 0)
-        goto fail;
-    if (v->has_b && bk_enc_set(o, "b", json_integer(v->b)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "grid", names_int_list_list_encode(&v->grid)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_jw_init(&w, NULL, 0);
+    names_pair_write(&w, v);
+    return bk_enc_jansson(&w);
 }

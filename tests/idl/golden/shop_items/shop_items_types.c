@@ -3,37 +3,34 @@
 
 #include <string.h>
 
-static int shop_bk_string_list_decode(bk_dec *d, json_t *j, bk_string_list *out)
+static int shop_bk_string_list_decode(bk_dec *d, uint32_t j, bk_string_list *out)
 {
+    uint32_t v;
     size_t i, at;
+    int rc;
 
-    if (!json_is_array(j))
-        return bk_dec_expected(d, "list", j);
-    out->count = json_array_size(j);
+    if ((rc = bk_dec_list(d, j, &out->count)) != 0)
+        return rc;
     out->items = bk_dec_alloc(d, out->count, sizeof *out->items);
     if (!out->items)
-        return -1;
-    for (i = 0; i < out->count; i++) {
+        return BK_ENOMEM;
+    for (i = 0, v = j + 1; i < out->count; i++, v = bk_dec_next(d, v)) {
         at = bk_dec_index(d, i);
-        if (bk_dec_string(d, json_array_get(j, i), &out->items[i]) != 0)
-            return -1;
+        if ((rc = bk_dec_string(d, v, &out->items[i])) != 0)
+            return rc;
         bk_dec_pop(d, at);
     }
     return 0;
 }
 
-static json_t *shop_bk_string_list_encode(const bk_string_list *v)
+static void shop_bk_string_list_encode(bk_jw *w, const bk_string_list *v)
 {
-    json_t *a = json_array();
     size_t i;
 
-    for (i = 0; a && i < v->count; i++) {
-        if (json_array_append_new(a, json_string(v->items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
+    bk_jw_begin_array(w);
+    for (i = 0; i < v->count; i++)
+        bk_jw_string(w, v->items[i]);
+    bk_jw_end_array(w);
 }
 
 const char *shop_size_to_string(shop_size v)
@@ -60,6 +57,23 @@ int shop_size_from_string(const char *s, shop_size *out)
     return -1;
 }
 
+void shop_size_write(bk_jw *w, shop_size v)
+{
+    bk_jw_string(w, shop_size_to_string(v));
+}
+
+int shop_size_read(bk_dec *d, uint32_t j, shop_size *out)
+{
+    const char *s;
+    int rc = bk_dec_enum(d, j, "Size", &s);
+
+    if (rc != 0)
+        return rc;
+    if (shop_size_from_string(s, out) != 0)
+        return bk_dec_fail(d, "expected one of SMALL, LARGE, got \"%s\"", s);
+    return 0;
+}
+
 json_t *shop_size_encode(shop_size v)
 {
     const char *s = shop_size_to_string(v);
@@ -69,61 +83,69 @@ json_t *shop_size_encode(shop_size v)
 
 int shop_size_decode(bk_dec *d, json_t *j, shop_size *out)
 {
-    if (!json_is_string(j))
-        return bk_dec_expected(d, "Size", j);
-    if (shop_size_from_string(json_string_value(j), out) != 0)
-        return bk_dec_fail(d, "expected one of SMALL, LARGE, got \"%s\"",
-                           json_string_value(j));
+    uint32_t i;
+    int rc = bk_dec_jansson(d, j, &i);
+
+    return rc != 0 ? rc : shop_size_read(d, i, out);
+}
+
+int shop_item_read(bk_dec *d, uint32_t j, shop_item *out)
+{
+    static const bk_json_name fields[] = {BK_JSON_NAME("sku"), BK_JSON_NAME("size"),
+                                          BK_JSON_NAME("tags")};
+    uint32_t v[3];
+    size_t at;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = bk_dec_object(d, j, fields, 3, false, v)) != 0)
+        return rc;
+    at = bk_dec_push(d, "sku");
+    if (!v[0])
+        return bk_dec_missing(d);
+    if ((rc = bk_dec_string(d, v[0], &out->sku)) != 0)
+        return rc;
+    bk_dec_pop(d, at);
+    at = bk_dec_push(d, "size");
+    if (!v[1])
+        out->size = SHOP_SIZE_SMALL;
+    else if ((rc = shop_size_read(d, v[1], &out->size)) != 0)
+        return rc;
+    bk_dec_pop(d, at);
+    at = bk_dec_push(d, "tags");
+    if (!v[2])
+        return bk_dec_missing(d);
+    if ((rc = shop_bk_string_list_decode(d, v[2], &out->tags)) != 0)
+        return rc;
+    bk_dec_pop(d, at);
     return 0;
+}
+
+void shop_item_write(bk_jw *w, const shop_item *v)
+{
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "sku", 3);
+    bk_jw_string(w, v->sku);
+    bk_jw_keyn(w, "size", 4);
+    shop_size_write(w, v->size);
+    bk_jw_keyn(w, "tags", 4);
+    shop_bk_string_list_encode(w, &v->tags);
+    bk_jw_end_object(w);
 }
 
 int shop_item_decode(bk_dec *d, json_t *j, shop_item *out)
 {
-    static const char *const fields[] = {"sku", "size", "tags"};
-    json_t *v;
-    size_t at;
+    uint32_t i;
+    int rc = bk_dec_jansson(d, j, &i);
 
-    memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 3, false) != 0)
-        return -1;
-    at = bk_dec_push(d, "sku");
-    v = json_object_get(j, "sku");
-    if (!v)
-        return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->sku) != 0)
-        return -1;
-    bk_dec_pop(d, at);
-    at = bk_dec_push(d, "size");
-    v = json_object_get(j, "size");
-    if (!v)
-        out->size = SHOP_SIZE_SMALL;
-    else if (shop_size_decode(d, v, &out->size) != 0)
-        return -1;
-    bk_dec_pop(d, at);
-    at = bk_dec_push(d, "tags");
-    v = json_object_get(j, "tags");
-    if (!v)
-        return bk_dec_missing(d);
-    if (shop_bk_string_list_decode(d, v, &out->tags) != 0)
-        return -1;
-    bk_dec_pop(d, at);
-    return 0;
+    return rc != 0 ? rc : shop_item_read(d, i, out);
 }
 
 json_t *shop_item_encode(const shop_item *v)
 {
-    json_t *o = json_object();
+    bk_jw w;
 
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "sku", json_string(v->sku)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "size", shop_size_encode(v->size)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "tags", shop_bk_string_list_encode(&v->tags)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_jw_init(&w, NULL, 0);
+    shop_item_write(&w, v);
+    return bk_enc_jansson(&w);
 }

@@ -36,17 +36,23 @@ struct shop_item {
 };
 
 /* shop_size: its wire name (NULL for a value that is no member), from a wire name (0, or -1
- * when s names no member), to JSON (a new reference; NULL for no member), and from JSON
- * (checked). */
+ * when s names no member), written to w (a value that is no member fails w), read from
+ * token j of d's document (checked: 0, or BK_EPROTO with d->error saying why), and the same
+ * two with jansson (a new reference, NULL for no member; from j, borrowed). */
 const char *shop_size_to_string(shop_size v);
 int shop_size_from_string(const char *s, shop_size *out);
+void shop_size_write(bk_jw *w, shop_size v);
+int shop_size_read(bk_dec *d, uint32_t j, shop_size *out);
 json_t *shop_size_encode(shop_size v);
 int shop_size_decode(bk_dec *d, json_t *j, shop_size *out);
 
-/* shop_item from JSON, checked against the IDL (0, or -1 with d->error saying where and
- * why; what it hands out lives in d's arena), and to JSON (a new reference; NULL when a
- * required string is NULL, a string is not UTF-8, an enum holds no member, a double is not
- * finite, or out of memory). */
+/* shop_item read from token j of d's document, checked against the IDL (0, or BK_EPROTO with
+ * d->error saying where and why, or BK_ENOMEM; what it hands out lives in d's arena), and
+ * written to w (which fails, sticky, when a required string is NULL, a string is not UTF-8,
+ * an enum holds no member or a double is not finite). _decode and _encode do the same from
+ * and to jansson (j borrowed; a new reference, NULL when it cannot be written). */
+int shop_item_read(bk_dec *d, uint32_t j, shop_item *out);
+void shop_item_write(bk_jw *w, const shop_item *v);
 int shop_item_decode(bk_dec *d, json_t *j, shop_item *out);
 json_t *shop_item_encode(const shop_item *v);
 

@@ -6,20 +6,21 @@
 
 #include "beekeeper/log.h"
 
-static int shop_bk_string_list_decode(bk_dec *d, json_t *j, bk_string_list *out)
+static int shop_bk_string_list_decode(bk_dec *d, uint32_t j, bk_string_list *out)
 {
+    uint32_t v;
     size_t i, at;
+    int rc;
 
-    if (!json_is_array(j))
-        return bk_dec_expected(d, "list", j);
-    out->count = json_array_size(j);
+    if ((rc = bk_dec_list(d, j, &out->count)) != 0)
+        return rc;
     out->items = bk_dec_alloc(d, out->count, sizeof *out->items);
     if (!out->items)
-        return -1;
-    for (i = 0; i < out->count; i++) {
+        return BK_ENOMEM;
+    for (i = 0, v = j + 1; i < out->count; i++, v = bk_dec_next(d, v)) {
         at = bk_dec_index(d, i);
-        if (bk_dec_string(d, json_array_get(j, i), &out->items[i]) != 0)
-            return -1;
+        if ((rc = bk_dec_string(d, v, &out->items[i])) != 0)
+            return rc;
         bk_dec_pop(d, at);
     }
     return 0;
@@ -37,54 +38,30 @@ static bk_call_opts shop_orders_call_opts(const bk_call_opts *o, int timeout_ms)
     return r;
 }
 
-/* Sends a background job (nobody waits for an answer); params, NULL when they could not be
- * encoded, are taken in any case. */
+/* Sends a background job (nobody waits for an answer) whose body w holds. */
 static int shop_orders_background_json(bk_client *c, const bk_call_opts *o, const char *method,
-                                       int timeout_ms, json_t *params)
+                                       int timeout_ms, bk_jw *w)
 {
     bk_call_opts opts = shop_orders_call_opts(o, timeout_ms);
-    int rc;
 
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_call_background(c, method, params, &opts);
-    json_decref(params);
-    return rc;
+    return bk_call_background_end(c, w, method, &opts);
 }
 
-static int shop_orders_encode_failed(bk_error *err)
-{
-    if (err) {
-        err->code = BK_RPC_INTERNAL_ERROR;
-        err->message = "params cannot be encoded (a NULL string, invalid UTF-8, an enum value "
-                       "that is no member, a double that is not finite, or out of memory)";
-        err->data = NULL;
-    }
-    return BK_EINVAL;
-}
-
-static int shop_orders_bad_result(bk_arena *a, const bk_dec *d, bk_error *err)
+static int shop_orders_bad_result(bk_arena *a, const bk_dec *d, int rc, bk_error *err)
 {
     if (err) {
         err->code = BK_RPC_INTERNAL_ERROR;
         err->message = "Invalid result";
         err->data = bk_arena_keep_json(a, json_string(d->error));
     }
-    return BK_EPROTO;
+    return rc;
 }
 
-/* Publishes a notification; params, NULL when they could not be encoded, are taken in any
- * case. */
+/* Publishes a notification whose body w holds. */
 static int shop_orders_notify_json(bk_client *c, const bk_call_opts *o, const char *method,
-                                   json_t *params)
+                                   bk_jw *w)
 {
-    int rc;
-
-    if (!params)
-        return BK_EINVAL;
-    rc = bk_notify(c, method, params, o);
-    json_decref(params);
-    return rc;
+    return bk_notify_end(c, w, method, o);
 }
 
 /* ---- shop.orders.place ---- */
@@ -94,27 +71,26 @@ struct shop_orders_place_in {
     const shop_order *order;
 };
 
-static json_t *shop_orders_place_params(const struct shop_orders_place_in *in)
+/* Starts w with the body of a call of shop.orders.place, its params written. */
+static void shop_orders_place_params(bk_jw *w, const struct shop_orders_place_in *in)
 {
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "order", shop_order_encode(in->order)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_call_begin(w, "shop.orders.place");
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "order", 5);
+    shop_order_write(w, in->order);
+    bk_jw_end_object(w);
 }
 
-static int shop_orders_place_result(bk_arena *a, json_t *res, bk_string_list *out, bk_error *err)
+static int shop_orders_place_result(bk_arena *a, bk_json_doc *doc, uint32_t res,
+                                    bk_string_list *out, bk_error *err)
 {
     bk_dec d;
+    int rc;
 
     bk_dec_init(&d, a, "result", "result");
-    if (shop_bk_string_list_decode(&d, res, out) != 0)
-        return shop_orders_bad_result(a, &d, err);
+    d.doc = doc;
+    if ((rc = shop_bk_string_list_decode(&d, res, out)) != 0)
+        return shop_orders_bad_result(a, &d, rc, err);
     return 0;
 }
 
@@ -123,18 +99,18 @@ static int shop_orders_place_call(bk_client *c, const bk_call_opts *o, bk_arena 
                                   bk_error *err)
 {
     bk_call_opts opts = shop_orders_call_opts(o, 0);
-    json_t *params = shop_orders_place_params(in), *res;
+    bk_json_doc *doc;
+    uint32_t res;
+    bk_jw w;
     bk_string_list ret;
     int rc;
 
-    if (!params)
-        return shop_orders_encode_failed(err);
-    rc = bk_call(c, "shop.orders.place", params, &opts, a, &res, err);
-    json_decref(params);
+    shop_orders_place_params(&w, in);
+    rc = bk_call_end(c, &w, "shop.orders.place", &opts, a, &doc, &res, err);
     if (rc != 0)
         return rc;
     memset(&ret, 0, sizeof ret);
-    if ((rc = shop_orders_place_result(a, res, &ret, err)) != 0)
+    if ((rc = shop_orders_place_result(a, doc, res, &ret, err)) != 0)
         return rc;
     if (result)
         *result = ret;
@@ -154,8 +130,8 @@ struct shop_orders_place_pending {
     void *arg;
 };
 
-static void shop_orders_place_back(bk_client *c, bk_arena *a, json_t *res, const bk_error *err,
-                                   void *arg)
+static void shop_orders_place_back(bk_client *c, bk_arena *a, bk_json_doc *doc, uint32_t res,
+                                   const bk_error *err, void *arg)
 {
     struct shop_orders_place_pending pend = *(struct shop_orders_place_pending *)arg;
     bk_string_list ret;
@@ -163,7 +139,7 @@ static void shop_orders_place_back(bk_client *c, bk_arena *a, json_t *res, const
 
     free(arg);
     memset(&ret, 0, sizeof ret);
-    if (!err && shop_orders_place_result(a, res, &ret, &e) != 0)
+    if (!err && shop_orders_place_result(a, doc, res, &ret, &e) != 0)
         err = &e;
     pend.done(c, a, err ? NULL : &ret, err, pend.arg);
 }
@@ -174,20 +150,15 @@ static int shop_orders_place_start(bk_client *c, const bk_call_opts *o,
 {
     bk_call_opts opts = shop_orders_call_opts(o, 0);
     struct shop_orders_place_pending *pend = malloc(sizeof *pend);
-    json_t *params;
+    bk_jw w;
     int rc;
 
     if (!pend)
         return BK_ENOMEM;
-    params = shop_orders_place_params(in);
-    if (!params) {
-        free(pend);
-        return BK_EINVAL;
-    }
     pend->done = done;
     pend->arg = arg;
-    rc = bk_call_async(c, "shop.orders.place", params, &opts, shop_orders_place_back, pend);
-    json_decref(params);
+    shop_orders_place_params(&w, in);
+    rc = bk_call_async_end(c, &w, "shop.orders.place", &opts, shop_orders_place_back, pend);
     if (rc != 0)
         free(pend);
     return rc;
@@ -204,8 +175,10 @@ int shop_orders_place_async(bk_client *c, const bk_call_opts *o, const shop_orde
 int shop_orders_place_background(bk_client *c, const bk_call_opts *o, const shop_order *order)
 {
     const struct shop_orders_place_in in = {.order = order};
+    bk_jw w;
 
-    return shop_orders_background_json(c, o, "shop.orders.place", 0, shop_orders_place_params(&in));
+    shop_orders_place_params(&w, &in);
+    return shop_orders_background_json(c, o, "shop.orders.place", 0, &w);
 }
 
 /* ---- shop.orders.placed (notification) ---- */
@@ -216,28 +189,26 @@ struct shop_orders_placed_in {
     shop_size biggest;
 };
 
-static json_t *shop_orders_placed_params(const struct shop_orders_placed_in *in)
+/* Starts w with the body of a call of shop.orders.placed, its params written. */
+static void shop_orders_placed_params(bk_jw *w, const struct shop_orders_placed_in *in)
 {
-    json_t *o = json_object();
-
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "id", json_string(in->id)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "biggest", shop_size_encode(in->biggest)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_call_begin(w, "shop.orders.placed");
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "id", 2);
+    bk_jw_string(w, in->id);
+    bk_jw_keyn(w, "biggest", 7);
+    shop_size_write(w, in->biggest);
+    bk_jw_end_object(w);
 }
 
 int shop_orders_placed_notify(bk_client *c, const bk_call_opts *o, const char *id,
                               shop_size biggest)
 {
     const struct shop_orders_placed_in in = {.id = id, .biggest = biggest};
+    bk_jw w;
 
-    return shop_orders_notify_json(c, o, "shop.orders.placed", shop_orders_placed_params(&in));
+    shop_orders_placed_params(&w, &in);
+    return shop_orders_notify_json(c, o, "shop.orders.placed", &w);
 }
 
 struct shop_orders_placed_args {
@@ -245,28 +216,28 @@ struct shop_orders_placed_args {
     shop_size biggest;
 };
 
-static int shop_orders_placed_decode_args(bk_dec *d, json_t *j, struct shop_orders_placed_args *out)
+static int shop_orders_placed_decode_args(bk_dec *d, uint32_t j,
+                                          struct shop_orders_placed_args *out)
 {
-    static const char *const fields[] = {"id", "biggest"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("id"), BK_JSON_NAME("biggest")};
+    uint32_t v[2];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 2, true) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 2, true, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "id");
-    v = json_object_get(j, "id");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->id) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[0], &out->id)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "biggest");
-    v = json_object_get(j, "biggest");
-    if (!v)
+    if (!v[1])
         return bk_dec_missing(d);
-    if (shop_size_decode(d, v, &out->biggest) != 0)
-        return -1;
+    if ((rc = shop_size_read(d, v[1], &out->biggest)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     return 0;
 }
@@ -278,13 +249,14 @@ struct shop_orders_placed_sub {
 
 /* A notification that does not match the IDL is dropped with a warning in the log. */
 static void shop_orders_placed_deliver(bk_client *c, bk_arena *a, const char *method,
-                                       json_t *params, void *arg)
+                                       bk_json_doc *doc, uint32_t params, void *arg)
 {
     const struct shop_orders_placed_sub *s = arg;
     struct shop_orders_placed_args p;
     bk_dec d;
 
     bk_dec_init(&d, a, "", "params");
+    d.doc = doc;
     if (shop_orders_placed_decode_args(&d, params, &p) != 0) {
         bk_log_warn("%s: notification dropped: %s", method, d.error);
         return;
@@ -294,11 +266,11 @@ static void shop_orders_placed_deliver(bk_client *c, bk_arena *a, const char *me
 
 int shop_orders_placed_subscribe(bk_client *c, shop_orders_placed_fn *fn, void *arg)
 {
-    struct shop_orders_placed_sub *s = bk_typed_hold(sizeof *s);
+    struct shop_orders_placed_sub *s = bk_client_hold(c, sizeof *s);
 
     if (!s)
         return BK_ENOMEM;
     s->fn = fn;
     s->arg = arg;
-    return bk_subscribe(c, "shop.orders.placed", shop_orders_placed_deliver, s);
+    return bk_subscribe_typed(c, "shop.orders.placed", shop_orders_placed_deliver, s);
 }

@@ -3,89 +3,100 @@
 
 #include <string.h>
 
-static int shop_item_list_decode(bk_dec *d, json_t *j, shop_item_list *out)
+static int shop_item_list_decode(bk_dec *d, uint32_t j, shop_item_list *out)
 {
+    uint32_t v;
     size_t i, at;
+    int rc;
 
-    if (!json_is_array(j))
-        return bk_dec_expected(d, "list", j);
-    out->count = json_array_size(j);
+    if ((rc = bk_dec_list(d, j, &out->count)) != 0)
+        return rc;
     out->items = bk_dec_alloc(d, out->count, sizeof *out->items);
     if (!out->items)
-        return -1;
-    for (i = 0; i < out->count; i++) {
+        return BK_ENOMEM;
+    for (i = 0, v = j + 1; i < out->count; i++, v = bk_dec_next(d, v)) {
         at = bk_dec_index(d, i);
-        if (shop_item_decode(d, json_array_get(j, i), &out->items[i]) != 0)
-            return -1;
+        if ((rc = shop_item_read(d, v, &out->items[i])) != 0)
+            return rc;
         bk_dec_pop(d, at);
     }
     return 0;
 }
 
-static json_t *shop_item_list_encode(const shop_item_list *v)
+static void shop_item_list_encode(bk_jw *w, const shop_item_list *v)
 {
-    json_t *a = json_array();
     size_t i;
 
-    for (i = 0; a && i < v->count; i++) {
-        if (json_array_append_new(a, shop_item_encode(&v->items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
+    bk_jw_begin_array(w);
+    for (i = 0; i < v->count; i++)
+        shop_item_write(w, &v->items[i]);
+    bk_jw_end_array(w);
 }
 
-int shop_order_decode(bk_dec *d, json_t *j, shop_order *out)
+int shop_order_read(bk_dec *d, uint32_t j, shop_order *out)
 {
-    static const char *const fields[] = {"id", "items", "gift"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("id"), BK_JSON_NAME("items"),
+                                          BK_JSON_NAME("gift")};
+    uint32_t v[3];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 3, false) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 3, false, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "id");
-    v = json_object_get(j, "id");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (bk_dec_string(d, v, &out->id) != 0)
-        return -1;
+    if ((rc = bk_dec_string(d, v[0], &out->id)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "items");
-    v = json_object_get(j, "items");
-    if (!v)
+    if (!v[1])
         return bk_dec_missing(d);
-    if (shop_item_list_decode(d, v, &out->items) != 0)
-        return -1;
+    if ((rc = shop_item_list_decode(d, v[1], &out->items)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     at = bk_dec_push(d, "gift");
-    v = json_object_get(j, "gift");
-    if (v && !json_is_null(v)) {
+    if (v[2] && !bk_json_is_null(d->doc, v[2])) {
         shop_item *x = bk_dec_alloc(d, 1, sizeof *x);
 
-        if (!x || shop_item_decode(d, v, x) != 0)
-            return -1;
+        if (!x)
+            return BK_ENOMEM;
+        if ((rc = shop_item_read(d, v[2], x)) != 0)
+            return rc;
         out->gift = x;
     }
     bk_dec_pop(d, at);
     return 0;
 }
 
+void shop_order_write(bk_jw *w, const shop_order *v)
+{
+    bk_jw_begin_object(w);
+    bk_jw_keyn(w, "id", 2);
+    bk_jw_string(w, v->id);
+    bk_jw_keyn(w, "items", 5);
+    shop_item_list_encode(w, &v->items);
+    if (v->gift) {
+        bk_jw_keyn(w, "gift", 4);
+        shop_item_write(w, v->gift);
+    }
+    bk_jw_end_object(w);
+}
+
+int shop_order_decode(bk_dec *d, json_t *j, shop_order *out)
+{
+    uint32_t i;
+    int rc = bk_dec_jansson(d, j, &i);
+
+    return rc != 0 ? rc : shop_order_read(d, i, out);
+}
+
 json_t *shop_order_encode(const shop_order *v)
 {
-    json_t *o = json_object();
+    bk_jw w;
 
-    if (!o)
-        return NULL;
-    if (bk_enc_set(o, "id", json_string(v->id)) != 0)
-        goto fail;
-    if (bk_enc_set(o, "items", shop_item_list_encode(&v->items)) != 0)
-        goto fail;
-    if (v->gift && bk_enc_set(o, "gift", shop_item_encode(v->gift)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    bk_jw_init(&w, NULL, 0);
+    shop_order_write(&w, v);
+    return bk_enc_jansson(&w);
 }

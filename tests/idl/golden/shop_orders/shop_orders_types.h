@@ -38,10 +38,13 @@ struct shop_order {
     const shop_item *gift;
 };
 
-/* shop_order from JSON, checked against the IDL (0, or -1 with d->error saying where and
- * why; what it hands out lives in d's arena), and to JSON (a new reference; NULL when a
- * required string is NULL, a string is not UTF-8, an enum holds no member, a double is not
- * finite, or out of memory). */
+/* shop_order read from token j of d's document, checked against the IDL (0, or BK_EPROTO with
+ * d->error saying where and why, or BK_ENOMEM; what it hands out lives in d's arena), and
+ * written to w (which fails, sticky, when a required string is NULL, a string is not UTF-8,
+ * an enum holds no member or a double is not finite). _decode and _encode do the same from
+ * and to jansson (j borrowed; a new reference, NULL when it cannot be written). */
+int shop_order_read(bk_dec *d, uint32_t j, shop_order *out);
+void shop_order_write(bk_jw *w, const shop_order *v);
 int shop_order_decode(bk_dec *d, json_t *j, shop_order *out);
 json_t *shop_order_encode(const shop_order *v);
 

@@ -5,18 +5,14 @@
 
 #include "beekeeper/log.h"
 
-static json_t *shop_bk_string_list_encode(const bk_string_list *v)
+static void shop_bk_string_list_encode(bk_jw *w, const bk_string_list *v)
 {
-    json_t *a = json_array();
     size_t i;
 
-    for (i = 0; a && i < v->count; i++) {
-        if (json_array_append_new(a, json_string(v->items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
+    bk_jw_begin_array(w);
+    for (i = 0; i < v->count; i++)
+        bk_jw_string(w, v->items[i]);
+    bk_jw_end_array(w);
 }
 
 /* What shop_orders_serve registers: a copy of the handlers and their context. */
@@ -25,45 +21,40 @@ struct shop_orders_binding {
     void *ctx;
 };
 
-static int shop_orders_reply_json(bk_request *req, json_t *result)
-{
-    if (!result)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "%s: the handler's result cannot be encoded",
-                       bk_request_method(req));
-    return bk_request_reply(req, result);
-}
-
 /* ---- shop.orders.place ---- */
 
 struct shop_orders_place_args {
     shop_order order;
 };
 
-static int shop_orders_place_decode_args(bk_dec *d, json_t *j, struct shop_orders_place_args *out)
+static int shop_orders_place_decode_args(bk_dec *d, uint32_t j, struct shop_orders_place_args *out)
 {
-    static const char *const fields[] = {"order"};
-    json_t *v;
+    static const bk_json_name fields[] = {BK_JSON_NAME("order")};
+    uint32_t v[1];
     size_t at;
+    int rc;
 
     memset(out, 0, sizeof *out);
-    if (bk_dec_object(d, j, fields, 1, true) != 0)
-        return -1;
+    if ((rc = bk_dec_object(d, j, fields, 1, true, v)) != 0)
+        return rc;
     at = bk_dec_push(d, "order");
-    v = json_object_get(j, "order");
-    if (!v)
+    if (!v[0])
         return bk_dec_missing(d);
-    if (shop_order_decode(d, v, &out->order) != 0)
-        return -1;
+    if ((rc = shop_order_read(d, v[0], &out->order)) != 0)
+        return rc;
     bk_dec_pop(d, at);
     return 0;
 }
 
 int shop_orders_place_reply(bk_request *req, const bk_string_list *result)
 {
-    return shop_orders_reply_json(req, shop_bk_string_list_encode(result));
+    bk_jw *w = bk_request_result(req);
+
+    shop_bk_string_list_encode(w, result);
+    return bk_request_reply_written(req);
 }
 
-static int shop_orders_place_serve(bk_request *req, json_t *params, void *arg)
+static int shop_orders_place_serve(bk_request *req, bk_json_doc *doc, uint32_t params, void *arg)
 {
     const struct shop_orders_binding *b = arg;
     struct shop_orders_place_args p;
@@ -72,6 +63,7 @@ static int shop_orders_place_serve(bk_request *req, json_t *params, void *arg)
     int rc;
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
+    d.doc = doc;
     if (shop_orders_place_decode_args(&d, params, &p) != 0)
         return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
                                "Invalid params");
@@ -86,7 +78,7 @@ static int shop_orders_place_serve(bk_request *req, json_t *params, void *arg)
  * as if the IDL did not have it. Said once, in the log, for each. */
 int shop_orders_serve(bk_worker *w, const shop_orders_handlers *h, void *ctx)
 {
-    struct shop_orders_binding *b = bk_typed_hold(sizeof *b);
+    struct shop_orders_binding *b = bk_worker_hold(w, sizeof *b);
     int rc;
 
     if (!b)
@@ -96,7 +88,7 @@ int shop_orders_serve(bk_worker *w, const shop_orders_handlers *h, void *ctx)
     if (!h->place)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
                     "shop.orders.place", "shop_orders_handlers");
-    else if ((rc = bk_worker_accept(w, "shop.orders.place", shop_orders_place_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "shop.orders.place", shop_orders_place_serve, b)) != 0)
         return rc;
     return 0;
 }
