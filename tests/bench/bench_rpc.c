@@ -20,12 +20,15 @@
 #define BODY 100
 #define FAN_MS 3000
 #define MAXT 4
+#define SIZE_N 2000             /* calls per run of the 0 KB / 10 KB comparison */
+#define SIZE_RUNS 3
 
 typedef struct res {
     flood_target t;
     int ran;
     char why[128];
     flood_result r, r64;        /* r64: the worker with prefetch 64 */
+    double p50_0k, p50_10k;     /* sync call p50 with 0 and 10 KB payloads (median of runs) */
     double fan_in, fan_in64;
     bench_mem idle;
 } res;
@@ -50,6 +53,12 @@ static int parse_target(char *tok, flood_target *t)
     return 0;
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 static void measure(res *x)
 {
     pid_t w = flood_spawn_worker(&x->t);
@@ -64,6 +73,20 @@ static void measure(res *x)
         flood_kill(w);
         return;
     }
+    /* Sync calls at 0 KB and 10 KB, alternated, each the median of SIZE_RUNS runs: the
+     * machine is shared, so one run may be slowed by something else. */
+    double p0[SIZE_RUNS], p10[SIZE_RUNS];
+    flood_result fr;
+    for (int i = 0; i < SIZE_RUNS; i++) {
+        p0[i] = flood_run(&x->t, SIZE_N, 0, &fr) == 0 ? fr.sync_p50_us : 0;
+        x->r.errors += fr.errors;
+        p10[i] = flood_run(&x->t, SIZE_N, 10240, &fr) == 0 ? fr.sync_p50_us : 0;
+        x->r.errors += fr.errors;
+    }
+    qsort(p0, SIZE_RUNS, sizeof p0[0], cmp_d);
+    qsort(p10, SIZE_RUNS, sizeof p10[0], cmp_d);
+    x->p50_0k = p0[SIZE_RUNS / 2];
+    x->p50_10k = p10[SIZE_RUNS / 2];
     x->fan_in = flood_fan_in(&x->t, 4, FAN_MS);
     flood_kill(w);
     /* The same with a worker that takes 64 jobs ahead (bk_worker_opts.prefetch). */
@@ -124,6 +147,19 @@ int main(void)
              rq && rq->ran ? (snprintf(a, sizeof a, "%.0f us", rq->r.sync_p50_us), a) : "not run",
              tcp_rtt);
     printf("| sync call p50, one client, one worker, %d B | %s | %s | <= 60 us |\n", BODY, m, c);
+
+    /* sync at 10 KB beside 0 KB: what a body's size costs (JSON, copies, the wire) */
+    if (bk && bk->ran && bk->p50_0k > 0)
+        snprintf(m, sizeof m, "%.0f us, %.2fx the 0 KB call (bkpr-broker)", bk->p50_10k,
+                 bk->p50_10k / bk->p50_0k);
+    else
+        snprintf(m, sizeof m, "not run");
+    if (rq && rq->ran && rq->p50_0k > 0)
+        snprintf(a, sizeof a, "%.0f us, %.2fx", rq->p50_10k, rq->p50_10k / rq->p50_0k);
+    snprintf(c, sizeof c, "0 KB: %.0f us; RabbitMQ %s (median of %d runs of %d calls each)",
+             bk && bk->ran ? bk->p50_0k : 0.0, rq && rq->ran && rq->p50_0k > 0 ? a : "not run",
+             SIZE_RUNS, SIZE_N);
+    printf("| sync call p50 at 10 KB, beside 0 KB | %s | %s | <= 2.5x |\n", m, c);
 
     struct { const char *fig, *perl, *aim; size_t off; } rows[] = {
         {"async calls, one client, one worker", "10,000/s", ">= 100,000/s",
