@@ -2,10 +2,17 @@
 #   LIB_SRCS += runtime/x/a.c            sources of libbeekeeper
 #   $(eval $(call bk_program,NAME,SRCS))  a program in $(B)/bin/NAME, linked with libbeekeeper.a
 #   $(eval $(call bk_test,NAME,SRCS))     a cmocka unit test $(B)/tests/NAME, run by make check
-#   INTEGRATION_TESTS += $(B)/tests/NAME  a test that needs a broker (tests/run-integration)
+#   $(eval $(call bk_itest,NAME,SRCS))    a cmocka test that needs a broker, $(B)/tests/NAME
+#   INTEGRATION_TESTS += tests/x.sh       a script that needs a broker; tests/run-tests.sh runs
+#                                         these once per broker (BK_TEST_* in the environment)
 #   BENCH_PROGRAMS += $(B)/bench/NAME     run by make bench
 #   FUZZ_TARGETS += NAME:SRCS             libFuzzer target built by make fuzz
 #   PUBLIC_HEADERS += runtime/include/beekeeper/x.h
+#   FILES: | deps-build                   files a tool of build-aux/deps.sh makes (re2c,
+#                                         lemon) come after its packages are installed
+#   -include $(wildcard $(B)/gen/x/x.d)   a bkpr-gen -M file, read once it exists: make would
+#                                         otherwise build bkpr-gen to remake it while it reads
+#                                         the Makefile, even for make help or make -n
 #   $(eval $(call bk_host_program,NAME,SRCS))  a program that dlopens worker modules
 #   $(eval $(call bk_module,PATH,SRCS))  a worker module $(B)/PATH (.so); add it to MODULES
 #                                         (built by make all) or CHECK_DEPS (tests)

@@ -2,18 +2,33 @@
 
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 
-# Generated headers (lemon, templates) must exist before anything that may include them.
-$(B)/obj/%.o: %.c | $(GENERATED_HEADERS)
+# Generated headers (lemon, templates) must exist before anything that may include them, and
+# the compiler and libraries before anything is compiled (deps-build, below).
+$(B)/obj/%.o: %.c | $(GENERATED_HEADERS) deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/obj/$(B)/%.o: $(B)/%.c | $(GENERATED_HEADERS)
+$(B)/obj/$(B)/%.o: $(B)/%.c | $(GENERATED_HEADERS) deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 DEPFILES := $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 -include $(DEPFILES)
 
-.PHONY: all build-tests check unit-tests integration-tests bench demo fuzz install clean check-exports
+.PHONY: all build-tests check unit-tests integration-tests bench demo fuzz install clean \
+        check-exports deps deps-build help
+
+# Missing Debian packages are installed (as root) by a step of the build, never while make
+# reads the Makefile: `make -n` and `make help` install nothing. deps-build comes before
+# every compilation and every tool of build-aux/deps.sh (rules.mk); check, bench, demo and
+# fuzz run deps.sh for their own packages before they run anything.
+deps-build:
+	@sh build-aux/deps.sh build
+
+deps:
+	@sh build-aux/deps.sh check && echo "deps: the packages of make and make check are installed"
+
+help:
+	@sed -n '1,/^$$/s/^#   //p' Makefile
 
 all: $(LIBA) $(LIBSO) $(PROGRAMS) $(MODULES) $(B)/lib/pkgconfig/beekeeper.pc
 
