@@ -4,7 +4,8 @@
 #   make bench        the benchmark table
 #   make demo         the basic example on the embedded broker
 #   make fuzz         libFuzzer targets (clang), run briefly
-#   make install      PREFIX=/usr/local DESTDIR=
+#   make install      programs, library, headers, pkg-config file, man pages, docs
+#                     (PREFIX=/usr/local DESTDIR=); make uninstall removes them
 #   make deps         installs the Debian packages of build and check (as root; else
 #                     prints the apt-get line); all, check, bench and demo do it first
 #   make build-tests  everything check and bench would build, without running it

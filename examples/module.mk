@@ -13,9 +13,9 @@ $(BASIC_GEN_SRCS): $(BASIC_GEN)/basic.d ;
 -include $(wildcard $(BASIC_GEN)/basic.d)
 $(call obj,examples/basic/worker.c examples/basic/client.c): | $(BASIC_GEN)/basic.d
 $(call obj,examples/basic/worker.c examples/basic/client.c): BK_CPPFLAGS += -I$(BASIC_GEN)
-$(eval $(call bk_program,basic-worker,examples/basic/worker.c examples/common/busconf.c \
+$(eval $(call bk_example,basic-worker,examples/basic/worker.c examples/common/busconf.c \
   $(BASIC_GEN)/basic_types.c $(BASIC_GEN)/myapp_str_worker.c))
-$(eval $(call bk_program,basic-client,examples/basic/client.c examples/common/busconf.c \
+$(eval $(call bk_example,basic-client,examples/basic/client.c examples/common/busconf.c \
   $(BASIC_GEN)/basic_types.c $(BASIC_GEN)/myapp_str_client.c))
 # The basic worker as a module, run by bkpr (examples/basic/config/pool.config.json).
 $(eval $(call bk_module,lib/basic-worker.so,examples/basic/module.c))
