@@ -34,6 +34,7 @@ fi
 cat > "$script" <<'EOF'
 set -e   # not -u: a reader's shell has no LDFLAGS either
 cleanup() {
+  set +e
   [ -z "${!:-}" ] || kill "$!" 2>/dev/null   # the worker started with &, if still there
   bk=$HOME/opt/beekeeper/bin
   [ -x "$bk/bkpr" ] && "$bk/bkpr" --pool-id calc stop >/dev/null 2>&1
@@ -41,6 +42,7 @@ cleanup() {
   return 0
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
 EOF
 awk -v script="$script" -v expect="$work/expected" '
   # Markers and fences may be indented (a block inside a list item): the indent of a fence is
@@ -74,10 +76,12 @@ awk -v script="$script" -v expect="$work/expected" '
 
 export BK_TOP=$top BK_WORK=$work
 echo "tutorial.sh: running the blocks of doc/tutorial.md ($script), PORT=$PORT"
-(cd "$HOME" && sh "$script") >"$out" 2>&1
+# A step that never ends (a wait loop whose condition never comes) must not hang make check.
+(cd "$HOME" && timeout 300 sh "$script") >"$out" 2>&1
 rc=$?
 sed 's/^/  | /' "$out"
 fail() { echo "tutorial.sh: $*"; rm -rf "$work"; exit 1; }
+[ $rc != 124 ] || fail "the tutorial's commands did not end within 300 s"
 [ $rc = 0 ] || fail "the tutorial's commands stopped with status $rc"
 
 # What the tutorial says its commands print, and what the tools must have shown.
