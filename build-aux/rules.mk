@@ -13,9 +13,7 @@
 #   PUBLIC_HEADERS += runtime/include/beekeeper/x.h   installed in PREFIX/include/beekeeper
 #   FILES: | deps-build                   files a tool of build-aux/deps.sh makes (re2c,
 #                                         lemon) come after its packages are installed
-#   -include $(wildcard $(B)/gen/x/x.d)   a bkpr-gen -M file, read once it exists: make would
-#                                         otherwise build bkpr-gen to remake it while it reads
-#                                         the Makefile, even for make help or make -n
+#   -include $(call gen_deps,$(B)/gen/x/x.d)   a bkpr-gen -M file (gen_deps, below)
 #   $(eval $(call bk_host_program,NAME,SRCS))  a program that dlopens worker modules
 #   $(eval $(call bk_module,PATH,SRCS))  a worker module $(B)/PATH (.so); add it to MODULES
 #                                         (built by make all) or CHECK_DEPS (tests)
@@ -34,6 +32,13 @@ MODULES :=
 CHECK_DEPS :=
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+# The bkpr-gen -M files to read: those that exist, and none for make -n or for goals that build
+# nothing. make remakes an included file while it reads the Makefile, whatever the goal, and
+# remaking one builds bkpr-gen first, after deps-build: make help would install packages.
+NO_BUILD_GOALS := help clean deps uninstall
+gen_deps = $(if $(findstring n,$(firstword -$(MAKEFLAGS))),,$(if \
+  $(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),$(wildcard $(1))))
 
 LIBA = $(B)/lib/libbeekeeper.a
 LIBSO = $(B)/lib/libbeekeeper.so
