@@ -7,6 +7,7 @@ set -eu
 : "${B:=build}"
 bin=$B/bin
 st=$(mktemp -d "${TMPDIR:-/tmp}/bk-logf.XXXXXX")
+export BKPR_RUN_DIR="$st"   # the pool's pid file: this run's own
 pids=
 cleanup() {
   for p in $pids; do kill "$p" 2>/dev/null || true; done
