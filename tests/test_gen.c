@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "beekeeper/json.h"
 #include "beekeeper/log.h"
 #include "demo_all_things.h"
 #include "myapp_chat.h"
@@ -180,6 +181,67 @@ static void nested_and_recursive_structs_round_trip(void **state)
     assert_string_equal(d.error, "n.deep[0].k[0].raw: expected bytes (base64), got int");
 }
 
+/* Decodes text (copied: the readers write into it) from tokens as a Nested; the error or
+ * NULL, and the return code in *rc. */
+static const char *read_nested(const char *text, int *rc)
+{
+    char *copy = bk_arena_strdup(g_a, text);
+    bk_json_doc *doc = bk_arena_alloc(g_a, sizeof *doc);
+    assert_non_null(doc);
+    assert_int_equal(bk_json_parse(doc, g_a, copy, strlen(copy), NULL, NULL), 0);
+    bk_dec d;
+    demo_all_nested n;
+    bk_dec_init(&d, g_a, "", "value");
+    d.doc = doc;
+    *rc = demo_all_nested_read(&d, 0, &n);
+    return d.error;
+}
+
+/* The decoder over tokens refuses what jansson's flags refused before, saying where: a field
+ * or a map key given twice, a NUL in a string, a key twice inside an `any`. */
+static void the_token_decoder_refuses_repeats_and_nul(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *error;
+    } cases[] = {
+        {"{\"deep\":[],\"children\":[],\"at\":{\"ms\":1,\"ms\":2},\"also\":{\"ms\":3}}",
+         "at.ms: duplicate key"},
+        {"{\"deep\":[{\"k\":[],\"\\u006b\":[]}],\"children\":[],\"at\":{\"ms\":1},"
+         "\"also\":{\"ms\":3}}", "deep[0].k: duplicate key"},
+        {"{\"deep\":[],\"children\":[],\"at\":{\"ms\":1,\"zone\":\"a\\u0000b\"},"
+         "\"also\":{\"ms\":3}}", "at.zone: string holds a NUL character"},
+        {"{\"deep\":[{\"k\":[{\"raw\":\"\",\"anything\":{\"x\":1,\"x\":2}}]}],"
+         "\"children\":[],\"at\":{\"ms\":1},\"also\":{\"ms\":3}}",
+         "deep[0].k[0].anything: "},
+        {"{\"deep\":[],\"children\":[],\"at\":{\"ms\":1},\"also\":{\"ms\":3},\"at\":1}",
+         "at: duplicate key"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc;
+        const char *e = read_nested(cases[i].json, &rc);
+        assert_int_equal(rc, BK_EPROTO);
+        assert_non_null(e);
+        if (strncmp(e, cases[i].error, strlen(cases[i].error)) != 0)
+            fail_msg("case %zu: got '%s'", i, e);
+    }
+    /* a path longer than a message shows is cut with "..." */
+    char text[16384];
+    size_t n = 0;
+    for (int i = 0; i < 60; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "{\"deep\":[],\"children\":[],"
+                              "\"at\":{\"ms\":1},\"also\":{\"ms\":1},\"parent\":");
+    n += (size_t)snprintf(text + n, sizeof text - n, "{\"x\":1}");
+    for (int i = 0; i < 60; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "}");
+    int rc;
+    const char *e = read_nested(text, &rc);
+    assert_int_equal(rc, BK_EPROTO);
+    assert_int_equal(strncmp(e, "parent.parent.parent.", 21), 0);
+    assert_non_null(strstr(e, "...: unknown field"));
+    assert_true(strlen(e) <= 255 + strlen(": unknown field"));
+}
+
 static void enums_convert_both_ways(void **state)
 {
     (void)state;
@@ -268,6 +330,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(bad_values_name_their_path, setup, teardown),
         cmocka_unit_test_setup_teardown(every_default_of_everything_applies, setup, teardown),
         cmocka_unit_test_setup_teardown(nested_and_recursive_structs_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_token_decoder_refuses_repeats_and_nul, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(enums_convert_both_ways, setup, teardown),
         cmocka_unit_test(skeleton_fills_every_handler),
         cmocka_unit_test(serve_warns_of_a_method_without_handler),

@@ -125,7 +125,9 @@ int bkp_rpc_decode(bkp_rpc_msg *m, bk_arena *a, char *body, size_t len, char *wh
         return fail(m, BK_RPC_PARSE_ERROR, why, whylen, "empty body");
     if (len > BKP_RPC_MAX_BODY)
         return fail(m, BK_RPC_PARSE_ERROR, why, whylen, "body too large");
-    bk_json_limits lim = { .max_bytes = BKP_RPC_MAX_BODY };
+    /* jansson had no token limit: allow the most the tokenizer can count (a body that holds
+     * more values than that is refused, -32700 "too many values") */
+    bk_json_limits lim = { .max_bytes = BKP_RPC_MAX_BODY, .max_tokens = BK_JSON_MAX_TOKENS };
     int rc = bk_json_parse(&m->doc, a, body, len, &lim, &je);
     if (rc == BK_ENOMEM)
         return fail(m, BK_RPC_PARSE_ERROR, why, whylen, "out of memory");
