@@ -30,7 +30,8 @@ static void field_decode(cg_gen *g, cg_sb *b, const cg_field *f, size_t i, const
         } else if (t->kind == CG_K_STRUCT) {
             cg_sb_cat(b, "        ", t->ctype, " *x = bk_dec_alloc(d, 1, sizeof *x);\n\n",
                       "        if (!x)\n            return BK_ENOMEM;\n",
-                      "        if ((rc = ", fn, "(d, ", tok, ", x)) != 0)\n            return rc;\n",
+                      "        if ((rc = ", fn, "(d, ", tok, ", x)) != 0)\n",
+                      "            return rc;\n",
                       "        ", prefix, name, " = x;\n", NULL);
         } else {
             cg_sb_cat(b, "        ", prefix, CG_HAS_PREFIX, name, " = true;\n",
@@ -158,7 +159,8 @@ void cg_composite_codecs(cg_gen *g, cg_sb *b)
                       "    out->keys = bk_dec_alloc(d, out->count, sizeof *out->keys);\n",
                       "    out->values = bk_dec_alloc(d, out->count, sizeof *out->values);\n",
                       "    if (!out->keys || !out->values)\n        return BK_ENOMEM;\n",
-                      "    for (i = 0, k = j + 1; i < out->count; i++, k = bk_dec_next(d, k + 1)) {\n",
+                      "    for (i = 0, k = j + 1; i < out->count;"
+                      " i++, k = bk_dec_next(d, k + 1)) {\n",
                       "        out->keys[i] = bk_dec_key(d, k);\n",
                       "        at = bk_dec_push(d, out->keys[i]);\n",
                       "        if ((rc = ", efn, "(d, k + 1, &out->values[i])) != 0)\n"
@@ -172,7 +174,8 @@ void cg_composite_codecs(cg_gen *g, cg_sb *b)
         cg_sb_cat(b, "static void ", t->enc, "(bk_jw *w, const ", t->base, " *v)\n{\n",
                   "    size_t i;\n\n", NULL);
         if (t->kind == CG_K_LIST) {
-            cg_sb_adds(b, "    bk_jw_begin_array(w);\n    for (i = 0; i < v->count; i++)\n        ");
+            cg_sb_adds(b, "    bk_jw_begin_array(w);\n"
+                          "    for (i = 0; i < v->count; i++)\n        ");
             cg_enc_expr(g, b, t->of, "v->items[i]", "&v->items[i]");
             cg_sb_adds(b, ";\n    bk_jw_end_array(w);\n}\n");
         } else {

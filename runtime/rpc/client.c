@@ -237,7 +237,10 @@ static pending *table_find(bk_client *c, uint64_t seq)
 }
 
 /* A copy of doc (text and tokens) in arena a, for a response whose tokens were made in the
- * client's scratch arena. NULL when out of memory. */
+ * client's scratch arena. NULL when out of memory. Why a second copy for a typed result: the
+ * arena it must live in (the caller's, or the callback's) is known only once the id has been
+ * read, and reading the envelope writes into the text, so the frame's own bytes cannot be
+ * read in place; a memcpy of the body and its tokens costs far less than lexing it again. */
 static bk_json_doc *doc_copy(bk_arena *a, const bk_json_doc *doc)
 {
     bk_json_doc *d = bk_arena_alloc(a, sizeof *d);

@@ -215,7 +215,8 @@ int bkp_rpc_decode(bkp_rpc_msg *m, bk_arena *a, char *body, size_t len, char *wh
         m->code = (int)code;
         m->message = bk_rpc_code_message(m->code);
         if (e[1] && d->tok[e[1]].type == BK_JSON_STRING && env_string(m, e[1], &s, NULL) != 0)
-            return fail(m, BK_RPC_PARSE_ERROR, why, whylen, "error.message: a string holding \\u0000");
+            return fail(m, BK_RPC_PARSE_ERROR, why, whylen,
+                        "error.message: a string holding \\u0000");
         if (e[1] && d->tok[e[1]].type == BK_JSON_STRING)
             m->message = s;
         m->data = e[2] && d->tok[e[2]].type != BK_JSON_NULL ? e[2] : BKP_RPC_NONE;
