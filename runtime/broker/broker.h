@@ -189,6 +189,5 @@ struct bkp_broker {
 
 void bkp_broker_log(const bkp_broker *b, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int64_t bkp_now_ms(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "beekeeper/error.h"
+#include "core/clock.h"
 
 /* Messages */
 
@@ -250,7 +251,7 @@ void bkp_queue_dispatch(bkp_queue *q)
     while (q->head && q->consumers) {
         if (q->head->expires_ms) {
             if (!now)
-                now = bkp_now_ms();
+                now = bkp_wall_ms();
             if (expired(q->head, now)) {
                 bkp_msg_unref(pop(q));
                 continue;
@@ -298,7 +299,7 @@ static void requeue(bkp_bsub *s, bkp_delivery *from, bkp_delivery *to)
         else
             s->unacked_head = d->next;
         s->inflight--;
-        if (s->queue && !expired(d->msg, bkp_now_ms())) {
+        if (s->queue && !expired(d->msg, bkp_wall_ms())) {
             d->msg->redelivered = 1;
             push_front(s->queue, d->msg);
         } else {
@@ -374,7 +375,7 @@ int bkp_sub_ack(bkp_bsub *s, uint64_t seq, int cumulative, int nack)
 
 void bkp_expire_sweep(bkp_broker *b)
 {
-    int64_t now = bkp_now_ms();
+    int64_t now = bkp_wall_ms();
     BKP_MAP_EACH(&b->vhosts, vs) {
         bkp_vhost *v = vs->value;
         BKP_MAP_EACH(&v->queues, qs) {

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -29,13 +28,6 @@ void bkp_broker_limits_default(bkp_broker_limits *l)
     l->max_vhosts = 100;
     l->connect_timeout_ms = 10000;
     l->heartbeat_ms = 100;
-}
-
-int64_t bkp_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void bkp_broker_log(const bkp_broker *b, int level, const char *fmt, ...)

@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "beekeeper/error.h"
+#include "core/clock.h"
 #include "stomp/io.h"
 
 struct bkp_session {
@@ -289,7 +290,7 @@ static void do_send(bkp_session *s, const bkp_frame *f)
         refuse(s, bkp_frame_get(f, "receipt"), "SEND without destination");
         return;
     }
-    int64_t now = bkp_now_ms(), expires = 0;
+    int64_t now = bkp_wall_ms(), expires = 0;
     const char *ttl = bkp_frame_get(f, "expiration"), *abs = bkp_frame_get(f, "expires");
     char *end;
     if (ttl && *ttl) {

@@ -27,6 +27,7 @@
 
 #include "beekeeper/client.h"
 #include "beekeeper/log.h"
+#include "core/clock.h"
 
 #define PREFIX "_bkpr.supervisor."
 #define UNSERVICED BKP_SINKHOLE_UNSERVICED
@@ -75,13 +76,6 @@ typedef struct filt {
 } filt;
 
 static sup g_sup;
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static const bk_call_opts sys_opts = {.tokens = BKP_TOKEN_SYSTEM};
 
@@ -138,7 +132,7 @@ static void publish_unserviced(sup *s)
     if (p && bk_client_connected(c))
         bk_notify(c, UNSERVICED, p, &sys_opts);
     json_decref(p);
-    s->last_publish_ms = now_ms();
+    s->last_publish_ms = bkp_now_ms();
 }
 
 /* Recomputes which services have workers; services that lost their last one (and
@@ -165,7 +159,7 @@ static void check_services(sup *s, json_t *gone)
             changed = 1;
         }
     size_t j;
-    if (now_ms() - s->started_ms < STARTUP_GRACE_MS)
+    if (bkp_now_ms() - s->started_ms < STARTUP_GRACE_MS)
         gone = NULL; /* see STARTUP_GRACE_MS */
     json_array_foreach(gone, j, v) {
         k = json_string_value(v);
@@ -216,7 +210,7 @@ static void apply_status(sup *s, json_t *p, int leaving)
         check_services(s, q);
         return;
     }
-    uint64_t now = now_ms();
+    uint64_t now = bkp_now_ms();
     int changed = !e;
     if (!e) {
         if (s->n == s->cap) {
@@ -684,7 +678,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     sup *s = arg;
-    uint64_t now = now_ms();
+    uint64_t now = bkp_now_ms();
     expire(s, now);
     if (now - s->last_sample_ms >= SAMPLE_MS) {
         s->last_sample_ms = now;
@@ -723,8 +717,8 @@ static int on_start(bk_worker *w, void *arg)
     struct timeval tv = {0, TICK_MS * 1000};
     if (!s->tick || !s->restart_ev || event_add(s->tick, &tv) != 0)
         return 1;
-    s->last_sample_ms = now_ms() - SAMPLE_MS;   /* sample at the first tick */
-    s->started_ms = now_ms();
+    s->last_sample_ms = bkp_now_ms() - SAMPLE_MS;   /* sample at the first tick */
+    s->started_ms = bkp_now_ms();
     return 0;
 }
 
@@ -745,7 +739,7 @@ static int setup(bk_worker *w, const json_t *options, bk_module_hooks *h)
         strcpy(s->host, "localhost");
     s->serviced = json_object();
     s->unserviced = json_object();
-    s->started_ms = now_ms();
+    s->started_ms = bkp_now_ms();
     s->pool = jp ? strdup(json_string_value(jp)) : NULL;
     h->authorize = authorize;
     h->on_start = on_start;

@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "beekeeper/error.h"
+#include "core/clock.h"
 #include "stomp/conn_int.h"
 #include "stomp/io.h"
 #include "stomp/failover.h"
@@ -38,13 +39,6 @@ static void on_event(bkp_io *io, int what, int err, void *arg);
 static void conn_lost(bkp_stomp *s, int reason, const char *detail);
 
 /* ---------------------------------------------------------------- helpers */
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 char *bkp_conn_strdup(const char *s)
 {
@@ -289,7 +283,7 @@ static void conn_lost(bkp_stomp *s, int reason, const char *detail)
     bkp_sub *sub;
 
     if (was == BKP_STOMP_CONNECTED)
-        stable = now_ms() - s->connected_at_ms >= (uint64_t)s->o.backoff_max_ms;
+        stable = bkp_now_ms() - s->connected_at_ms >= (uint64_t)s->o.backoff_max_ms;
     close_socket(s);
     cid = s->conn_id;
     for (sub = s->subs; sub; sub = sub->next)
@@ -468,7 +462,7 @@ static void on_hb_recv(evutil_socket_t fd, short what, void *arg)
     if (s->bev && s->hb_recv) {
         uint64_t grace = s->o.hb_grace_ms > 0 ? (uint64_t)s->o.hb_grace_ms
                          : (s->hb_recv < 1000 ? s->hb_recv : 1000);
-        if (now_ms() - s->last_read_ms > 2 * (uint64_t)s->hb_recv + grace)
+        if (bkp_now_ms() - s->last_read_ms > 2 * (uint64_t)s->hb_recv + grace)
             conn_lost(s, BK_ETIMEDOUT, "peer silent past its heart-beat");
     }
     leave(s);
@@ -548,7 +542,7 @@ static void handle_connected(bkp_stomp *s, const bkp_frame *f)
     event_del(s->ev_timeout);
     s->generation++;
     s->stats.connects++;
-    s->connected_at_ms = now_ms();
+    s->connected_at_ms = bkp_now_ms();
     s->last_read_ms = s->connected_at_ms;
     s->state = BKP_STOMP_CONNECTED;
 
@@ -669,7 +663,7 @@ static void on_read(bkp_io *io, struct evbuffer *in, void *arg)
 
     enter(s);
     s->stats.bytes_in += len - s->unparsed;
-    s->last_read_ms = now_ms();
+    s->last_read_ms = bkp_now_ms();
     while (!s->freed && s->conn_id == cid) {
         r = bkp_parser_next(s->parser, in, &f);
         if (r == 0)

@@ -5,21 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "beekeeper/error.h"
+#include "core/clock.h"
 #include "stomp/conn_int.h"
 #include "stomp/io.h"
-
-static uint64_t epoch_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
-}
 
 /* ---------------------------------------------------------------- output */
 
@@ -365,7 +358,7 @@ int bkp_stomp_send_ttl(bkp_stomp *s, const char *dest, const bkp_header *h, size
     if (ttl_ms) {
         const char *name;
         uint64_t v;
-        bkp_flavour_expiration(s->flavour, ttl_ms, epoch_ms(), &name, &v);
+        bkp_flavour_expiration(s->flavour, ttl_ms, (uint64_t)bkp_wall_ms(), &name, &v);
         bkp_enc_header_u64(&e, name, v);
     }
     if (r)
