@@ -14,13 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "beekeeper/error.h"
 #include "core/clock.h"
+#include "core/random.h"
 #include "stomp/io.h"
 
 struct bkp_session {
@@ -47,19 +47,6 @@ struct bkp_session {
 };
 
 static void session_free(bkp_session *s);
-
-static void rand_token(char out[17])
-{
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    unsigned char r[16];
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-        for (size_t i = 0; i < sizeof r; i++)
-            r[i] = (unsigned char)random();
-    }
-    for (int i = 0; i < 16; i++)
-        out[i] = al[r[i] % (sizeof al - 1)];
-    out[16] = '\0';
-}
 
 int bkp_session_writable(const bkp_session *s)
 {
@@ -668,7 +655,7 @@ void bkp_session_accept(bkp_broker *b, int fd)
         free(s);
         return;
     }
-    rand_token(s->token);
+    bkp_random_text(s->token, sizeof s->token - 1, BKP_RANDOM_ALNUM);
     /* Frames are written whole, one write per loop turn: Nagle would only add latency. */
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

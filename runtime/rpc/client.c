@@ -10,6 +10,7 @@
 
 #include "beekeeper/log.h"
 #include "core/clock.h"
+#include "core/random.h"
 #include "rpc/client_int.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/names.h"
@@ -587,7 +588,7 @@ static int send_msg(bk_client *c, const char *method, int notify, const bk_call_
     const char *fwd = o ? o->forward_to : NULL;
     if (fwd) {
         unsigned char r;
-        bkp_random(&r, 1);
+        bkp_random_bytes(&r, 1);
         int lane = 1 + (r & 1);
         rc = notify ? bkp_dest_forward_notify(dest, sizeof dest, xfwd, sizeof xfwd, fwd, method,
                                               o->address, lane)

@@ -23,6 +23,7 @@
 
 #include "beekeeper/error.h"
 #include "core/clock.h"
+#include "core/random.h"
 #include "stomp/conn_int.h"
 #include "stomp/io.h"
 #include "stomp/failover.h"

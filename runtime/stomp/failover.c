@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/util.h>
-
 #include "beekeeper/error.h"
 
 static char *dup_n(const char *s, size_t n)
@@ -87,11 +85,4 @@ uint32_t bkp_backoff_ms(uint32_t min_ms, uint32_t max_ms, unsigned round, uint32
         d = max_ms;
     /* jitter in [d/2, d] spreads clients that lost the same broker at the same moment */
     return (uint32_t)(d / 2 + rnd % (d - d / 2 + 1));
-}
-
-uint32_t bkp_random32(void)
-{
-    uint32_t r;
-    evutil_secure_rng_get_bytes(&r, sizeof r);
-    return r;
 }

@@ -1,5 +1,5 @@
 /* Host lists and back-off for the STOMP connection's failover (internal to conn.c and its
- * tests). Pure functions apart from the random source. */
+ * tests). Pure functions. */
 #ifndef BKP_STOMP_FAILOVER_H
 #define BKP_STOMP_FAILOVER_H
 
@@ -24,8 +24,5 @@ void bkp_hostport_clear(bkp_hostport *hp);
  * d = min_ms * 2^(round-1), capped at max_ms, then drawn in [d/2, d] using rnd (any
  * 32-bit random value). Never above max_ms, never below min_ms/2. */
 uint32_t bkp_backoff_ms(uint32_t min_ms, uint32_t max_ms, unsigned round, uint32_t rnd);
-
-/* A random 32-bit value (libevent's secure RNG). */
-uint32_t bkp_random32(void);
 
 #endif
