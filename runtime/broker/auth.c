@@ -53,10 +53,10 @@ const bkp_user *bkp_auth_login(bkp_broker *b, const char *login, const char *pas
         return &anonymous;
     if (!login || !pass)
         return NULL;
-    const bkp_user *u = bkp_map_get(&b->users, login, strlen(login));
+    const bkp_user *u = bkp_map_get(&b->users, login);
     if (!u || strcmp(u->password, pass) != 0)
         return NULL;
-    if (!bkp_map_get(&u->vhosts, vhost, strlen(vhost)))
+    if (!bkp_map_get(&u->vhosts, vhost))
         return NULL;
     return u;
 }
@@ -65,7 +65,7 @@ int bkp_auth_may(const bkp_user *u, const char *vhost, const char *dest, int wri
 {
     if (u == &anonymous)
         return 1;
-    const perms *p = bkp_map_get(&u->vhosts, vhost, strlen(vhost));
+    const perms *p = bkp_map_get(&u->vhosts, vhost);
     if (!p)
         return 0;
     size_t i;

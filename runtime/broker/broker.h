@@ -5,14 +5,14 @@
  *   session.c  one client connection: I/O, STOMP commands, heart-beats, limits
  *   route.c    vhosts, queues, the topic trie, messages, delivery and acknowledgement
  *   auth.c     the configuration file: users, permissions, limits
- *   map.c      the string hash map they all use */
+ *   (core/map.h is the string hash map they all use) */
 #ifndef BKP_BROKER_H
 #define BKP_BROKER_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "broker/map.h"
+#include "core/map.h"
 #include "stomp/frame.h"
 
 struct event_base;

@@ -88,7 +88,7 @@ static int expired(const bkp_msg *m, int64_t now)
 
 bkp_vhost *bkp_vhost_get(bkp_broker *b, const char *name, int create)
 {
-    bkp_vhost *v = bkp_map_get(&b->vhosts, name, strlen(name));
+    bkp_vhost *v = bkp_map_get(&b->vhosts, name);
     if (v || !create)
         return v;
     if (b->vhosts.len >= b->lim.max_vhosts)
@@ -121,7 +121,7 @@ void bkp_vhost_free(bkp_vhost *v)
 
 bkp_queue *bkp_queue_get(bkp_vhost *v, const char *name, int create)
 {
-    bkp_queue *q = bkp_map_get(&v->queues, name, strlen(name));
+    bkp_queue *q = bkp_map_get(&v->queues, name);
     if (q || !create)
         return q;
     q = calloc(1, sizeof *q);
@@ -432,7 +432,7 @@ static bkp_tnode *tnode_child(bkp_tnode *n, const char *seg, size_t len)
         slot = &n->hash;
     if (slot && *slot)
         return *slot;
-    if (!slot && (c = bkp_map_get(&n->children, seg, len)))
+    if (!slot && (c = bkp_map_getn(&n->children, seg, len)))
         return c;
     c = calloc(1, sizeof *c);
     if (!c || !(c->seg = strndup(seg, len))) {
@@ -546,7 +546,7 @@ static void tmatch(pub *p, bkp_tnode *n, size_t i, unsigned depth)
         tdeliver(p, n);
         return;
     }
-    bkp_tnode *c = bkp_map_get(&n->children, p->segs[i], p->lens[i]);
+    bkp_tnode *c = bkp_map_getn(&n->children, p->segs[i], p->lens[i]);
     if (c)
         tmatch(p, c, i + 1, depth + 1);
     if (n->star)
