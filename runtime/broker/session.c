@@ -21,7 +21,7 @@
 #include "beekeeper/error.h"
 #include "core/clock.h"
 #include "core/random.h"
-#include "stomp/io.h"
+#include "net/io.h"
 
 struct bkp_session {
     bkp_broker *b;

@@ -15,7 +15,7 @@
 
 #include "beekeeper/error.h"
 #include "config/rjson.h"
-#include "stomp/failover.h"
+#include "net/hostport.h"
 
 #define NPOS ((size_t)-1)
 #define TOP ((size_t)-2)   /* fail_at: the file's top value, with its position */

@@ -24,8 +24,8 @@
 #include "beekeeper/error.h"
 #include "core/clock.h"
 #include "core/random.h"
+#include "net/io.h"
 #include "stomp/conn_int.h"
-#include "stomp/io.h"
 #include "stomp/failover.h"
 
 #define DEFAULT_HB_MS 10000

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/hostport.h"
 #include "stomp/conn.h"
-#include "stomp/failover.h"
 
 struct bkp_io;
 struct event;

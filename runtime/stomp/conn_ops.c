@@ -11,8 +11,8 @@
 
 #include "beekeeper/error.h"
 #include "core/clock.h"
+#include "net/io.h"
 #include "stomp/conn_int.h"
-#include "stomp/io.h"
 
 /* ---------------------------------------------------------------- output */
 
