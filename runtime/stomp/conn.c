@@ -237,17 +237,31 @@ static void on_defer(evutil_socket_t fd, short what, void *arg)
     leave(s);
 }
 
-/* Fails every pending receipt with status (list detached first: callbacks may add). */
-static void fail_receipts(bkp_stomp *s, int status)
+/* Takes the pending receipts off the connection: the callbacks that fail them may add new
+ * ones, which are not theirs to fail. */
+static struct rcpt *detach_receipts(bkp_stomp *s)
 {
-    struct rcpt *r = s->rcpts, *nr;
+    struct rcpt *r = s->rcpts;
     s->rcpts = s->rcpts_tail = NULL;
-    for (; r; r = nr) {
+    return r;
+}
+
+/* Calls and frees each receipt of the detached list r: a DISCONNECT's with disc_status, the
+ * others' with status. */
+static void fail_list(bkp_stomp *s, struct rcpt *r, int status, int disc_status)
+{
+    for (struct rcpt *nr; r; r = nr) {
         nr = r->next;
         if (r->fn)
-            r->fn(s, status, r->arg);
+            r->fn(s, r->kind == RCPT_DISCONNECT ? disc_status : status, r->arg);
         free(r);
     }
+}
+
+/* Fails every pending receipt with status. */
+static void fail_receipts(bkp_stomp *s, int status)
+{
+    fail_list(s, detach_receipts(s), status, status);
 }
 
 /* ---------------------------------------------------------------- connection steps */
@@ -424,16 +438,10 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
         conn_lost(s, BK_ETIMEDOUT, "no CONNECTED in time");
     } else if (s->state == BKP_STOMP_CLOSING) {
         /* the DISCONNECT receipt never came: close anyway */
-        struct rcpt *r = s->rcpts, *nr;
-        s->rcpts = s->rcpts_tail = NULL;
+        struct rcpt *r = detach_receipts(s);
         close_socket(s);
         s->state = BKP_STOMP_CLOSED;
-        for (; r; r = nr) {
-            nr = r->next;
-            if (r->fn)
-                r->fn(s, r->kind == RCPT_DISCONNECT ? BK_ETIMEDOUT : BK_ECLOSED, r->arg);
-            free(r);
-        }
+        fail_list(s, r, BK_ECLOSED, BK_ETIMEDOUT);
         if (!s->freed)
             notify_state(s, BKP_STOMP_CLOSED, BK_ETIMEDOUT, "no DISCONNECT receipt in time");
     }
@@ -567,21 +575,13 @@ static void handle_receipt(bkp_stomp *s, const bkp_frame *f)
     if (!r)
         return; /* not ours or already failed: nothing to do */
     if (r->kind == RCPT_DISCONNECT) {
-        struct rcpt *rest;
         close_socket(s);
         s->state = BKP_STOMP_CLOSED;
-        rest = s->rcpts;
-        s->rcpts = s->rcpts_tail = NULL;
+        struct rcpt *rest = detach_receipts(s);
         if (r->fn)
             r->fn(s, 0, r->arg);
         free(r);
-        while (rest) {
-            struct rcpt *n = rest->next;
-            if (rest->fn)
-                rest->fn(s, BK_ECLOSED, rest->arg);
-            free(rest);
-            rest = n;
-        }
+        fail_list(s, rest, BK_ECLOSED, BK_ECLOSED);
         if (!s->freed)
             notify_state(s, BKP_STOMP_CLOSED, 0, "disconnected");
         return;
