@@ -25,7 +25,7 @@
 
 struct bkp_session {
     bkp_broker *b;
-    bkp_io *bev;
+    bkp_io *io;
     bkp_parser *parser;
     bkp_session *prev, *next;
     const bkp_user *user;
@@ -55,14 +55,14 @@ int bkp_session_writable(const bkp_session *s)
 
 void bkp_session_write_now(bkp_session *s)
 {
-    if (s->bev)
-        bkp_io_write_now(s->bev);
+    if (s->io)
+        bkp_io_write_now(s->io);
 }
 
 static struct evbuffer *out_of(bkp_session *s)
 {
     s->wrote = 1;
-    return bkp_io_output(s->bev);
+    return bkp_io_output(s->io);
 }
 
 static unsigned enc_flags(const bkp_session *s)
@@ -72,7 +72,7 @@ static unsigned enc_flags(const bkp_session *s)
 
 static void note_output(bkp_session *s)
 {
-    if (evbuffer_get_length(bkp_io_output(s->bev)) > s->b->lim.max_conn_outbuf)
+    if (evbuffer_get_length(bkp_io_output(s->io)) > s->b->lim.max_conn_outbuf)
         s->blocked = 1;
 }
 
@@ -97,10 +97,10 @@ static void refuse(bkp_session *s, const char *receipt, const char *fmt, ...)
     bkp_enc_header(&e, "content-type", "text/plain");
     bkp_enc_end(&e, msg, strlen(msg));
     s->closing = 1;
-    bkp_io_read_enable(s->bev, 0);
-    bkp_io_set_lowat(s->bev, 0);
+    bkp_io_read_enable(s->io, 0);
+    bkp_io_set_lowat(s->io, 0);
     struct timeval tv = {5, 0};
-    bkp_io_set_timeouts(s->bev, NULL, &tv);
+    bkp_io_set_timeouts(s->io, NULL, &tv);
 }
 
 void bkp_session_close_all(bkp_broker *b, const char *why)
@@ -176,7 +176,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     (void)what;
     bkp_session *s = arg;
     if (!s->wrote && !s->closing)
-        evbuffer_add(bkp_io_output(s->bev), "\n", 1);
+        evbuffer_add(bkp_io_output(s->io), "\n", 1);
     s->wrote = 0;
 }
 
@@ -231,9 +231,9 @@ static void do_connect(bkp_session *s, const bkp_frame *f)
     if (recv_ms > 0) {
         long dead = 2 * recv_ms + 1000;
         struct timeval tv = {dead / 1000, (dead % 1000) * 1000};
-        bkp_io_set_timeouts(s->bev, &tv, NULL);
+        bkp_io_set_timeouts(s->io, &tv, NULL);
     } else {
-        bkp_io_set_timeouts(s->bev, NULL, NULL);
+        bkp_io_set_timeouts(s->io, NULL, NULL);
     }
     char hbv[48];
     snprintf(hbv, sizeof hbv, "%ld,%ld", send_ms, recv_ms);
@@ -563,10 +563,10 @@ static void handle(bkp_session *s, const bkp_frame *f)
     case BKP_CMD_DISCONNECT:
         receipt(s, f);
         s->closing = 1;
-        bkp_io_read_enable(s->bev, 0);
-        bkp_io_set_lowat(s->bev, 0);
-        if (evbuffer_get_length(bkp_io_output(s->bev)) == 0)
-            evbuffer_add(bkp_io_output(s->bev), "\n", 1); /* to get the drain callback */
+        bkp_io_read_enable(s->io, 0);
+        bkp_io_set_lowat(s->io, 0);
+        if (evbuffer_get_length(bkp_io_output(s->io)) == 0)
+            evbuffer_add(bkp_io_output(s->io), "\n", 1); /* to get the drain callback */
         return;
     default:
         refuse(s, NULL, "unexpected %s frame from a client", bkp_cmd_name(f->cmd));
@@ -645,13 +645,13 @@ void bkp_session_accept(bkp_broker *b, int fd)
         return;
     }
     s->b = b;
-    if (bkp_io_new(&s->bev, b->base, fd, 64 * 1024, on_read, on_event, on_write, s) < 0) {
+    if (bkp_io_new(&s->io, b->base, fd, 64 * 1024, on_read, on_event, on_write, s) < 0) {
         evutil_closesocket(fd);
         free(s);
         return;
     }
     if (bkp_parser_new(&s->parser, &b->lim.frame) < 0) {
-        bkp_io_free(s->bev);
+        bkp_io_free(s->io);
         free(s);
         return;
     }
@@ -674,13 +674,13 @@ void bkp_session_accept(bkp_broker *b, int fd)
         b->sessions->prev = s;
     b->sessions = s;
     b->nsessions++;
-    bkp_io_set_lowat(s->bev, b->lim.max_conn_outbuf / 2);
+    bkp_io_set_lowat(s->io, b->lim.max_conn_outbuf / 2);
     int ct = b->lim.connect_timeout_ms;
     struct timeval tv = {ct / 1000, (ct % 1000) * 1000};
     s->deadline = evtimer_new(b->base, on_deadline, s);
     if (s->deadline)
         evtimer_add(s->deadline, &tv);
-    bkp_io_read_enable(s->bev, 1);
+    bkp_io_read_enable(s->io, 1);
     if (b->nsessions > b->lim.max_connections || b->stopping) {
         s->version = 12;
         if (b->stopping)
@@ -714,7 +714,7 @@ static void session_free(bkp_session *s)
         event_free(s->hb);
     if (s->deadline)
         event_free(s->deadline);
-    bkp_io_free(s->bev);
+    bkp_io_free(s->io);
     bkp_parser_free(s->parser);
     free(s);
     if (b->stopping && !b->sessions)

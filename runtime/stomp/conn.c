@@ -120,7 +120,7 @@ static void destroy(bkp_stomp *s)
     struct rcpt *r, *nr;
     struct defer *d, *nd;
 
-    bkp_io_free(s->bev);
+    bkp_io_free(s->io);
     if (s->ev_retry)
         event_free(s->ev_retry);
     if (s->ev_timeout)
@@ -227,7 +227,7 @@ static void on_defer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     enter(s);
-    if (s->kill_reason && s->bev) {
+    if (s->kill_reason && s->io) {
         int r = s->kill_reason;
         s->kill_reason = 0;
         conn_lost(s, r, "out of memory while encoding a frame");
@@ -275,8 +275,8 @@ static void stop_conn_events(bkp_stomp *s)
 
 static void close_socket(bkp_stomp *s)
 {
-    bkp_io_free(s->bev);
-    s->bev = NULL;
+    bkp_io_free(s->io);
+    s->io = NULL;
     s->conn_id++;
     s->unparsed = 0;
     s->tcp_up = 0;
@@ -351,7 +351,7 @@ static int send_connect(bkp_stomp *s)
 
     snprintf(hb, sizeof hb, "%d,%d", s->o.hb_send_ms < 0 ? 0 : s->o.hb_send_ms,
              s->o.hb_recv_ms < 0 ? 0 : s->o.hb_recv_ms);
-    bkp_enc_begin(&e, bkp_io_output(s->bev),
+    bkp_enc_begin(&e, bkp_io_output(s->io),
                   s->o.use_stomp_cmd ? BKP_CMD_STOMP : BKP_CMD_CONNECT,
                   BKP_ENC_RAW | BKP_ENC_NO_LENGTH);
     bkp_enc_header(&e, "accept-version", "1.1,1.2");
@@ -399,22 +399,22 @@ static void attempt(bkp_stomp *s)
         conn_lost(s, BK_ECONNREFUSED, rc ? gai_strerror(rc) : "no address");
         return;
     }
-    if (bkp_io_new(&s->bev, s->base, -1, s->o.max_single_read, on_read, on_event, NULL, s) < 0) {
+    if (bkp_io_new(&s->io, s->base, -1, s->o.max_single_read, on_read, on_event, NULL, s) < 0) {
         freeaddrinfo(ai);
         conn_lost(s, BK_ENOMEM, "out of memory");
         return;
     }
     tv = tv_ms((uint64_t)s->o.connect_timeout_ms);
     event_add(s->ev_timeout, &tv);
-    rc = bkp_io_connect(s->bev, ai->ai_addr, (int)ai->ai_addrlen);
+    rc = bkp_io_connect(s->io, ai->ai_addr, (int)ai->ai_addrlen);
     freeaddrinfo(ai);
     if (rc < 0) {
         conn_lost(s, BK_ECONNREFUSED, strerror(errno));
         return;
     }
-    fd = bkp_io_fd(s->bev);
+    fd = bkp_io_fd(s->io);
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    bkp_io_read_enable(s->bev, 1);
+    bkp_io_read_enable(s->io, 1);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -453,10 +453,10 @@ static void on_hb_send(evutil_socket_t fd, short what, void *arg)
     bkp_stomp *s = arg;
     (void)fd;
     (void)what;
-    if (!s->bev)
+    if (!s->io)
         return;
     if (!s->wrote) {
-        if (evbuffer_add(bkp_io_output(s->bev), "\n", 1) == 0)
+        if (evbuffer_add(bkp_io_output(s->io), "\n", 1) == 0)
             s->stats.heartbeats_out++;
     }
     s->wrote = 0;
@@ -468,7 +468,7 @@ static void on_hb_recv(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     enter(s);
-    if (s->bev && s->hb_recv) {
+    if (s->io && s->hb_recv) {
         uint64_t grace = s->o.hb_grace_ms > 0 ? (uint64_t)s->o.hb_grace_ms
                          : (s->hb_recv < 1000 ? s->hb_recv : 1000);
         if (bkp_now_ms() - s->last_read_ms > 2 * (uint64_t)s->hb_recv + grace)
@@ -855,7 +855,7 @@ int bkp_stomp_disconnect(bkp_stomp *s, bkp_receipt_fn *done, void *arg)
     r = bkp_conn_rcpt_add(s, RCPT_DISCONNECT, done, arg);
     if (!r)
         return BK_ENOMEM;
-    bkp_enc_begin(&e, bkp_io_output(s->bev), BKP_CMD_DISCONNECT,
+    bkp_enc_begin(&e, bkp_io_output(s->io), BKP_CMD_DISCONNECT,
                   s->enc_flags | BKP_ENC_NO_LENGTH);
     bkp_conn_enc_receipt(&e, r);
     rc = bkp_conn_out_done(s, bkp_enc_end(&e, NULL, 0));
