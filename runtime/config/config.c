@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "beekeeper/client.h"
 #include "beekeeper/error.h"
 #include "config/rjson.h"
 #include "net/hostport.h"
