@@ -20,8 +20,8 @@
 #include <event2/event.h>
 
 #include "beekeeper/error.h"
+#include "core/random.h"
 #include "stomp/conn.h"
-#include "stomp/failover.h"
 #include "itest_env.h"
 
 static char g_sfx[32];

@@ -24,6 +24,7 @@
 #include <event2/listener.h>
 
 #include "beekeeper/error.h"
+#include "net/hostport.h"
 #include "stomp/conn.h"
 #include "stomp/failover.h"
 

@@ -24,8 +24,8 @@
 #include <event2/event.h>
 
 #include "beekeeper/error.h"
+#include "core/random.h"
 #include "stomp/conn.h"
-#include "stomp/failover.h"
 
 #define ROUNDS 20000
 #define WARMUP 200
