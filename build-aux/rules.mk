@@ -62,12 +62,14 @@ $$(B)/tests/$(1): $$(call obj,$(2)) $$(LIBA)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2)) $$(LIBA) $$(LIBS) -lcmocka $(3)
 endef
 
-# An integration test: linked with tests/itest_env.c, the broker of BK_TEST_* (itest_env.h).
+# An integration test: linked with its fixture, tests/itest_env.c (the broker of BK_TEST_*,
+# worker processes) and tests/bkt.c.
+ITEST_FIXTURE := tests/itest_env.c tests/bkt.c
 define bk_itest
 INTEGRATION_TESTS += $$(B)/tests/$(1)
-$$(B)/tests/$(1): $$(call obj,$(2) tests/itest_env.c) $$(LIBA)
+$$(B)/tests/$(1): $$(call obj,$(2) $$(ITEST_FIXTURE)) $$(LIBA)
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2) tests/itest_env.c) $$(LIBA) $$(LIBS) -lcmocka $(3)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2) $$(ITEST_FIXTURE)) $$(LIBA) $$(LIBS) -lcmocka $(3)
 endef
 
 define bk_bench

@@ -34,11 +34,8 @@
 #include "beekeeper/worker.h"
 #include "rpc/client_int.h"
 #include "stomp/conn.h"
+#include "itest_env.h"
 
-static char g_addr[300];
-static const char *g_hosts[1];
-static const char *g_vhost, *g_user, *g_pass;
-static char g_sfx[16];
 static char g_pidfile[256];
 #define MAXW 16
 static pid_t g_workers[MAXW];
@@ -52,13 +49,7 @@ static char g_priv_log[256];
 
 static void svc(char *buf, size_t n, const char *s, const char *m)
 {
-    snprintf(buf, n, "bkit%s.%s.%s", g_sfx, s, m);
-}
-
-static bk_client_opts copts(void)
-{
-    return (bk_client_opts){ .hosts = g_hosts, .nhosts = 1, .vhost = g_vhost, .user = g_user,
-                             .pass = g_pass, .bus_id = "bkit" };
+    snprintf(buf, n, "bkit%s.%s.%s", bkt.sfx, s, m);
 }
 
 /* ------------------------------------------------------------------ worker side */
@@ -274,35 +265,32 @@ static int h_hit(bk_request *req, json_t *params, void *arg)
     return bk_request_reply(req, json_integer(++g_hits));
 }
 
-static int g_ready_fd = -1;
-static int on_start(bk_worker *w, void *arg)
-{
-    (void)w;
-    (void)arg;
-    if (g_ready_fd >= 0) {
-        char b = 'r';
-        if (write(g_ready_fd, &b, 1) < 0) { /* the parent times out */ }
-        close(g_ready_fd);
-        g_ready_fd = -1;
-    }
-    return 0;
-}
-
 typedef enum { W_MAIN, W_B, W_NOAUTH, W_PID, W_AUTH, W_PLAIN, W_SLOW, W_R } wkind;
 
-static void worker_main(wkind kind)
+/* What a worker process serves, and on which bus (addr NULL: the test broker). */
+typedef struct wspec {
+    wkind kind;
+    const char *addr;
+} wspec;
+
+static int worker_setup(bk_worker **wp, void *arg)
 {
-    bk_worker *w;
-    bk_worker_opts o = { .client = copts(), .authorize = allow_unless_deny, .on_start = on_start,
-                         .handle_signals = 1, .status_interval_ms = -1, .debug = 1 };
+    const wspec *ws = arg;
+    wkind kind = ws->kind;
+    if (ws->addr)
+        bkt.hosts[0] = ws->addr;
+    bk_worker_opts o = { .client = bkt_client_opts(), .authorize = allow_unless_deny,
+                         .on_start = bkt_on_start_ready, .handle_signals = 1,
+                         .status_interval_ms = -1, .debug = 1 };
     if (kind == W_NOAUTH)
         o.authorize = NULL;
     if (kind == W_AUTH)
         o.authorize = auth_by_method;
     if (kind == W_PLAIN)
         o.debug = 0;
-    if (bk_worker_new(&w, &o) != 0)
-        _exit(3);
+    if (bk_worker_new(wp, &o) != 0)
+        return 1;
+    bk_worker *w = *wp;
     char m[128];
 #define ACC(s, meth, fn) (svc(m, sizeof m, s, meth), bk_worker_accept(w, m, fn, NULL))
     switch (kind) {
@@ -351,38 +339,20 @@ static void worker_main(wkind kind)
         ACC("r", "pid", h_pid);
         break;
     }
-    int rc = bk_worker_run(w);
-    bk_worker_free(w);
-    exit(rc ? 1 : 0);   /* exit: LeakSanitizer checks the worker too */
+    return 0;
 }
 
 /* Forks a worker of kind on the bus at addr (NULL: the test broker) and waits until it is
  * connected and serving. */
 static pid_t spawn_on(wkind kind, const char *addr)
 {
-    int p[2];
-    if (pipe(p) != 0)
-        return -1;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(p[0]);
-        g_ready_fd = p[1];
-        if (addr)
-            g_hosts[0] = addr;
-        alarm(120);
-        worker_main(kind);
-    }
-    close(p[1]);
-    struct pollfd pf = { p[0], POLLIN, 0 };
-    char b;
-    int ok = poll(&pf, 1, 15000) == 1 && read(p[0], &b, 1) == 1;
-    close(p[0]);
+    wspec ws = { kind, addr };
+    pid_t pid = bkt_spawn_worker(worker_setup, &ws, BKT_WORKER_LIFE_S);
     if (pid > 0 && g_nworkers < MAXW)
         g_workers[g_nworkers++] = pid;
-    if (ok && kind == W_PID)
+    if (pid > 0 && kind == W_PID)
         g_npid++;
-    return ok ? pid : -1;
+    return pid;
 }
 
 static pid_t spawn(wkind kind)
@@ -390,38 +360,18 @@ static pid_t spawn(wkind kind)
     return spawn_on(kind, NULL);
 }
 
-static void reap(pid_t pid, int sig)
-{
-    kill(pid, sig);
-    for (int i = 0; i < 100; i++) {
-        if (waitpid(pid, NULL, WNOHANG) == pid)
-            return;
-        usleep(50000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-}
-
 /* ------------------------------------------------------------------ setup */
 
 static int group_setup(void **st)
 {
     (void)st;
-    const char *host = getenv("BK_TEST_HOST"), *port = getenv("BK_TEST_PORT");
-    if (!host || !port)
+    if (!bkt.broker)
         return 0;
-    snprintf(g_addr, sizeof g_addr, "%s:%s", host, port);
-    g_hosts[0] = g_addr;
-    g_vhost = getenv("BK_TEST_VHOST");
-    g_user = getenv("BK_TEST_USER");
-    g_pass = getenv("BK_TEST_PASS");
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    snprintf(g_sfx, sizeof g_sfx, "%06d", rand() % 1000000);
     snprintf(g_pidfile, sizeof g_pidfile, "/tmp/bkit-rpc-%d.pid", (int)getpid());
     if (spawn(W_MAIN) < 0 || spawn(W_B) < 0 || spawn(W_NOAUTH) < 0 || spawn(W_AUTH) < 0 ||
         spawn(W_PLAIN) < 0 || spawn(W_SLOW) < 0)
         return -1;
-    bk_client_opts o = copts();
+    bk_client_opts o = bkt_client_opts();
     if (bk_client_new(&g_c, &o) != 0 || bk_client_connect_wait(g_c, 10000) != 0)
         return -1;
     return 0;
@@ -434,14 +384,13 @@ static int group_teardown(void **st)
     bk_client_free(g_priv_client);
     for (int i = 0; i < g_nworkers; i++)
         if (g_workers[i] > 0)
-            reap(g_workers[i], SIGTERM);
-    if (g_priv_broker > 0)
-        reap(g_priv_broker, SIGKILL);
+            bkt_stop(g_workers[i], SIGTERM);
+    bkt_stop(g_priv_broker, SIGKILL);
     unlink(g_pidfile);
     return 0;
 }
 
-#define NEED_BROKER() do { if (!g_hosts[0]) skip(); alarm(60); } while (0)
+#define NEED_BROKER() do { BKT_NEED_BROKER(); alarm(60); } while (0)
 
 /* ------------------------------------------------------------------ tests */
 
@@ -682,9 +631,9 @@ static void malformed_bodies_are_answered_and_worker_survives(void **st)
     bkp_stomp *s = bkp_client_stomp(g_c);
     raw r = { 0 };
     char tq[64], dest[160];
-    snprintf(tq, sizeof tq, "/temp-queue/tmp.raw%s", g_sfx);
+    snprintf(tq, sizeof tq, "/temp-queue/tmp.raw%s", bkt.sfx);
     assert_int_equal(bkp_stomp_subscribe_temp(s, tq, on_raw, &r, NULL), 0);
-    snprintf(dest, sizeof dest, "/queue/req.bkit.bkit%s.a", g_sfx);
+    snprintf(dest, sizeof dest, "/queue/req.%s.bkit%s.a", bkt.cluster, bkt.sfx);
     bkp_header h = { "reply-to", tq, 8, (uint32_t)strlen(tq) };
     static const char *bodies[] = { "{not json", "{\"jsonrpc\":\"2.0\",\"method\":5,\"id\":\"x-1\"}",
                                     "[1,2,3]" };
@@ -844,7 +793,7 @@ static void authorize_hook_decides_and_chooses_the_refusal(void **st)
         fail_msg("token: %d %d %s", rc, err.code, err.message);
     assert_string_equal(json_string_value(res), "A|SECRET");
     /* the client's default tokens count too, and can be taken away */
-    bk_client_opts o = copts();
+    bk_client_opts o = bkt_client_opts();
     o.tokens = "SECRET";
     bk_client *c2;
     assert_int_equal(bk_client_new(&c2, &o), 0);
@@ -1216,20 +1165,6 @@ static int broker_bin(char *buf, size_t n)
     return access(buf, X_OK);
 }
 
-static int free_port(void)
-{
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-    if (fd < 0)
-        return -1;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
-
 static int port_accepts(int port)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
@@ -1290,13 +1225,12 @@ static void broker_restart_fails_calls_then_recovers(void **st)
     /* The test kills the broker and starts it again on the same port, so it runs its own
      * bkpr-broker. On RabbitMQ (the harness's instance, slow to restart, and other tests
      * share it) it is skipped: the client and worker code paths are the same. */
-    const char *kind = getenv("BK_TEST_BROKER");
-    if (!kind || strcmp(kind, "bkpr-broker") != 0)
+    if (strcmp(bkt.broker, "bkpr-broker") != 0)
         skip();
     char bin[512];
     if (broker_bin(bin, sizeof bin) != 0)
         fail_msg("bkpr-broker not found (tried %s): set B or BK_BROKER_BIN", bin);
-    int port = free_port();
+    int port = bkt_free_port();
     assert_true(port > 0);
     static char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
@@ -1307,7 +1241,7 @@ static void broker_restart_fails_calls_then_recovers(void **st)
     pid_t w = spawn_on(W_R, addr);
     assert_true(w > 0);
     const char *hosts[1] = { addr };
-    bk_client_opts o = copts();
+    bk_client_opts o = bkt_client_opts();
     o.hosts = hosts;
     assert_int_equal(bk_client_new(&g_priv_client, &o), 0);
     bk_client *c = g_priv_client;
@@ -1390,25 +1324,19 @@ static void broker_restart_fails_calls_then_recovers(void **st)
 
     bk_client_free(c);
     g_priv_client = NULL;
-    reap(w, SIGTERM);
+    bkt_stop(w, SIGTERM);
     forget_worker(w);
     /* TERM: the broker exits 0 (under SAN=1, LeakSanitizer makes a leak non-zero) */
-    kill(g_priv_broker, SIGTERM);
-    int status = -1;
-    for (int i = 0; i < 200 && waitpid(g_priv_broker, &status, WNOHANG) != g_priv_broker; i++)
-        usleep(50000);
-    pid_t b = g_priv_broker;
+    int status = bkt_stop(g_priv_broker, SIGTERM);
     g_priv_broker = -1;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        kill(b, SIGKILL);
-        waitpid(b, NULL, 0);
-        fail_msg("bkpr-broker did not exit 0 on TERM (status %#x); see %s", status, g_priv_log);
-    }
+    if (status != 0)
+        fail_msg("bkpr-broker did not exit 0 on TERM (status %d); see %s", status, g_priv_log);
     unlink(g_priv_log);
 }
 
 int main(void)
 {
+    bkt_env_load("itest_rpc", "bkit");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sync_call_returns_result),
         cmocka_unit_test(async_calls_complete_exactly_once),
