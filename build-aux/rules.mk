@@ -8,6 +8,7 @@
 #   $(eval $(call bk_itest,NAME,SRCS))    a cmocka test that needs a broker, $(B)/tests/NAME
 #   INTEGRATION_TESTS += tests/x.sh       a script that needs a broker; tests/run-tests.sh runs
 #                                         these once per broker (BK_TEST_* in the environment)
+#   SYSTEM_TESTS += tests/systest_x.sh    a script that starts its own broker: run once
 #   BENCH_PROGRAMS += $(B)/bench/NAME     run by make bench
 #   FUZZ_TARGETS += NAME:SRCS             libFuzzer target built by make fuzz
 #   PUBLIC_HEADERS += runtime/include/beekeeper/x.h   installed in PREFIX/include/beekeeper
@@ -23,6 +24,7 @@ LIB_SRCS :=
 PROGRAMS :=
 UNIT_TESTS :=
 INTEGRATION_TESTS :=
+SYSTEM_TESTS :=
 BENCH_PROGRAMS :=
 FUZZ_TARGETS :=
 PUBLIC_HEADERS :=

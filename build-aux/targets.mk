@@ -53,7 +53,7 @@ check-exports: $(LIBSO)
 
 check: all $(UNIT_TESTS) $(INTEGRATION_TESTS) $(CHECK_DEPS) check-exports
 	@sh build-aux/deps.sh check
-	@B=$(B) sh tests/run-tests.sh $(UNIT_TESTS) -- $(INTEGRATION_TESTS)
+	@B=$(B) sh tests/run-tests.sh $(UNIT_TESTS) -- $(INTEGRATION_TESTS) -- $(SYSTEM_TESTS)
 
 # Everything check and bench would build, without running it (CI builds this with clang).
 build-tests: all $(UNIT_TESTS) $(INTEGRATION_TESTS) $(BENCH_PROGRAMS)

@@ -318,4 +318,4 @@ if grep -l -E "ERROR: (Leak|Address)Sanitizer|runtime error:" "$st"/*.log "$st"/
   grep -h -A 30 -E "Sanitizer|runtime error:" "$st"/*.log "$st"/*.out | head -80
   fail "sanitizer reports"
 fi
-echo "test_pool: all passed"
+echo "itest_pool: all passed"
