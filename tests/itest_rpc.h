@@ -1,8 +1,8 @@
 /* The fixture of the itest_rpc_* integration tests of bk_client and bk_worker against a real
  * broker (BK_TEST_*, itest_env.h; skipped without one): worker processes of the kinds below,
  * serving services whose names carry the run's random suffix (svc), and one client, g_c.
- * Each test file's group setup forks the kinds it calls, once: a test may rely on the state
- * an earlier test of its file left (a subscription, a worker's counter). Every wait is
+ * Each test file's group setup forks the kinds it calls (rpc_kinds), once: a test may rely on
+ * the state an earlier test of its file left (a subscription, a worker's counter). Every wait is
  * bounded: alarm(60) per test (NEED_BROKER), call timeouts, bounded polls. */
 #ifndef BK_TESTS_ITEST_RPC_H
 #define BK_TESTS_ITEST_RPC_H
@@ -23,7 +23,7 @@
  *   W_PID     d: pid                         W_AUTH    e.*: authorized by method, notes
  *   W_PLAIN   f: crash code, not in debug    W_SLOW    g: busy hit
  *   W_R       r: echo pid (the broker-restart test's own broker) */
-typedef enum { W_MAIN, W_B, W_NOAUTH, W_PID, W_AUTH, W_PLAIN, W_SLOW, W_R } wkind;
+typedef enum { W_END, W_MAIN, W_B, W_NOAUTH, W_PID, W_AUTH, W_PLAIN, W_SLOW, W_R } wkind;
 
 extern bk_client *g_c;  /* the tests' client, on the test broker */
 extern int g_npid;      /* W_PID workers started (service d) */
@@ -37,10 +37,13 @@ pid_t spawn(wkind kind);
 pid_t spawn_on(wkind kind, const char *addr);
 void forget_worker(pid_t pid);
 
-/* The group setup: forks a worker of each of the n kinds and connects g_c (nothing without a
+/* Each test file defines the kinds of worker its tests call, ended by W_END. */
+extern const wkind rpc_kinds[];
+
+/* The group setup forks a worker of each of rpc_kinds and connects g_c (nothing without a
  * broker); 0 or -1. The group teardown frees g_c and stops every worker. */
-int rpc_setup(const wkind *kinds, size_t n);
-int rpc_teardown(void **st);
+int rpc_group_setup(void **st);
+int rpc_group_teardown(void **st);
 
 #define NEED_BROKER() do { BKT_NEED_BROKER(); alarm(60); } while (0)
 

@@ -169,12 +169,7 @@ static void oneway_jobs_and_notifications_pass_the_hook_and_exact_wins(void **st
     bk_arena_free(a);
 }
 
-static int group_setup(void **st)
-{
-    (void)st;
-    static const wkind kinds[] = { W_AUTH, W_NOAUTH };
-    return rpc_setup(kinds, sizeof kinds / sizeof kinds[0]);
-}
+const wkind rpc_kinds[] = { W_AUTH, W_NOAUTH, W_END };
 
 int main(void)
 {
@@ -183,5 +178,5 @@ int main(void)
         cmocka_unit_test(authorize_hook_decides_and_chooses_the_refusal),
         cmocka_unit_test(oneway_jobs_and_notifications_pass_the_hook_and_exact_wins),
     };
-    return cmocka_run_group_tests(tests, group_setup, rpc_teardown);
+    return cmocka_run_group_tests(tests, rpc_group_setup, rpc_group_teardown);
 }

@@ -242,12 +242,7 @@ static void expired_request_is_dropped_by_the_broker(void **st)
     bk_arena_free(a);
 }
 
-static int group_setup(void **st)
-{
-    (void)st;
-    static const wkind kinds[] = { W_MAIN, W_B, W_SLOW };
-    return rpc_setup(kinds, sizeof kinds / sizeof kinds[0]);
-}
+const wkind rpc_kinds[] = { W_MAIN, W_B, W_SLOW, W_END };
 
 int main(void)
 {
@@ -262,5 +257,5 @@ int main(void)
         cmocka_unit_test(async_errors_and_timeouts_reach_the_callback_once),
         cmocka_unit_test(expired_request_is_dropped_by_the_broker),
     };
-    return cmocka_run_group_tests(tests, group_setup, rpc_teardown);
+    return cmocka_run_group_tests(tests, rpc_group_setup, rpc_group_teardown);
 }

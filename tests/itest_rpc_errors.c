@@ -240,12 +240,7 @@ static void unencodable_answers_still_reach_the_caller(void **st)
     bk_arena_free(a);
 }
 
-static int group_setup(void **st)
-{
-    (void)st;
-    static const wkind kinds[] = { W_MAIN, W_NOAUTH, W_PLAIN };
-    return rpc_setup(kinds, sizeof kinds / sizeof kinds[0]);
-}
+const wkind rpc_kinds[] = { W_MAIN, W_NOAUTH, W_PLAIN, W_END };
 
 int main(void)
 {
@@ -257,5 +252,5 @@ int main(void)
         cmocka_unit_test(server_error_details_only_in_debug_mode),
         cmocka_unit_test(unencodable_answers_still_reach_the_caller),
     };
-    return cmocka_run_group_tests(tests, group_setup, rpc_teardown);
+    return cmocka_run_group_tests(tests, rpc_group_setup, rpc_group_teardown);
 }

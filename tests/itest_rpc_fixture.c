@@ -313,6 +313,8 @@ static int worker_setup(bk_worker **wp, void *arg)
         ACC("r", "echo", h_echo);
         ACC("r", "pid", h_pid);
         break;
+    case W_END:
+        break;
     }
     return 0;
 }
@@ -342,12 +344,13 @@ void forget_worker(pid_t pid)
 
 /* ------------------------------------------------------------------ the client */
 
-int rpc_setup(const wkind *kinds, size_t n)
+int rpc_group_setup(void **st)
 {
+    (void)st;
     if (!bkt.broker)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if (spawn(kinds[i]) < 0)
+    for (const wkind *k = rpc_kinds; *k != W_END; k++)
+        if (spawn(*k) < 0)
             return -1;
     bk_client_opts o = bkt_client_opts();
     if (bk_client_new(&g_c, &o) != 0 || bk_client_connect_wait(g_c, 10000) != 0)
@@ -355,7 +358,7 @@ int rpc_setup(const wkind *kinds, size_t n)
     return 0;
 }
 
-int rpc_teardown(void **st)
+int rpc_group_teardown(void **st)
 {
     (void)st;
     bk_client_free(g_c);

@@ -23,7 +23,7 @@
 
 #include "itest_rpc.h"
 
-/* the broker_restart test's own bkpr-broker and client (teardown ends them on failure) */
+/* the broker_restart test's own bkpr-broker and client (its teardown ends them on failure) */
 static pid_t g_priv_broker = -1;
 static bk_client *g_priv_client;
 static char g_priv_log[256];
@@ -292,29 +292,30 @@ static void broker_restart_fails_calls_then_recovers(void **st)
     unlink(g_priv_log);
 }
 
-static int group_setup(void **st)
+/* Ends what broker_restart_fails_calls_then_recovers left when it failed. */
+static int end_private_broker(void **st)
 {
     (void)st;
-    snprintf(g_pidfile, sizeof g_pidfile, "/tmp/bkit-rpc-%d.pid", (int)getpid());
-    return rpc_setup(NULL, 0);
-}
-
-static int group_teardown(void **st)
-{
     bk_client_free(g_priv_client);
-    rpc_teardown(st);
+    g_priv_client = NULL;
     bkt_stop(g_priv_broker, SIGKILL);
-    unlink(g_pidfile);
+    g_priv_broker = -1;
     return 0;
 }
+
+/* The tests fork their own workers. */
+const wkind rpc_kinds[] = { W_END };
 
 int main(void)
 {
     bkt_env_load("itest_rpc_processes", "bkit");
+    snprintf(g_pidfile, sizeof g_pidfile, "/tmp/bkit-rpc-%d.pid", (int)getpid());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(load_spreads_over_four_workers),
         cmocka_unit_test(killed_worker_job_is_redelivered),
-        cmocka_unit_test(broker_restart_fails_calls_then_recovers),
+        cmocka_unit_test_teardown(broker_restart_fails_calls_then_recovers, end_private_broker),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    int rc = cmocka_run_group_tests(tests, rpc_group_setup, rpc_group_teardown);
+    unlink(g_pidfile);
+    return rc;
 }
