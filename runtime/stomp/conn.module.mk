@@ -7,4 +7,4 @@ $(eval $(call bk_test,test_conn_brokers,tests/test_conn_brokers.c $(CONN_TEST_FI
 $(eval $(call bk_test,test_conn_reconnect,tests/test_conn_reconnect.c $(CONN_TEST_FIXTURE)))
 $(eval $(call bk_test,test_conn_callbacks,tests/test_conn_callbacks.c $(CONN_TEST_FIXTURE)))
 $(eval $(call bk_itest,itest_stomp,tests/itest_stomp.c))
-$(eval $(call bk_bench,bench_stomp,tests/bench/bench_stomp.c))
+$(eval $(call bk_bench,bench_stomp,tests/bench/bench_stomp.c tests/bench/benchlib.c))
