@@ -56,4 +56,4 @@ kill -HUP "$pool"
 two_ups() { [ "$(grep -c "basic-worker is up" "$st/follow.out")" -ge 2 ]; }
 wait_for 30 two_ups || fail "entries logged after the restart were not printed"
 grep -q "bus connection back" "$st/pool.log" || fail "no line said the connection was back"
-echo "log-follow: bkpr-log -f waited for the broker and resumed"
+echo "systest_log_follow: bkpr-log -f waited for the broker and resumed"
