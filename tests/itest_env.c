@@ -83,6 +83,8 @@ int bkt_on_start_ready(bk_worker *w, void *arg)
     return 0;
 }
 
+/* examples/flood/flood.c forks its echo workers the same way; an example stands alone, so it
+ * keeps its own copy. */
 pid_t bkt_spawn_worker(bkt_worker_setup *setup, void *arg, unsigned life_s)
 {
     int p[2];
