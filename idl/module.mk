@@ -35,4 +35,5 @@ UNIT_TESTS += tests/idl/golden.sh
 CHECK_DEPS += $(B)/bin/bkpr-gen
 IDL_SPACE := $(subst ,, )
 FUZZ_TARGETS += fuzz_idl:tests/fuzz/fuzz_idl.c,$(subst $(IDL_SPACE),$(COMMA),$(strip $(IDL_SRCS)))
+FUZZ_SEEDS_fuzz_idl := $(wildcard tests/idl/*.bkidl)
 endif
