@@ -55,6 +55,29 @@ static int worker_setup(bk_worker **w, void *arg)
     return bk_worker_new(w, &o) || bk_worker_accept(*w, m, w_log, NULL);
 }
 
+/* A worker of no queue, as the Sinkhole is: it only hears a notification, and logs. */
+static int w_hear(bk_request *req, json_t *params, void *arg)
+{
+    (void)req;
+    (void)arg;
+    bk_log_info("heard %s", json_string_value(json_object_get(params, "text")));
+    return 0;
+}
+
+static int quiet_setup(bk_worker **w, void *arg)
+{
+    (void)arg;
+    static bk_module_hooks h;
+    static char cls[64], m[128];
+    snprintf(cls, sizeof cls, "quiet%s", bkt.sfx);
+    snprintf(m, sizeof m, "bklt%s.app.say", bkt.sfx);
+    bk_worker_opts o = {.client = bkt_client_opts(), .handle_signals = 1,
+                        .status_interval_ms = -1, .log_to_bus = 1, .worker_class = cls};
+    bkt_module_hooks(&o, &h);
+    h.authorize = bkt_allow;
+    return bk_worker_new(w, &o) || bk_worker_accept_notification(*w, m, w_hear, NULL);
+}
+
 static pid_t spawn(int logtail)
 {
     pid_t pid = bkt_spawn_worker(worker_setup, &logtail, BKT_WORKER_LIFE_S);
@@ -172,11 +195,56 @@ static void logs_are_kept_filtered_and_printed(void **state)
     bk_client_free(c);
 }
 
+static int quiet_setup_kids(void **state)
+{
+    (void)state;
+    if (!bkt.broker)
+        return 0;
+    g_kids[0] = spawn(1);
+    g_kids[1] = bkt_spawn_worker(quiet_setup, NULL, BKT_WORKER_LIFE_S);
+    assert_true(g_kids[1] > 0);
+    bkt_config_dir(g_dir, sizeof g_dir, "logtail", NULL);
+    return 0;
+}
+
+/* The bus log names a worker by the service it serves; one that serves no queue (the
+ * Sinkhole) by its class, not "worker". */
+static void a_worker_of_no_queue_logs_as_its_class(void **state)
+{
+    (void)state;
+    BKT_NEED_BROKER();
+    bk_client *c = bkt_connect();
+    bk_arena *a;
+    bk_arena_new(&a);
+    char m[128], cls[64];
+    snprintf(m, sizeof m, "bklt%s.app.say", bkt.sfx);
+    snprintf(cls, sizeof cls, "quiet%s", bkt.sfx);
+    json_t *res = NULL, *hit = NULL;
+    bk_error e;
+    bk_call_opts admin = {.tokens = "BKPR_ADMIN"};
+    for (int tries = 0; tries < 100 && !hit; tries++) {
+        json_t *p = json_pack("{s:s}", "text", "hello");
+        assert_int_equal(bk_notify(c, m, p, NULL), 0);
+        json_decref(p);
+        bk_client_run_for(c, 50);
+        p = json_pack("{s:s,s:i}", "message", "^heard hello$", "count", 1);
+        assert_int_equal(bk_call(c, "_bkpr.logtail.tail", p, &admin, a, &res, &e), 0);
+        json_decref(p);
+        hit = json_array_get(res, 0);
+    }
+    assert_non_null(hit);
+    assert_string_equal(json_string_value(json_object_get(hit, "service")), cls);
+    bk_arena_free(a);
+    bk_client_free(c);
+}
+
 int main(void)
 {
     bkt_env_load("itest_logtail", "bklt");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(logs_are_kept_filtered_and_printed, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_worker_of_no_queue_logs_as_its_class,
+                                        quiet_setup_kids, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
