@@ -38,7 +38,8 @@ $(B)/obj/tests/itest_gen_all.o: | $(GEN_TEST)/everything.d
 $(B)/obj/tests/itest_gen_all.o: BK_CPPFLAGS += -I$(GEN_TEST)
 $(eval $(call bk_itest,itest_gen_all,tests/itest_gen_all.c $(GEN_ALL_SRCS) $(GEN_TEST)/common_types.c))
 # The typed decoder on hostile params: everything.bkidl's Nested, every construct (make fuzz).
-FUZZ_TYPED_SRCS := tests/fuzz/fuzz_typed.c,$(GEN_TEST)/everything_types.c,$(GEN_TEST)/common_types.c
+FUZZ_TYPED_SRCS := tests/fuzz/fuzz_typed.c,$(GEN_TEST)/everything_types.c,$\
+  $(GEN_TEST)/common_types.c
 FUZZ_TARGETS += fuzz_typed:$(FUZZ_TYPED_SRCS)
 $(B)/obj/tests/fuzz/fuzz_typed.o: | $(GEN_TEST)/everything.d
 $(B)/obj/tests/fuzz/fuzz_typed.o: BK_CPPFLAGS += -I$(GEN_TEST)
@@ -47,7 +48,7 @@ GEN_BENCH := $(B)/gen/tests/bench
 $(GEN_BENCH)/%.d: tests/bench/%.bkidl $(B)/bin/bkpr-gen
 	$(B)/bin/bkpr-gen -o $(@D) -M $@ $<
 $(GEN_BENCH)/bench_types.c: $(GEN_BENCH)/bench.d ;
--include $(GEN_BENCH)/bench.d
+-include $(call gen_deps,$(GEN_BENCH)/bench.d)
 $(eval $(call bk_bench,bench_idl,tests/bench/bench_idl.c $(GEN_CHAT_SRCS) \
   $(GEN_BENCH)/bench_types.c))
 $(B)/obj/tests/bench/bench_idl.o: | $(GEN_TEST)/chat.d $(GEN_BENCH)/bench.d
