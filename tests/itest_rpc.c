@@ -807,7 +807,7 @@ static int call_in(bk_client *c, const char *s, const char *meth, json_t *params
     do {                                                                                     \
         if ((rc) != BK_ERPC)                                                                 \
             fail_msg("rc %d (%s), code %d %s: expected a JSON-RPC error %d", (rc),           \
-                     bk_rpc_strerror(rc), (err).code, (err).message ? (err).message : "",    \
+                     bk_strerror(rc), (err).code, (err).message ? (err).message : "",        \
                      (want_code));                                                           \
         assert_int_equal((err).code, (want_code));                                           \
         assert_string_equal((err).message, (want_msg));                                      \
@@ -1061,7 +1061,7 @@ static void server_error_details_only_in_debug_mode(void **st)
     assert_non_null(err.data);
     assert_int_equal(json_integer_value(json_object_get(err.data, "status")), BK_EIO);
     assert_string_equal(json_string_value(json_object_get(err.data, "error")),
-                        bk_rpc_strerror(BK_EIO));
+                        bk_strerror(BK_EIO));
     /* data the handler chose is sent whatever the mode */
     json_t *p = json_pack("{s:i,s:s,s:{s:s}}", "code", 1001, "message", "No such room",
                           "data", "room", "r9");

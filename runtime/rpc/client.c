@@ -682,7 +682,7 @@ static void set_err(bk_error *err, bk_arena *a, int code, const char *msg, json_
 
 static const char *local_msg(int rc)
 {
-    return rc == BK_ECLOSED ? "not connected to the bus" : bk_rpc_strerror(rc);
+    return rc == BK_ECLOSED ? "not connected to the bus" : bk_strerror(rc);
 }
 
 /* A call that failed here, before or instead of an answer: what a caller shows. The text

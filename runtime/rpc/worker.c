@@ -262,7 +262,7 @@ static void run_job(void *task)
         req->code = BK_RPC_SERVER_ERROR;
         req->message = "Server error";
         if (w->debug)
-            req->data = json_pack("{s:s,s:i}", "error", bk_rpc_strerror(rc), "status", rc);
+            req->data = json_pack("{s:s,s:i}", "error", bk_strerror(rc), "status", rc);
     }
     complete(req);
 }

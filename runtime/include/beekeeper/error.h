@@ -26,13 +26,14 @@ typedef enum bk_err {
     BK_EBROKER = -10,    /* the broker sent an ERROR frame */
     BK_ENOTFOUND = -11,  /* no such thing (file, bus, key) */
     BK_ESYNTAX = -12,    /* malformed input (config file, IDL, JSON) */
-    BK_EAGAIN = -13,     /* not yet: more input needed */
+    /* -13 was BK_EAGAIN, which no function returned; it is not reused */
     BK_ESTATE = -14,     /* not allowed in the object's current state */
+    BK_ERPC = -15,       /* the service answered with a JSON-RPC error: the call's bk_error
+                            (rpc.h) has its code, message and data */
 } bk_err;
 
-/* A static English description of an error code; never NULL. */
-
-
+/* A static English description of an error code ("unknown error" for a value not above);
+ * never NULL. */
 BK_API const char *bk_strerror(int err);
 
 #ifdef __cplusplus
