@@ -583,7 +583,7 @@ out:
     return rc;
 }
 
-int bk_bus_config_load(const char *config_dir, const char *bus_id, bk_bus_config **out,
+int bk_bus_config_load(bk_bus_config **out, const char *config_dir, const char *bus_id,
                        char *err, size_t errlen)
 {
     char dummy[1], ids[512];
@@ -799,7 +799,7 @@ out:
     return rc;
 }
 
-int bk_pool_config_load(const char *config_dir, const char *pool_id, bk_pool_config **out,
+int bk_pool_config_load(bk_pool_config **out, const char *config_dir, const char *pool_id,
                         char *err, size_t errlen)
 {
     char dummy[1], ids[512];

@@ -32,11 +32,10 @@ struct bk_arena {
 
 int bk_arena_new(bk_arena **out)
 {
-    bk_arena *a = calloc(1, sizeof *a);
-    if (!a)
-        return BK_ENOMEM;
-    *out = a;
-    return 0;
+    if (!out)
+        return BK_EINVAL;
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : BK_ENOMEM;
 }
 
 static void drop_refs(bk_arena *a)

@@ -221,8 +221,8 @@ static int cmd_start(const args *a)
     bk_bus_config *bus = NULL;
     int rc = 1, pidfd = -1, tell = -1;
     pid_t running, stale;
-    if (bk_pool_config_load(a->config_dir, a->pool_id, &pc, err, sizeof err) != 0 ||
-        bk_bus_config_load(a->config_dir, bk_pool_config_bus_id(pc), &bus, err, sizeof err) != 0) {
+    if (bk_pool_config_load(&pc, a->config_dir, a->pool_id, err, sizeof err) != 0 ||
+        bk_bus_config_load(&bus, a->config_dir, bk_pool_config_bus_id(pc), err, sizeof err) != 0) {
         fprintf(stderr, "bkpr: %s\n", err);
         goto out;
     }

@@ -101,7 +101,7 @@ int main(int argc, char **argv)
         status = 99;
         goto out;
     }
-    if (bk_bus_config_load(dir, bus_id, &bus, err, sizeof err) != 0) {
+    if (bk_bus_config_load(&bus, dir, bus_id, err, sizeof err) != 0) {
         fprintf(stderr, "bkpr-run: %s\n", err);
         status = 1;
         goto out;

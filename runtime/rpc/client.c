@@ -335,6 +335,8 @@ int bk_client_new(bk_client **out, const bk_client_opts *o)
 {
     int rc = BK_EINVAL;
     bk_client *c = NULL;
+    if (out)
+        *out = NULL;
     if (!out || !o || !o->hosts || o->nhosts == 0 || !header_value_ok(o->tokens))
         return BK_EINVAL;
     const char *bus = o->bus_id ? o->bus_id : "backend";

@@ -539,6 +539,8 @@ static void sig_cb(evutil_socket_t fd, short what, void *arg)
 /* bk_worker_new is runtime/services/report.c's: this and the reports' hooks. */
 int bkp_worker_new(bk_worker **out, const bk_worker_opts *o)
 {
+    if (out)
+        *out = NULL;
     if (!out || !o)
         return BK_EINVAL;
     bk_worker *w = calloc(1, sizeof *w);

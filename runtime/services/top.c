@@ -333,7 +333,7 @@ int main(int argc, char **argv)
     }
     char err[512];
     bk_bus_config *bc;
-    if (bk_bus_config_load(dir, bus, &bc, err, sizeof err) != 0) {
+    if (bk_bus_config_load(&bc, dir, bus, err, sizeof err) != 0) {
         fprintf(stderr, "bkpr-top: %s\n", err);
         return 1;
     }

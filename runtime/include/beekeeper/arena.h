@@ -22,7 +22,8 @@ extern "C" {
 struct json_t;
 typedef struct bk_arena bk_arena;
 
-/* Makes an empty arena (new; free with bk_arena_free). Returns 0 or BK_ENOMEM. */
+/* Makes an empty arena (new; free with bk_arena_free). Returns 0, BK_EINVAL (out is NULL)
+ * or BK_ENOMEM; on failure *out is NULL. */
 BK_API int bk_arena_new(bk_arena **out);
 
 /* Releases every block and drops every kept json reference. NULL does nothing. */

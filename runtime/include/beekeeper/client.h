@@ -59,8 +59,9 @@ typedef struct bk_client_opts {
 } bk_client_opts;
 
 /* Makes a client and starts connecting (returns before the connection is up: see
- * bk_client_connect_wait). Copies o. Returns 0, BK_EINVAL (no hosts, bad host, bad bus id
- * or cluster name, tokens holding NUL/CR/LF), BK_ENOMEM. Free with bk_client_free(). */
+ * bk_client_connect_wait). Copies o. Returns 0, BK_EINVAL (out or o NULL, no hosts, a NULL
+ * or bad host, bad bus id or cluster name, tokens holding NUL/CR/LF), BK_ENOMEM. On 0 *out
+ * is new: free it with bk_client_free(); on failure *out is NULL (when out is not NULL). */
 BK_API int bk_client_new(bk_client **out, const bk_client_opts *o);
 
 /* Closes the connection at once (bk_client_flush() first to be sure that what was sent has

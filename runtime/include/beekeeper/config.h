@@ -9,8 +9,8 @@
  * The whole file is checked, not only the entry asked for: a file with an unknown key, a
  * value of the wrong type or a duplicate id anywhere is refused.
  *
- * Errors. Every loader returns 0 or a negative bk_err and, on failure, writes one line of
- * English to err (errlen bytes, truncated; err may be NULL):
+ * Errors (error.h). Every loader returns 0 or a negative bk_err and, on failure, sets *out
+ * to NULL and writes one line of English to err (errlen bytes, truncated; err may be NULL):
  *   BK_ENOTFOUND  no folder holds the file ("bus.config.json not found in: A, B, C"), or no
  *                 entry has the id asked for
  *   BK_ESYNTAX    the file is not relaxed JSON ("FILE:LINE:COL: what was expected"), or an
@@ -46,7 +46,7 @@ typedef struct bk_bus_config bk_bus_config;
 /* Loads the bus whose "bus-id" is bus_id; bus_id NULL: the entry with "default": true, else
  * the only entry (BK_EINVAL when there are several and none is the default). On 0, *out is
  * new: free it with bk_bus_config_free(). On failure *out is NULL (when out is not NULL). */
-BK_API int bk_bus_config_load(const char *config_dir, const char *bus_id, bk_bus_config **out,
+BK_API int bk_bus_config_load(bk_bus_config **out, const char *config_dir, const char *bus_id,
                               char *err, size_t errlen);
 
 /* NULL does nothing. */
@@ -76,10 +76,11 @@ typedef struct bk_pool_worker {
 typedef struct bk_pool_config bk_pool_config;
 
 /* Loads the pool whose "pool-id" is pool_id; pool_id NULL: the only entry (BK_EINVAL when
- * there are several). On 0, *out is new: free it with bk_pool_config_free(). The pool's bus
- * is not looked up: pass bk_pool_config_bus_id() to bk_bus_config_load(). */
-BK_API int bk_pool_config_load(const char *config_dir, const char *pool_id,
-                               bk_pool_config **out, char *err, size_t errlen);
+ * there are several). On 0, *out is new: free it with bk_pool_config_free(); on failure
+ * *out is NULL (when out is not NULL). The pool's bus is not looked up: pass
+ * bk_pool_config_bus_id() to bk_bus_config_load(). */
+BK_API int bk_pool_config_load(bk_pool_config **out, const char *config_dir,
+                               const char *pool_id, char *err, size_t errlen);
 
 /* NULL does nothing. */
 BK_API void bk_pool_config_free(bk_pool_config *p);

@@ -71,7 +71,9 @@ typedef struct bk_worker_opts {
                                    round trip, but jobs wait behind a busy worker. */
 } bk_worker_opts;
 
-/* Makes a worker and starts connecting. Copies o. 0, BK_EINVAL, BK_ENOMEM. */
+/* Makes a worker and starts connecting. Copies o. 0, BK_EINVAL (out or o NULL, or o->client
+ * refused as bk_client_new refuses it), BK_ENOMEM. On 0 *out is new (free it with
+ * bk_worker_free); on failure *out is NULL (when out is not NULL). */
 BK_API int bk_worker_new(bk_worker **out, const bk_worker_opts *o);
 /* Closes at once (held jobs go back to the broker). NULL does nothing. */
 BK_API void bk_worker_free(bk_worker *w);
