@@ -41,7 +41,7 @@ static int w_log(bk_request *req, json_t *params, void *arg)
     bk_log_level lv = BK_LOG_INFO;
     bk_log_level_parse(json_string_value(json_object_get(params, "level")), &lv);
     bk_log(lv, "%s", json_string_value(json_object_get(params, "text")));
-    return bk_request_reply(req, json_true());
+    return bk_request_reply_new(req, json_true());
 }
 
 /* The module host's way of running hooks that setup fills after the worker exists. */

@@ -74,7 +74,7 @@ static int allow_unless_deny(bk_request *req, void *arg)
 static int h_echo(bk_request *req, json_t *params, void *arg)
 {
     (void)arg;
-    return bk_request_reply(req, json_incref(params));
+    return bk_request_reply(req, params);
 }
 
 static int h_pid(bk_request *req, json_t *params, void *arg)
@@ -91,14 +91,15 @@ static int h_pid(bk_request *req, json_t *params, void *arg)
     }
     if (ms > 0 && ms < 10000)
         usleep((useconds_t)ms * 1000);
-    return bk_request_reply(req, json_integer(getpid()));
+    return bk_request_reply_new(req, json_integer(getpid()));
 }
 
 static int h_fail(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_request_fail(req, 1001, json_pack("{s:s}", "room", "r1"), "No such room %s", "r1");
+    return bk_request_fail_new(req, 1001, json_pack("{s:s}", "room", "r1"), "No such room %s",
+                               "r1");
 }
 
 /* Records an error, then asks to answer later: the recorded error goes now. */
@@ -106,7 +107,7 @@ static int h_fail_defer(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    bk_fail(req, 1002, "failed before deferring");
+    bk_request_fail(req, 1002, NULL, "failed before deferring");
     return BK_DEFER;
 }
 
@@ -122,8 +123,8 @@ static int h_params(bk_request *req, json_t *params, void *arg)
 {
     (void)arg;
     if (!json_is_string(json_object_get(params, "string")))
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS,
-                               json_string("string: expected string"), "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS,
+                                   json_string("string: expected string"), "Invalid params");
     return 0;   /* null result */
 }
 
@@ -131,7 +132,7 @@ static int h_tokens(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_request_reply(req, json_string(bk_request_tokens(req)));
+    return bk_request_reply_new(req, json_string(bk_request_tokens(req)));
 }
 
 static void defer_cb(evutil_socket_t fd, short what, void *arg)
@@ -139,7 +140,7 @@ static void defer_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     bk_request *req = arg;
-    bk_request_reply(req, json_string("later"));
+    bk_request_reply_new(req, json_string("later"));
 }
 
 static int h_defer(bk_request *req, json_t *params, void *arg)
@@ -162,8 +163,9 @@ static int h_nested(bk_request *req, json_t *params, void *arg)
     int rc = bk_call(bk_request_client(req), m, NULL, &(bk_call_opts){ .timeout_ms = 5000 },
                      bk_request_arena(req), &res, &err);
     if (rc)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "inner call: %d %s", err.code, err.message);
-    return bk_request_reply(req, json_pack("{s:O}", "inner", res));
+        return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL, "inner call: %d %s", err.code,
+                               err.message);
+    return bk_request_reply_new(req, json_pack("{s:O}", "inner", res));
 }
 
 static int h_job(bk_request *req, json_t *params, void *arg)
@@ -176,7 +178,7 @@ static int h_job(bk_request *req, json_t *params, void *arg)
 }
 
 /* Fails with the code, message and data given in params: custom and protocol codes alike.
- * {"keep_going":true} records the error with bk_fail and returns 0: it is still sent. */
+ * {"keep_going":true} records the error with bk_request_fail and returns 0: it is still sent. */
 static int h_code(bk_request *req, json_t *params, void *arg)
 {
     (void)arg;
@@ -184,10 +186,10 @@ static int h_code(bk_request *req, json_t *params, void *arg)
     const char *msg = json_string_value(json_object_get(params, "message"));
     json_t *data = json_object_get(params, "data");
     if (json_is_true(json_object_get(params, "keep_going"))) {
-        bk_fail(req, code, "%s", msg ? msg : "");
+        bk_request_fail(req, code, NULL, "%s", msg ? msg : "");
         return 0;
     }
-    return bk_request_fail(req, code, data ? json_incref(data) : NULL, "%s", msg ? msg : "");
+    return bk_request_fail(req, code, data, "%s", msg ? msg : "");
 }
 
 /* Answers what JSON cannot carry: a result, or an error message, that is not UTF-8. */
@@ -195,14 +197,14 @@ static int h_bad_result(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_request_reply(req, json_string_nocheck("caf\xe9"));
+    return bk_request_reply_new(req, json_string_nocheck("caf\xe9"));
 }
 
 static int h_bad_message(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_fail(req, 1002, "caf%s", "\xe9");
+    return bk_request_fail(req, 1002, NULL, "caf%s", "\xe9");
 }
 
 /* Service e: the authorize hook decides by the method's last segment. */
@@ -218,11 +220,11 @@ static int auth_by_method(bk_request *req, void *arg)
     if (strcmp(m, "truthy") == 0)
         return 1;               /* true, but not BK_AUTH_ALLOW: refused */
     if (strcmp(m, "authn") == 0) {
-        bk_fail(req, BK_RPC_NOT_AUTHENTICATED, "Who are you?");
+        bk_request_fail(req, BK_RPC_NOT_AUTHENTICATED, NULL, "Who are you?");
         return BK_AUTH_DENY;
     }
     if (strcmp(m, "failallow") == 0) {
-        bk_fail(req, BK_RPC_NOT_AUTHENTICATED, "recorded, then allowed");
+        bk_request_fail(req, BK_RPC_NOT_AUTHENTICATED, NULL, "recorded, then allowed");
         return BK_AUTH_ALLOW;
     }
     return bk_request_has_token(req, "SECRET") ? BK_AUTH_ALLOW : BK_AUTH_DENY;
@@ -247,14 +249,14 @@ static int h_auth(bk_request *req, json_t *params, void *arg)
         relay(req, "job");
         return 0;
     }
-    return bk_request_reply(req, json_string(bk_request_tokens(req)));
+    return bk_request_reply_new(req, json_string(bk_request_tokens(req)));
 }
 
 static int h_auth_exact(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_request_reply(req, json_string("exact"));
+    return bk_request_reply_new(req, json_string("exact"));
 }
 
 static char via_star[] = "star", via_exact[] = "exact";
@@ -271,7 +273,7 @@ static int h_hit(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_request_reply(req, json_integer(++g_hits));
+    return bk_request_reply_new(req, json_integer(++g_hits));
 }
 
 static int g_ready_fd = -1;
@@ -856,7 +858,7 @@ static void authorize_hook_decides_and_chooses_the_refusal(void **st)
     rc = call_in(c2, "e", "token", NULL, NULL, 0, a, &res, &err);
     bk_client_free(c2);
     EXPECT_RPC_ERROR(rc, err, BK_RPC_NOT_AUTHORIZED, "Not authorized");
-    /* the hook chooses the refusal with bk_fail */
+    /* the hook chooses the refusal with bk_request_fail */
     rc = call_in(g_c, "e", "authn", NULL, NULL, 0, a, &res, &err);
     EXPECT_RPC_ERROR(rc, err, BK_RPC_NOT_AUTHENTICATED, "Who are you?");
     assert_null(err.data);
@@ -1023,7 +1025,7 @@ static void every_protocol_error_reaches_the_caller(void **st)
             assert_null(err.data);
         json_decref(d);
     }
-    /* bk_fail and then return 0: the error is still what is sent */
+    /* bk_request_fail and then return 0: the error is still what is sent */
     p = json_pack("{s:i,s:s,s:b}", "code", 1003, "message", "recorded", "keep_going", 1);
     rc = call_in(g_c, "a", "code", p, NULL, 0, a, &res, &err);
     json_decref(p);
@@ -1052,7 +1054,7 @@ static void server_error_details_only_in_debug_mode(void **st)
     bk_arena_new(&a);
     json_t *res;
     bk_error err;
-    /* a handler returning a negative value without bk_fail */
+    /* a handler returning a negative value without bk_request_fail */
     int rc = call_in(g_c, "f", "crash", NULL, NULL, 0, a, &res, &err);
     EXPECT_RPC_ERROR(rc, err, BK_RPC_SERVER_ERROR, "Server error");
     assert_null(err.data);

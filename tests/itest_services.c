@@ -60,7 +60,7 @@ static int allow(bk_request *req, void *arg)
 static int w_echo(bk_request *req, json_t *params, void *arg)
 {
     (void)arg;
-    return bk_request_reply(req, json_incref(params));
+    return bk_request_reply(req, params);
 }
 
 static int hook_authorize(bk_request *req, void *arg)

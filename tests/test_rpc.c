@@ -61,14 +61,36 @@ static void arena_keeps_json_until_freed(void **st)
     assert_int_equal(bk_arena_new(&a), 0);
     json_t *j = json_string("x");
     json_incref(j);                      /* ours */
-    assert_ptr_equal(bk_arena_keep_json(a, j), j);   /* the arena's */
+    assert_ptr_equal(bk_arena_keep_json_new(a, j), j);   /* the arena's */
     assert_int_equal(j->refcount, 2);
     bk_arena_reset(a);
     assert_int_equal(j->refcount, 1);
     json_incref(j);
-    bk_arena_keep_json(a, j);
+    bk_arena_keep_json_new(a, j);
     bk_arena_free(a);
     assert_int_equal(j->refcount, 1);
+    json_decref(j);
+}
+
+/* The plain form borrows (takes a reference of its own); the _new one steals, even when it
+ * cannot keep the value. */
+static void arena_keep_json_borrows_and_keep_json_new_steals(void **st)
+{
+    (void)st;
+    bk_arena *a;
+    assert_int_equal(bk_arena_new(&a), 0);
+    json_t *j = json_string("x");
+    assert_ptr_equal(bk_arena_keep_json(a, j), j);
+    assert_int_equal(j->refcount, 2);    /* ours and the arena's */
+    bk_arena_free(a);
+    assert_int_equal(j->refcount, 1);
+    assert_null(bk_arena_keep_json(NULL, j));
+    assert_int_equal(j->refcount, 1);    /* nothing taken */
+    json_incref(j);
+    assert_null(bk_arena_keep_json_new(NULL, j));
+    assert_int_equal(j->refcount, 1);    /* stolen and dropped */
+    assert_null(bk_arena_keep_json(NULL, NULL));
+    assert_null(bk_arena_keep_json_new(NULL, NULL));
     json_decref(j);
 }
 
@@ -275,6 +297,7 @@ int main(void)
         cmocka_unit_test(arena_hands_out_zeroed_aligned_memory),
         cmocka_unit_test(arena_strings_and_printf),
         cmocka_unit_test(arena_keeps_json_until_freed),
+        cmocka_unit_test(arena_keep_json_borrows_and_keep_json_new_steals),
         cmocka_unit_test(log_filters_by_level_and_reaches_sink),
         cmocka_unit_test(decode_request_job_and_responses),
         cmocka_unit_test(decode_rejects_garbage_with_reasons),

@@ -17,7 +17,7 @@ static int uc(bk_request *req, void *ctx, const char *string, const char **resul
     (void)ctx;
     char *out = bk_arena_strdup(bk_request_arena(req), string);
     if (!out)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "out of memory");
+        return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL, "out of memory");
     for (char *p = out; *p; p++)
         *p = (char)toupper((unsigned char)*p);
     *result = out;

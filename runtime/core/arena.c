@@ -156,17 +156,20 @@ char *bk_arena_printf(bk_arena *a, const char *fmt, ...)
 
 struct json_t *bk_arena_keep_json(bk_arena *a, struct json_t *j)
 {
-    if (!j)
+    jref *r = a && j ? bk_arena_alloc(a, sizeof *r) : NULL;
+    if (!r)
         return NULL;
-    jref *r = a ? bk_arena_alloc(a, sizeof *r) : NULL;
-    if (!r) {
-        json_decref(j);
-        return NULL;
-    }
-    r->j = j;
+    r->j = json_incref(j);
     r->next = a->refs;
     a->refs = r;
     return j;
+}
+
+struct json_t *bk_arena_keep_json_new(bk_arena *a, struct json_t *j)
+{
+    json_t *kept = bk_arena_keep_json(a, j);
+    json_decref(j);     /* the arena holds its own now, or nothing */
+    return kept;
 }
 
 size_t bk_arena_used(const bk_arena *a)

@@ -235,14 +235,14 @@ static void finish(bk_client *c, pending *p, int rc, json_t *result, int code,
     it->done = p->done;
     it->arg = p->arg;
     if (rc == 0) {
-        it->result = bk_arena_keep_json(it->a, json_incref(result ? result : json_null()));
+        it->result = bk_arena_keep_json(it->a, result ? result : json_null());
     } else {
         it->failed = 1;
         it->err.code = code;
         it->err.message = bk_arena_strdup(it->a, message ? message : bk_rpc_code_message(code));
         if (!it->err.message)
             it->err.message = "out of memory";
-        it->err.data = data ? bk_arena_keep_json(it->a, json_incref(data)) : NULL;
+        it->err.data = bk_arena_keep_json(it->a, data);
     }
     free(p);
     queue_item(c, it);
@@ -679,7 +679,7 @@ static void set_err(bk_error *err, bk_arena *a, int code, const char *msg, json_
     err->message = a ? bk_arena_strdup(a, msg) : NULL;
     if (!err->message)
         err->message = a ? "out of memory" : bk_rpc_code_message(code);
-    err->data = a && data ? bk_arena_keep_json(a, json_incref(data)) : NULL;
+    err->data = bk_arena_keep_json(a, data);
 }
 
 static const char *local_msg(int rc)
@@ -736,7 +736,7 @@ int bk_call(bk_client *c, const char *method, json_t *params, const bk_call_opts
     rc = p->rc;
     if (rc == 0) {
         if (result)
-            *result = bk_arena_keep_json(a, json_incref(p->result ? p->result : json_null()));
+            *result = bk_arena_keep_json(a, p->result ? p->result : json_null());
     } else {
         set_err(err, a, p->code, p->message ? p->message : bk_rpc_code_message(p->code), p->data);
     }
@@ -812,11 +812,8 @@ static void on_notify(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *ar
     it->sub = n;
     it->method = m.method;
     it->params = m.params;
-    if (!bk_arena_keep_json(it->a, m.root)) {
-        m.root = NULL;
+    if (!bk_arena_keep_json(it->a, m.root))     /* a reference of the arena's own */
         goto out;
-    }
-    m.root = NULL;      /* the arena has it */
     queue_item(c, it);
     it = NULL;
 out:

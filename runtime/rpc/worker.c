@@ -233,13 +233,13 @@ static void run_job(void *task)
      * methods exist. */
     if (!w->authorize || w->authorize(req, w->arg) != BK_AUTH_ALLOW) {
         if (!req->failed)
-            bk_fail(req, BK_RPC_NOT_AUTHORIZED, "Not authorized");
+            bk_request_fail(req, BK_RPC_NOT_AUTHORIZED, NULL, "Not authorized");
         complete(req);
         return;
     }
     req->failed = 0;    /* an authorize hook that recorded an error but allowed */
     if (!h) {
-        bk_fail(req, BK_RPC_METHOD_NOT_FOUND, "Method not found: %s", req->method);
+        bk_request_fail(req, BK_RPC_METHOD_NOT_FOUND, NULL, "Method not found: %s", req->method);
         complete(req);
         return;
     }
@@ -317,9 +317,9 @@ static int answer_now(bk_request *req)
     return 0;
 }
 
-int bk_request_reply(bk_request *req, json_t *result)
+int bk_request_reply_new(bk_request *req, json_t *result)
 {
-    if (!req || (req->answered && !req->in_handler) ) {
+    if (!req || (req->answered && !req->in_handler)) {
         json_decref(result);
         return BK_ESTATE;
     }
@@ -329,7 +329,14 @@ int bk_request_reply(bk_request *req, json_t *result)
     return answer_now(req);
 }
 
-__attribute__((format(printf, 4, 0))) static int vfail(bk_request *req, int code, json_t *data, const char *fmt, va_list ap)
+int bk_request_reply(bk_request *req, json_t *result)
+{
+    return bk_request_reply_new(req, json_incref(result));
+}
+
+/* Takes data (a reference of the caller's or one of our own). */
+__attribute__((format(printf, 4, 0))) static int vfail(bk_request *req, int code, json_t *data,
+                                                       const char *fmt, va_list ap)
 {
     if (!req) {
         json_decref(data);
@@ -348,7 +355,7 @@ __attribute__((format(printf, 4, 0))) static int vfail(bk_request *req, int code
     return BK_ERPC;
 }
 
-int bk_request_fail(bk_request *req, int code, json_t *data, const char *fmt, ...)
+int bk_request_fail_new(bk_request *req, int code, json_t *data, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -357,11 +364,11 @@ int bk_request_fail(bk_request *req, int code, json_t *data, const char *fmt, ..
     return r;
 }
 
-int bk_fail(bk_request *req, int code, const char *fmt, ...)
+int bk_request_fail(bk_request *req, int code, json_t *data, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int r = vfail(req, code, NULL, fmt, ap);
+    int r = vfail(req, code, json_incref(data), fmt, ap);
     va_end(ap);
     return r;
 }

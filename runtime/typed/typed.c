@@ -234,7 +234,7 @@ int bk_dec_any(bk_dec *d, json_t *j, json_t **out)
 json_t *bk_dec_json(bk_dec *d, const char *text)
 {
     json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    return j ? bk_arena_keep_json(d->a, j) : NULL;
+    return j ? bk_arena_keep_json_new(d->a, j) : NULL;
 }
 
 json_t *bk_enc_bytes(bk_bytes b)

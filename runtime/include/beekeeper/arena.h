@@ -3,8 +3,10 @@
  * One lifetime rule for the whole API: what the runtime (or a generated stub) gives you
  * lives in an arena, the caller's for a synchronous call, the request's for a handler and
  * for an async callback, and is released with it by bk_arena_free(). Nothing is freed one
- * by one. An arena may also hold references to jansson values (bk_arena_keep_json), dropped
- * when the arena is freed or reset.
+ * by one. An arena may also hold references to jansson values, dropped when the arena is
+ * freed or reset: bk_arena_keep_json takes a reference of its own (the caller keeps theirs),
+ * bk_arena_keep_json_new steals the caller's (jansson's rule, the API's: a function that
+ * steals a reference ends in _new; every other one borrows).
  *
  * Not thread-safe: one arena belongs to one thread at a time. */
 #ifndef BEEKEEPER_ARENA_H
@@ -47,10 +49,16 @@ BK_API char *bk_arena_printf(bk_arena *a, const char *fmt, ...)
 BK_API char *bk_arena_vprintf(bk_arena *a, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
-/* Steals one reference to j (NULL allowed: nothing happens), dropped (json_decref) when
- * the arena is freed or reset; returns j for chaining. On out of memory the reference is
- * dropped at once and NULL returned. */
+/* Keeps j alive as long as the arena: takes a reference of its own (json_incref), dropped
+ * when the arena is freed or reset; the caller's reference stays theirs. Returns j, or NULL
+ * (j NULL, a NULL, or out of memory: then the arena took nothing). */
 BK_API struct json_t *bk_arena_keep_json(bk_arena *a, struct json_t *j);
+
+/* The same, but steals the caller's reference to j, whatever happens (as jansson's
+ * json_object_set_new does, so that bk_arena_keep_json_new(a, json_string(s)) never leaks):
+ * on success the arena drops it when freed or reset; when a is NULL or memory runs out it
+ * is dropped at once and NULL returned. NULL j: nothing happens, NULL returned. */
+BK_API struct json_t *bk_arena_keep_json_new(bk_arena *a, struct json_t *j);
 
 /* Bytes handed out so far (for limits and tests). */
 BK_API size_t bk_arena_used(const bk_arena *a);

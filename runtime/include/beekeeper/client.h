@@ -19,8 +19,9 @@
  * (a broker that resets the connection must not kill the process); a handler of the
  * application's own is left alone.
  *
- * Ownership. Arguments are borrowed (params, strings: the call copies what it keeps). What a
- * call hands back (result, error message and data) lives in an arena: the caller's for
+ * Ownership. Arguments are borrowed (params, strings: the call copies what it keeps); no
+ * function here steals a reference (those that do end in _new: doc/api.md). What a call
+ * hands back (result, error message and data) lives in an arena: the caller's for
  * bk_call(), the callback's for async results and notifications (freed after it returns;
  * json_incref what must live longer). */
 #ifndef BEEKEEPER_CLIENT_H

@@ -14,6 +14,13 @@
  * handler; only BK_AUTH_ALLOW lets it through. Without a hook everything is refused with
  * -403 (not authorized): a worker must say yes on purpose.
  *
+ * Ownership (the API's rule, doc/api.md): arguments are borrowed, except by a function whose
+ * name ends in _new after its verb (bk_request_reply_new, bk_request_fail_new): it steals the
+ * reference to the json_t it is given, whether it succeeds or fails, as jansson's
+ * json_object_set_new does, so that a value made in the argument list never leaks. Each has
+ * a plain twin that borrows (takes a reference of its own). What a request hands out is
+ * borrowed from it (see "the request being handled").
+ *
  * Loop and threads: like bk_client, one event_base, one thread; handlers run from
  * bk_worker_run() (never from inside libevent). */
 #ifndef BEEKEEPER_WORKER_H
@@ -35,9 +42,16 @@ extern "C" {
 typedef struct bk_worker bk_worker;
 typedef struct bk_request bk_request;
 
-/* What a handler returns: 0 (answered: the result set with bk_request_reply, or null),
- * BK_DEFER (answered later with bk_request_reply/bk_request_fail; the request stays valid
- * until then), or a negative value (failed: the error given to bk_fail, else -32000). */
+/* What a handler returns. An int, as every function of the API returns, so that a handler
+ * may pass on what a call made for it returned (`return bk_request_fail(...)`, `return rc`):
+ *   0         answered: with the result recorded by bk_request_reply(_new), else null
+ *   BK_DEFER  answered later, from the worker's loop, with bk_request_reply(_new) or
+ *             bk_request_fail(_new); the request stays valid until then (one that recorded
+ *             an answer before returning BK_DEFER is answered with it at once)
+ *   < 0       failed: with the error recorded by bk_request_fail(_new), else -32000 (Server
+ *             error; with bk_worker_opts.debug its data names the bk_err returned)
+ * BK_DEFER is the one positive value the API gives a meaning: no error code (error.h: all
+ * negative) can be taken for it. Any other positive value is taken as 0. */
 #define BK_DEFER 1
 
 /* A handler for a request, a background job or a notification (bk_request_is_oneway()).
@@ -46,7 +60,8 @@ typedef int bk_handler_fn(bk_request *req, json_t *params, void *arg);
 
 enum { BK_AUTH_DENY = 0, BK_AUTH_ALLOW = 0x414c4c4f /* only this value allows */ };
 /* Decides whether req may run. Look at bk_request_tokens(), bk_request_method(). May call
- * bk_fail(req, BK_RPC_NOT_AUTHENTICATED, ...) to choose the refusal's error. */
+ * bk_request_fail(req, BK_RPC_NOT_AUTHENTICATED, NULL, ...) to choose the refusal's error
+ * (the default is -403, Not authorized). */
 typedef int bk_authorize_fn(bk_request *req, void *arg);
 
 /* The worker's start and stop hooks (bk_worker_opts, and a module's bk_module_hooks). */
@@ -126,20 +141,24 @@ BK_API bk_client *bk_request_client(bk_request *req);
 /* 1 when the token list holds tok exactly. */
 BK_API int bk_request_has_token(const bk_request *req, const char *tok);
 
-/* Sets the result (steals one reference; NULL means null). In a handler: sent when it
- * returns (a later reply or fail replaces it; returning BK_DEFER then sends it too). For a
- * deferred request: sends it now and ends the request: req is freed and must not be used
- * again (answer a deferred request exactly once). 0, BK_ESTATE (req cannot be answered
- * here), BK_ENOMEM. */
+/* Answers req with result (NULL means null). In a handler: sent when it returns (a later
+ * reply or fail replaces it; returning BK_DEFER then sends it too). For a deferred request:
+ * sent now, and the request ends: req is freed and must not be used again (answer a deferred
+ * request exactly once). 0, BK_ESTATE (req NULL, or cannot be answered here).
+ * bk_request_reply borrows result; bk_request_reply_new steals it, on failure too. */
 BK_API int bk_request_reply(bk_request *req, json_t *result);
+BK_API int bk_request_reply_new(bk_request *req, json_t *result);
 
-/* Records an error (code, printf message, data: stolen, may be NULL). In a handler: sent
- * when it returns; for a deferred request: sent now, req ends. Returns BK_ERPC so that a
- * handler may `return bk_fail(req, ...)`. */
+/* Fails req with a JSON-RPC error: code, a printf message (fmt NULL: the code's standard
+ * message, bk_rpc_code_message) and data (NULL: none). In a handler or the authorize hook:
+ * sent when it returns; for a deferred request: sent now, and the request ends, as for
+ * bk_request_reply. Returns BK_ERPC, so that a handler may `return bk_request_fail(...)`, or
+ * BK_EINVAL when req is NULL. bk_request_fail borrows data; bk_request_fail_new steals it,
+ * on failure too. */
 BK_API int bk_request_fail(bk_request *req, int code, json_t *data, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-BK_API int bk_fail(bk_request *req, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+BK_API int bk_request_fail_new(bk_request *req, int code, json_t *data, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #ifdef __cplusplus
 }

@@ -28,9 +28,10 @@ struct myapp_chat_binding {
 static int myapp_chat_reply_json(bk_request *req, json_t *result)
 {
     if (!result)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "%s: the handler's result cannot be encoded",
-                       bk_request_method(req));
-    return bk_request_reply(req, result);
+        return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL,
+                               "%s: the handler's result cannot be encoded",
+                               bk_request_method(req));
+    return bk_request_reply_new(req, result);
 }
 
 /* ---- myapp.chat.send ---- */
@@ -81,8 +82,8 @@ static int myapp_chat_send_serve(bk_request *req, json_t *params, void *arg)
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     if (myapp_chat_send_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     memset(&ret, 0, sizeof ret);
     rc = b->h.send(req, b->ctx, p.room, &p.msg, &ret);
     if (rc != 0)
@@ -138,8 +139,8 @@ static int myapp_chat_history_serve(bk_request *req, json_t *params, void *arg)
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     if (myapp_chat_history_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     memset(&ret, 0, sizeof ret);
     rc = b->h.history(req, b->ctx, p.room, p.limit, &ret);
     if (rc != 0)
@@ -181,8 +182,8 @@ static int myapp_chat_log_serve(bk_request *req, json_t *params, void *arg)
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     if (myapp_chat_log_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     rc = b->h.log(req, b->ctx, p.line);
     return rc;
 }

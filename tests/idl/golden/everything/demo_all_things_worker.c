@@ -14,9 +14,10 @@ struct demo_all_things_binding {
 static int demo_all_things_reply_json(bk_request *req, json_t *result)
 {
     if (!result)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "%s: the handler's result cannot be encoded",
-                       bk_request_method(req));
-    return bk_request_reply(req, result);
+        return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL,
+                               "%s: the handler's result cannot be encoded",
+                               bk_request_method(req));
+    return bk_request_reply_new(req, result);
 }
 
 /* ---- demo.all.things.get ---- */
@@ -78,8 +79,8 @@ static int demo_all_things_get_serve(bk_request *req, json_t *params, void *arg)
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     if (demo_all_things_get_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     memset(&ret, 0, sizeof ret);
     rc = b->h.get(req, b->ctx, p.id, p.has_tint ? &p.tint : NULL, p.n, &ret);
     if (rc != 0)
@@ -122,8 +123,8 @@ static int demo_all_things_put_serve(bk_request *req, json_t *params, void *arg)
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     if (demo_all_things_put_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     rc = b->h.put(req, b->ctx, &p.n);
     return rc;
 }
@@ -150,8 +151,8 @@ static int demo_all_things_poke_serve(bk_request *req, json_t *params, void *arg
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     if (demo_all_things_poke_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     rc = b->h.poke(req, b->ctx);
     return rc;
 }

@@ -97,8 +97,8 @@ int names_own_told_subscribe(bk_client *c, names_own_told_fn *fn, void *arg);
 /* One handler per method. A NULL one is not served: its calls are answered -32601, and
  * the serve function below says so in the log. A handler gets params already checked against
  * the IDL (a bad call was answered -32602 before it ran), fills *result (zeroed; what it
- * points to must live in bk_request_arena(req) or longer), and returns 0 or bk_fail(req,
- * CODE, ...) with a declared error or a protocol one. */
+ * points to must live in bk_request_arena(req) or longer), and returns 0 or
+ * bk_request_fail(req, CODE, NULL, ...) with a declared error or a protocol one. */
 typedef struct names_own_handlers {
     int (*take)(bk_request *req_, void *ctx_, const char *a, const char *c, const char *o,
                 const char *err, const char *result, const char *res, int64_t rc, const char *ctx,

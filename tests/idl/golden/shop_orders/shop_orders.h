@@ -52,8 +52,8 @@ int shop_orders_placed_subscribe(bk_client *c, shop_orders_placed_fn *fn, void *
 /* One handler per method. A NULL one is not served: its calls are answered -32601, and
  * the serve function below says so in the log. A handler gets params already checked against
  * the IDL (a bad call was answered -32602 before it ran), fills *result (zeroed; what it
- * points to must live in bk_request_arena(req) or longer), and returns 0 or bk_fail(req,
- * CODE, ...) with a declared error or a protocol one. */
+ * points to must live in bk_request_arena(req) or longer), and returns 0 or
+ * bk_request_fail(req, CODE, NULL, ...) with a declared error or a protocol one. */
 typedef struct shop_orders_handlers {
     int (*place)(bk_request *req, void *ctx, const shop_order *order, bk_string_list *result);
 } shop_orders_handlers;

@@ -68,7 +68,7 @@ static int shop_orders_bad_result(bk_arena *a, const bk_dec *d, bk_error *err)
     if (err) {
         err->code = BK_RPC_INTERNAL_ERROR;
         err->message = "Invalid result";
-        err->data = bk_arena_keep_json(a, json_string(d->error));
+        err->data = bk_arena_keep_json_new(a, json_string(d->error));
     }
     return BK_EPROTO;
 }

@@ -28,9 +28,10 @@ struct shop_orders_binding {
 static int shop_orders_reply_json(bk_request *req, json_t *result)
 {
     if (!result)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "%s: the handler's result cannot be encoded",
-                       bk_request_method(req));
-    return bk_request_reply(req, result);
+        return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL,
+                               "%s: the handler's result cannot be encoded",
+                               bk_request_method(req));
+    return bk_request_reply_new(req, result);
 }
 
 /* ---- shop.orders.place ---- */
@@ -73,8 +74,8 @@ static int shop_orders_place_serve(bk_request *req, json_t *params, void *arg)
 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     if (shop_orders_place_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     memset(&ret, 0, sizeof ret);
     rc = b->h.place(req, b->ctx, &p.order, &ret);
     if (rc != 0)
