@@ -656,6 +656,8 @@ out:
 
 void bk_bus_config_client_opts(const bk_bus_config *b, bk_client_opts *o)
 {
+    if (!b || !o)
+        return;
     o->hosts = (const char *const *)b->hosts;
     o->nhosts = b->nhosts;
     o->vhost = b->vhost;
@@ -667,12 +669,12 @@ void bk_bus_config_client_opts(const bk_bus_config *b, bk_client_opts *o)
 
 const char *bk_bus_config_id(const bk_bus_config *b)
 {
-    return b->bus_id;
+    return b ? b->bus_id : "";
 }
 
 const char *bk_bus_config_path(const bk_bus_config *b)
 {
-    return b->path;
+    return b ? b->path : "";
 }
 
 /* ---- pool.config.json ---- */
@@ -869,36 +871,37 @@ out:
 
 const char *bk_pool_config_id(const bk_pool_config *p)
 {
-    return p->pool_id;
+    return p ? p->pool_id : "";
 }
 
 const char *bk_pool_config_bus_id(const bk_pool_config *p)
 {
-    return p->bus_id;
+    return p ? p->bus_id : "";
 }
 
 const char *bk_pool_config_path(const bk_pool_config *p)
 {
-    return p->path;
+    return p ? p->path : "";
 }
 
 const char *bk_pool_config_dir(const bk_pool_config *p)
 {
-    return p->dir;
+    return p ? p->dir : "";
 }
 
 const char *bk_pool_config_description(const bk_pool_config *p)
 {
-    return p->description;
+    return p ? p->description : NULL;
 }
 
 const char *bk_pool_config_log_file(const bk_pool_config *p)
 {
-    return p->log_file;
+    return p ? p->log_file : NULL;
 }
 
 size_t bk_pool_config_workers(const bk_pool_config *p, const bk_pool_worker **out)
 {
-    *out = p->workers;
-    return p->nworkers;
+    if (out)
+        *out = p ? p->workers : NULL;
+    return p ? p->nworkers : 0;
 }

@@ -133,6 +133,8 @@ char *bk_arena_strdup(bk_arena *a, const char *s)
 
 char *bk_arena_vprintf(bk_arena *a, const char *fmt, va_list ap)
 {
+    if (!a || !fmt)
+        return NULL;
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);

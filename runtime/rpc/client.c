@@ -437,12 +437,12 @@ struct event_base *bk_client_base(const bk_client *c)
 
 const char *bk_client_cluster(const bk_client *c)
 {
-    return c->cluster;
+    return c ? c->cluster : "";
 }
 
 const char *bk_client_reply_queue(const bk_client *c)
 {
-    return c->reply;
+    return c ? c->reply : "";
 }
 
 size_t bk_client_pending(const bk_client *c)
@@ -541,6 +541,8 @@ static int is_stopped(bk_client *c)
 
 int bk_client_run(bk_client *c)
 {
+    if (!c)
+        return BK_EINVAL;
     c->stop = 0;
     int r = run_until(c, is_stopped, 0);
     c->stop = 0;
@@ -549,6 +551,8 @@ int bk_client_run(bk_client *c)
 
 int bk_client_run_for(bk_client *c, int ms)
 {
+    if (!c)
+        return BK_EINVAL;
     c->stop = 0;
     int r = run_until(c, is_stopped, now_ms() + (uint64_t)(ms > 0 ? ms : 0));
     c->stop = 0;
@@ -698,7 +702,8 @@ static void set_local_err(bk_error *err, bk_arena *a, int rc, const char *method
     err->data = NULL;
     err->message = why ? why : local_msg(rc);
     if (a && why) {
-        char *m = bk_arena_printf(a, "invalid method name \"%.256s\": %s", method, why);
+        char *m = bk_arena_printf(a, "invalid method name \"%.256s\": %s", method ? method : "",
+                                  why);
         if (m)
             err->message = m;
     }

@@ -276,23 +276,26 @@ static const bkp_task_ops job_ops = { .run = run_job, .drop = drop_job };
 
 /* ------------------------------------------------------------------ request API */
 
-bk_arena *bk_request_arena(bk_request *req) { return req->a; }
-const char *bk_request_method(const bk_request *req) { return req->method ? req->method : ""; }
+bk_arena *bk_request_arena(bk_request *req) { return req ? req->a : NULL; }
+const char *bk_request_method(const bk_request *req)
+{
+    return req && req->method ? req->method : "";
+}
 const char *bk_request_tokens(const bk_request *req)
 {
-    return req->job->tokens ? req->job->tokens : "";
+    return req && req->job->tokens ? req->job->tokens : "";
 }
 const char *bk_request_session(const bk_request *req)
 {
-    return req->job->session ? req->job->session : "";
+    return req && req->job->session ? req->job->session : "";
 }
-int bk_request_is_oneway(const bk_request *req) { return req->oneway; }
-bk_worker *bk_request_worker(bk_request *req) { return req->w; }
-bk_client *bk_request_client(bk_request *req) { return req->w->c; }
+int bk_request_is_oneway(const bk_request *req) { return req && req->oneway; }
+bk_worker *bk_request_worker(bk_request *req) { return req ? req->w : NULL; }
+bk_client *bk_request_client(bk_request *req) { return req ? req->w->c : NULL; }
 
 int bk_request_has_token(const bk_request *req, const char *tok)
 {
-    const char *t = bk_request_tokens(req);
+    const char *t = bk_request_tokens(req);     /* "" for a NULL req */
     size_t n = tok ? strlen(tok) : 0;
     if (!n)
         return 0;
@@ -321,7 +324,7 @@ int bk_request_reply_new(bk_request *req, json_t *result)
 {
     if (!req || (req->answered && !req->in_handler)) {
         json_decref(result);
-        return BK_ESTATE;
+        return req ? BK_ESTATE : BK_EINVAL;
     }
     json_decref(req->result);
     req->result = result;
@@ -482,7 +485,9 @@ static int nack_held(void *task, void *arg)
 
 int bk_worker_stop_accepting(bk_worker *w)
 {
-    if (!w || !w->accepting)
+    if (!w)
+        return BK_EINVAL;
+    if (!w->accepting)
         return BK_ESTATE;
     w->accepting = 0;
     bkp_client_filter_tasks(w->c, &job_ops, nack_held, w);
@@ -614,7 +619,8 @@ void bk_worker_stop(bk_worker *w)
 
 void bk_worker_stats_get(const bk_worker *w, bk_worker_stats *st)
 {
-    *st = w->stats;
+    if (st)
+        *st = w ? w->stats : (bk_worker_stats){0};
 }
 
 static void closed_cb(bkp_stomp *s, int status, void *arg)
@@ -626,7 +632,9 @@ static void closed_cb(bkp_stomp *s, int status, void *arg)
 
 int bk_worker_run(bk_worker *w)
 {
-    if (!w || w->running)
+    if (!w)
+        return BK_EINVAL;
+    if (w->running)
         return BK_ESTATE;
     int rc = 0;
     struct event_base *base = bk_client_base(w->c);

@@ -31,19 +31,20 @@ BK_API int bk_arena_new(bk_arena **out);
 /* Releases every block and drops every kept json reference. NULL does nothing. */
 BK_API void bk_arena_free(bk_arena *a);
 
-/* Like free + new, but keeps the first block for reuse. */
+/* Like free + new, but keeps the first block for reuse. NULL does nothing. */
 BK_API void bk_arena_reset(bk_arena *a);
 
 /* n bytes, zeroed, aligned for any type; owned by the arena. NULL when out of memory
- * (or n absurdly large). n == 0 gives a valid unique pointer. */
+ * (or n absurdly large, or a is NULL). n == 0 gives a valid unique pointer. */
 BK_API void *bk_arena_alloc(bk_arena *a, size_t n);
 
 /* A copy of s (NULL gives NULL) / of its first n bytes plus a NUL. Owned by the arena;
- * NULL when out of memory. */
+ * NULL when out of memory (or a is NULL). */
 BK_API char *bk_arena_strdup(bk_arena *a, const char *s);
 BK_API char *bk_arena_strndup(bk_arena *a, const char *s, size_t n);
 
-/* printf into the arena. NULL when out of memory or on a format error. */
+/* printf into the arena. NULL when out of memory or on a format error (a NULL fmt or a
+ * included). */
 BK_API char *bk_arena_printf(bk_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 BK_API char *bk_arena_vprintf(bk_arena *a, const char *fmt, va_list ap)
@@ -60,7 +61,7 @@ BK_API struct json_t *bk_arena_keep_json(bk_arena *a, struct json_t *j);
  * is dropped at once and NULL returned. NULL j: nothing happens, NULL returned. */
 BK_API struct json_t *bk_arena_keep_json_new(bk_arena *a, struct json_t *j);
 
-/* Bytes handed out so far (for limits and tests). */
+/* Bytes handed out so far (for limits and tests); 0 for NULL. */
 BK_API size_t bk_arena_used(const bk_arena *a);
 
 #ifdef __cplusplus

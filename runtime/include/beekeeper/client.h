@@ -23,7 +23,10 @@
  * function here steals a reference (those that do end in _new: doc/api.md). What a call
  * hands back (result, error message and data) lives in an arena: the caller's for
  * bk_call(), the callback's for async results and notifications (freed after it returns;
- * json_incref what must live longer). */
+ * json_incref what must live longer).
+ *
+ * Errors: error.h. A NULL client gives BK_EINVAL, or nothing (bk_client_free,
+ * bk_client_stop), or NULL, "" or 0 (the getters). */
 #ifndef BEEKEEPER_CLIENT_H
 #define BEEKEEPER_CLIENT_H
 
@@ -75,13 +78,14 @@ BK_API void bk_client_free(bk_client *c);
  * the connection gave up (its reason: BK_ECONNREFUSED, BK_EAUTH, ...). */
 BK_API int bk_client_connect_wait(bk_client *c, int timeout_ms);
 
-/* 1 when connected now. */
+/* 1 when connected now (0 for NULL). */
 BK_API int bk_client_connected(const bk_client *c);
 
-/* The event_base the client runs on (borrowed). */
+/* The event_base the client runs on (borrowed; NULL for NULL). */
 BK_API struct event_base *bk_client_base(const bk_client *c);
 
-/* The cluster name and this connection's reply queue ("" before the first call). Borrowed. */
+/* The cluster name and this connection's reply queue ("" before the first call). Borrowed;
+ * "" for NULL. */
 BK_API const char *bk_client_cluster(const bk_client *c);
 BK_API const char *bk_client_reply_queue(const bk_client *c);
 
@@ -145,12 +149,13 @@ BK_API int bk_client_wait_all(bk_client *c, int timeout_ms);
 BK_API int bk_client_flush(bk_client *c, int timeout_ms);
 
 /* Runs the loop (delivering callbacks) until bk_client_stop() (0) or, for _run_for, for
- * ms milliseconds. */
+ * ms milliseconds. BK_EINVAL for NULL; BK_ESTATE from inside the loop. bk_client_stop(NULL)
+ * does nothing. */
 BK_API int bk_client_run(bk_client *c);
 BK_API int bk_client_run_for(bk_client *c, int ms);
 BK_API void bk_client_stop(bk_client *c);
 
-/* Calls pending (sent, not answered). */
+/* Calls pending (sent, not answered); 0 for NULL. */
 BK_API size_t bk_client_pending(const bk_client *c);
 
 #ifdef __cplusplus

@@ -55,11 +55,11 @@ BK_API void bk_bus_config_free(bk_bus_config *b);
 /* Fills the connection fields of o: hosts ("host:port" each), nhosts, vhost, user, pass (NULL
  * when the entry has none: no login), bus_id and cluster (the bus-id when the entry has no
  * cluster). Leaves the other fields as they are. The strings are borrowed from b: keep b
- * until o has been used (bk_client_new copies them). */
+ * until o has been used (bk_client_new copies them). A NULL b or o: nothing. */
 BK_API void bk_bus_config_client_opts(const bk_bus_config *b, bk_client_opts *o);
 
 /* The entry's bus-id, and the file it came from (as found: the folder as given, then
- * "/bus.config.json"). Borrowed from b. */
+ * "/bus.config.json"). Borrowed from b; "" for NULL. */
 BK_API const char *bk_bus_config_id(const bk_bus_config *b);
 BK_API const char *bk_bus_config_path(const bk_bus_config *b);
 
@@ -86,18 +86,19 @@ BK_API int bk_pool_config_load(bk_pool_config **out, const char *config_dir,
 BK_API void bk_pool_config_free(bk_pool_config *p);
 
 /* The entry's pool-id and bus-id; the file and the folder it was found in (the folder made
- * absolute, without a trailing slash). Borrowed from p. */
+ * absolute, without a trailing slash). Borrowed from p; "" for NULL. */
 BK_API const char *bk_pool_config_id(const bk_pool_config *p);
 BK_API const char *bk_pool_config_bus_id(const bk_pool_config *p);
 BK_API const char *bk_pool_config_path(const bk_pool_config *p);
 BK_API const char *bk_pool_config_dir(const bk_pool_config *p);
 
 /* "description" (NULL when not given) and "log_file" (made absolute against the config
- * folder; NULL when not given). Borrowed from p. */
+ * folder; NULL when not given). Borrowed from p; NULL for NULL. */
 BK_API const char *bk_pool_config_description(const bk_pool_config *p);
 BK_API const char *bk_pool_config_log_file(const bk_pool_config *p);
 
-/* The workers in file order: *out points to an array of that many (borrowed from p). */
+/* The workers in file order: *out points to an array of that many (borrowed from p). A NULL
+ * p has none (0, *out NULL); out may be NULL to count them. */
 BK_API size_t bk_pool_config_workers(const bk_pool_config *p, const bk_pool_worker **out);
 
 #ifdef __cplusplus

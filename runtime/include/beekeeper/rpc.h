@@ -1,7 +1,7 @@
 /* JSON-RPC errors as the bus protocol defines them (doc/protocol.md), and bk_error, the
  * error a call hands back to its caller.
  *
- * A call that fails returns a negative bk_err and fills a bk_error:
+ * A call that fails returns a negative bk_err (error.h) and fills a bk_error:
  *   BK_ERPC       the service answered with a JSON-RPC error (code/message/data say which)
  *   BK_ETIMEDOUT  no response in time (code BK_RPC_TIMEOUT, made by the caller's side)
  *   BK_ECLOSED    not connected to the bus (code BK_RPC_INTERNAL_ERROR, message says so)

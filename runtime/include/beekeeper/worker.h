@@ -21,6 +21,9 @@
  * a plain twin that borrows (takes a reference of its own). What a request hands out is
  * borrowed from it (see "the request being handled").
  *
+ * Errors: error.h. Every function here given a NULL worker or request returns BK_EINVAL, or
+ * does nothing, or returns NULL, "" or 0 (getters), as each says.
+ *
  * Loop and threads: like bk_client, one event_base, one thread; handlers run from
  * bk_worker_run() (never from inside libevent). */
 #ifndef BEEKEEPER_WORKER_H
@@ -93,12 +96,14 @@ BK_API int bk_worker_new(bk_worker **out, const bk_worker_opts *o);
 /* Closes at once (held jobs go back to the broker). NULL does nothing. */
 BK_API void bk_worker_free(bk_worker *w);
 
-/* The worker's client (borrowed, lives as long as w): for calls from handlers. */
+/* The worker's client (borrowed, lives as long as w): for calls from handlers. NULL for
+ * NULL. */
 BK_API bk_client *bk_worker_client(bk_worker *w);
 
 /* Serves method "svc.m" (or every method of svc: "svc.*"; an exact name wins) with fn.
  * Subscribes the service's queue when it is the service's first method. 0, BK_EINVAL
- * (bad name, already accepted), BK_ENOMEM, BK_ESTATE (stopped accepting). */
+ * (w, method or fn NULL, bad name, already accepted), BK_ENOMEM, BK_ESTATE (stopped
+ * accepting). */
 BK_API int bk_worker_accept(bk_worker *w, const char *method, bk_handler_fn *fn, void *arg);
 
 /* Receives notifications "svc.m" or "svc.*" with fn (bk_request_is_oneway() is 1; replies
@@ -108,25 +113,27 @@ BK_API int bk_worker_accept_notification(bk_worker *w, const char *pattern, bk_h
 
 /* Stops taking jobs: NACKs the jobs held but not started (the broker gives them to another
  * worker), then UNSUBSCRIBEs every service queue (after the last deferred request is
- * answered, if any). 0 or BK_ESTATE (already stopped). */
+ * answered, if any). 0, BK_EINVAL (w NULL) or BK_ESTATE (already stopped). */
 BK_API int bk_worker_stop_accepting(bk_worker *w);
 
 /* Runs the worker: waits for the connection (retrying), calls on_start, then serves until
  * bk_worker_stop() (or SIGTERM/SIGINT with handle_signals). On the way out: stop accepting,
  * answer nothing more, on_stop, `_bkpr.supervisor.worker_exit`, flush. Returns 0, or
- * on_start's non-zero value, or BK_ESTATE when called from inside the loop. */
+ * on_start's non-zero value, BK_EINVAL (w NULL), or BK_ESTATE when called from inside the
+ * loop. */
 BK_API int bk_worker_run(bk_worker *w);
-/* Asks bk_worker_run to return after the current handler. Safe from handlers. */
+/* Asks bk_worker_run to return after the current handler. Safe from handlers. NULL does
+ * nothing. */
 BK_API void bk_worker_stop(bk_worker *w);
 
-/* Counters since start. */
+/* Counters since start, copied to *st (all 0 for a NULL w; a NULL st: nothing). */
 typedef struct bk_worker_stats {
     unsigned long long jobs, notifications, errors;
 } bk_worker_stats;
 BK_API void bk_worker_stats_get(const bk_worker *w, bk_worker_stats *st);
 
 /* ---- the request being handled (all borrowed, valid until the handler returns, or for a
- * deferred request until it is answered) ---- */
+ * deferred request until it is answered; a NULL req gives NULL, "" or 0) ---- */
 
 /* The request's arena: whatever a handler allocates for the answer belongs here. */
 BK_API bk_arena *bk_request_arena(bk_request *req);
@@ -144,7 +151,7 @@ BK_API int bk_request_has_token(const bk_request *req, const char *tok);
 /* Answers req with result (NULL means null). In a handler: sent when it returns (a later
  * reply or fail replaces it; returning BK_DEFER then sends it too). For a deferred request:
  * sent now, and the request ends: req is freed and must not be used again (answer a deferred
- * request exactly once). 0, BK_ESTATE (req NULL, or cannot be answered here).
+ * request exactly once). 0, BK_EINVAL (req NULL), BK_ESTATE (req cannot be answered here).
  * bk_request_reply borrows result; bk_request_reply_new steals it, on failure too. */
 BK_API int bk_request_reply(bk_request *req, json_t *result);
 BK_API int bk_request_reply_new(bk_request *req, json_t *result);
