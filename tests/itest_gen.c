@@ -115,7 +115,7 @@ static int raw_history(bk_request *req, json_t *params, void *arg)
                                                "tags", "x", "counts", "k", 1, "extra"));
 }
 
-static int allow(bk_request *req, void *arg)
+static bk_auth_result allow(bk_request *req, void *arg)
 {
     (void)req;
     (void)arg;

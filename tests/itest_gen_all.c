@@ -184,7 +184,7 @@ static int h_poke(bk_request *req, void *ctx)
     return 0;
 }
 
-static int allow(bk_request *req, void *arg)
+static bk_auth_result allow(bk_request *req, void *arg)
 {
     (void)req;
     (void)arg;

@@ -51,7 +51,7 @@ static void run_until(struct event_base *b, const int *flag, int want, int ms)
 
 static long g_jobs_run;
 
-static int allow(bk_request *req, void *arg)
+static bk_auth_result allow(bk_request *req, void *arg)
 {
     (void)req;
     (void)arg;

@@ -28,7 +28,7 @@ static pid_t g_kids[2];
 
 /* ------------------------------------------------------------------ the two workers */
 
-static int allow(bk_request *req, void *arg)
+static bk_auth_result allow(bk_request *req, void *arg)
 {
     (void)req;
     (void)arg;
@@ -45,7 +45,7 @@ static int w_log(bk_request *req, json_t *params, void *arg)
 }
 
 /* The module host's way of running hooks that setup fills after the worker exists. */
-static int hook_authorize(bk_request *req, void *arg)
+static bk_auth_result hook_authorize(bk_request *req, void *arg)
 {
     bk_module_hooks *h = arg;
     return h->authorize ? h->authorize(req, h->arg) : BK_AUTH_DENY;

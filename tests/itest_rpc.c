@@ -63,7 +63,7 @@ static bk_client_opts copts(void)
 
 /* ------------------------------------------------------------------ worker side */
 
-static int allow_unless_deny(bk_request *req, void *arg)
+static bk_auth_result allow_unless_deny(bk_request *req, void *arg)
 {
     (void)arg;
     if (bk_request_has_token(req, "DENY"))
@@ -208,7 +208,7 @@ static int h_bad_message(bk_request *req, json_t *params, void *arg)
 }
 
 /* Service e: the authorize hook decides by the method's last segment. */
-static int auth_by_method(bk_request *req, void *arg)
+static bk_auth_result auth_by_method(bk_request *req, void *arg)
 {
     (void)arg;
     const char *m = strrchr(bk_request_method(req), '.');

@@ -50,7 +50,7 @@ static void sleep_ms(int ms)
 
 /* ------------------------------------------------------------------ the processes */
 
-static int allow(bk_request *req, void *arg)
+static bk_auth_result allow(bk_request *req, void *arg)
 {
     (void)req;
     (void)arg;
@@ -63,7 +63,7 @@ static int w_echo(bk_request *req, json_t *params, void *arg)
     return bk_request_reply(req, params);
 }
 
-static int hook_authorize(bk_request *req, void *arg)
+static bk_auth_result hook_authorize(bk_request *req, void *arg)
 {
     bk_module_hooks *h = arg;
     return h->authorize ? h->authorize(req, h->arg) : BK_AUTH_DENY;

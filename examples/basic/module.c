@@ -22,7 +22,7 @@ static int uc(bk_request *req, json_t *params, void *arg)
     return bk_request_reply_new(req, json_stringn(out, n));
 }
 
-static int allow_all(bk_request *req, void *arg)
+static bk_auth_result allow_all(bk_request *req, void *arg)
 {
     (void)req;
     (void)arg;

@@ -24,7 +24,7 @@ static int uc(bk_request *req, void *ctx, const char *string, const char **resul
     return 0;
 }
 
-static int allow_all(bk_request *req, void *arg)
+static bk_auth_result allow_all(bk_request *req, void *arg)
 {
     (void)req;
     (void)arg;

@@ -69,7 +69,7 @@ static int w_count(bk_request *req, void *ctx, int64_t *result)
     return 0;
 }
 
-static int w_allow(bk_request *req, void *arg)
+static bk_auth_result w_allow(bk_request *req, void *arg)
 {
     (void)req;
     (void)arg;

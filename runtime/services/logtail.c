@@ -144,7 +144,7 @@ out:
     return rc;
 }
 
-static int authorize(bk_request *req, void *arg)
+static bk_auth_result authorize(bk_request *req, void *arg)
 {
     (void)arg;
     return bk_request_has_token(req, BKP_TOKEN_ADMIN) || bk_request_has_token(req, BKP_TOKEN_SYSTEM)

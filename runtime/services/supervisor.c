@@ -663,7 +663,7 @@ static int on_unserviced(bk_request *req, json_t *params, void *arg)
 /* The token rule (doc/services.md): reports, relays and usage only from the framework
  * (BKPR_SYSTEM); queries and restarts from the framework or an operator (BKPR_ADMIN).
  * BKPR_ROUTER is never enough: a router carries other people's calls. */
-static int authorize(bk_request *req, void *arg)
+static bk_auth_result authorize(bk_request *req, void *arg)
 {
     (void)arg;
     const char *m = bk_request_method(req);

@@ -6,6 +6,10 @@
  * of the config loaders, the bk_error of a call: rpc.h) or the log callback; the library
  * never prints.
  *
+ * Two hook types of worker.h answer with something that is not an error code, each said
+ * where its type is: a handler returns 0, a negative bk_err or BK_DEFER (the only positive
+ * value the API knows), an authorize hook a bk_auth_result.
+ *
  * NULL. A function given NULL where it needs an object returns BK_EINVAL (or, when it returns
  * no int, does nothing: a getter returns NULL, "" or 0 as its declaration says); it never
  * crashes. A function that makes an object (its out-parameter first) sets *out to NULL when

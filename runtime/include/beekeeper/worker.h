@@ -61,11 +61,20 @@ typedef struct bk_request bk_request;
  * params is borrowed from the request (valid as long as req). */
 typedef int bk_handler_fn(bk_request *req, json_t *params, void *arg);
 
-enum { BK_AUTH_DENY = 0, BK_AUTH_ALLOW = 0x414c4c4f /* only this value allows */ };
+/* What an authorize hook answers. Only BK_AUTH_ALLOW lets the request through, and it is a
+ * value nobody returns by mistake: not 1 or true, not 0, not an error code. So a hook that
+ * slips (`return bk_request_has_token(...)`, `return bk_request_fail(...)`, a path without a
+ * return) refuses rather than lets everyone in. Every other value is a refusal, like
+ * BK_AUTH_DENY. */
+typedef enum bk_auth_result {
+    BK_AUTH_DENY = 0,
+    BK_AUTH_ALLOW = 0x414c4c4f, /* "ALLO" */
+} bk_auth_result;
+
 /* Decides whether req may run. Look at bk_request_tokens(), bk_request_method(). May call
  * bk_request_fail(req, BK_RPC_NOT_AUTHENTICATED, NULL, ...) to choose the refusal's error
  * (the default is -403, Not authorized). */
-typedef int bk_authorize_fn(bk_request *req, void *arg);
+typedef bk_auth_result bk_authorize_fn(bk_request *req, void *arg);
 
 /* The worker's start and stop hooks (bk_worker_opts, and a module's bk_module_hooks). */
 typedef int bk_start_fn(bk_worker *w, void *arg);
