@@ -1,10 +1,15 @@
-# Beekeeper: one non-recursive build, out of tree.
-#   make [all]        library, programs, examples        -> build/
+# Beekeeper: one non-recursive build, out of tree. `make help` prints this list.
+#   make [all]        library, programs, examples            -> build/
 #   make check        unit + integration tests (SAN=1: ASan+UBSan build in build-san/)
 #   make bench        the benchmark table
 #   make demo         the basic example on the embedded broker
 #   make fuzz         libFuzzer targets (clang), run briefly
-#   make install      PREFIX=/usr/local DESTDIR=
+#   make install      programs, library, headers, pkg-config file, man pages, docs
+#                     (PREFIX=/usr/local DESTDIR=); make uninstall removes them
+#   make deps         installs the Debian packages of build and check (as root; else
+#                     prints the apt-get line); all, check, bench and demo do it first
+#   make build-tests  everything check and bench would build, without running it
+#   make clean        removes build/, build-san/, build-fuzz/
 # Each part of the tree adds itself through a module.mk (see build-aux/rules.mk).
 
 .DEFAULT_GOAL := all
@@ -31,23 +36,18 @@ PREFIX ?= /usr/local
 VERSION := 0.1.0
 WERROR ?= -Werror
 
-# Missing Debian packages are installed (as root) before anything else is read or built.
-ifeq ($(filter clean help,$(MAKECMDGOALS)),)
-DEPS_OK := $(shell sh build-aux/deps.sh build >&2 && echo ok)
-ifneq ($(DEPS_OK),ok)
-$(error missing build dependencies: see the apt-get line above)
-endif
-endif
-
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wwrite-strings $(WERROR)
-DEP_CFLAGS := $(shell pkg-config --cflags libevent jansson 2>/dev/null)
-DEP_LIBS := $(shell pkg-config --libs libevent jansson 2>/dev/null || echo -levent -ljansson)
+# pkg-config runs when a recipe first needs the flags, not while make reads this file: by
+# then the deps-build step (build-aux/targets.mk) has installed pkg-config and the libraries.
+DEP_CFLAGS = $(eval DEP_CFLAGS := $$(shell pkg-config --cflags libevent jansson 2>/dev/null))$(DEP_CFLAGS)
+DEP_LIBS = $(eval DEP_LIBS := $$(shell pkg-config --libs libevent jansson 2>/dev/null \
+             || echo -levent -ljansson))$(DEP_LIBS)
 BK_CPPFLAGS := -D_GNU_SOURCE -I$(TOP)/runtime/include -I$(TOP)/runtime -I$(B)/gen
-BK_CFLAGS := -std=c11 $(OPT) $(WARNINGS) -fPIC -fvisibility=hidden $(SANFLAGS) $(DEP_CFLAGS)
+BK_CFLAGS = -std=c11 $(OPT) $(WARNINGS) -fPIC -fvisibility=hidden $(SANFLAGS) $(DEP_CFLAGS)
 ALL_CFLAGS = $(BK_CPPFLAGS) $(BK_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
-LIBS := $(DEP_LIBS) -lm
+LIBS = $(DEP_LIBS) -lm
 
 include build-aux/rules.mk
 include $(sort $(wildcard */module.mk */*/module.mk */*.module.mk */*/*.module.mk))

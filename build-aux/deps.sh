@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages a step needs, when they are missing.
-# Usage: deps.sh build|check|fuzz|bench
+# Usage: deps.sh build|check|bench|demo|fuzz
 # Idempotent and silent when everything is there. As root it runs apt-get;
 # otherwise it prints the exact apt-get line and fails.
 set -eu
 
 build="gcc make pkg-config libevent-dev libjansson-dev re2c lemon libcmocka-dev"
-check="$build rabbitmq-server valgrind python3 tmux"
+check="$build rabbitmq-server valgrind python3 tmux groff-base"
 bench="$check libjsmn-dev"
+demo="$build python3"
 fuzz="$build clang libclang-rt-14-dev"
 # Perl Beekeeper 0.02 (../shared/peers), which make bench runs beside ours; libev-perl is
 # what AnyEvent runs on when apt-get installs its recommends (else its slower pure-Perl loop).
@@ -17,8 +18,9 @@ case "${1:-build}" in
   build) want=$build ;;
   check) want=$check ;;
   bench) want="$bench $perl" ;;
+  demo) want=$demo ;;
   fuzz) want=$fuzz ;;
-  *) echo "deps.sh: unknown step '$1' (build, check, bench or fuzz)" >&2; exit 2 ;;
+  *) echo "deps.sh: unknown step '$1' (build, check, bench, demo or fuzz)" >&2; exit 2 ;;
 esac
 
 missing=

@@ -1,11 +1,19 @@
 # Helpers every module.mk uses. A module adds:
 #   LIB_SRCS += runtime/x/a.c            sources of libbeekeeper
-#   $(eval $(call bk_program,NAME,SRCS))  a program in $(B)/bin/NAME, linked with libbeekeeper.a
+#   $(eval $(call bk_program,NAME,SRCS))  a program in $(B)/bin/NAME, linked with libbeekeeper.a;
+#                                         make install puts it in PREFIX/bin
+#   $(eval $(call bk_example,NAME,SRCS))  the same for an example's program: built by make
+#                                         all, never installed
 #   $(eval $(call bk_test,NAME,SRCS))     a cmocka unit test $(B)/tests/NAME, run by make check
-#   INTEGRATION_TESTS += $(B)/tests/NAME  a test that needs a broker (tests/run-integration)
+#   $(eval $(call bk_itest,NAME,SRCS))    a cmocka test that needs a broker, $(B)/tests/NAME
+#   INTEGRATION_TESTS += tests/x.sh       a script that needs a broker; tests/run-tests.sh runs
+#                                         these once per broker (BK_TEST_* in the environment)
 #   BENCH_PROGRAMS += $(B)/bench/NAME     run by make bench
 #   FUZZ_TARGETS += NAME:SRCS             libFuzzer target built by make fuzz
-#   PUBLIC_HEADERS += runtime/include/beekeeper/x.h
+#   PUBLIC_HEADERS += runtime/include/beekeeper/x.h   installed in PREFIX/include/beekeeper
+#   FILES: | deps-build                   files a tool of build-aux/deps.sh makes (re2c,
+#                                         lemon) come after its packages are installed
+#   -include $(call gen_deps,$(B)/gen/x/x.d)   a bkpr-gen -M file (gen_deps, below)
 #   $(eval $(call bk_host_program,NAME,SRCS))  a program that dlopens worker modules
 #   $(eval $(call bk_module,PATH,SRCS))  a worker module $(B)/PATH (.so); add it to MODULES
 #                                         (built by make all) or CHECK_DEPS (tests)
@@ -18,11 +26,19 @@ INTEGRATION_TESTS :=
 BENCH_PROGRAMS :=
 FUZZ_TARGETS :=
 PUBLIC_HEADERS :=
+EXAMPLES :=
 GENERATED_HEADERS :=
 MODULES :=
 CHECK_DEPS :=
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+# The bkpr-gen -M files to read: those that exist, and none for make -n or for goals that build
+# nothing. make remakes an included file while it reads the Makefile, whatever the goal, and
+# remaking one builds bkpr-gen first, after deps-build: make help would install packages.
+NO_BUILD_GOALS := help clean deps uninstall
+gen_deps = $(if $(findstring n,$(firstword -$(MAKEFLAGS))),,$(if \
+  $(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),$(wildcard $(1))))
 
 LIBA = $(B)/lib/libbeekeeper.a
 LIBSO = $(B)/lib/libbeekeeper.so
@@ -32,6 +48,11 @@ PROGRAMS += $$(B)/bin/$(1)
 $$(B)/bin/$(1): $$(call obj,$(2)) $$(LIBA)
 	@mkdir -p $$(@D)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2)) $$(LIBA) $$(LIBS) $(3)
+endef
+
+define bk_example
+$$(eval $$(call bk_program,$(1),$(2),$(3)))
+EXAMPLES += $$(B)/bin/$(1)
 endef
 
 define bk_test

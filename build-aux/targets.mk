@@ -2,18 +2,33 @@
 
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 
-# Generated headers (lemon, templates) must exist before anything that may include them.
-$(B)/obj/%.o: %.c | $(GENERATED_HEADERS)
+# Generated headers (lemon, templates) must exist before anything that may include them, and
+# the compiler and libraries before anything is compiled (deps-build, below).
+$(B)/obj/%.o: %.c | $(GENERATED_HEADERS) deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/obj/$(B)/%.o: $(B)/%.c | $(GENERATED_HEADERS)
+$(B)/obj/$(B)/%.o: $(B)/%.c | $(GENERATED_HEADERS) deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 DEPFILES := $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 -include $(DEPFILES)
 
-.PHONY: all build-tests check unit-tests integration-tests bench demo fuzz install clean check-exports
+.PHONY: all build-tests check unit-tests integration-tests bench demo fuzz install uninstall \
+        clean check-exports deps deps-build help
+
+# Missing Debian packages are installed (as root) by a step of the build, never while make
+# reads the Makefile: `make -n` and `make help` install nothing. deps-build comes before
+# every compilation and every tool of build-aux/deps.sh (rules.mk); check, bench, demo and
+# fuzz run deps.sh for their own packages before they run anything.
+deps-build:
+	@sh build-aux/deps.sh build
+
+deps:
+	@sh build-aux/deps.sh check && echo "deps: the packages of make and make check are installed"
+
+help:
+	@sed -n '1,/^$$/s/^#   //p' Makefile
 
 all: $(LIBA) $(LIBSO) $(PROGRAMS) $(MODULES) $(B)/lib/pkgconfig/beekeeper.pc
 
@@ -27,9 +42,10 @@ $(LIBSO): $(LIB_OBJS) build-aux/exports.map
 	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libbeekeeper.so.0 \
 	  -Wl,--version-script=build-aux/exports.map -o $@ $(LIB_OBJS) $(LIBS)
 
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g'
 $(B)/lib/pkgconfig/beekeeper.pc: build-aux/beekeeper.pc.in Makefile
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	$(PC_SED) $< > $@
 
 # The shared library exports the public API (bk_*) and nothing else.
 check-exports: $(LIBSO)
@@ -49,16 +65,38 @@ bench: all $(BENCH_PROGRAMS)
 	@sh build-aux/deps.sh check
 	@B=$(B) sh tests/bench.sh $(BENCH_PROGRAMS)
 
+# make install: the programs (not the examples'), the library, the public headers, the
+# pkg-config file, the man pages (doc/man) and the docs (doc/module.mk). make uninstall
+# removes exactly these files and the two folders that are Beekeeper's own; bin/, lib/ and
+# share/man/ may hold other packages' files and stay.
+D = $(DESTDIR)$(PREFIX)
+INSTALL_PROGRAMS = $(filter-out $(EXAMPLES),$(PROGRAMS))
+MAN_SECTIONS = $(sort $(subst .,,$(suffix $(MAN_PAGES))))
+man_dest = $(foreach m,$(1),$(D)/share/man/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+INSTALLED = $(addprefix $(D)/bin/,$(notdir $(INSTALL_PROGRAMS))) \
+            $(addprefix $(D)/lib/,libbeekeeper.a libbeekeeper.so.0 libbeekeeper.so) \
+            $(D)/lib/pkgconfig/beekeeper.pc \
+            $(addprefix $(D)/include/beekeeper/,$(notdir $(PUBLIC_HEADERS))) \
+            $(call man_dest,$(MAN_PAGES)) \
+            $(addprefix $(D)/share/doc/beekeeper/,$(notdir $(DOCS)))
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	  $(DESTDIR)$(PREFIX)/include/beekeeper
-	$(if $(PROGRAMS),install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/)
-	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libbeekeeper.so.0
-	ln -sf libbeekeeper.so.0 $(DESTDIR)$(PREFIX)/lib/libbeekeeper.so
-	install -m 644 runtime/include/beekeeper/*.h $(DESTDIR)$(PREFIX)/include/beekeeper/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' build-aux/beekeeper.pc.in \
-	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/beekeeper.pc
+	install -d $(D)/bin $(D)/lib/pkgconfig $(D)/include/beekeeper $(D)/share/doc/beekeeper \
+	  $(addprefix $(D)/share/man/man,$(MAN_SECTIONS))
+	install -m 755 $(INSTALL_PROGRAMS) $(D)/bin/
+	install -m 644 $(LIBA) $(D)/lib/
+	install -m 755 $(LIBSO) $(D)/lib/libbeekeeper.so.0
+	ln -sf libbeekeeper.so.0 $(D)/lib/libbeekeeper.so
+	install -m 644 $(PUBLIC_HEADERS) $(D)/include/beekeeper/
+	$(PC_SED) build-aux/beekeeper.pc.in > $(D)/lib/pkgconfig/beekeeper.pc
+	$(foreach s,$(MAN_SECTIONS),install -m 644 $(filter %.$(s),$(MAN_PAGES)) $(D)/share/man/man$(s)/;)
+	install -m 644 $(DOCS) $(D)/share/doc/beekeeper/
+	@sh build-aux/ldconfig.sh install '$(PREFIX)' '$(DESTDIR)'
+
+uninstall:
+	rm -f $(INSTALLED)
+	-rmdir $(D)/include/beekeeper $(D)/share/doc/beekeeper
+	@sh build-aux/ldconfig.sh uninstall '$(PREFIX)' '$(DESTDIR)'
 
 # libFuzzer targets: a separate clang build with ASan+UBSan; each runs FUZZ_SECONDS.
 FUZZ_SECONDS ?= 20

@@ -8,6 +8,7 @@ IDL_SRCS := idl/ast.c idl/source.c idl/diag.c idl/parse.c idl/load.c idl/check.c
             idl/cnames.c idl/mangle.c idl/map.c idl/model.c codegen/names.c \
             $(IDL_GEN_SRCS)
 GENERATED_HEADERS += $(B)/gen/idl/grammar.h
+$(IDL_GEN_SRCS): | deps-build
 
 $(B)/gen/idl/lexer.c: idl/lexer.re
 	@mkdir -p $(@D)

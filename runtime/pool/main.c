@@ -46,7 +46,7 @@ static const char usage[] =
     "\n"
     "Files: $BKPR_RUN_DIR (else ~/.cache/beekeeper, else /tmp)/bkpr-ID.pid and, unless the\n"
     "pool sets log_file, bkpr-ID.log. Signals: TERM graceful stop, INT immediate stop,\n"
-    "HUP graceful restart. See doc/operations.md.\n";
+    "HUP graceful restart. See bkpr(1), and operations.md in PREFIX/share/doc/beekeeper.\n";
 
 typedef struct args {
     const char *pool_id, *config_dir, *cmd;

@@ -75,6 +75,7 @@ struct bk_client {
     struct event *drain_ev, *wake_ev;
     int running, draining, stop;
     int connected, gave_up, last_reason;
+    int lost;                   /* the connection was up and went away: say when it is back */
     nsub *subs;
     const char *ctx_tokens, *ctx_session;
 };
@@ -312,12 +313,18 @@ static void on_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *d
     case BKP_STOMP_CONNECTED:
         c->connected = 1;
         c->last_reason = 0;
-        bk_log_debug("connected to %s", detail ? detail : "?");
+        if (c->lost)
+            bk_log_info("bus connection back: %s", detail ? detail : "?");
+        else
+            bk_log_debug("connected to %s", detail ? detail : "?");
+        c->lost = 0;
         break;
     case BKP_STOMP_DISCONNECTED:
     case BKP_STOMP_CLOSED:
-        if (c->connected && reason)
+        if (c->connected && reason) {
             bk_log_warn("bus connection lost: %s", detail ? detail : bk_strerror(reason));
+            c->lost = 1;
+        }
         c->connected = 0;
         c->last_reason = reason ? reason : BK_ECLOSED;
         if (st == BKP_STOMP_CLOSED)

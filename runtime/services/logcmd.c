@@ -19,6 +19,7 @@
 static const char usage[] =
     "usage: bkpr-log [--config-dir DIR] [--bus BUS-ID] [-n COUNT] [-f] [-l LEVEL]\n"
     "                [--host RE] [--pool RE] [--service RE] [--message RE] [--no-color]\n"
+    "                [--timeout MS]\n"
     "\n"
     "Prints the last log entries the bus's LogTail service kept (workers publish them with\n"
     "log_to_bus), oldest first; -f keeps following. Filters are extended regular expressions.\n"
@@ -27,14 +28,19 @@ static const char usage[] =
     "                    ~/.config/beekeeper, /etc/beekeeper)\n"
     "  --bus BUS-ID      the bus (default: the default bus of the file)\n"
     "  -n COUNT          how many entries (default 10)\n"
-    "  -f, --follow      print new entries as they come (every second), until interrupted\n"
+    "  -f, --follow      print new entries as they come (every second), until interrupted;\n"
+    "                    when LogTail or the broker goes away, wait and resume (as tail -F)\n"
     "  -l, --level L     at most this verbose: fatal, error, warn, info, debug, trace\n"
     "  --host, --pool, --service, --message RE   only entries whose field matches RE\n"
     "  --no-color        no colours (the default when the output is not a terminal)\n"
     "  --timeout MS      how long to wait for LogTail (default 5000)\n"
     "  -h, --help        this text\n"
     "\n"
-    "Exit status: 0, 1 when LogTail did not answer or refused, 2 for a bad command line.\n";
+    "Exit status: 0, 1 when LogTail did not answer or refused, 2 for a bad command line.\n"
+    "\n"
+    "Examples:\n"
+    "  bkpr-log -n 50 --level warn           the last 50 warnings and errors\n"
+    "  bkpr-log -f --service '^myapp\\.'      follow the log of the myapp services\n";
 
 static volatile sig_atomic_t g_stop;
 
@@ -182,7 +188,7 @@ int main(int argc, char **argv)
     bk_arena *a;
     bk_arena_new(&a);
     double last = -1;
-    int status = 0;
+    int status = 0, waiting = 0;
     json_object_set_new(filter, "count", json_integer(count));
     do {
         if (last >= 0) {
@@ -192,10 +198,23 @@ int main(int argc, char **argv)
         json_t *res;
         bk_error e;
         if (bk_call(c, BKP_LOGTAIL_TAIL, filter, NULL, a, &res, &e) != 0) {
-            fprintf(stderr, "bkpr-log: LogTail: error %d: %s\n", e.code, e.message);
-            status = 1;
-            break;
+            if (!follow) {
+                fprintf(stderr, "bkpr-log: LogTail: error %d: %s\n", e.code, e.message);
+                status = 1;
+                break;
+            }
+            /* -f goes on, as tail -F does: the client reconnects by itself */
+            if (!waiting)
+                fprintf(stderr, "bkpr-log: LogTail: %s; waiting for it to come back\n",
+                        e.message);
+            waiting = 1;
+            bk_arena_reset(a);
+            bk_client_run_for(c, 1000);
+            continue;
         }
+        if (waiting)
+            fprintf(stderr, "bkpr-log: LogTail answers again: following\n");
+        waiting = 0;
         size_t i;
         json_t *entry;
         json_array_foreach(res, i, entry) {

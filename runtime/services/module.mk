@@ -10,3 +10,5 @@ $(eval $(call bk_itest,itest_services,tests/itest_services.c $(BUILTIN_SERVICES_
 $(eval $(call bk_itest,itest_logtail,tests/itest_logtail.c $(BUILTIN_SERVICES_SRCS)))
 # the test runs the tools
 $(B)/tests/itest_services: | $(B)/bin/bkpr-top $(B)/bin/bkpr-restart
+# bkpr-log -f across a broker restart (runs its own broker, pool and LogTail)
+UNIT_TESTS += tests/log-follow.sh

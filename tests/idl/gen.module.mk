@@ -22,7 +22,8 @@ $(GEN_TEST)/shop.d: tests/idl/shop_orders.bkidl tests/idl/shop_items.bkidl $(B)/
 	$(B)/bin/bkpr-gen -o $(@D) -I tests/idl --skeleton -M $@ tests/idl/shop_orders.bkidl \
 	  tests/idl/shop_items.bkidl
 $(GEN_SHOP_SRCS): $(GEN_TEST)/shop.d ;
--include $(GEN_TEST)/chat.d $(GEN_TEST)/everything.d $(GEN_TEST)/names.d $(GEN_TEST)/shop.d
+-include $(call gen_deps,$(GEN_TEST)/chat.d $(GEN_TEST)/everything.d $(GEN_TEST)/names.d \
+  $(GEN_TEST)/shop.d)
 
 $(B)/obj/tests/test_gen.o $(B)/obj/tests/itest_gen.o: | $(GEN_TEST)/chat.d $(GEN_TEST)/everything.d \
                                                         $(GEN_TEST)/names.d $(GEN_TEST)/shop.d
