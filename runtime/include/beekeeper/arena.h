@@ -43,8 +43,8 @@ BK_API void *bk_arena_alloc(bk_arena *a, size_t n);
 BK_API char *bk_arena_strdup(bk_arena *a, const char *s);
 BK_API char *bk_arena_strndup(bk_arena *a, const char *s, size_t n);
 
-/* printf into the arena. NULL when out of memory or on a format error (a NULL fmt or a
- * included). */
+/* printf into the arena. NULL when out of memory, on a format error, or when a or fmt is
+ * NULL. */
 BK_API char *bk_arena_printf(bk_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 BK_API char *bk_arena_vprintf(bk_arena *a, const char *fmt, va_list ap)
