@@ -335,6 +335,45 @@ static void test_no_config_accepts_any_login(void **state)
     broker_stop(&br);
 }
 
+/* --listen 127.0.0.1:0 takes a free port, and the "listening on" line names it. */
+static void test_port_zero_is_any_free_port(void **state)
+{
+    (void)state;
+    broker br;
+    const char *b = getenv("B") ? getenv("B") : "build";
+    char bin[256];
+    snprintf(bin, sizeof bin, "%s/bin/bkpr-broker", b);
+    strcpy(br.dir, "/tmp/bk-test-broker.XXXXXX");
+    assert_non_null(mkdtemp(br.dir));
+    snprintf(br.log, sizeof br.log, "%s/broker.log", br.dir);
+    br.pid = fork();
+    assert_true(br.pid >= 0);
+    if (br.pid == 0) {
+        int fd = open(br.log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0)
+            dup2(fd, 2);
+        execl(bin, bin, "--listen", "127.0.0.1:0", (char *)NULL);
+        _exit(127);
+    }
+    g_running = br.pid;
+    br.port = 0;
+    for (int i = 0; i < 200 && br.port <= 0; i++) {
+        sleep_ms(20);
+        FILE *f = fopen(br.log, "r");
+        char line[512];
+        if (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "bkpr-broker: listening on 127.0.0.1:%d;", &br.port) != 1)
+                br.port = 0;
+        if (f)
+            fclose(f);
+    }
+    assert_true(br.port > 0);
+    client *c = cl_login(&br, "anyone", "anything", "/");
+    assert_string_equal(hdr(c, "version"), "1.2");
+    cl_close(c);
+    broker_stop(&br);
+}
+
 static const char users_config[] =
     "/* a frontend user and a backend user */\n"
     "{\n"
@@ -886,6 +925,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_no_config_accepts_any_login, teardown),
+        cmocka_unit_test_teardown(test_port_zero_is_any_free_port, teardown),
         cmocka_unit_test_teardown(test_login_refused, teardown),
         cmocka_unit_test_teardown(test_permissions, teardown),
         cmocka_unit_test_teardown(test_vhost_isolation, teardown),

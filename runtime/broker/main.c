@@ -150,9 +150,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "bkpr-broker: %s\n", err);
         goto out;
     }
+    /* The bound addresses, not the ones asked for: with port 0 this line is how a caller
+     * learns the port (doc/broker.md). */
     char line[1024] = "";
-    for (size_t i = 0; i < nlisten; i++)
-        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? ", " : "", listen[i]);
+    for (size_t i = 0; i < nlisten; i++) {
+        char addr[128];
+        if (bkp_broker_bound(b, i, addr, sizeof addr) < 0)
+            snprintf(addr, sizeof addr, "%s", listen[i]);
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? ", " : "", addr);
+    }
     if (b->have_users)
         fprintf(stderr, "bkpr-broker: listening on %s; %zu users from %s\n", line, b->users.len,
                 config);

@@ -6,9 +6,13 @@
 
 /* Makes a broker with default limits on base (borrowed). 0 or BK_ENOMEM. */
 int bkp_broker_new(bkp_broker **out, struct event_base *base);
-/* Listens on each "HOST:PORT". 0, or BK_EINVAL/BK_EIO with err filled. */
+/* Listens on each "HOST:PORT"; port 0 takes any free port (bkp_broker_bound says which).
+ * 0, or BK_EINVAL/BK_EIO with err filled. */
 int bkp_broker_listen(bkp_broker *b, const char *const *addrs, size_t n, char *err,
                       size_t errlen);
+/* Writes listener i's bound address as "HOST:PORT" ("[::1]:PORT" for IPv6) to buf. 0, or
+ * BK_EINVAL (no such listener) or BK_EIO. */
+int bkp_broker_bound(const bkp_broker *b, size_t i, char *buf, size_t len);
 /* Stops accepting, says goodbye to every client (ERROR "broker shutting down"), and ends
  * the loop once they are gone, or after 2 s. */
 void bkp_broker_stop(bkp_broker *b);
