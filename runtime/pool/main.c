@@ -17,6 +17,7 @@
 #include "beekeeper/error.h"
 #include "beekeeper/log.h"
 #include "pool/pidfile.h"
+#include "core/cli.h"
 #include "pool/plog.h"
 #include "pool/pool.h"
 
@@ -42,11 +43,16 @@ static const char usage[] =
     "                     ~/.config/beekeeper, /etc/beekeeper)\n"
     "  --foreground       start: stay in the foreground, log to stderr too\n"
     "  --debug            log debug messages; errors carry details\n"
-    "  --help             this text\n"
+    "  -h, --help         this text\n"
+    "  --version          the version\n"
     "\n"
     "Files: $BKPR_RUN_DIR (else ~/.cache/beekeeper, else /tmp)/bkpr-ID.pid and, unless the\n"
     "pool sets log_file, bkpr-ID.log. Signals: TERM graceful stop, INT immediate stop,\n"
-    "HUP graceful restart. See bkpr(1), and operations.md in PREFIX/share/doc/beekeeper.\n";
+    "HUP graceful restart. See bkpr(1), and operations.md in PREFIX/share/doc/beekeeper.\n"
+    "\n"
+    "examples:\n"
+    "  bkpr --pool-id calc start\n"
+    "  bkpr --pool-id calc --foreground --debug start\n";
 
 typedef struct args {
     const char *pool_id, *config_dir, *cmd;
@@ -289,22 +295,21 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         { "pool-id", required_argument, NULL, 'p' }, { "config-dir", required_argument, NULL, 'c' },
         { "foreground", no_argument, NULL, 'f' },    { "debug", no_argument, NULL, 'd' },
-        { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' },          { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
     };
     args a = { 0 };
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'p': a.pool_id = optarg; break;
         case 'c': a.config_dir = optarg; break;
         case 'f': a.foreground = 1; break;
         case 'd': a.debug = 1; break;
         case 'h': fputs(usage, stdout); return 0;
-        default:
-            fprintf(stderr, "bkpr: %s: %s (see bkpr --help)\n", argv[optind - 1],
-                    optopt ? "missing value" : "unknown option");
-            return 2;
+        case 'V': return bkp_cli_version("bkpr");
+        default: return bkp_cli_misuse("bkpr", c, argv);
         }
     }
     if (optind != argc - 1) {
