@@ -2,5 +2,6 @@
 demo: all $(B)/lib/basic-worker.so
 	@sh build-aux/deps.sh demo
 	@B=$(B) sh examples/demo.sh
-# make check runs the demo and a small flood, so that the examples keep working.
-UNIT_TESTS += examples/demo.sh tests/flood-smoke.sh
+# make check runs the demo and a small flood, so that the examples keep working: system
+# tests, which start their own bkpr-broker (tests/run-tests.sh).
+SYSTEM_TESTS += examples/demo.sh tests/systest_flood.sh

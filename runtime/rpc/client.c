@@ -9,6 +9,8 @@
 #include <event2/event.h>
 
 #include "beekeeper/log.h"
+#include "core/clock.h"
+#include "core/random.h"
 #include "rpc/client_int.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/names.h"
@@ -79,13 +81,6 @@ struct bk_client {
     nsub *subs;
     const char *ctx_tokens, *ctx_session;
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int header_value_ok(const char *s)
 {
@@ -478,7 +473,7 @@ static int run_until(bk_client *c, int (*cond)(bk_client *), uint64_t deadline)
             bkp_stomp_flush(c->s);
         if (cond(c))
             break;
-        uint64_t t = now_ms();
+        uint64_t t = bkp_now_ms();
         if (deadline && t >= deadline)
             return BK_ETIMEDOUT;
         if (deadline) {
@@ -506,7 +501,7 @@ int bk_client_connect_wait(bk_client *c, int timeout_ms)
 {
     if (!c)
         return BK_EINVAL;
-    int r = run_until(c, is_up_or_gone, now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
+    int r = run_until(c, is_up_or_gone, bkp_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
     if (r)
         return r;
     return c->connected ? 0 : (c->last_reason ? c->last_reason : BK_ECLOSED);
@@ -521,7 +516,7 @@ int bk_client_wait_all(bk_client *c, int timeout_ms)
 {
     if (!c)
         return BK_EINVAL;
-    return run_until(c, is_idle, timeout_ms < 0 ? 0 : now_ms() + (uint64_t)timeout_ms);
+    return run_until(c, is_idle, timeout_ms < 0 ? 0 : bkp_now_ms() + (uint64_t)timeout_ms);
 }
 
 static int is_flushed(bk_client *c)
@@ -533,7 +528,7 @@ int bk_client_flush(bk_client *c, int timeout_ms)
 {
     if (!c)
         return BK_EINVAL;
-    int r = run_until(c, is_flushed, now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
+    int r = run_until(c, is_flushed, bkp_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
     if (r)
         return r;
     return c->connected ? 0 : BK_ECLOSED;
@@ -555,7 +550,7 @@ int bk_client_run(bk_client *c)
 int bk_client_run_for(bk_client *c, int ms)
 {
     c->stop = 0;
-    int r = run_until(c, is_stopped, now_ms() + (uint64_t)(ms > 0 ? ms : 0));
+    int r = run_until(c, is_stopped, bkp_now_ms() + (uint64_t)(ms > 0 ? ms : 0));
     c->stop = 0;
     return r == BK_ETIMEDOUT ? 0 : r;
 }
@@ -593,7 +588,7 @@ static int send_msg(bk_client *c, const char *method, int notify, const bk_call_
     const char *fwd = o ? o->forward_to : NULL;
     if (fwd) {
         unsigned char r;
-        bkp_random(&r, 1);
+        bkp_random_bytes(&r, 1);
         int lane = 1 + (r & 1);
         rc = notify ? bkp_dest_forward_notify(dest, sizeof dest, xfwd, sizeof xfwd, fwd, method,
                                               o->address, lane)
