@@ -887,20 +887,21 @@ static void test_term_says_goodbye(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
-static void test_bad_config_is_reported(void **state)
+/* Runs bkpr-broker on a config that printf writes from fmt, which it must refuse; its
+ * stderr is written to text. */
+static void refused_config(const char *fmt, char *text, size_t len)
 {
-    (void)state;
     const char *b = getenv("B") ? getenv("B") : "build";
-    char cmd[512];
+    char cmd[1024];
     char dir[] = "/tmp/bk-test-broker.XXXXXX";
     assert_non_null(mkdtemp(dir));
     snprintf(cmd, sizeof cmd,
-             "printf '{\\n  \"users\": {\\n    \"u\": {\"password\": 1}\\n' > %s/c.json; "
+             "printf '%s' > %s/c.json; "
              "%s/bin/bkpr-broker --listen 127.0.0.1:1 --config %s/c.json 2>%s/err; "
              "echo $? > %s/rc",
-             dir, b, dir, dir, dir);
+             fmt, dir, b, dir, dir, dir);
     assert_int_equal(system(cmd), 0);
-    char path[128], text[512] = "";
+    char path[128];
     snprintf(path, sizeof path, "%s/rc", dir);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
@@ -911,13 +912,30 @@ static void test_bad_config_is_reported(void **state)
     snprintf(path, sizeof path, "%s/err", dir);
     f = fopen(path, "r");
     assert_non_null(f);
-    size_t n = fread(text, 1, sizeof text - 1, f);
+    size_t n = fread(text, 1, len - 1, f);
     text[n] = '\0';
     fclose(f);
-    /* It names the file, and says where. */
-    assert_non_null(strstr(text, "c.json:"));
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
+}
+
+static void test_bad_config_is_reported(void **state)
+{
+    (void)state;
+    char text[512];
+    /* It names the file, and says where: for a syntax error and for a wrong value. */
+    refused_config("{\\n  \"users\": {\\n    \"u\": {\"password\": 1}\\n", text, sizeof text);
+    assert_non_null(strstr(text, "c.json:"));
+    refused_config("{\\n  \"users\": {\\n    \"u\": {\"password\": 1}\\n  }\\n}\\n", text,
+                   sizeof text);
+    if (!strstr(text, "c.json:3:10: user 'u' needs \"password\""))
+        fail_msg("got: %s", text);
+    refused_config("{\\n  \"limits\": { \"max_frame_bytes\": -1 },\\n}", text, sizeof text);
+    if (!strstr(text, "c.json:2:34: limits.max_frame_bytes must be a positive integer"))
+        fail_msg("got: %s", text);
+    refused_config("{\\n\\n \"lsten\": []}", text, sizeof text);
+    if (!strstr(text, "c.json:3:2: unknown key 'lsten'"))
+        fail_msg("got: %s", text);
 }
 
 int main(void)
