@@ -2,7 +2,7 @@
 # Every program of the tree answers the command line the same way (core/cli.h): -h and
 # --help print a usage that ends with examples to stdout and exit 0; --version prints
 # "PROGRAM (beekeeper) VERSION" and exits 0; an unknown option says so, then "try
-# 'PROGRAM --help'", on stderr, and exits 2.
+# 'PROGRAM --help'", on stderr, and exits 2. The tools say "connection refused" at once.
 set -u
 : "${B:=build}"
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +46,16 @@ grep -q '^usage: basic-client' "$st/out" || fail "basic-client --help hello: no 
 "$B/bin/bkpr-top" --timeout >/dev/null 2>"$st/err"
 [ $? = 2 ] && grep -q "option '--timeout' needs a value" "$st/err" ||
   fail "bkpr-top --timeout: said '$(cat "$st/err")'"
+
+# A bus nobody listens on is "connection refused" at once, with the addresses tried (a
+# timeout of 60 s would say "timed out").
+printf '[{"bus-id": "b", "hosts": ["127.0.0.1:1"]}]' >"$st/bus.config.json"
+for prog in bkpr-top bkpr-log bkpr-restart basic-client; do
+  case $prog in bkpr-top) more=--once ;; bkpr-restart) more=--yes ;; basic-client) more=x ;; *) more= ;; esac
+  "$B/bin/$prog" --config-dir "$st" --timeout 60000 $more >/dev/null 2>"$st/err" </dev/null
+  [ "$(grep -v '^[0-9T:.-]*Z \[' "$st/err")" = "$prog: cannot connect to bus 'b' (127.0.0.1:1): connection refused" ] ||
+    fail "$prog on a closed port said '$(cat "$st/err")'"
+done 2>/dev/null
 
 [ $failed = 0 ] && echo "cli.sh: $n programs ok"
 exit $failed

@@ -60,9 +60,12 @@ int main(int argc, char **argv)
     bk_client *c;
     int rc = bk_client_new(&c, &bc.opts);
     if (rc == 0)
-        rc = bk_client_connect_wait(c, timeout);
+        rc = bk_client_connect_try(c, timeout);
     if (rc) {
-        fprintf(stderr, "basic-client: cannot connect to %s: %s\n", bc.opts.hosts[0],
+        char hosts[512];
+        fprintf(stderr, "basic-client: cannot connect to bus '%s' (%s): %s\n",
+                bc.opts.bus_id ? bc.opts.bus_id : "backend",
+                bkp_cli_join(bc.opts.hosts, bc.opts.nhosts, hosts, sizeof hosts),
                 bk_strerror(rc));
         bk_client_free(c);
         busconf_free(&bc);

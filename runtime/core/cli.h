@@ -18,6 +18,20 @@
 
 #define BKP_CLI_USAGE 2
 
+/* "a, b, c" into buf (len bytes), for "cannot connect to bus 'X' (HOSTS): reason". */
+static inline const char *bkp_cli_join(const char *const *v, size_t n, char *buf, size_t len)
+{
+    size_t w = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && w < len; i++) {
+        int r = snprintf(buf + w, len - w, "%s%s", i ? ", " : "", v[i]);
+        if (r < 0)
+            break;
+        w += (size_t)r;
+    }
+    return buf;
+}
+
 /* "PROGRAM (beekeeper) VERSION" on stdout. */
 static inline int bkp_cli_version(const char *prog)
 {

@@ -81,7 +81,7 @@ struct bk_client {
     /* The failed attempts of the current round over the hosts, logged as one line when the
      * round is over (attempts_failed) */
     char round_log[512];
-    unsigned rounds_failed;
+    unsigned rounds_failed, rounds_seen;   /* rounds_seen: at bk_client_connect_try's start */
     uint64_t round_warned_ms;
     nsub *subs;
     const char *ctx_tokens, *ctx_session;
@@ -537,6 +537,23 @@ int bk_client_connect_wait(bk_client *c, int timeout_ms)
     if (!c)
         return BK_EINVAL;
     int r = run_until(c, is_up_or_gone, bkp_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
+    if (r)
+        return r;
+    return c->connected ? 0 : (c->last_reason ? c->last_reason : BK_ECLOSED);
+}
+
+static int is_up_or_refused(bk_client *c)
+{
+    return c->connected || c->gave_up || c->rounds_failed != c->rounds_seen;
+}
+
+int bk_client_connect_try(bk_client *c, int timeout_ms)
+{
+    if (!c)
+        return BK_EINVAL;
+    c->rounds_seen = c->rounds_failed;
+    int r = run_until(c, is_up_or_refused,
+                      bkp_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
     if (r)
         return r;
     return c->connected ? 0 : (c->last_reason ? c->last_reason : BK_ECLOSED);

@@ -355,10 +355,11 @@ int main(int argc, char **argv)
     bk_client *c = NULL;
     int rc = bk_client_new(&c, &o);
     if (rc == 0)
-        rc = bk_client_connect_wait(c, timeout);
+        rc = bk_client_connect_try(c, timeout);
     if (rc) {
-        fprintf(stderr, "bkpr-top: cannot connect to bus '%s': %s\n", bk_bus_config_id(bc),
-                bk_strerror(rc));
+        char hosts[512];
+        fprintf(stderr, "bkpr-top: cannot connect to bus '%s' (%s): %s\n", bk_bus_config_id(bc),
+                bkp_cli_join(o.hosts, o.nhosts, hosts, sizeof hosts), bk_strerror(rc));
         bk_client_free(c);
         bk_bus_config_free(bc);
         json_decref(filter);
