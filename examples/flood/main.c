@@ -121,6 +121,20 @@ int main(int argc, char **argv)
     busconf bc;
     if (busconf_load(&bc, "examples/basic/config", bus) != 0)
         return 1;
+    /* A bus that is down is said at once, before echo workers wait for it in vain. */
+    bk_client *probe = NULL;
+    int prc = bk_client_new(&probe, &bc.opts);
+    if (prc == 0)
+        prc = bk_client_connect_try(probe, 10000);
+    bk_client_free(probe);
+    if (prc) {
+        char hosts[512];
+        fprintf(stderr, "flood: cannot connect to bus '%s' (%s): %s\n",
+                bc.opts.bus_id ? bc.opts.bus_id : "backend",
+                bkp_cli_join(bc.opts.hosts, bc.opts.nhosts, hosts, sizeof hosts), bk_strerror(prc));
+        busconf_free(&bc);
+        return 1;
+    }
     flood_target t;
     memset(&t, 0, sizeof t);
     snprintf(t.name, sizeof t.name, "%.63s", bc.opts.bus_id);
