@@ -5,6 +5,7 @@
  * (config/rjson.h). */
 #include "beekeeper/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -337,6 +338,24 @@ static char *host_port(const char *h, long port)
     return strdup(h);
 }
 
+/* A host with two colons or more and no brackets is a bare IPv6 address, or a mistake such
+ * as "127.0.0.1:41069:1", which host_port would otherwise bracket into a host that does not
+ * exist. A zone ("fe80::1%eth0") is left for the resolver. */
+static int bare_ipv6_or_not_ipv6(const char *h)
+{
+    const char *c = strchr(h, ':');
+    if (h[0] == '[' || !c || !strchr(c + 1, ':'))
+        return 1;
+    char buf[64];
+    unsigned char addr[16];
+    size_t n = strcspn(h, "%");
+    if (n >= sizeof buf)
+        return 0;
+    memcpy(buf, h, n);
+    buf[n] = '\0';
+    return inet_pton(AF_INET6, buf, addr) == 1;
+}
+
 static int bus_hosts(cfile *f, size_t i, json_t *e, bk_bus_config *b)
 {
     json_t *host = json_object_get(e, "host"), *hosts = json_object_get(e, "hosts"), *one = NULL;
@@ -377,6 +396,13 @@ static int bus_hosts(cfile *f, size_t i, json_t *e, bk_bus_config *b)
         if (!h || !*h) {
             rc = fail_at(f, BK_ESYNTAX, i, key, NULL, NULL, "\"%s\": expected %s", key,
                          json_is_array(v) ? "a list of host names" : "a host name");
+            goto out;
+        }
+        if (!bare_ipv6_or_not_ipv6(h)) {
+            rc = fail_at(f, BK_ESYNTAX, i, key, NULL, NULL,
+                         "\"%s\": bad host \"%.300s\" (expected a name or an IPv4 or IPv6 "
+                         "address, optionally with :PORT; IPv6 with a port is [ADDR]:PORT)",
+                         key, h);
             goto out;
         }
         if (!(b->hosts[j] = host_port(h, port))) {

@@ -78,6 +78,11 @@ struct bk_client {
     int running, draining, stop;
     int connected, gave_up, last_reason;
     int lost;                   /* the connection was up and went away: say when it is back */
+    /* The failed attempts of the current round over the hosts, logged as one line when the
+     * round is over (attempts_failed) */
+    char round_log[512];
+    unsigned rounds_failed, rounds_seen;   /* rounds_seen: at bk_client_connect_try's start */
+    uint64_t round_warned_ms;
     nsub *subs;
     const char *ctx_tokens, *ctx_session;
 };
@@ -300,14 +305,42 @@ out:
     bkp_rpc_msg_clear(&m);
 }
 
+/* One line per round of failed attempts over every host, with each host's reason and when
+ * the next round starts: at warn for the first rounds, then at most once a minute (debug
+ * in between), so that a broker down for hours does not fill the log. */
+static void attempt_failed(bk_client *c, bkp_stomp *s, const char *detail)
+{
+    size_t n = strlen(c->round_log);
+    snprintf(c->round_log + n, sizeof c->round_log - n, "%s%s", n ? "; " : "", detail);
+    int round_over = 0;
+    int64_t next = bkp_stomp_retry_in(s, &round_over);
+    if (!round_over)
+        return;
+    c->rounds_failed++;
+    uint64_t now = bkp_now_ms();
+    char when[64];
+    if (next < 0)
+        snprintf(when, sizeof when, "giving up");
+    else
+        snprintf(when, sizeof when, "next try in %.1f s", (double)next / 1000.0);
+    if (c->rounds_failed <= 3 || next < 0 || now - c->round_warned_ms >= 60000) {
+        c->round_warned_ms = now;
+        bk_log_warn("cannot connect to the bus: %s; %s", c->round_log, when);
+    } else {
+        bk_log_debug("cannot connect to the bus: %s; %s", c->round_log, when);
+    }
+    c->round_log[0] = '\0';
+}
+
 static void on_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *detail, void *arg)
 {
-    (void)s;
     bk_client *c = arg;
     switch (st) {
     case BKP_STOMP_CONNECTED:
         c->connected = 1;
         c->last_reason = 0;
+        c->round_log[0] = '\0';
+        c->rounds_failed = 0;
         if (c->lost)
             bk_log_info("bus connection back: %s", detail ? detail : "?");
         else
@@ -319,6 +352,8 @@ static void on_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *d
         if (c->connected && reason) {
             bk_log_warn("bus connection lost: %s", detail ? detail : bk_strerror(reason));
             c->lost = 1;
+        } else if (st == BKP_STOMP_DISCONNECTED && reason) {
+            attempt_failed(c, s, detail ? detail : bk_strerror(reason));
         }
         c->connected = 0;
         c->last_reason = reason ? reason : BK_ECLOSED;
@@ -504,6 +539,23 @@ int bk_client_connect_wait(bk_client *c, int timeout_ms)
     if (!c)
         return BK_EINVAL;
     int r = run_until(c, is_up_or_gone, bkp_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
+    if (r)
+        return r;
+    return c->connected ? 0 : (c->last_reason ? c->last_reason : BK_ECLOSED);
+}
+
+static int is_up_or_refused(bk_client *c)
+{
+    return c->connected || c->gave_up || c->rounds_failed != c->rounds_seen;
+}
+
+int bk_client_connect_try(bk_client *c, int timeout_ms)
+{
+    if (!c)
+        return BK_EINVAL;
+    c->rounds_seen = c->rounds_failed;
+    int r = run_until(c, is_up_or_refused,
+                      bkp_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
     if (r)
         return r;
     return c->connected ? 0 : (c->last_reason ? c->last_reason : BK_ECLOSED);

@@ -18,6 +18,7 @@
 
 #include "beekeeper/client.h"
 #include "beekeeper/config.h"
+#include "core/cli.h"
 #include "core/clock.h"
 #include "services/services.h"
 
@@ -39,8 +40,13 @@ static const char usage[] =
     "  --host, --pool, --class   only workers of this host, pool, class\n"
     "  --timeout MS      how long to wait for a Supervisor (default 5000)\n"
     "  -h, --help        this text\n"
+    "  --version         the version\n"
     "\n"
-    "Exit status: 0; 1 when no Supervisor answered (or it refused); 2 for a bad command line.\n";
+    "Exit status: 0; 1 when no Supervisor answered (or it refused); 2 for a bad command line.\n"
+    "\n"
+    "Examples:\n"
+    "  bkpr-top                        the services of the default bus, every second\n"
+    "  bkpr-top -l --sort cpu --once   one table of the workers, busiest CPU first\n";
 
 typedef struct row {
     const char *name, *host, *pool, *wclass;
@@ -289,11 +295,11 @@ int main(int argc, char **argv)
         {"sort", required_argument, NULL, O_SORT},         {"host", required_argument, NULL, O_HOST},
         {"pool", required_argument, NULL, O_POOL},         {"class", required_argument, NULL, O_CLASS},
         {"timeout", required_argument, NULL, O_TIMEOUT},   {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"version", no_argument, NULL, 'V'},               {NULL, 0, NULL, 0}};
     const char *dir = NULL, *bus = NULL;
     const char *fv[3] = {NULL, NULL, NULL};  /* host, pool, class */
     int workers = 0, once = 0, timeout = 5000, opt;
-    while ((opt = getopt_long(argc, argv, "lh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":lh", longopts, NULL)) != -1) {
         switch (opt) {
         case O_CONFIG: dir = optarg; break;
         case O_BUS: bus = optarg; break;
@@ -303,7 +309,7 @@ int main(int argc, char **argv)
             for (g_sort = 0; sort_keys[g_sort] && strcmp(sort_keys[g_sort], optarg); g_sort++)
                 ;
             if (!sort_keys[g_sort]) {
-                fprintf(stderr, "bkpr-top: unknown sort key '%s'\n%s", optarg, usage);
+                fprintf(stderr, "bkpr-top: unknown sort key '%s'\ntry 'bkpr-top --help'\n", optarg);
                 return 2;
             }
             break;
@@ -316,11 +322,12 @@ int main(int argc, char **argv)
             }
             break;
         case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        case 'V': return bkp_cli_version("bkpr-top");
+        default: return bkp_cli_misuse("bkpr-top", opt, argv);
         }
     }
     if (optind != argc) {
-        fprintf(stderr, "bkpr-top: unexpected argument '%s'\n%s", argv[optind], usage);
+        fprintf(stderr, "bkpr-top: unexpected argument '%s'\ntry 'bkpr-top --help'\n", argv[optind]);
         return 2;
     }
     if (!sort_key_shown(g_sort, workers)) {
@@ -348,10 +355,11 @@ int main(int argc, char **argv)
     bk_client *c = NULL;
     int rc = bk_client_new(&c, &o);
     if (rc == 0)
-        rc = bk_client_connect_wait(c, timeout);
+        rc = bk_client_connect_try(c, timeout);
     if (rc) {
-        fprintf(stderr, "bkpr-top: cannot connect to bus '%s': %s\n", bk_bus_config_id(bc),
-                bk_strerror(rc));
+        char hosts[512];
+        fprintf(stderr, "bkpr-top: cannot connect to bus '%s' (%s): %s\n", bk_bus_config_id(bc),
+                bkp_cli_join(o.hosts, o.nhosts, hosts, sizeof hosts), bk_strerror(rc));
         bk_client_free(c);
         bk_bus_config_free(bc);
         json_decref(filter);

@@ -77,6 +77,12 @@ BK_API void bk_client_free(bk_client *c);
 /* Runs the loop until the client is connected (0), or timeout_ms passed (BK_ETIMEDOUT), or
  * the connection gave up (its reason: BK_ECONNREFUSED, BK_EAUTH, ...). */
 BK_API int bk_client_connect_wait(bk_client *c, int timeout_ms);
+/* As bk_client_connect_wait, and it also returns as soon as every host has been tried once
+ * in vain, with the last attempt's reason (BK_ECONNREFUSED, BK_EAUTH, BK_ETIMEDOUT for a
+ * host that did not answer in connect_timeout_ms): for a tool, which should say at once that
+ * the bus is down rather than after its whole timeout. The client keeps reconnecting in the
+ * background, as always. */
+BK_API int bk_client_connect_try(bk_client *c, int timeout_ms);
 
 /* 1 when connected now (0 for NULL). */
 BK_API int bk_client_connected(const bk_client *c);
