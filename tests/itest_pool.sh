@@ -77,8 +77,10 @@ ups() { # how many times a worker (not a built-in service) of bkpr $1 came up
 }
 has_ups() { [ "$(ups "$1" "$2")" -ge "$3" ]; }
 alive() { # a zombie (exited, not reaped yet by whoever adopted it) is not alive
-  kill -0 "$1" 2>/dev/null || return 1
-  ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^Z'
+  # One read of /proc/PID/stat: a zombie reaped between a kill -0 and the read of its state
+  # would otherwise count as alive (it did, now and then, right after bkpr stop).
+  pst=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  case $pst in ''|Z*|X*) return 1 ;; esac
 }
 rounds_over() { [ "$(wc -l < "$st/rounds")" -gt "$1" ]; }
 none_alive() { for p in "$@"; do ! alive "$p" || return 1; done; }
