@@ -252,6 +252,7 @@ void bkp_queue_dispatch(bkp_queue *q)
             if (!now)
                 now = bkp_now_ms();
             if (expired(q->head, now)) {
+                q->vhost->broker->stats.drop_expired++;
                 bkp_msg_unref(pop(q));
                 continue;
             }
@@ -386,6 +387,7 @@ void bkp_expire_sweep(bkp_broker *b)
             while (*pp) {
                 bkp_msg *m = *pp;
                 if (expired(m, now)) {
+                    b->stats.drop_expired++;
                     *pp = m->next;
                     q->len--;
                     b->queued_bytes -= m->size;

@@ -57,6 +57,7 @@ int bkp_broker_new(bkp_broker **out, struct event_base *base)
         return BK_ENOMEM;
     b->base = base;
     bkp_broker_limits_default(&b->lim);
+    b->stats.started_ms = bkp_now_ms();
     *out = b;
     return 0;
 }
