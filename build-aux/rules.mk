@@ -8,6 +8,7 @@
 #   $(eval $(call bk_itest,NAME,SRCS))    a cmocka test that needs a broker, $(B)/tests/NAME
 #   INTEGRATION_TESTS += tests/x.sh       a script that needs a broker; tests/run-tests.sh runs
 #                                         these once per broker (BK_TEST_* in the environment)
+#   SYSTEM_TESTS += tests/systest_x.sh    a script that starts its own broker: run once
 #   BENCH_PROGRAMS += $(B)/bench/NAME     run by make bench
 #   FUZZ_TARGETS += NAME:SRCS             libFuzzer target built by make fuzz
 #   PUBLIC_HEADERS += runtime/include/beekeeper/x.h   installed in PREFIX/include/beekeeper
@@ -23,6 +24,7 @@ LIB_SRCS :=
 PROGRAMS :=
 UNIT_TESTS :=
 INTEGRATION_TESTS :=
+SYSTEM_TESTS :=
 BENCH_PROGRAMS :=
 FUZZ_TARGETS :=
 PUBLIC_HEADERS :=
@@ -62,12 +64,14 @@ $$(B)/tests/$(1): $$(call obj,$(2)) $$(LIBA)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2)) $$(LIBA) $$(LIBS) -lcmocka $(3)
 endef
 
-# An integration test: linked with tests/itest_env.c, the broker of BK_TEST_* (itest_env.h).
+# An integration test: linked with its fixture, tests/itest_env.c (the broker of BK_TEST_*,
+# worker processes) and tests/bkt.c.
+ITEST_FIXTURE := tests/itest_env.c tests/bkt.c
 define bk_itest
 INTEGRATION_TESTS += $$(B)/tests/$(1)
-$$(B)/tests/$(1): $$(call obj,$(2) tests/itest_env.c) $$(LIBA)
+$$(B)/tests/$(1): $$(call obj,$(2) $$(ITEST_FIXTURE)) $$(LIBA)
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2) tests/itest_env.c) $$(LIBA) $$(LIBS) -lcmocka $(3)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(call obj,$(2) $$(ITEST_FIXTURE)) $$(LIBA) $$(LIBS) -lcmocka $(3)
 endef
 
 define bk_bench

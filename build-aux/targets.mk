@@ -53,7 +53,7 @@ check-exports: $(LIBSO)
 
 check: all $(UNIT_TESTS) $(INTEGRATION_TESTS) $(CHECK_DEPS) check-exports
 	@sh build-aux/deps.sh check
-	@B=$(B) sh tests/run-tests.sh $(UNIT_TESTS) -- $(INTEGRATION_TESTS)
+	@B=$(B) sh tests/run-tests.sh $(UNIT_TESTS) -- $(INTEGRATION_TESTS) -- $(SYSTEM_TESTS)
 
 # Everything check and bench would build, without running it (CI builds this with clang).
 build-tests: all $(UNIT_TESTS) $(INTEGRATION_TESTS) $(BENCH_PROGRAMS)
@@ -112,14 +112,18 @@ $$(B)/fuzz/$(1): $$(call obj,$(2)) $$(LIBA)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call bk_fuzz_rule,$(firstword $(subst :, ,$(t))),$(subst $(COMMA), ,$(word 2,$(subst :, ,$(t)))))))
 
+# A target's seeds: tests/fuzz/seeds/NAME, if there is one, and the files FUZZ_SEEDS_NAME lists,
+# inputs that the tree keeps for other tests (fuzz_idl: tests/idl/*.bkidl), read where they are.
+SPACE := $() $()
+fuzz_seeds = $(wildcard tests/fuzz/seeds/$(1)) \
+  $(if $(FUZZ_SEEDS_$(1)),-seed_inputs=$(subst $(SPACE),$(COMMA),$(strip $(FUZZ_SEEDS_$(1)))))
+fuzz_run_one = mkdir -p $(B)/fuzz/corpus-$(1); echo "fuzz: $(1) for $(FUZZ_SECONDS) s"; \
+  $(B)/fuzz/$(1) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -print_final_stats=0 \
+    $(B)/fuzz/corpus-$(1) $(call fuzz_seeds,$(1)) 2>$(B)/fuzz/$(1).log \
+    || { tail -50 $(B)/fuzz/$(1).log; exit 1; };
+
 fuzz-run: $(FUZZ_BINS)
-	@for f in $(FUZZ_BINS); do \
-	  n=$$(basename $$f); mkdir -p $(B)/fuzz/corpus-$$n; \
-	  seeds=; [ -d tests/fuzz/seeds/$$n ] && seeds=tests/fuzz/seeds/$$n; \
-	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -print_final_stats=0 \
-	      $(B)/fuzz/corpus-$$n $$seeds 2>$(B)/fuzz/$$n.log || { tail -50 $(B)/fuzz/$$n.log; exit 1; }; \
-	done; echo "fuzz: all targets ran clean"
+	@$(foreach n,$(notdir $(FUZZ_BINS)),$(call fuzz_run_one,$(n))) echo "fuzz: all targets ran clean"
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -5,6 +5,6 @@
 MAN_PAGES := $(sort $(wildcard doc/man/*.[1-8]))
 DOCS := README.md $(sort $(wildcard doc/*.md))
 # make check lints the man pages (and holds them to the programs' --help), and runs the
-# tutorial's commands against a make install.
+# tutorial's commands against a make install (a system test: they start bkpr-broker).
 UNIT_TESTS += tests/manpages.sh
-UNIT_TESTS += tests/tutorial.sh
+SYSTEM_TESTS += tests/systest_tutorial.sh

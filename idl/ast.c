@@ -29,6 +29,18 @@ void *bkp_idl_alloc(bkp_idl_arena *a, size_t n)
     return p ? p : oom();
 }
 
+void *bkp_idl_map_alloc(void *arena, size_t n)
+{
+    return bkp_idl_alloc(arena, n);
+}
+
+void *bkp_idl_map_add(bkp_map *m, const char *key, void *val)
+{
+    void *had = NULL;
+    bkp_map_add(m, key, val, &had);
+    return had;
+}
+
 char *bkp_idl_strndup(bkp_idl_arena *a, const char *s, size_t n)
 {
     char *p = bk_arena_strndup(a, s, n);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "beekeeper/arena.h"
+#include "core/map.h"
 
 typedef bk_arena bkp_idl_arena;
 
@@ -32,18 +33,16 @@ char *bkp_idl_printf(bkp_idl_arena *a, const char *fmt, ...) __attribute__((form
  * does, without parsing a format: the checks make one or more names per declaration). */
 char *bkp_idl_cat(bkp_idl_arena *a, ...) __attribute__((sentinel));
 
-/* A map from names (borrowed, e.g. the arena's) to pointers, kept in an arena: nothing to
- * free. Lets the checks find a name in constant time, so that they stay linear in the size
- * of the input. Zero-initialise it. */
-typedef struct bkp_idl_map {
-    const char **keys;
-    void **vals;
-    size_t cap, n;
-} bkp_idl_map;
-/* The value of key, or NULL. */
-void *bkp_idl_map_get(const bkp_idl_map *m, const char *key);
+/* The checks' name maps are the runtime's (core/map.h; names borrowed, e.g. the arena's),
+ * made with BKP_IDL_MAP(arena) so that their tables live in the arena: nothing to free, and
+ * since bkp_idl_alloc stops the program when out of memory, adding never fails. They let
+ * the checks find a name in constant time, so that they stay linear in the size of the
+ * input. Read them with bkp_map_get. */
+#define BKP_IDL_MAP(a) BKP_MAP_IN(bkp_idl_map_alloc, (a))
+/* bkp_idl_alloc in the form a map takes (arena: a bkp_idl_arena). */
+void *bkp_idl_map_alloc(void *arena, size_t n);
 /* Adds key -> val (not NULL) unless key is there: returns the value already there, else NULL. */
-void *bkp_idl_map_add(bkp_idl_map *m, bkp_idl_arena *a, const char *key, void *val);
+void *bkp_idl_map_add(bkp_map *m, const char *key, void *val);
 
 typedef struct bkp_idl_pos {
     int line, col;
@@ -183,7 +182,7 @@ typedef struct bkp_idl_file {
     const char *ns;        /* namespace, dotted; NULL when missing */
     const char *c_prefix;  /* namespace with dots as '_' */
     bkp_idl_decl *decls;   /* in source order, namespace and imports included */
-    bkp_idl_map types;     /* struct, enum and error names -> the first decl (checks) */
+    bkp_map types;         /* struct, enum and error names -> the first decl (checks) */
     bool ok;               /* read, lexed and parsed without error */
     int state;             /* import walk: 0 new, 1 loading, 2 done */
     int index;             /* in the program's load order (set by the checks) */

@@ -51,7 +51,7 @@ static void check_wire_name(checker *ck, const bkp_idl_file *f, bkp_idl_pos pos,
 /* The first struct, enum or error of f called name (f->types, filled by bkp_idl_check). */
 static bkp_idl_decl *find_in(const bkp_idl_file *f, const char *name)
 {
-    return bkp_idl_map_get(&f->types, name);
+    return bkp_map_get(&f->types, name);
 }
 
 /* `Name` in the file itself, then in the files it imports; `ns.Name` in the one of those
@@ -238,7 +238,7 @@ static const char *param_name_taken(const char *c)
  * their C names against the program's (check_param_names). */
 static void check_vars(checker *ck, const bkp_idl_file *f, bkp_idl_field *list, const char *what)
 {
-    bkp_idl_map names = {0}, c_names = {0};
+    bkp_map names = BKP_IDL_MAP(ck->a), c_names = BKP_IDL_MAP(ck->a);
     bool param = strcmp(what, "parameter") == 0;
     for (bkp_idl_field *x = list; x; x = x->next) {
         resolve_type(ck, f, x->type);
@@ -254,8 +254,8 @@ static void check_vars(checker *ck, const bkp_idl_file *f, bkp_idl_field *list, 
             ok = false;
         }
         /* the earlier of a field of the same name and one of the same C name */
-        bkp_idl_field *same = bkp_idl_map_get(&names, x->name);
-        bkp_idl_field *like = bkp_idl_map_get(&c_names, x->c_name);
+        bkp_idl_field *same = bkp_map_get(&names, x->name);
+        bkp_idl_field *like = bkp_map_get(&c_names, x->c_name);
         if (ok && same && (!like || !pos_before(like->pos, same->pos))) {
             ERR(ck, f, x->pos, "duplicate %s '%s'", what, x->name);
             bkp_idl_diag_note(ck->d, &f->src, same->pos, "'%s' is here", same->name);
@@ -263,8 +263,8 @@ static void check_vars(checker *ck, const bkp_idl_file *f, bkp_idl_field *list, 
             ERR(ck, f, x->pos, "%s '%s' gets the C name '%s', as '%s' does", what, x->name,
                 x->c_name, like->name);
         }
-        bkp_idl_map_add(&names, ck->a, x->name, x);
-        bkp_idl_map_add(&c_names, ck->a, x->c_name, x);
+        bkp_idl_map_add(&names, x->name, x);
+        bkp_idl_map_add(&c_names, x->c_name, x);
         if (param && ok)
             bkp_idl_ck_add_param(ck, f, x);
     }
@@ -273,7 +273,7 @@ static void check_vars(checker *ck, const bkp_idl_file *f, bkp_idl_field *list, 
         if (!has_flag(x))
             continue;
         const char *flag = bkp_idl_cat(ck->a, CG_HAS_PREFIX, x->c_name, NULL);
-        bkp_idl_field *y = bkp_idl_map_get(&c_names, flag);
+        bkp_idl_field *y = bkp_map_get(&c_names, flag);
         if (!y)
             continue;
         bool y_later = pos_before(x->pos, y->pos);
@@ -362,9 +362,9 @@ static void check_decl_names(checker *ck, bkp_idl_file *f)
 
 static void check_enum(checker *ck, bkp_idl_file *f, bkp_idl_decl *d)
 {
-    bkp_idl_map seen = {0};
+    bkp_map seen = BKP_IDL_MAP(ck->a);
     for (bkp_idl_name *m = d->members; m; m = m->next) {
-        if (bkp_idl_map_add(&seen, ck->a, m->name, m)) {
+        if (bkp_idl_map_add(&seen, m->name, m)) {
             ERR(ck, f, m->pos, "duplicate member '%s' in enum '%s'", m->name, d->name);
             continue;
         }
@@ -402,13 +402,13 @@ static void check_error(checker *ck, bkp_idl_file *f, bkp_idl_decl *d)
  * first error with a code keeps it (a map from the code's digits to it). */
 static void check_error_codes(checker *ck)
 {
-    bkp_idl_map first = {0};
+    bkp_map first = BKP_IDL_MAP(ck->a);
     for (bkp_idl_file *f = ck->p->files; f; f = f->next)
         for (bkp_idl_decl *d = f->decls; d; d = d->next) {
             if (d->kind != BKP_IDL_D_ERROR || d->code->overflow)
                 continue;
             const char *key = bkp_idl_printf(ck->a, "%lld", (long long)d->code->i);
-            const bkp_idl_decl *e = bkp_idl_map_add(&first, ck->a, key, d);
+            const bkp_idl_decl *e = bkp_idl_map_add(&first, key, d);
             if (e) {
                 ERR(ck, f, d->code->pos, "error code %lld is already used by '%s'",
                     (long long)d->code->i, e->name);
@@ -419,9 +419,9 @@ static void check_error_codes(checker *ck)
 
 static void check_annotations(checker *ck, const bkp_idl_file *f, bkp_idl_method *m)
 {
-    bkp_idl_map seen = {0};
+    bkp_map seen = BKP_IDL_MAP(ck->a);
     for (bkp_idl_name *n = m->annotations; n; n = n->next) {
-        if (bkp_idl_map_add(&seen, ck->a, n->name, n)) {
+        if (bkp_idl_map_add(&seen, n->name, n)) {
             ERR(ck, f, n->pos, "duplicate annotation '@%s'", n->name);
             goto next;
         }
@@ -468,7 +468,7 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
 {
     check_wire_name(ck, f, s->pos, "service", s->name);
     s->c_name = bkp_idl_c_prefix(ck->a, s->name);
-    bkp_idl_decl *prev = bkp_idl_map_add(&ck->services, ck->a, s->c_name, s);
+    bkp_idl_decl *prev = bkp_idl_map_add(&ck->services, s->c_name, s);
     if (prev) {
         if (strcmp(prev->name, s->name) == 0)
             ERR(ck, f, s->pos, "service '%s' is already declared", s->name);
@@ -480,11 +480,11 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
     if (!prev)
         bkp_idl_ck_add_derived(ck, f, s->pos, s->c_name, CG_OF_SERVICE,
                                bkp_idl_printf(ck->a, "service '%s'", s->name));
-    bkp_idl_map methods = {0};
+    bkp_map methods = BKP_IDL_MAP(ck->a);
     for (bkp_idl_method *m = s->methods; m; m = m->next) {
         const char *what = m->notification ? "notification" : "method";
         check_wire_name(ck, f, m->pos, what, m->name);
-        bkp_idl_method *first = bkp_idl_map_add(&methods, ck->a, m->name, m);
+        bkp_idl_method *first = bkp_idl_map_add(&methods, m->name, m);
         bool dup = first != NULL;
         if (dup) {
             ERR(ck, f, m->pos, "duplicate %s '%s' in service '%s'", what, m->name, s->name);
@@ -508,7 +508,7 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
             ERR(ck, f, m->result->pos, "a oneway method has no result: nobody receives it");
         if (m->oneway && m->throws)
             ERR(ck, f, m->throws->pos, "a oneway method cannot throw: nobody receives the error");
-        bkp_idl_map thrown = {0};
+        bkp_map thrown = BKP_IDL_MAP(ck->a);
         for (bkp_idl_name *t = m->throws; t; t = t->next) {
             bkp_idl_decl *other;
             bkp_idl_decl *e = lookup(f, t->name, &other);
@@ -521,7 +521,7 @@ static void check_service(checker *ck, bkp_idl_file *f, bkp_idl_decl *s)
                     e->file->src.path, other->file->src.path);
             else
                 t->decl = e;
-            if (bkp_idl_map_add(&thrown, ck->a, t->name, t))
+            if (bkp_idl_map_add(&thrown, t->name, t))
                 ERR(ck, f, t->pos, "'%s' is already in the throws list", t->name);
         }
     }
@@ -594,13 +594,15 @@ int bkp_idl_check(bkp_idl_program *p)
         return bkp_idl_diag_count(p->diag);
     p->checked = 1;
     checker ck = {.p = p, .a = p->arena, .d = p->diag};
+    ck.services = ck.composites = BKP_IDL_MAP(ck.a);
     int index = 0;
     for (bkp_idl_file *f = p->files; f; f = f->next) {
         f->index = index++;
+        f->types = BKP_IDL_MAP(ck.a);
         for (bkp_idl_decl *d = f->decls; d; d = d->next)
             if (d->kind == BKP_IDL_D_STRUCT || d->kind == BKP_IDL_D_ENUM ||
                 d->kind == BKP_IDL_D_ERROR)
-                bkp_idl_map_add(&f->types, ck.a, d->name, d);
+                bkp_idl_map_add(&f->types, d->name, d);
     }
     for (bkp_idl_file *f = p->files; f; f = f->next)
         check_namespace(&ck, f);

@@ -28,8 +28,8 @@ typedef struct checker {
         const bkp_idl_field *x;
     } *params;              /* every parameter, for check_param_names */
     size_t nparams, capparams;
-    bkp_idl_map services;   /* C prefix -> the first service with it */
-    bkp_idl_map composites; /* C names of list and map types already in names */
+    bkp_map services;       /* C prefix -> the first service with it */
+    bkp_map composites;     /* C names of list and map types already in names */
 } checker;
 
 #define ERR(ck, file, pos, ...) bkp_idl_diag_error((ck)->d, &(file)->src, (pos), __VA_ARGS__)

@@ -82,12 +82,12 @@ static void check_cnames(checker *ck)
  * declaration. names must be sorted (check_cnames). */
 static void check_param_names(checker *ck)
 {
-    bkp_idl_map first = {0};
+    bkp_map first = BKP_IDL_MAP(ck->a);
     for (size_t i = 0; i < ck->nnames; i++)
-        bkp_idl_map_add(&first, ck->a, ck->names[i].c, &ck->names[i]);
+        bkp_idl_map_add(&first, ck->names[i].c, &ck->names[i]);
     for (size_t i = 0; i < ck->nparams; i++) {
         const struct param *q = &ck->params[i];
-        const struct cname *y = bkp_idl_map_get(&first, q->x->c_name);
+        const struct cname *y = bkp_map_get(&first, q->x->c_name);
         if (!y)
             continue;
         bkp_idl_diag_error(ck->d, &q->f->src, q->x->pos,
@@ -151,7 +151,7 @@ static const char *composite_names(checker *ck, const bkp_idl_file *f, const bkp
                                       &codecs);
     *items = in_runtime ? CG_ITEMS_RUNTIME : CG_ITEMS_DECLARED;
     *idl = bkp_idl_cat(ck->a, kind, "<", of_idl, ">", NULL);
-    if (bkp_idl_map_add(&ck->composites, ck->a, codecs, (void *)t))
+    if (bkp_idl_map_add(&ck->composites, codecs, (void *)t))
         return c;
     const char *what = bkp_idl_printf(ck->a, "the C type of %s", *idl);
     if (!in_runtime)
@@ -184,7 +184,7 @@ void bkp_idl_ck_type_names(checker *ck)
     for (bkp_idl_file *f = ck->p->files; f; f = f->next)
         for (bkp_idl_decl *d = f->decls; d; d = d->next) {
             if ((d->kind == BKP_IDL_D_STRUCT || d->kind == BKP_IDL_D_ENUM) && d->c_name &&
-                bkp_idl_map_get(&f->types, d->name) == d)
+                bkp_map_get(&f->types, d->name) == d)
                 bkp_idl_ck_add_derived(
                     ck, f, d->pos, d->c_name, d->kind == BKP_IDL_D_ENUM ? CG_OF_ENUM : CG_OF_STRUCT,
                     bkp_idl_printf(ck->a, "%s '%s'", d->kind == BKP_IDL_D_ENUM ? "enum" : "struct",

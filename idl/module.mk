@@ -1,11 +1,12 @@
 # The IDL front end of bkpr-gen: lexer (re2c), grammar (lemon), AST, checks, diagnostics and
-# the JSON model. Not part of libbeekeeper: bkpr-gen, test_idl and fuzz_idl link the sources.
+# the JSON model. Not part of libbeekeeper: bkpr-gen, test_idl and fuzz_idl link the sources
+# (and libbeekeeper.a, for the arena and the core's hash map, core/map.h).
 # codegen/module.mk includes this file first (it sorts before idl/), hence the guard.
 ifndef IDL_SRCS
 IDL_GEN_SRCS := $(B)/gen/idl/lexer.c $(B)/gen/idl/grammar.c
 # codegen/names.c: the names the generator emits, which the checks read (codegen/names.h).
 IDL_SRCS := idl/ast.c idl/source.c idl/diag.c idl/parse.c idl/load.c idl/check.c \
-            idl/cnames.c idl/mangle.c idl/map.c idl/model.c codegen/names.c \
+            idl/cnames.c idl/mangle.c idl/model.c codegen/names.c \
             $(IDL_GEN_SRCS)
 GENERATED_HEADERS += $(B)/gen/idl/grammar.h
 $(IDL_GEN_SRCS): | deps-build
@@ -34,4 +35,5 @@ UNIT_TESTS += tests/idl/golden.sh
 CHECK_DEPS += $(B)/bin/bkpr-gen
 IDL_SPACE := $(subst ,, )
 FUZZ_TARGETS += fuzz_idl:tests/fuzz/fuzz_idl.c,$(subst $(IDL_SPACE),$(COMMA),$(strip $(IDL_SRCS)))
+FUZZ_SEEDS_fuzz_idl := $(wildcard tests/idl/*.bkidl)
 endif

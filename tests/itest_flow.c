@@ -22,15 +22,6 @@
 #include "beekeeper/error.h"
 #include "itest_env.h"
 
-static bk_client *connect_client(void)
-{
-    bk_client_opts o = bkt_client_opts();
-    bk_client *c = NULL;
-    assert_int_equal(bk_client_new(&c, &o), 0);
-    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
-    return c;
-}
-
 /* A burst of background jobs small enough for the kernel to take in one write: flush with
  * no time to wait writes it and says it left. (It once checked for an empty buffer before
  * writing, then blocked until something else woke the loop, the next heart-beat: a burst of
@@ -38,7 +29,7 @@ static bk_client *connect_client(void)
 static void flush_writes_what_is_queued_without_waiting(void **state)
 {
     (void)state;
-    bk_client *c = connect_client();
+    bk_client *c = bkt_connect();
     char method[96];
     snprintf(method, sizeof method, "flow%s.nobody.job", bkt.sfx);
     json_t *params = json_pack("{s:s}", "data", "x");
@@ -54,7 +45,7 @@ static void flush_writes_what_is_queued_without_waiting(void **state)
 static void a_bad_method_name_says_why(void **state)
 {
     (void)state;
-    bk_client *c = connect_client();
+    bk_client *c = bkt_connect();
     bk_arena *a = NULL;
     assert_int_equal(bk_arena_new(&a), 0);
     json_t *res = NULL;

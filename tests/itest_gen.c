@@ -15,9 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "myapp_chat.h"
 #include "names_own.h"
@@ -115,63 +113,30 @@ static int raw_history(bk_request *req, json_t *params, void *arg)
                                            "tags", "x", "counts", "k", 1, "extra"));
 }
 
-static int allow(bk_request *req, void *arg)
+static int worker_setup(bk_worker **w, void *arg)
 {
-    (void)req;
     (void)arg;
-    return BK_AUTH_ALLOW;
-}
-
-static int started(bk_worker *w, void *arg)
-{
-    (void)w;
-    int fd = *(int *)arg;
-    char c = 'r';
-    if (write(fd, &c, 1) != 1)
-        return 1;
-    close(fd);
-    return 0;
+    bk_worker_opts o = {.client = bkt_client_opts(), .authorize = bkt_allow,
+                        .on_start = bkt_on_start_ready, .handle_signals = 1,
+                        .status_interval_ms = -1};
+    myapp_chat_handlers h = {.send = h_send, .log = h_log};
+    names_own_handlers nh = {.take = h_take, .drop = h_drop};
+    return bk_worker_new(w, &o) || myapp_chat_serve(*w, &h, NULL) ||
+           names_own_serve(*w, &nh, NULL) ||
+           bk_worker_accept(*w, "myapp.chat.history", raw_history, NULL);
 }
 
 static pid_t g_worker = -1;
 
 static void spawn_worker(void)
 {
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    fflush(NULL);
-    g_worker = fork();
-    assert_true(g_worker >= 0);
-    if (g_worker == 0) {
-        close(p[0]);
-        alarm(120);
-        int fd = p[1];
-        bk_worker_opts o = {.client = bkt_client_opts(), .authorize = allow, .on_start = started,
-                            .arg = &fd, .handle_signals = 1, .status_interval_ms = -1};
-        bk_worker *w;
-        myapp_chat_handlers h = {.send = h_send, .log = h_log};
-        names_own_handlers nh = {.take = h_take, .drop = h_drop};
-        if (bk_worker_new(&w, &o) || myapp_chat_serve(w, &h, NULL) ||
-            names_own_serve(w, &nh, NULL) ||
-            bk_worker_accept(w, "myapp.chat.history", raw_history, NULL))
-            _exit(1);
-        int rc = bk_worker_run(w);
-        bk_worker_free(w);
-        _exit(rc ? 1 : 0);
-    }
-    close(p[1]);
-    char c;
-    assert_int_equal(read(p[0], &c, 1), 1);
-    close(p[0]);
+    g_worker = bkt_spawn_worker(worker_setup, NULL, BKT_WORKER_LIFE_S);
+    assert_true(g_worker > 0);
 }
 
 static void stop_worker(void)
 {
-    if (g_worker <= 0)
-        return;
-    kill(g_worker, SIGTERM);
-    int st;
-    waitpid(g_worker, &st, 0);
+    bkt_stop(g_worker, SIGTERM);
     g_worker = -1;
 }
 
@@ -209,12 +174,6 @@ static int teardown(void **state)
     return 0;
 }
 
-#define NEED_BROKER()                                                                      \
-    do {                                                                                   \
-        if (!bkt.broker)                                                                     \
-            skip();                                                                        \
-    } while (0)
-
 static const char *const no_tags[] = {"t1"};
 
 static myapp_message message(void)
@@ -234,7 +193,7 @@ static int sends(fixture *f)
 
 static void sync_call_round_trips(void **state)
 {
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     fixture *f = *state;
     myapp_message m = message();
     common_stamp at = {.ms = 99};
@@ -260,7 +219,7 @@ static void sync_call_round_trips(void **state)
 
 static void declared_error_arrives_as_its_constant(void **state)
 {
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     fixture *f = *state;
     myapp_message m = message();
     const char *r = "unchanged";
@@ -302,7 +261,7 @@ static void on_history_done(bk_client *c, bk_arena *a, const myapp_message_list 
 
 static void async_calls_deliver_typed_results(void **state)
 {
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     fixture *f = *state;
     myapp_message m = message();
     done_state ok = {0}, bad = {0}, hist = {0};
@@ -323,7 +282,7 @@ static void async_calls_deliver_typed_results(void **state)
 
 static void oneway_and_background_reach_the_handler(void **state)
 {
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     fixture *f = *state;
     myapp_message m = message();
     const char *r;
@@ -357,7 +316,7 @@ static void on_posted(bk_client *c, bk_arena *a, const char *room, const myapp_m
 
 static void notifications_arrive_typed(void **state)
 {
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     fixture *f = *state;
     posted_state p = {0};
     assert_int_equal(myapp_chat_posted_subscribe(f->c, on_posted, &p), 0);
@@ -379,7 +338,7 @@ static void notifications_arrive_typed(void **state)
 
 static void bad_params_are_refused_before_the_handler(void **state)
 {
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     fixture *f = *state;
     static const struct {
         const char *params, *data;
@@ -408,7 +367,7 @@ static void bad_params_are_refused_before_the_handler(void **state)
 
 static void malformed_result_is_an_error_at_the_caller(void **state)
 {
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     fixture *f = *state;
     myapp_message_list hist = {0};
     bk_error e;
@@ -422,7 +381,7 @@ static void malformed_result_is_an_error_at_the_caller(void **state)
  * the stubs and handlers compile (with the house flags) and pass each one on. */
 static void parameters_may_have_the_generated_names(void **state)
 {
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     fixture *f = *state;
     const char *items[] = {"x", "y"};
     bk_string_list l = {items, 2};

@@ -16,9 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -183,67 +181,35 @@ static int h_poke(bk_request *req, void *ctx)
     return 0;
 }
 
-static int allow(bk_request *req, void *arg)
+static int worker_setup(bk_worker **w, void *arg)
 {
-    (void)req;
     (void)arg;
-    return BK_AUTH_ALLOW;
-}
-
-static int started(bk_worker *w, void *arg)
-{
-    (void)w;
-    char c = 'r';
-    return write(*(int *)arg, &c, 1) == 1 ? 0 : 1;
+    bk_worker_opts o = {.client = bkt_client_opts(), .authorize = bkt_allow,
+                        .on_start = bkt_on_start_ready, .handle_signals = 1,
+                        .status_interval_ms = -1};
+    demo_all_things_handlers h = {.get = h_get, .put = h_put, .poke = h_poke};
+    return bk_worker_new(w, &o) || demo_all_things_serve(*w, &h, NULL);
 }
 
 static pid_t g_worker = -1;
-
-static void spawn_worker(void)
-{
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    fflush(NULL);
-    g_worker = fork();
-    assert_true(g_worker >= 0);
-    if (g_worker == 0) {
-        close(p[0]);
-        alarm(120);
-        int fd = p[1];
-        bk_worker_opts o = {.client = bkt_client_opts(), .authorize = allow, .on_start = started,
-                            .arg = &fd, .handle_signals = 1, .status_interval_ms = -1};
-        bk_worker *w;
-        demo_all_things_handlers h = {.get = h_get, .put = h_put, .poke = h_poke};
-        if (bk_worker_new(&w, &o) || demo_all_things_serve(w, &h, NULL))
-            _exit(1);
-        int rc = bk_worker_run(w);
-        bk_worker_free(w);
-        _exit(rc ? 1 : 0);
-    }
-    close(p[1]);
-    char c;
-    assert_int_equal(read(p[0], &c, 1), 1);
-    close(p[0]);
-}
 
 /* ------------------------------------------------------------------ tests */
 
 static int setup(void **state)
 {
     (void)state;
-    if (bkt.broker)
-        spawn_worker();
+    if (bkt.broker) {
+        g_worker = bkt_spawn_worker(worker_setup, NULL, BKT_WORKER_LIFE_S);
+        assert_true(g_worker > 0);
+    }
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    if (g_worker > 0) {
-        kill(g_worker, SIGTERM);
-        waitpid(g_worker, NULL, 0);
-        g_worker = -1;
-    }
+    bkt_stop(g_worker, SIGTERM);
+    g_worker = -1;
     return 0;
 }
 
@@ -262,12 +228,8 @@ static void on_changed(bk_client *c, bk_arena *a, const char *id, void *arg)
 static void every_construct_round_trips(void **state)
 {
     (void)state;
-    if (!bkt.broker)
-        skip();
-    bk_client_opts o = bkt_client_opts();
-    bk_client *c;
-    assert_int_equal(bk_client_new(&c, &o), 0);
-    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    BKT_NEED_BROKER();
+    bk_client *c = bkt_connect();
     bk_arena *a;
     assert_int_equal(bk_arena_new(&a), 0);
     demo_all_nested got;
@@ -332,12 +294,8 @@ static void every_construct_round_trips(void **state)
 static void deferred_answers_arrive_typed(void **state)
 {
     (void)state;
-    if (!bkt.broker)
-        skip();
-    bk_client_opts o = bkt_client_opts();
-    bk_client *c;
-    assert_int_equal(bk_client_new(&c, &o), 0);
-    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    BKT_NEED_BROKER();
+    bk_client *c = bkt_connect();
     bk_arena *a;
     assert_int_equal(bk_arena_new(&a), 0);
     bk_call_opts slow = {.timeout_ms = 10000}; /* not get's @timeout(250) */

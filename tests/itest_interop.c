@@ -16,9 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -29,34 +26,9 @@
 #include "stomp/conn.h"
 #include "itest_env.h"
 
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void run_until(struct event_base *b, const int *flag, int want, int ms)
-{
-    uint64_t end = mono_ms() + (uint64_t)ms;
-    while (*flag < want && mono_ms() < end) {
-        struct timeval tv = {0, 5000};
-        event_base_loopexit(b, &tv);
-        event_base_dispatch(b);
-    }
-}
-
 /* ------------------------------------------------------------------ our worker */
 
 static long g_jobs_run;
-
-static int allow(bk_request *req, void *arg)
-{
-    (void)req;
-    (void)arg;
-    return BK_AUTH_ALLOW;
-}
 
 static int w_uc(bk_request *req, json_t *params, void *arg)
 {
@@ -102,17 +74,6 @@ static void method(char *buf, size_t n, const char *m)
     snprintf(buf, n, "bkio%s.str.%s", bkt.sfx, m);
 }
 
-static int started(bk_worker *w, void *arg)
-{
-    (void)w;
-    int fd = *(int *)arg;
-    char c = 'r';
-    if (write(fd, &c, 1) != 1)
-        return 1;
-    close(fd);
-    return 0;
-}
-
 static int w_say(bk_request *req, json_t *params, void *arg)
 {
     (void)arg;
@@ -122,50 +83,34 @@ static int w_say(bk_request *req, json_t *params, void *arg)
 
 static int g_reports;   /* the worker under test reports its status every 200 ms */
 
+static int worker_setup(bk_worker **w, void *arg)
+{
+    (void)arg;
+    bk_worker_opts o = {.client = bkt_client_opts(), .authorize = bkt_allow,
+                        .on_start = bkt_on_start_ready, .handle_signals = 1,
+                        .status_interval_ms = g_reports ? 200 : -1,
+                        .worker_class = "itest-class", .pool = "itest-pool",
+                        .log_to_bus = g_reports};
+    char m[5][128];
+    method(m[0], sizeof m[0], "uc");
+    method(m[1], sizeof m[1], "tokens");
+    method(m[2], sizeof m[2], "job");
+    method(m[3], sizeof m[3], "count");
+    method(m[4], sizeof m[4], "say");
+    return bk_worker_new(w, &o) || bk_worker_accept(*w, m[0], w_uc, NULL) ||
+           bk_worker_accept(*w, m[1], w_tokens, NULL) || bk_worker_accept(*w, m[2], w_job, NULL) ||
+           bk_worker_accept(*w, m[3], w_count, NULL) || bk_worker_accept(*w, m[4], w_say, NULL);
+}
+
 static void spawn_worker(void)
 {
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    fflush(NULL);
-    g_worker = fork();
-    assert_true(g_worker >= 0);
-    if (g_worker == 0) {
-        close(p[0]);
-        alarm(120);
-        int fd = p[1];
-        bk_worker_opts o = {.client = bkt_client_opts(), .authorize = allow, .on_start = started,
-                            .arg = &fd, .handle_signals = 1,
-                            .status_interval_ms = g_reports ? 200 : -1,
-                            .worker_class = "itest-class", .pool = "itest-pool",
-                            .log_to_bus = g_reports};
-        bk_worker *w;
-        char m[5][128];
-        method(m[0], sizeof m[0], "uc");
-        method(m[1], sizeof m[1], "tokens");
-        method(m[2], sizeof m[2], "job");
-        method(m[3], sizeof m[3], "count");
-        method(m[4], sizeof m[4], "say");
-        if (bk_worker_new(&w, &o) || bk_worker_accept(w, m[0], w_uc, NULL) ||
-            bk_worker_accept(w, m[1], w_tokens, NULL) || bk_worker_accept(w, m[2], w_job, NULL) ||
-            bk_worker_accept(w, m[3], w_count, NULL) || bk_worker_accept(w, m[4], w_say, NULL))
-            _exit(1);
-        int rc = bk_worker_run(w);
-        bk_worker_free(w);
-        _exit(rc ? 1 : 0);
-    }
-    close(p[1]);
-    char c;
-    assert_int_equal(read(p[0], &c, 1), 1);
-    close(p[0]);
+    g_worker = bkt_spawn_worker(worker_setup, NULL, BKT_WORKER_LIFE_S);
+    assert_true(g_worker > 0);
 }
 
 static void stop_worker(void)
 {
-    if (g_worker <= 0)
-        return;
-    kill(g_worker, SIGTERM);
-    int st;
-    waitpid(g_worker, &st, 0);
+    bkt_stop(g_worker, SIGTERM);
     g_worker = -1;
 }
 
@@ -242,7 +187,7 @@ static void peer_open(peer *p, struct event_base *base)
                         .state_cb = p_state, .arg = p};
     assert_int_equal(bkp_stomp_new(&p->s, base, &o), 0);
     assert_int_equal(bkp_stomp_start(p->s), 0);
-    run_until(base, &p->connected, 1, 10000);
+    bkt_run_until_n(base, &p->connected, 1, 10000);
     assert_true(p->connected);
 }
 
@@ -292,17 +237,11 @@ static int teardown(void **state)
     return 0;
 }
 
-#define NEED_BROKER()                                                                      \
-    do {                                                                                   \
-        if (!bkt.broker)                                                                     \
-            skip();                                                                        \
-    } while (0)
-
 /* A 0.02 client calls our worker: request, error, background job, unparseable body. */
 static void perl_client_calls_our_worker(void **state)
 {
     (void)state;
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     struct event_base *base = event_base_new();
     peer p;
     peer_open(&p, base);
@@ -317,7 +256,7 @@ static void perl_client_calls_our_worker(void **state)
              "{\"params\": {\"string\": \"hello\"}, \"id\": \"48102937-1\", \"method\": \"%s\", "
              "\"jsonrpc\": \"2.0\"}", m);
     peer_send(&p, dest, reply, NULL, body);
-    run_until(base, &p.nmsg, 1, 10000);
+    bkt_run_until_n(base, &p.nmsg, 1, 10000);
     assert_int_equal(p.nmsg, 1);
     assert_non_null(p.last);
     assert_string_equal(json_string_value(json_object_get(p.last, "jsonrpc")), "2.0");
@@ -331,7 +270,7 @@ static void perl_client_calls_our_worker(void **state)
     snprintf(body, sizeof body,
              "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":null,\"id\":\"48102937-2\"}", m);
     peer_send(&p, dest, reply, "user1|ADMIN", body);
-    run_until(base, &p.nmsg, 2, 10000);
+    bkt_run_until_n(base, &p.nmsg, 2, 10000);
     assert_string_equal(json_string_value(json_object_get(p.last, "result")), "user1|ADMIN");
 
     /* An error: code, message, data, the request's id. */
@@ -340,7 +279,7 @@ static void perl_client_calls_our_worker(void **state)
              "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":{\"string\":7},\"id\":\"48102937-3\"}",
              m);
     peer_send(&p, dest, reply, NULL, body);
-    run_until(base, &p.nmsg, 3, 10000);
+    bkt_run_until_n(base, &p.nmsg, 3, 10000);
     json_t *err = json_object_get(p.last, "error");
     assert_non_null(err);
     assert_int_equal(json_integer_value(json_object_get(err, "code")), -32602);
@@ -351,7 +290,7 @@ static void perl_client_calls_our_worker(void **state)
 
     /* A body that is not JSON, with a reply-to: -32700 with a null id. */
     peer_send(&p, dest, reply, NULL, "{\"jsonrpc\":\"2.0\",");
-    run_until(base, &p.nmsg, 4, 10000);
+    bkt_run_until_n(base, &p.nmsg, 4, 10000);
     err = json_object_get(p.last, "error");
     assert_int_equal(json_integer_value(json_object_get(err, "code")), -32700);
     assert_true(json_is_null(json_object_get(p.last, "id")));
@@ -365,7 +304,7 @@ static void perl_client_calls_our_worker(void **state)
     snprintf(body, sizeof body,
              "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":{},\"id\":\"48102937-4\"}", m);
     peer_send(&p, dest, reply, NULL, body);
-    run_until(base, &p.nmsg, 5, 10000);
+    bkt_run_until_n(base, &p.nmsg, 5, 10000);
     assert_int_equal(p.nmsg, 5);
     assert_string_equal(json_string_value(json_object_get(p.last, "id")), "48102937-4");
     assert_int_equal(json_integer_value(json_object_get(p.last, "result")), 3);
@@ -392,11 +331,8 @@ static void on_done(bk_client *c, bk_arena *a, json_t *result, const bk_error *e
 static void our_client_calls_perl_worker(void **state)
 {
     (void)state;
-    NEED_BROKER();
-    bk_client_opts o = bkt_client_opts();
-    bk_client *c;
-    assert_int_equal(bk_client_new(&c, &o), 0);
-    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    BKT_NEED_BROKER();
+    bk_client *c = bkt_connect();
     struct event_base *base = bk_client_base(c);
     peer p;
     peer_open(&p, base);
@@ -405,7 +341,7 @@ static void our_client_calls_perl_worker(void **state)
     snprintf(dest, sizeof dest, "/queue/req.%s.bkio%s.perl", bkt.cluster, bkt.sfx);
     bkp_sub_opts so = {.ack = BKP_ACK_CLIENT, .prefetch = 1, .done = p_subscribed, .done_arg = &p};
     assert_int_equal(bkp_stomp_subscribe(p.s, dest, &so, p_msg, &p, NULL), 0);
-    run_until(base, &p.subscribed, 1, 10000);
+    bkt_run_until_n(base, &p.subscribed, 1, 10000);
     assert_int_equal(p.subscribed, 1);
 
     snprintf(m, sizeof m, "bkio%s.perl.echo", bkt.sfx);
@@ -415,7 +351,7 @@ static void our_client_calls_perl_worker(void **state)
                                                                 .tokens = "t1|t2"},
                                    on_done, &d),
                      0);
-    run_until(base, &d.n, 1, 12000);
+    bkt_run_until_n(base, &d.n, 1, 12000);
     assert_int_equal(d.n, 1);
     assert_int_equal(d.code, 0);
     assert_true(json_equal(json_object_get(d.result, "echo"), params));
@@ -438,7 +374,7 @@ static void our_client_calls_perl_worker(void **state)
 
     /* A background job: no id, no reply-to. */
     assert_int_equal(bk_call_background(c, m, json_null(), NULL), 0);
-    run_until(base, &p.nmsg, 2, 10000);
+    bkt_run_until_n(base, &p.nmsg, 2, 10000);
     assert_int_equal(p.nmsg, 2);
     assert_null(json_object_get(p.last, "id"));
     assert_string_equal(p.reply_to, "");
@@ -450,11 +386,8 @@ static void our_client_calls_perl_worker(void **state)
 static void flushed_jobs_survive_the_client(void **state)
 {
     (void)state;
-    NEED_BROKER();
-    bk_client_opts o = bkt_client_opts();
-    bk_client *c;
-    assert_int_equal(bk_client_new(&c, &o), 0);
-    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    BKT_NEED_BROKER();
+    bk_client *c = bkt_connect();
     char m[128];
     method(m, sizeof m, "job");
     json_t *p = json_pack("{s:s}", "pad", "0123456789012345678901234567890123456789");
@@ -464,8 +397,7 @@ static void flushed_jobs_survive_the_client(void **state)
     assert_int_equal(bk_client_flush(c, 10000), 0);
     bk_client_free(c); /* at once, right after the flush */
 
-    assert_int_equal(bk_client_new(&c, &o), 0);
-    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    c = bkt_connect();
     bk_arena *a;
     bk_arena_new(&a);
     method(m, sizeof m, "count");
@@ -506,11 +438,8 @@ static void on_note(bk_client *c, bk_arena *a, const char *meth, json_t *params,
 static void notifications_both_ways(void **state)
 {
     (void)state;
-    NEED_BROKER();
-    bk_client_opts o = bkt_client_opts();
-    bk_client *c;
-    assert_int_equal(bk_client_new(&c, &o), 0);
-    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    BKT_NEED_BROKER();
+    bk_client *c = bkt_connect();
     struct event_base *base = bk_client_base(c);
     char pattern[128], m[128], topic[256], body[512];
     snprintf(pattern, sizeof pattern, "bkio%s.news.*", bkt.sfx);
@@ -522,23 +451,23 @@ static void notifications_both_ways(void **state)
     snprintf(topic, sizeof topic, "/topic/msg.%s.bkio%s.news.flash", bkt.cluster, bkt.sfx);
     bkp_sub_opts so = {.done = p_subscribed, .done_arg = &p};
     assert_int_equal(bkp_stomp_subscribe(p.s, topic, &so, p_msg, &p, NULL), 0);
-    run_until(base, &p.subscribed, 1, 10000);
+    bkt_run_until_n(base, &p.subscribed, 1, 10000);
     bk_client_run_for(c, 200); /* our subscription is in place too */
 
     /* 0.02 -> us */
     snprintf(body, sizeof body, "{\"method\":\"%s\",\"params\":{\"x\":1},\"jsonrpc\":\"2.0\"}", m);
     assert_int_equal(bkp_stomp_send(p.s, topic, NULL, 0, body, strlen(body), NULL, NULL), 0);
-    run_until(base, &seen.n, 1, 10000);
+    bkt_run_until_n(base, &seen.n, 1, 10000);
     assert_int_equal(seen.n, 1);
     assert_string_equal(seen.method, m);
     assert_int_equal(json_integer_value(json_object_get(seen.params, "x")), 1);
 
     /* us -> 0.02 (the peer got its own message too: wait for the second) */
-    run_until(base, &p.nmsg, 1, 5000);
+    bkt_run_until_n(base, &p.nmsg, 1, 5000);
     int before = p.nmsg;
     json_t *params = json_pack("{s:s}", "y", "z");
     assert_int_equal(bk_notify(c, m, params, NULL), 0);
-    run_until(base, &p.nmsg, before + 1, 10000);
+    bkt_run_until_n(base, &p.nmsg, before + 1, 10000);
     assert_int_equal(p.nmsg, before + 1);
     assert_string_equal(json_string_value(json_object_get(p.last, "jsonrpc")), "2.0");
     assert_string_equal(json_string_value(json_object_get(p.last, "method")), m);
@@ -601,12 +530,9 @@ static int setup_reports(void **state)
 static void worker_reports_status_and_logs(void **state)
 {
     (void)state;
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     stop_worker(); /* the fixture's worker: this test watches it start and stop */
-    bk_client_opts o = bkt_client_opts();
-    bk_client *c;
-    assert_int_equal(bk_client_new(&c, &o), 0);
-    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    bk_client *c = bkt_connect();
     struct event_base *base = bk_client_base(c);
     static watch w;
     memset(&w, 0, sizeof w);
@@ -618,11 +544,11 @@ static void worker_reports_status_and_logs(void **state)
     assert_int_equal(bkp_stomp_subscribe(w.sup.s, dest, &so, on_sup, &w, NULL), 0);
     bkp_sub_opts so2 = {.done = p_subscribed, .done_arg = &w.logs};
     assert_int_equal(bkp_stomp_subscribe(w.logs.s, "/topic/log.#", &so2, on_log, &w, NULL), 0);
-    run_until(base, &w.sup.subscribed, 1, 10000);
-    run_until(base, &w.logs.subscribed, 1, 10000);
+    bkt_run_until_n(base, &w.sup.subscribed, 1, 10000);
+    bkt_run_until_n(base, &w.logs.subscribed, 1, 10000);
 
     spawn_worker();
-    run_until(base, &w.nstatus, 2, 10000);
+    bkt_run_until_n(base, &w.nstatus, 2, 10000);
     assert_true(w.nstatus >= 2);
     assert_string_equal(json_string_value(json_object_get(w.status, "class")), "itest-class");
     assert_string_equal(json_string_value(json_object_get(w.status, "pool")), "itest-pool");
@@ -643,10 +569,10 @@ static void worker_reports_status_and_logs(void **state)
     done_t d = {0};
     assert_int_equal(bk_call_async(c, m, params, NULL, on_done, &d), 0);
     json_decref(params);
-    run_until(base, &d.n, 1, 10000);
+    bkt_run_until_n(base, &d.n, 1, 10000);
     assert_int_equal(d.code, 0);
     json_decref(d.result);
-    run_until(base, &w.nlog, 1, 10000);
+    bkt_run_until_n(base, &w.nlog, 1, 10000);
     assert_int_equal(w.nlog, 1);
     json_t *lp = json_object_get(w.log, "params");
     assert_string_equal(json_string_value(json_object_get(lp, "level")), "warn");
@@ -656,7 +582,7 @@ static void worker_reports_status_and_logs(void **state)
     assert_true(json_number_value(json_object_get(lp, "time")) > 1.7e9);
 
     stop_worker(); /* TERM: a graceful exit says so */
-    run_until(base, &w.nexit, 1, 10000);
+    bkt_run_until_n(base, &w.nexit, 1, 10000);
     assert_int_equal(w.nexit, 1);
     json_decref(w.status);
     json_decref(w.log);

@@ -11,9 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -28,13 +25,6 @@ static pid_t g_kids[2];
 
 /* ------------------------------------------------------------------ the two workers */
 
-static int allow(bk_request *req, void *arg)
-{
-    (void)req;
-    (void)arg;
-    return BK_AUTH_ALLOW;
-}
-
 static int w_log(bk_request *req, json_t *params, void *arg)
 {
     (void)arg;
@@ -44,69 +34,54 @@ static int w_log(bk_request *req, json_t *params, void *arg)
     return bk_request_reply(req, json_true());
 }
 
-/* The module host's way of running hooks that setup fills after the worker exists. */
-static int hook_authorize(bk_request *req, void *arg)
+static int worker_setup(bk_worker **w, void *arg)
 {
-    bk_module_hooks *h = arg;
-    return h->authorize ? h->authorize(req, h->arg) : BK_AUTH_DENY;
+    int logtail = *(const int *)arg;
+    static bk_module_hooks h;
+    bk_worker_opts o = {.client = bkt_client_opts(), .handle_signals = 1,
+                        .status_interval_ms = -1};
+    bkt_module_hooks(&o, &h);
+    if (logtail) {
+        json_t *opts = json_pack("{s:i}", "buffer_entries", 5);
+        int rc = bk_worker_new(w, &o) || bkp_logtail_module.setup(*w, opts, &h);
+        json_decref(opts);
+        return rc;
+    }
+    char m[128];
+    snprintf(m, sizeof m, "bklt%s.app.log", bkt.sfx);
+    h.authorize = bkt_allow;
+    o.log_to_bus = 1;
+    o.pool = "ltpool";
+    return bk_worker_new(w, &o) || bk_worker_accept(*w, m, w_log, NULL);
 }
 
-static int ready_fd = -1;
-
-static int hook_start(bk_worker *w, void *arg)
+/* A worker of no queue, as the Sinkhole is: it only hears a notification, and logs. */
+static int w_hear(bk_request *req, json_t *params, void *arg)
 {
-    bk_module_hooks *h = arg;
-    char c = 'r';
-    if (write(ready_fd, &c, 1) != 1)
-        return 1;
-    return h->on_start ? h->on_start(w, h->arg) : 0;
+    (void)req;
+    (void)arg;
+    bk_log_info("heard %s", json_string_value(json_object_get(params, "text")));
+    return 0;
 }
 
-static void hook_stop(bk_worker *w, void *arg)
+static int quiet_setup(bk_worker **w, void *arg)
 {
-    bk_module_hooks *h = arg;
-    if (h->on_stop)
-        h->on_stop(w, h->arg);
+    (void)arg;
+    static bk_module_hooks h;
+    static char cls[64], m[128];
+    snprintf(cls, sizeof cls, "quiet%s", bkt.sfx);
+    snprintf(m, sizeof m, "bklt%s.app.say", bkt.sfx);
+    bk_worker_opts o = {.client = bkt_client_opts(), .handle_signals = 1,
+                        .status_interval_ms = -1, .log_to_bus = 1, .worker_class = cls};
+    bkt_module_hooks(&o, &h);
+    h.authorize = bkt_allow;
+    return bk_worker_new(w, &o) || bk_worker_accept_notification(*w, m, w_hear, NULL);
 }
 
 static pid_t spawn(int logtail)
 {
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        ready_fd = p[1];
-        alarm(120);
-        static bk_module_hooks h;
-        bk_worker_opts o = {.client = bkt_client_opts(), .handle_signals = 1, .status_interval_ms = -1,
-                            .on_start = hook_start, .on_stop = hook_stop, .arg = &h};
-        bk_worker *w;
-        if (logtail) {
-            o.authorize = hook_authorize;
-            json_t *opts = json_pack("{s:i}", "buffer_entries", 5);
-            if (bk_worker_new(&w, &o) || bkp_logtail_module.setup(w, opts, &h))
-                _exit(99);
-            json_decref(opts);
-        } else {
-            char m[128];
-            snprintf(m, sizeof m, "bklt%s.app.log", bkt.sfx);
-            o.authorize = allow;
-            o.log_to_bus = 1;
-            o.pool = "ltpool";
-            if (bk_worker_new(&w, &o) || bk_worker_accept(w, m, w_log, NULL))
-                _exit(99);
-        }
-        int rc = bk_worker_run(w);
-        bk_worker_free(w);
-        _exit(rc ? 1 : 0);
-    }
-    close(p[1]);
-    char c;
-    assert_int_equal(read(p[0], &c, 1), 1);
-    close(p[0]);
+    pid_t pid = bkt_spawn_worker(worker_setup, &logtail, BKT_WORKER_LIFE_S);
+    assert_true(pid > 0);
     return pid;
 }
 
@@ -117,62 +92,26 @@ static int setup(void **state)
         return 0;
     g_kids[0] = spawn(1);
     g_kids[1] = spawn(0);
-    strcpy(g_dir, "/tmp/bk-logtail.XXXXXX");
-    assert_non_null(mkdtemp(g_dir));
-    char path[128];
-    snprintf(path, sizeof path, "%s/bus.config.json", g_dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f, "[{\"bus-id\":\"%s\",\"host\":\"%s\",\"vhost\":\"%s\",\"user\":\"%s\","
-               "\"pass\":\"%s\"}]\n", bkt.cluster, bkt.addr, bkt.vhost, bkt.user, bkt.pass);
-    fclose(f);
+    bkt_config_dir(g_dir, sizeof g_dir, "logtail", NULL);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    for (int i = 0; i < 2; i++)
-        if (g_kids[i] > 0) {
-            int st;
-            kill(g_kids[i], SIGTERM);
-            waitpid(g_kids[i], &st, 0);
-            g_kids[i] = -1;
-        }
-    if (g_dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-        if (system(cmd) != 0)
-            perror("rm");
+    for (int i = 0; i < 2; i++) {
+        bkt_stop(g_kids[i], SIGTERM);
+        g_kids[i] = -1;
     }
+    bkt_config_dir_remove(g_dir);
     return 0;
-}
-
-/* Runs a command, returns its exit status and its output in out. */
-__attribute__((format(printf, 3, 4))) static int run(char *out, size_t n, const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t got = fread(out, 1, n - 1, p);
-    out[got] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static void logs_are_kept_filtered_and_printed(void **state)
 {
     (void)state;
-    if (!bkt.broker)
-        skip();
-    bk_client_opts o = bkt_client_opts();
-    bk_client *c;
-    assert_int_equal(bk_client_new(&c, &o), 0);
-    assert_int_equal(bk_client_connect_wait(c, 10000), 0);
+    BKT_NEED_BROKER();
+    bk_client *c = bkt_connect();
     bk_arena *a;
     bk_arena_new(&a);
     char m[128];
@@ -233,24 +172,68 @@ static void logs_are_kept_filtered_and_printed(void **state)
     /* bkpr-log prints them, filters, and refuses a bad command line. */
     const char *b = getenv("B") ? getenv("B") : "build";
     char out[4096];
-    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-log --config-dir %s -n 3", b, g_dir), 0);
+    assert_int_equal(bkt_sh(out, sizeof out, 0, "%s/bin/bkpr-log --config-dir %s -n 3", b,
+                            g_dir), 0);
     assert_null(strstr(out, "third"));
     assert_non_null(strstr(out, "fourth"));
     assert_non_null(strstr(out, "[warn]"));
     assert_non_null(strstr(out, "sixth"));
     assert_null(strstr(out, "\033[")); /* not a terminal: no colours */
-    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-log --config-dir %s --level error", b,
-                         g_dir), 0);
+    assert_int_equal(bkt_sh(out, sizeof out, 0, "%s/bin/bkpr-log --config-dir %s --level error",
+                            b, g_dir), 0);
     assert_non_null(strstr(out, "[error]"));
     assert_non_null(strstr(out, "third"));
     assert_null(strstr(out, "fifth"));
-    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-log --config-dir %s -n x 2>&1", b, g_dir),
-                     2);
+    assert_int_equal(bkt_sh(out, sizeof out, BKT_STDERR, "%s/bin/bkpr-log --config-dir %s -n x",
+                            b, g_dir), 2);
     assert_non_null(strstr(out, "-n expects"));
-    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-log --config-dir %s --message '(' 2>&1",
-                         b, g_dir), 2);
-    assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-log --help", b), 0);
+    assert_int_equal(bkt_sh(out, sizeof out, BKT_STDERR,
+                            "%s/bin/bkpr-log --config-dir %s --message '('", b, g_dir), 2);
+    assert_int_equal(bkt_sh(out, sizeof out, 0, "%s/bin/bkpr-log --help", b), 0);
     assert_non_null(strstr(out, "usage: bkpr-log"));
+    bk_arena_free(a);
+    bk_client_free(c);
+}
+
+static int quiet_setup_kids(void **state)
+{
+    (void)state;
+    if (!bkt.broker)
+        return 0;
+    g_kids[0] = spawn(1);
+    g_kids[1] = bkt_spawn_worker(quiet_setup, NULL, BKT_WORKER_LIFE_S);
+    assert_true(g_kids[1] > 0);
+    bkt_config_dir(g_dir, sizeof g_dir, "logtail", NULL);
+    return 0;
+}
+
+/* The bus log names a worker by the service it serves; one that serves no queue (the
+ * Sinkhole) by its class, not "worker". */
+static void a_worker_of_no_queue_logs_as_its_class(void **state)
+{
+    (void)state;
+    BKT_NEED_BROKER();
+    bk_client *c = bkt_connect();
+    bk_arena *a;
+    bk_arena_new(&a);
+    char m[128], cls[64];
+    snprintf(m, sizeof m, "bklt%s.app.say", bkt.sfx);
+    snprintf(cls, sizeof cls, "quiet%s", bkt.sfx);
+    json_t *res = NULL, *hit = NULL;
+    bk_error e;
+    bk_call_opts admin = {.tokens = "BKPR_ADMIN"};
+    for (int tries = 0; tries < 100 && !hit; tries++) {
+        json_t *p = json_pack("{s:s}", "text", "hello");
+        assert_int_equal(bk_notify(c, m, p, NULL), 0);
+        json_decref(p);
+        bk_client_run_for(c, 50);
+        p = json_pack("{s:s,s:i}", "message", "^heard hello$", "count", 1);
+        assert_int_equal(bk_call(c, "_bkpr.logtail.tail", p, &admin, a, &res, &e), 0);
+        json_decref(p);
+        hit = json_array_get(res, 0);
+    }
+    assert_non_null(hit);
+    assert_string_equal(json_string_value(json_object_get(hit, "service")), cls);
     bk_arena_free(a);
     bk_client_free(c);
 }
@@ -260,6 +243,8 @@ int main(void)
     bkt_env_load("itest_logtail", "bklt");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(logs_are_kept_filtered_and_printed, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_worker_of_no_queue_logs_as_its_class,
+                                        quiet_setup_kids, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,8 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -36,26 +34,7 @@ static bk_client *g_c;
 static bk_arena *g_a;
 static volatile sig_atomic_t g_hups;
 
-#define NEED_BROKER()                                                                        \
-    do {                                                                                     \
-        if (!bkt.broker)                                                                       \
-            skip();                                                                          \
-    } while (0)
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* ------------------------------------------------------------------ the processes */
-
-static int allow(bk_request *req, void *arg)
-{
-    (void)req;
-    (void)arg;
-    return BK_AUTH_ALLOW;
-}
 
 static int w_echo(bk_request *req, json_t *params, void *arg)
 {
@@ -63,84 +42,33 @@ static int w_echo(bk_request *req, json_t *params, void *arg)
     return bk_request_reply(req, json_incref(params));
 }
 
-static int hook_authorize(bk_request *req, void *arg)
+/* Makes one process as bkpr would run it. */
+static int worker_setup(bk_worker **w, void *arg)
 {
-    bk_module_hooks *h = arg;
-    return h->authorize ? h->authorize(req, h->arg) : BK_AUTH_DENY;
-}
-
-static int ready_fd = -1;
-
-static int hook_start(bk_worker *w, void *arg)
-{
-    bk_module_hooks *h = arg;
-    int rc = h->on_start ? h->on_start(w, h->arg) : 0;
-    char c = 'r';
-    if (rc == 0 && write(ready_fd, &c, 1) != 1)
+    int kind = *(const int *)arg;
+    static bk_module_hooks h;
+    static const char *const classes[] = {"supervisor", "sinkhole", "svc-class"};
+    bk_worker_opts o = {.client = bkt_client_opts(), .handle_signals = 1,
+                        .status_interval_ms = 200, .worker_class = classes[kind],
+                        .pool = "itpool"};
+    bkt_module_hooks(&o, &h);
+    if (bk_worker_new(w, &o))
         return 1;
-    return rc;
+    if (kind == WORKER) {
+        h.authorize = bkt_allow;
+        return bk_worker_accept(*w, g_method, w_echo, NULL);
+    }
+    const bk_module_def *m = kind == SUPERVISOR ? &bkp_supervisor_module : &bkp_sinkhole_module;
+    return m->setup(*w, NULL, &h);
 }
 
-static void hook_stop(bk_worker *w, void *arg)
-{
-    bk_module_hooks *h = arg;
-    if (h->on_stop)
-        h->on_stop(w, h->arg);
-}
-
-/* Forks one process, as bkpr would run it, and returns once it is connected. */
+/* Forks one process and returns once it is connected. It lives through all the tests, which
+ * share it: longer than BKT_WORKER_LIFE_S. */
 static pid_t spawn(int kind)
 {
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        ready_fd = p[1];
-        alarm(300);
-        static bk_module_hooks h;
-        static const char *const classes[] = {"supervisor", "sinkhole", "svc-class"};
-        bk_worker_opts o = {.client = bkt_client_opts(), .handle_signals = 1, .status_interval_ms = 200,
-                            .worker_class = classes[kind], .pool = "itpool",
-                            .authorize = hook_authorize, .on_start = hook_start,
-                            .on_stop = hook_stop, .arg = &h};
-        bk_worker *w;
-        if (bk_worker_new(&w, &o))
-            _exit(99);
-        if (kind == WORKER) {
-            h.authorize = allow;
-            if (bk_worker_accept(w, g_method, w_echo, NULL))
-                _exit(99);
-        } else {
-            const bk_module_def *m = kind == SUPERVISOR ? &bkp_supervisor_module
-                                                        : &bkp_sinkhole_module;
-            if (m->setup(w, NULL, &h))
-                _exit(99);
-        }
-        int rc = bk_worker_run(w);
-        bk_worker_free(w);
-        _exit(rc ? 1 : 0);
-    }
-    close(p[1]);
-    char c;
-    assert_int_equal(read(p[0], &c, 1), 1);
-    close(p[0]);
+    pid_t pid = bkt_spawn_worker(worker_setup, &kind, 300);
+    assert_true(pid > 0);
     return pid;
-}
-
-/* Waits (bounded) for pid to end; its exit status, or -1 when it is still running. */
-static int reap(pid_t pid, int ms)
-{
-    for (int i = 0; i <= ms / 20; i++) {
-        int st;
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        sleep_ms(20);
-    }
-    return -1;
 }
 
 static void on_hup(int sig)
@@ -163,18 +91,9 @@ static int setup(void **state)
     g_kids[K_SINK] = spawn(SINKHOLE);
     g_kids[K_W1] = spawn(WORKER);
     g_kids[K_W2] = spawn(WORKER);
-    strcpy(g_dir, "/tmp/bk-services.XXXXXX");
-    assert_non_null(mkdtemp(g_dir));
-    char path[128];
-    snprintf(path, sizeof path, "%s/bus.config.json", g_dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f, "[{\"bus-id\":\"%s\",\"host\":\"%s\",\"vhost\":\"%s\",\"user\":\"%s\","
-               "\"pass\":\"%s\",\"default\":true},\n"
-               " {\"bus-id\":\"nobody%s\",\"host\":\"%s\",\"vhost\":\"%s\",\"user\":\"%s\","
-               "\"pass\":\"%s\"}]\n",
-            bkt.cluster, bkt.addr, bkt.vhost, bkt.user, bkt.pass, bkt.sfx, bkt.addr, bkt.vhost, bkt.user, bkt.pass);
-    fclose(f);
+    char nobody[40];
+    snprintf(nobody, sizeof nobody, "nobody%s", bkt.sfx);
+    bkt_config_dir(g_dir, sizeof g_dir, "services", nobody);
     bk_client_opts o = bkt_client_opts();
     o.tokens = "BKPR_ADMIN";
     o.timeout_ms = 10000;
@@ -187,42 +106,18 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (int i = NKIDS; i-- > 0;)
-        if (g_kids[i] > 0) {
-            kill(g_kids[i], SIGTERM);
-            if (reap(g_kids[i], 10000) < 0) {
-                kill(g_kids[i], SIGKILL);
-                reap(g_kids[i], 10000);
-            }
-            g_kids[i] = 0;
-        }
+    for (int i = NKIDS; i-- > 0;) {
+        bkt_stop(g_kids[i], SIGTERM);
+        g_kids[i] = 0;
+    }
     bk_arena_free(g_a);
     bk_client_free(g_c);
-    if (g_dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-        if (system(cmd) != 0)
-            perror("rm");
-    }
+    bkt_config_dir_remove(g_dir);
     return 0;
 }
 
-/* Runs a command, returns its exit status and its output (stdout and stderr) in out. */
-__attribute__((format(printf, 3, 4))) static int run(char *out, size_t n, const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strncat(cmd, " </dev/null 2>&1", sizeof cmd - strlen(cmd) - 1);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t got = fread(out, 1, n - 1, p);
-    out[got] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+/* Runs a tool: its exit status, its output (stdout and stderr) in out. */
+#define run(out, n, ...) bkt_sh(out, n, BKT_STDERR, __VA_ARGS__)
 
 /* ------------------------------------------------------------------ queries */
 
@@ -258,7 +153,7 @@ static int usage_known(json_t *w)
 static void workers_are_listed_with_usage(void **state)
 {
     (void)state;
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     json_t *ws = NULL;
     for (int i = 0; i < 100; i++) {
         bk_arena_reset(g_a);
@@ -266,7 +161,7 @@ static void workers_are_listed_with_usage(void **state)
         if (json_array_size(ws) == 2 && usage_known(find_pid(ws, g_kids[K_W1])) &&
             usage_known(find_pid(ws, g_kids[K_W2])))
             break;
-        sleep_ms(200);
+        bkt_sleep_ms(200);
     }
     assert_int_equal(json_array_size(ws), 2);
     for (int k = K_W1; k <= K_W2; k++) {
@@ -292,7 +187,7 @@ static void workers_are_listed_with_usage(void **state)
 static void services_are_counted(void **state)
 {
     (void)state;
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     bk_arena_reset(g_a);
     json_t *ss = query("get_services_status", "pool", "itpool");
     json_t *s = json_object_get(ss, g_svc);
@@ -317,7 +212,7 @@ static void services_are_counted(void **state)
 static void queries_need_an_admin_or_system_token(void **state)
 {
     (void)state;
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     bk_arena_reset(g_a);
     json_t *res;
     bk_error e;
@@ -333,16 +228,16 @@ static void queries_need_an_admin_or_system_token(void **state)
 static void a_killed_worker_expires(void **state)
 {
     (void)state;
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     kill(g_kids[K_W1], SIGKILL);
-    assert_int_equal(reap(g_kids[K_W1], 10000), 128 + SIGKILL);
+    assert_int_equal(bkt_wait_exit(g_kids[K_W1], 10000), 128 + SIGKILL);
     json_t *ws = NULL;
     for (int i = 0; i < 100; i++) {
         bk_arena_reset(g_a);
         ws = query("get_workers_status", "class", "svc-class");
         if (!find_pid(ws, g_kids[K_W1]))
             break;
-        sleep_ms(200);
+        bkt_sleep_ms(200);
     }
     assert_null(find_pid(ws, g_kids[K_W1]));
     assert_non_null(find_pid(ws, g_kids[K_W2]));
@@ -352,7 +247,7 @@ static void a_killed_worker_expires(void **state)
 static void top_once_prints_a_table(void **state)
 {
     (void)state;
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     char out[8192];
     assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-top --config-dir %s --once", g_bin, g_dir),
                      0);
@@ -383,7 +278,7 @@ static void top_once_prints_a_table(void **state)
 static void top_broker_shows_the_broker_figures(void **state)
 {
     (void)state;
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     char out[65536], queue[200];
     int bkpr = strcmp(bkt.broker, "bkpr-broker") == 0;
     int rc = run(out, sizeof out, "%s/bin/bkpr-top --config-dir %s --broker --once --timeout 1000",
@@ -414,9 +309,9 @@ static int call(const char *tokens, int timeout_ms, bk_error *e)
 static void the_sinkhole_answers_for_a_service_without_workers(void **state)
 {
     (void)state;
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     kill(g_kids[K_W2], SIGTERM); /* graceful: worker_exit */
-    assert_int_equal(reap(g_kids[K_W2], 10000), 0);
+    assert_int_equal(bkt_wait_exit(g_kids[K_W2], 10000), 0);
     g_kids[K_W2] = 0;
     bk_error e;
     bk_arena_reset(g_a);
@@ -438,7 +333,7 @@ static void the_sinkhole_answers_for_a_service_without_workers(void **state)
 static void calls_reach_a_worker_that_is_back(void **state)
 {
     (void)state;
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     g_kids[K_W3] = spawn(WORKER);
     bk_error e;
     int ok = 0;
@@ -448,7 +343,7 @@ static void calls_reach_a_worker_that_is_back(void **state)
         if (rc == 0)
             ok++;
         else if (rc == BK_ERPC && e.code == BK_RPC_NOT_AVAILABLE)
-            ok = 0, sleep_ms(50);
+            ok = 0, bkt_sleep_ms(50);
         else
             fail_msg("call: %d %s", e.code, e.message);
     }
@@ -458,20 +353,20 @@ static void calls_reach_a_worker_that_is_back(void **state)
 static void restart_terms_the_matching_workers(void **state)
 {
     (void)state;
-    NEED_BROKER();
+    BKT_NEED_BROKER();
     char out[4096];
     /* no terminal, no --yes: nothing happens */
     assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-restart --config-dir %s --class svc-class",
                          g_bin, g_dir), 1);
     assert_non_null(strstr(out, "--yes"));
-    assert_int_equal(reap(g_kids[K_W3], 0), -1);
+    assert_int_equal(bkt_wait_exit(g_kids[K_W3], 0), -1);
     assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-restart --config-dir %s --yes "
                                           "--class svc-class --delay 0.1", g_bin, g_dir), 0);
     assert_non_null(strstr(out, "restarting"));
-    assert_int_equal(reap(g_kids[K_W3], 15000), 0); /* TERM: a graceful exit */
+    assert_int_equal(bkt_wait_exit(g_kids[K_W3], 15000), 0); /* TERM: a graceful exit */
     g_kids[K_W3] = 0;
-    assert_int_equal(reap(g_kids[K_SUP], 0), -1);   /* the others were left alone */
-    assert_int_equal(reap(g_kids[K_SINK], 0), -1);
+    assert_int_equal(bkt_wait_exit(g_kids[K_SUP], 0), -1);   /* the others were left alone */
+    assert_int_equal(bkt_wait_exit(g_kids[K_SINK], 0), -1);
 
     assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-restart --config-dir %s --yes "
                                           "--pool other", g_bin, g_dir), 0);
@@ -479,7 +374,7 @@ static void restart_terms_the_matching_workers(void **state)
     assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-restart --config-dir %s --yes "
                                           "--pool itpool", g_bin, g_dir), 0);
     for (int i = 0; i < 500 && g_hups == before; i++)
-        sleep_ms(20);
+        bkt_sleep_ms(20);
     assert_int_equal(g_hups, before + 1); /* the pool manager (us) got HUP, once */
     assert_int_equal(run(out, sizeof out, "%s/bin/bkpr-restart --delay x", g_bin), 2);
 }

@@ -8,59 +8,21 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "beekeeper/error.h"
+#include "core/random.h"
 #include "stomp/conn.h"
-#include "stomp/failover.h"
 #include "itest_env.h"
 
 static char g_sfx[32];
 
 /* ------------------------------------------------------------------ helpers */
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void tick(evutil_socket_t fd, short w, void *a)
-{
-    (void)fd;
-    (void)w;
-    (void)a;
-}
-
-typedef int cond_fn(void *arg);
-
-static int run_until(struct event_base *b, cond_fn *cond, void *arg, unsigned ms)
-{
-    uint64_t end = mono_ms() + ms;
-    struct event *t = event_new(b, -1, EV_PERSIST, tick, NULL);
-    struct timeval tv = { 0, 5000 };
-    int ok;
-    event_add(t, &tv);
-    while (!(ok = cond ? cond(arg) : 0) && mono_ms() < end)
-        event_base_loop(b, EVLOOP_ONCE);
-    event_free(t);
-    return ok;
-}
-
-static void run_for(struct event_base *b, unsigned ms)
-{
-    run_until(b, NULL, NULL, ms);
-}
 
 static void dest(char *buf, size_t n, const char *kind, const char *name)
 {
@@ -126,7 +88,7 @@ static void open_with(struct event_base *b, conn *c, const bkp_stomp_opts *o)
 {
     assert_int_equal(bkp_stomp_new(&c->s, b, o), 0);
     assert_int_equal(bkp_stomp_start(c->s), 0);
-    assert_true(run_until(b, is_connected, c, 10000));
+    assert_true(bkt_run_until(b, is_connected, c, 10000));
 }
 
 static void open_conn(struct event_base *b, conn *c)
@@ -134,23 +96,6 @@ static void open_conn(struct event_base *b, conn *c)
     const char *hosts[1];
     bkp_stomp_opts o = base_opts(c, hosts);
     open_with(b, c, &o);
-}
-
-typedef struct rcv_cond {
-    const int *n;
-    int want;
-} rcv_cond;
-
-static int reached(void *arg)
-{
-    rcv_cond *rc = arg;
-    return *rc->n >= rc->want;
-}
-
-static int wait_n(struct event_base *b, const int *n, int want, unsigned ms)
-{
-    rcv_cond rc = { n, want };
-    return run_until(b, reached, &rc, ms);
 }
 
 /* A subscription's inbox with a policy for what to do with each message. */
@@ -228,7 +173,7 @@ static void sub_sync(struct event_base *b, conn *c, const char *d, const bkp_sub
     o.done = on_receipt;
     o.done_arg = c;
     assert_int_equal(bkp_stomp_subscribe(c->s, d, &o, on_msg, in, out), 0);
-    assert_true(wait_n(b, &c->receipts_ok, before + 1, 5000));
+    assert_true(bkt_run_until_n(b, &c->receipts_ok, before + 1, 5000));
 }
 
 static void send_str(conn *c, const char *d, const char *body)
@@ -240,7 +185,7 @@ static void send_sync(struct event_base *b, conn *c, const char *d, const char *
 {
     int before = c->receipts_ok;
     assert_int_equal(bkp_stomp_send(c->s, d, NULL, 0, body, strlen(body), on_receipt, c), 0);
-    assert_true(wait_n(b, &c->receipts_ok, before + 1, 5000));
+    assert_true(bkt_run_until_n(b, &c->receipts_ok, before + 1, 5000));
 }
 
 /* Skips the test when no broker is configured (setup left no fixture). */
@@ -307,7 +252,7 @@ static void test_queue_roundtrip_in_order(void **state)
         snprintf(b, sizeof b, "m%d", i);
         send_str(&f->c[1], q, b);
     }
-    assert_true(wait_n(f->b, &in.n, 5, 5000));
+    assert_true(bkt_run_until_n(f->b, &in.n, 5, 5000));
     for (i = 0; i < 5; i++) {
         char b[16];
         snprintf(b, sizeof b, "m%d", i);
@@ -331,9 +276,9 @@ static void test_topic_fanout(void **state)
     sub_sync(f->b, &f->c[1], t, NULL, &b, NULL);
     sub_sync(f->b, &f->c[1], other, NULL, &o, NULL);
     send_sync(f->b, &f->c[2], t, "hello");
-    assert_true(wait_n(f->b, &a.n, 1, 5000));
-    assert_true(wait_n(f->b, &b.n, 1, 5000));
-    run_for(f->b, 100);
+    assert_true(bkt_run_until_n(f->b, &a.n, 1, 5000));
+    assert_true(bkt_run_until_n(f->b, &b.n, 1, 5000));
+    bkt_run_for(f->b, 100);
     assert_int_equal(a.n, 1);
     assert_int_equal(b.n, 1);
     assert_int_equal(o.n, 0);
@@ -361,8 +306,8 @@ static void test_topic_wildcards(void **state)
     sub_sync(f->b, &f->c[0], multi, NULL, &m, NULL);
     send_sync(f->b, &f->c[1], d1, "one");
     send_sync(f->b, &f->c[1], d2, "two");
-    assert_true(wait_n(f->b, &m.n, 2, 5000));
-    run_for(f->b, 100);
+    assert_true(bkt_run_until_n(f->b, &m.n, 2, 5000));
+    bkt_run_for(f->b, 100);
     assert_int_equal(a.n, 1);
     assert_string_equal(a.body[0], "one");
     assert_int_equal(m.n, 2);
@@ -389,11 +334,11 @@ static void test_competing_consumers_share_a_queue(void **state)
         send_str(&f->c[2], q, body);
     }
     {
-        uint64_t end = mono_ms() + 5000;
-        while (a.n + b.n < 20 && mono_ms() < end)
-            run_for(f->b, 10);
+        uint64_t end = bkt_mono_ms() + 5000;
+        while (a.n + b.n < 20 && bkt_mono_ms() < end)
+            bkt_run_for(f->b, 10);
     }
-    run_for(f->b, 100);
+    bkt_run_for(f->b, 100);
     assert_int_equal(a.n + b.n, 20);
     assert_true(a.n >= 1);
     assert_true(b.n >= 1);
@@ -425,13 +370,13 @@ static void test_prefetch_one_holds_back_until_ack(void **state)
     send_str(&f->c[1], q, "a");
     send_str(&f->c[1], q, "b");
     send_sync(f->b, &f->c[1], q, "c");
-    assert_true(wait_n(f->b, &in.n, 1, 5000));
-    run_for(f->b, 300);
+    assert_true(bkt_run_until_n(f->b, &in.n, 1, 5000));
+    bkt_run_for(f->b, 300);
     assert_int_equal(in.n, 1); /* the others wait for the ACK */
     assert_int_equal(bkp_stomp_ack_tag(f->c[0].s, in.held[--in.nheld], 0), 0);
-    assert_true(wait_n(f->b, &in.n, 2, 5000));
+    assert_true(bkt_run_until_n(f->b, &in.n, 2, 5000));
     assert_string_equal(in.body[1], "b");
-    run_for(f->b, 100);
+    bkt_run_for(f->b, 100);
     assert_int_equal(in.n, 2);
     inbox_clear(&in);
 }
@@ -451,7 +396,7 @@ static void test_nack_redelivers(void **state)
     dest(q, sizeof q, "queue", "nack");
     sub_sync(f->b, &f->c[0], q, &so, &in, NULL);
     send_str(&f->c[1], q, "again");
-    assert_true(wait_n(f->b, &in.n, 2, 5000));
+    assert_true(bkt_run_until_n(f->b, &in.n, 2, 5000));
     assert_int_equal(in.nacked, 1);
     assert_int_equal(in.acked, 1);
     assert_string_equal(in.body[1], "again");
@@ -473,14 +418,14 @@ static void test_unacked_message_redelivered_when_consumer_dies(void **state)
     open_conn(f->b, &f->c[2]);
     sub_sync(f->b, &f->c[0], q, &so, &dying, NULL);
     send_sync(f->b, &f->c[2], q, "job");
-    assert_true(wait_n(f->b, &dying.n, 1, 5000));
+    assert_true(bkt_run_until_n(f->b, &dying.n, 1, 5000));
     sub_sync(f->b, &f->c[1], q, &so, &heir, NULL);
-    run_for(f->b, 100);
+    bkt_run_for(f->b, 100);
     assert_int_equal(heir.n, 0); /* held by the first consumer */
     inbox_clear(&dying);
     bkp_stomp_free(f->c[0].s); /* abrupt: no DISCONNECT, no ACK */
     f->c[0].s = NULL;
-    assert_true(wait_n(f->b, &heir.n, 1, 5000));
+    assert_true(bkt_run_until_n(f->b, &heir.n, 1, 5000));
     assert_string_equal(heir.body[0], "job");
     if (!strcmp(bkt.broker, "rabbitmq"))
         assert_true(heir.redelivered[0]);
@@ -502,14 +447,14 @@ static void test_temp_reply_queue(void **state)
     assert_int_equal(bkp_stomp_subscribe_temp(f->c[0].s, tmp, on_msg, &replies, NULL), 0);
     h[0] = (bkp_header){ "reply-to", tmp, (uint32_t)strlen("reply-to"), (uint32_t)strlen(tmp) };
     assert_int_equal(bkp_stomp_send(f->c[0].s, q, h, 1, "ping", 4, NULL, NULL), 0);
-    assert_true(wait_n(f->b, &replies.n, 1, 5000));
+    assert_true(bkt_run_until_n(f->b, &replies.n, 1, 5000));
     assert_string_equal(replies.body[0], "re:ping");
     assert_int_equal(worker.replied, 1);
     if (bkp_stomp_flavour(f->c[0].s) == BKP_FLAVOUR_RABBITMQ)
         assert_true(strncmp(worker.reply_to, "/reply-queue/", 13) == 0);
     /* a second round trip on the same reply queue */
     assert_int_equal(bkp_stomp_send(f->c[0].s, q, h, 1, "pong", 4, NULL, NULL), 0);
-    assert_true(wait_n(f->b, &replies.n, 2, 5000));
+    assert_true(bkt_run_until_n(f->b, &replies.n, 2, 5000));
     assert_string_equal(replies.body[1], "re:pong");
 }
 
@@ -524,10 +469,10 @@ static void test_expired_message_is_dropped(void **state)
     open_conn(f->b, &f->c[0]);
     assert_int_equal(bkp_stomp_send_ttl(f->c[0].s, q, NULL, 0, "old", 3, 200, NULL, NULL), 0);
     send_sync(f->b, &f->c[0], q, "control"); /* no TTL: must survive */
-    run_for(f->b, 600);
+    bkt_run_for(f->b, 600);
     sub_sync(f->b, &f->c[0], q, NULL, &in, NULL);
-    assert_true(wait_n(f->b, &in.n, 1, 5000));
-    run_for(f->b, 300);
+    assert_true(bkt_run_until_n(f->b, &in.n, 1, 5000));
+    bkt_run_for(f->b, 300);
     assert_int_equal(in.n, 1);
     assert_string_equal(in.body[0], "control");
 }
@@ -545,9 +490,9 @@ static void test_receipts_and_graceful_disconnect(void **state)
     sub_sync(f->b, &f->c[0], q, NULL, &in, &sub);
     send_sync(f->b, &f->c[0], q, "x");
     assert_int_equal(bkp_stomp_unsubscribe(f->c[0].s, sub, on_receipt, &f->c[0]), 0);
-    assert_true(wait_n(f->b, &f->c[0].receipts_ok, 3, 5000));
+    assert_true(bkt_run_until_n(f->b, &f->c[0].receipts_ok, 3, 5000));
     assert_int_equal(bkp_stomp_disconnect(f->c[0].s, on_receipt, &f->c[0]), 0);
-    assert_true(wait_n(f->b, &f->c[0].receipts_ok, 4, 5000));
+    assert_true(bkt_run_until_n(f->b, &f->c[0].receipts_ok, 4, 5000));
     assert_int_equal(bkp_stomp_state_get(f->c[0].s), BKP_STOMP_CLOSED);
     assert_int_equal(f->c[0].receipts_bad, 0);
 }
@@ -568,7 +513,7 @@ static void test_heartbeats_keep_connection(void **state)
     assert_true(snd > 0 || rcv > 0); /* something was negotiated */
     {
         unsigned iv = snd > rcv ? snd : rcv, wait = 5 * iv + 500;
-        run_for(f->b, wait > 4000 ? 4000 : wait);
+        bkt_run_for(f->b, wait > 4000 ? 4000 : wait);
     }
     assert_int_equal(bkp_stomp_state_get(f->c[0].s), BKP_STOMP_CONNECTED);
     assert_int_equal(bkp_stomp_generation(f->c[0].s), 1);
@@ -579,20 +524,6 @@ static void test_heartbeats_keep_connection(void **state)
         assert_true(st.heartbeats_in >= 2);
 }
 
-static int closed_port(void)
-{
-    struct sockaddr_in sin;
-    socklen_t len = sizeof sin;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-    close(fd);
-    return ntohs(sin.sin_port);
-}
-
 static void test_failover_from_closed_port(void **state)
 {
     fx *f;
@@ -601,7 +532,7 @@ static void test_failover_from_closed_port(void **state)
     char dead[32];
     const char *hosts[2];
     bkp_stomp_opts o = base_opts(&f->c[0], hosts);
-    snprintf(dead, sizeof dead, "127.0.0.1:%d", closed_port());
+    snprintf(dead, sizeof dead, "127.0.0.1:%d", bkt_free_port());
     hosts[0] = dead;
     hosts[1] = bkt.addr;
     o.nhosts = 2;
@@ -634,9 +565,9 @@ static void test_bad_login_is_reported(void **state)
     assert_int_equal(bkp_stomp_new(&f->c[1].s, f->b, &o), 0);
     assert_int_equal(bkp_stomp_start(f->c[1].s), 0);
     {
-        uint64_t end = mono_ms() + 10000;
-        while (bkp_stomp_state_get(f->c[1].s) != BKP_STOMP_CLOSED && mono_ms() < end)
-            run_for(f->b, 10);
+        uint64_t end = bkt_mono_ms() + 10000;
+        while (bkp_stomp_state_get(f->c[1].s) != BKP_STOMP_CLOSED && bkt_mono_ms() < end)
+            bkt_run_for(f->b, 10);
     }
     assert_int_equal(bkp_stomp_state_get(f->c[1].s), BKP_STOMP_CLOSED);
     for (i = 0; i < f->c[1].nstates; i++)
@@ -660,7 +591,7 @@ static void test_broker_error_surfaced(void **state)
         skip(); /* what counts as a bad destination differs between brokers */
     assert_int_equal(bkp_stomp_subscribe(f->c[0].s, "/nonsense/x", NULL, on_msg, &in, NULL),
                      0);
-    assert_true(wait_n(f->b, &f->c[0].nerrors, 1, 5000));
+    assert_true(bkt_run_until_n(f->b, &f->c[0].nerrors, 1, 5000));
     assert_true(strlen(f->c[0].error) > 0);
 }
 

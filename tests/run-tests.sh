@@ -1,6 +1,11 @@
 #!/bin/sh
-# Runs the unit tests, then the integration tests once per broker.
-# Usage: run-tests.sh UNIT... -- INTEGRATION...
+# Runs the tests in three groups, each named by what it needs:
+#   unit tests         (tests/test_*)    nothing outside the process; run once;
+#   integration tests  (tests/itest_*)   a broker: run once per broker, the broker given to
+#                                        them as BK_TEST_* (tests/itest_env.h);
+#   system tests       (tests/systest_*, examples/demo.sh)  programs of the tree that start
+#                                        their own bkpr-broker: run once.
+# Usage: run-tests.sh UNIT... -- INTEGRATION... [-- SYSTEM...]
 # Brokers come from BK_TEST_BROKERS (default: every tests/brokers/*.sh that is ready);
 # each broker script starts a private instance on loopback ports chosen at run time and
 # exports BK_TEST_BROKER, BK_TEST_HOST, BK_TEST_PORT, BK_TEST_VHOST, BK_TEST_USER, BK_TEST_PASS.
@@ -30,10 +35,15 @@ run_one() { # label file
   fi
 }
 
-unit=; integ=; seen=
+unit=; integ=; sys=; group=unit
 for a in "$@"; do
-  if [ "$a" = -- ]; then seen=1; continue; fi
-  if [ -z "$seen" ]; then unit="$unit $a"; else integ="$integ $a"; fi
+  case $group/$a in
+    unit/--) group=integ ;;
+    integ/--) group=sys ;;
+    unit/*) unit="$unit $a" ;;
+    integ/*) integ="$integ $a" ;;
+    sys/*) sys="$sys $a" ;;
+  esac
 done
 
 echo "unit tests:"
@@ -68,6 +78,11 @@ if [ -n "$integ" ]; then
     fi
     rm -rf "$state"
   done
+fi
+
+if [ -n "$sys" ]; then
+  echo "system tests (each starts its own bkpr-broker; run once, not per broker):"
+  for t in $sys; do run_one "$(basename "$t")" "$t"; done
 fi
 
 echo

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "beekeeper/client.h"
 #include "beekeeper/config.h"
 #include "beekeeper/error.h"
 

@@ -312,6 +312,50 @@ static void loadf_limits_the_size(void **state)
     assert_string_equal(err, want);
 }
 
+/* Positions name the first character of a value or a key, in characters as written: past
+ * comments (a multi-byte character in one counts once) and trailing commas. */
+static void loadf_where_tells_values_and_keys(void **state)
+{
+    (void)state;
+    char path[256];
+    const char text[] = "# top\n[ /* \u00e9\u00e9 */ {\"a\": 1, \"b\": [true, \"x\",],},\n"
+                        "  {\"c\": {\"d\": null}} ]\n";
+    write_file(path, sizeof path, text, sizeof text - 1);
+    json_t *v;
+    bkp_rjson_where *w;
+    int rc = bkp_rjson_loadf_where(path, &v, &w, err, sizeof err);
+    unlink(path);
+    assert_int_equal(rc, 0);
+    bkp_rjson_pos p = bkp_rjson_where_top(w), val;
+    assert_int_equal(p.line, 2);
+    assert_int_equal(p.col, 1);
+    p = bkp_rjson_where_elem(w, v, 0);
+    assert_int_equal(p.line, 2);
+    assert_int_equal(p.col, 12);
+    json_t *e0 = json_array_get(v, 0);
+    p = bkp_rjson_where_key(w, e0, "b", &val);
+    assert_int_equal(p.col, 21);
+    assert_int_equal(val.col, 26);
+    p = bkp_rjson_where_elem(w, json_object_get(e0, "b"), 1);
+    assert_int_equal(p.col, 33);
+    p = bkp_rjson_where_elem(w, v, 1);
+    assert_int_equal(p.line, 3);
+    assert_int_equal(p.col, 3);
+    p = bkp_rjson_where_key(w, json_object_get(json_array_get(v, 1), "c"), "d", &val);
+    assert_int_equal(p.line, 3);
+    assert_int_equal(p.col, 10);
+    assert_int_equal(val.col, 15);
+    /* no such key or element, or a value of another document: no position */
+    assert_int_equal(bkp_rjson_where_key(w, e0, "zz", &val).line, 0);
+    assert_int_equal(val.line, 0);
+    assert_int_equal(bkp_rjson_where_elem(w, v, 2).line, 0);
+    json_t *other = json_array();
+    assert_int_equal(bkp_rjson_where_elem(w, other, 0).line, 0);
+    json_decref(other);
+    bkp_rjson_where_free(w);
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +378,7 @@ int main(void)
         cmocka_unit_test(loadf_errors_name_the_file),
         cmocka_unit_test(loadf_missing_file_is_not_found),
         cmocka_unit_test(loadf_limits_the_size),
+        cmocka_unit_test(loadf_where_tells_values_and_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,13 +21,13 @@ typedef struct perms {
 /* Glob over a destination: '*' matches any run of characters other than '.' and '/', '#'
  * matches any run at all. Recursive: patterns are the administrator's and few, destinations
  * are bounded by the frame limits. */
-int bkp_glob_match(const char *pat, const char *s)
+int brk_glob_match(const char *pat, const char *s)
 {
     if (*pat == '\0')
         return *s == '\0';
     if (*pat == '#') {
         for (;; s++) {
-            if (bkp_glob_match(pat + 1, s))
+            if (brk_glob_match(pat + 1, s))
                 return 1;
             if (!*s)
                 return 0;
@@ -35,48 +35,48 @@ int bkp_glob_match(const char *pat, const char *s)
     }
     if (*pat == '*') {
         for (;; s++) {
-            if (bkp_glob_match(pat + 1, s))
+            if (brk_glob_match(pat + 1, s))
                 return 1;
             if (!*s || *s == '.' || *s == '/')
                 return 0;
         }
     }
-    return *pat == *s && bkp_glob_match(pat + 1, s + 1);
+    return *pat == *s && brk_glob_match(pat + 1, s + 1);
 }
 
-static const bkp_user anonymous = {.name = (char *)"anonymous"};
+static const brk_user anonymous = {.name = (char *)"anonymous"};
 
-const bkp_user *bkp_auth_login(bkp_broker *b, const char *login, const char *pass,
+const brk_user *brk_auth_login(brk_broker *b, const char *login, const char *pass,
                                const char *vhost)
 {
     if (!b->have_users)
         return &anonymous;
     if (!login || !pass)
         return NULL;
-    const bkp_user *u = bkp_map_get(&b->users, login, strlen(login));
+    const brk_user *u = bkp_map_get(&b->users, login);
     if (!u || strcmp(u->password, pass) != 0)
         return NULL;
-    if (!bkp_map_get(&u->vhosts, vhost, strlen(vhost)))
+    if (!bkp_map_get(&u->vhosts, vhost))
         return NULL;
     return u;
 }
 
-int bkp_auth_may(const bkp_user *u, const char *vhost, const char *dest, int write)
+int brk_auth_may(const brk_user *u, const char *vhost, const char *dest, int write)
 {
     if (u == &anonymous)
         return 1;
-    const perms *p = bkp_map_get(&u->vhosts, vhost, strlen(vhost));
+    const perms *p = bkp_map_get(&u->vhosts, vhost);
     if (!p)
         return 0;
     size_t i;
     json_t *pat;
     json_array_foreach(write ? p->write : p->read, i, pat)
-        if (bkp_glob_match(json_string_value(pat), dest))
+        if (brk_glob_match(json_string_value(pat), dest))
             return 1;
     return 0;
 }
 
-static void user_free(bkp_user *u)
+static void user_free(brk_user *u)
 {
     BKP_MAP_EACH(&u->vhosts, s) {
         perms *p = s->value;
@@ -91,7 +91,7 @@ static void user_free(bkp_user *u)
     free(u);
 }
 
-void bkp_broker_free_config(bkp_broker *b)
+void brk_broker_free_config(brk_broker *b)
 {
     BKP_MAP_EACH(&b->users, s)
         user_free(s->value);
@@ -130,8 +130,8 @@ static const struct {
     size_t off;
     int is_int;
 } limit_keys[] = {
-#define L(k, f) {k, offsetof(bkp_broker_limits, f), 0}
-#define I(k, f) {k, offsetof(bkp_broker_limits, f), 1}
+#define L(k, f) {k, offsetof(brk_broker_limits, f), 0}
+#define I(k, f) {k, offsetof(brk_broker_limits, f), 1}
     L("max_frame_bytes", frame.max_frame),
     L("max_headers", frame.max_headers),
     L("max_header_bytes", frame.max_header_bytes),
@@ -147,7 +147,7 @@ static const struct {
 #undef I
 };
 
-static int load_limits(bkp_broker *b, json_t *o, const char *path, char *err, size_t errlen)
+static int load_limits(brk_broker *b, json_t *o, const char *path, char *err, size_t errlen)
 {
     if (!json_is_object(o)) {
         snprintf(err, errlen, "%s: \"limits\" must be an object", path);
@@ -195,7 +195,7 @@ bad:
     return BK_ESYNTAX;
 }
 
-static int load_user(bkp_broker *b, const char *name, json_t *o, const char *path, char *err,
+static int load_user(brk_broker *b, const char *name, json_t *o, const char *path, char *err,
                      size_t errlen)
 {
     static const char *const ukeys[] = {"password", "vhosts", NULL};
@@ -215,7 +215,7 @@ static int load_user(bkp_broker *b, const char *name, json_t *o, const char *pat
                  path, name);
         return BK_ESYNTAX;
     }
-    bkp_user *u = calloc(1, sizeof *u);
+    brk_user *u = calloc(1, sizeof *u);
     if (!u || !(u->name = strdup(name)) || !(u->password = strdup(json_string_value(pw))) ||
         bkp_map_put(&b->users, u->name, u) < 0) {
         if (u) {
@@ -262,7 +262,7 @@ static int load_user(bkp_broker *b, const char *name, json_t *o, const char *pat
     return 0;
 }
 
-int bkp_broker_load_config(bkp_broker *b, const char *path, char *err, size_t errlen)
+int brk_broker_load_config(brk_broker *b, const char *path, char *err, size_t errlen)
 {
     static const char *const keys[] = {"listen", "limits", "users", NULL};
     json_t *root = NULL;

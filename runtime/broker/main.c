@@ -37,9 +37,9 @@ static const char usage[] =
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
-    bkp_broker *b = arg;
-    bkp_broker_log(b, 0, "signal %d: shutting down", (int)sig);
-    bkp_broker_stop(b);
+    brk_broker *b = arg;
+    brk_broker_log(b, 0, "signal %d: shutting down", (int)sig);
+    brk_broker_stop(b);
 }
 
 static int daemonize(struct event_base *base, const char *pidfile)
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
         case 'v': verbose++; break;
         case 'q': verbose = -1; break;
         case 'h': fputs(usage, stdout); return 0;
-        case OPT_VERSION: puts(BKP_BROKER_SERVER); return 0;
+        case OPT_VERSION: puts(BRK_SERVER); return 0;
         default: fputs(usage, stderr); return 2;
         }
     }
@@ -123,19 +123,19 @@ int main(int argc, char **argv)
     }
     setvbuf(stderr, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
-    bkp_raise_fd_limit();
+    brk_raise_fd_limit();
 
     int rc = 1;
     char err[512];
     struct event_base *base = event_base_new();
-    bkp_broker *b = NULL;
+    brk_broker *b = NULL;
     struct event *sig_term = NULL, *sig_int = NULL;
-    if (!base || bkp_broker_new(&b, base) < 0) {
+    if (!base || brk_broker_new(&b, base) < 0) {
         fprintf(stderr, "bkpr-broker: out of memory\n");
         goto out;
     }
     b->verbose = verbose;
-    if (config && bkp_broker_load_config(b, config, err, sizeof err) < 0) {
+    if (config && brk_broker_load_config(b, config, err, sizeof err) < 0) {
         fprintf(stderr, "bkpr-broker: %s\n", err);
         goto out;
     }
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
     }
     if (nlisten == 0)
         listen[nlisten++] = "127.0.0.1:61613";
-    if (bkp_broker_listen(b, listen, nlisten, err, sizeof err) < 0) {
+    if (brk_broker_listen(b, listen, nlisten, err, sizeof err) < 0) {
         fprintf(stderr, "bkpr-broker: %s\n", err);
         goto out;
     }
@@ -174,7 +174,7 @@ int main(int argc, char **argv)
     }
     event_base_dispatch(base);
     if (b->dropped)
-        bkp_broker_log(b, 0, "%llu topic messages were dropped for slow consumers",
+        brk_broker_log(b, 0, "%llu topic messages were dropped for slow consumers",
                        (unsigned long long)b->dropped);
     rc = 0;
 out:
@@ -184,7 +184,7 @@ out:
         event_free(sig_term);
     if (sig_int)
         event_free(sig_int);
-    bkp_broker_free(b);
+    brk_broker_free(b);
     if (base)
         event_base_free(base);
     libevent_global_shutdown();

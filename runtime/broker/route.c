@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "beekeeper/error.h"
+#include "core/clock.h"
 
 /* Messages */
 
@@ -22,7 +23,7 @@ static int keep_header(const char *name)
     return 1;
 }
 
-bkp_msg *bkp_msg_new(const bkp_frame *f, const char *dest, const char *reply_to,
+brk_msg *brk_msg_new(const bkp_frame *f, const char *dest, const char *reply_to,
                      int64_t expires_ms)
 {
     size_t n = 0, bytes = strlen(dest) + 1 + f->body_len + 1;
@@ -36,7 +37,7 @@ bkp_msg *bkp_msg_new(const bkp_frame *f, const char *dest, const char *reply_to,
         n++;
         bytes += sizeof "reply-to" + strlen(reply_to) + 1;
     }
-    bkp_msg *m = malloc(sizeof *m + n * sizeof(bkp_header) + bytes);
+    brk_msg *m = malloc(sizeof *m + n * sizeof(bkp_header) + bytes);
     if (!m)
         return NULL;
     memset(m, 0, sizeof *m);
@@ -72,22 +73,22 @@ bkp_msg *bkp_msg_new(const bkp_frame *f, const char *dest, const char *reply_to,
     return m;
 }
 
-void bkp_msg_unref(bkp_msg *m)
+void brk_msg_unref(brk_msg *m)
 {
     if (m && --m->refs == 0)
         free(m);
 }
 
-static int expired(const bkp_msg *m, int64_t now)
+static int expired(const brk_msg *m, int64_t now)
 {
     return m->expires_ms && m->expires_ms <= now;
 }
 
 /* Vhosts */
 
-bkp_vhost *bkp_vhost_get(bkp_broker *b, const char *name, int create)
+brk_vhost *brk_vhost_get(brk_broker *b, const char *name, int create)
 {
-    bkp_vhost *v = bkp_map_get(&b->vhosts, name, strlen(name));
+    brk_vhost *v = bkp_map_get(&b->vhosts, name);
     if (v || !create)
         return v;
     if (b->vhosts.len >= b->lim.max_vhosts)
@@ -103,10 +104,10 @@ bkp_vhost *bkp_vhost_get(bkp_broker *b, const char *name, int create)
     return v;
 }
 
-static void queue_free(bkp_queue *q);
-static void tnode_free(bkp_tnode *n);
+static void queue_free(brk_queue *q);
+static void tnode_free(brk_tnode *n);
 
-void bkp_vhost_free(bkp_vhost *v)
+void brk_vhost_free(brk_vhost *v)
 {
     BKP_MAP_EACH(&v->queues, s)
         queue_free(s->value);
@@ -118,9 +119,9 @@ void bkp_vhost_free(bkp_vhost *v)
 
 /* Queues */
 
-bkp_queue *bkp_queue_get(bkp_vhost *v, const char *name, int create)
+brk_queue *brk_queue_get(brk_vhost *v, const char *name, int create)
 {
-    bkp_queue *q = bkp_map_get(&v->queues, name, strlen(name));
+    brk_queue *q = bkp_map_get(&v->queues, name);
     if (q || !create)
         return q;
     q = calloc(1, sizeof *q);
@@ -134,20 +135,20 @@ bkp_queue *bkp_queue_get(bkp_vhost *v, const char *name, int create)
     return q;
 }
 
-static void queue_free(bkp_queue *q)
+static void queue_free(brk_queue *q)
 {
-    bkp_broker *b = q->vhost->broker;
+    brk_broker *b = q->vhost->broker;
     while (q->head) {
-        bkp_msg *m = q->head;
+        brk_msg *m = q->head;
         q->head = m->next;
         b->queued_bytes -= m->size;
-        bkp_msg_unref(m);
+        brk_msg_unref(m);
     }
     free(q->name);
     free(q);
 }
 
-void bkp_queue_gc(bkp_queue *q)
+void brk_queue_gc(brk_queue *q)
 {
     if (q->head || q->nconsumers || q->owner)
         return;
@@ -155,16 +156,16 @@ void bkp_queue_gc(bkp_queue *q)
     queue_free(q);
 }
 
-void bkp_queue_drop_owned(bkp_queue *q)
+void brk_queue_drop_owned(brk_queue *q)
 {
     q->owner = NULL;
     while (q->consumers)
-        bkp_queue_detach(q->consumers);
+        brk_queue_detach(q->consumers);
     bkp_map_del(&q->vhost->queues, q->name);
     queue_free(q);
 }
 
-static void push_front(bkp_queue *q, bkp_msg *m)
+static void push_front(brk_queue *q, brk_msg *m)
 {
     m->next = q->head;
     q->head = m;
@@ -176,9 +177,9 @@ static void push_front(bkp_queue *q, bkp_msg *m)
         q->has_ttl = 1;
 }
 
-int bkp_queue_push(bkp_queue *q, bkp_msg *m)
+int brk_queue_push(brk_queue *q, brk_msg *m)
 {
-    bkp_broker *b = q->vhost->broker;
+    brk_broker *b = q->vhost->broker;
     if (q->len >= b->lim.max_queue_messages || b->queued_bytes + m->size > b->lim.max_queued_bytes)
         return BK_ELIMIT;
     m->refs++;
@@ -192,13 +193,13 @@ int bkp_queue_push(bkp_queue *q, bkp_msg *m)
     b->queued_bytes += m->size;
     if (m->expires_ms)
         q->has_ttl = 1;
-    bkp_queue_dispatch(q);
+    brk_queue_dispatch(q);
     return 0;
 }
 
-static bkp_msg *pop(bkp_queue *q)
+static brk_msg *pop(brk_queue *q)
 {
-    bkp_msg *m = q->head;
+    brk_msg *m = q->head;
     q->head = m->next;
     if (!q->head)
         q->tail = NULL;
@@ -208,23 +209,23 @@ static bkp_msg *pop(bkp_queue *q)
     return m;
 }
 
-static int ready(const bkp_bsub *s)
+static int ready(const brk_sub *s)
 {
-    if (s->ack != BKP_ACK_AUTO && s->prefetch && s->inflight >= s->prefetch)
+    if (s->ack != BRK_ACK_AUTO && s->prefetch && s->inflight >= s->prefetch)
         return 0;
-    return bkp_session_writable(s->sess);
+    return brk_session_writable(s->sess);
 }
 
-static void deliver(bkp_bsub *s, bkp_msg *m)
+static void deliver(brk_sub *s, brk_msg *m)
 {
-    uint64_t seq = bkp_session_deliver(s->sess, s, m);
-    if (s->ack == BKP_ACK_AUTO || seq == 0) {
-        bkp_msg_unref(m);
+    uint64_t seq = brk_session_deliver(s->sess, s, m);
+    if (s->ack == BRK_ACK_AUTO || seq == 0) {
+        brk_msg_unref(m);
         return;
     }
-    bkp_delivery *d = malloc(sizeof *d);
+    brk_delivery *d = malloc(sizeof *d);
     if (!d) { /* cannot track it: treat as delivered */
-        bkp_msg_unref(m);
+        brk_msg_unref(m);
         return;
     }
     d->msg = m;
@@ -241,23 +242,23 @@ static void deliver(bkp_bsub *s, bkp_msg *m)
      * message reaches it: it goes out now, ahead of the turn's other output (the response
      * that came with the ACK that reopened the window, say). */
     if (s->prefetch && s->inflight >= s->prefetch)
-        bkp_session_write_now(s->sess);
+        brk_session_write_now(s->sess);
 }
 
-void bkp_queue_dispatch(bkp_queue *q)
+void brk_queue_dispatch(brk_queue *q)
 {
     int64_t now = 0;
     while (q->head && q->consumers) {
         if (q->head->expires_ms) {
             if (!now)
-                now = bkp_now_ms();
+                now = bkp_wall_ms();
             if (expired(q->head, now)) {
                 q->vhost->broker->stats.drop_expired++;
-                bkp_msg_unref(pop(q));
+                brk_msg_unref(pop(q));
                 continue;
             }
         }
-        bkp_bsub *s = q->consumers;
+        brk_sub *s = q->consumers;
         size_t tries = 0;
         while (!ready(s) && ++tries < q->nconsumers)
             s = s->qnext;
@@ -268,28 +269,28 @@ void bkp_queue_dispatch(bkp_queue *q)
     }
 }
 
-void bkp_queue_attach(bkp_queue *q, bkp_bsub *s)
+void brk_queue_attach(brk_queue *q, brk_sub *s)
 {
     s->queue = q;
     if (!q->consumers) {
         s->qnext = s->qprev = s;
         q->consumers = s;
     } else {
-        bkp_bsub *first = q->consumers, *last = first->qprev;
+        brk_sub *first = q->consumers, *last = first->qprev;
         s->qnext = first;
         s->qprev = last;
         last->qnext = s;
         first->qprev = s;
     }
     q->nconsumers++;
-    bkp_queue_dispatch(q);
+    brk_queue_dispatch(q);
 }
 
 /* Puts deliveries back at the front of their queue, oldest first, marked redelivered. */
-static void requeue(bkp_bsub *s, bkp_delivery *from, bkp_delivery *to)
+static void requeue(brk_sub *s, brk_delivery *from, brk_delivery *to)
 {
-    for (bkp_delivery *d = to;; ) {
-        bkp_delivery *prev = d->prev;
+    for (brk_delivery *d = to;; ) {
+        brk_delivery *prev = d->prev;
         if (d->next)
             d->next->prev = d->prev;
         else
@@ -299,11 +300,11 @@ static void requeue(bkp_bsub *s, bkp_delivery *from, bkp_delivery *to)
         else
             s->unacked_head = d->next;
         s->inflight--;
-        if (s->queue && !expired(d->msg, bkp_now_ms())) {
+        if (s->queue && !expired(d->msg, bkp_wall_ms())) {
             d->msg->redelivered = 1;
             push_front(s->queue, d->msg);
         } else {
-            bkp_msg_unref(d->msg);
+            brk_msg_unref(d->msg);
         }
         int last = d == from;
         free(d);
@@ -313,9 +314,9 @@ static void requeue(bkp_bsub *s, bkp_delivery *from, bkp_delivery *to)
     }
 }
 
-void bkp_queue_detach(bkp_bsub *s)
+void brk_queue_detach(brk_sub *s)
 {
-    bkp_queue *q = s->queue;
+    brk_queue *q = s->queue;
     if (!q)
         return;
     if (s->qnext == s) {
@@ -334,23 +335,23 @@ void bkp_queue_detach(bkp_bsub *s)
         requeue(s, s->unacked_head, s->unacked_tail);
         s->queue = NULL;
     }
-    bkp_queue_dispatch(q);
-    bkp_queue_gc(q);
+    brk_queue_dispatch(q);
+    brk_queue_gc(q);
 }
 
-int bkp_sub_ack(bkp_bsub *s, uint64_t seq, int cumulative, int nack)
+int brk_sub_ack(brk_sub *s, uint64_t seq, int cumulative, int nack)
 {
-    bkp_delivery *d = s->unacked_head;
+    brk_delivery *d = s->unacked_head;
     while (d && d->seq != seq)
         d = d->next;
     if (!d)
         return BK_ENOTFOUND;
-    bkp_delivery *from = cumulative ? s->unacked_head : d;
+    brk_delivery *from = cumulative ? s->unacked_head : d;
     if (nack) {
         requeue(s, from, d);
     } else {
         for (;;) {
-            bkp_delivery *next = from->next, *done = from;
+            brk_delivery *next = from->next, *done = from;
             if (from->prev)
                 from->prev->next = from->next;
             else
@@ -360,7 +361,7 @@ int bkp_sub_ack(bkp_bsub *s, uint64_t seq, int cumulative, int nack)
             else
                 s->unacked_tail = from->prev;
             s->inflight--;
-            bkp_msg_unref(done->msg);
+            brk_msg_unref(done->msg);
             int last = done == d;
             free(done);
             if (last)
@@ -369,29 +370,29 @@ int bkp_sub_ack(bkp_bsub *s, uint64_t seq, int cumulative, int nack)
         }
     }
     if (s->queue)
-        bkp_queue_dispatch(s->queue);
+        brk_queue_dispatch(s->queue);
     return 0;
 }
 
-void bkp_expire_sweep(bkp_broker *b)
+void brk_expire_sweep(brk_broker *b)
 {
-    int64_t now = bkp_now_ms();
+    int64_t now = bkp_wall_ms();
     BKP_MAP_EACH(&b->vhosts, vs) {
-        bkp_vhost *v = vs->value;
+        brk_vhost *v = vs->value;
         BKP_MAP_EACH(&v->queues, qs) {
-            bkp_queue *q = qs->value;
+            brk_queue *q = qs->value;
             if (!q->has_ttl)
                 continue;
             int any = 0;
-            bkp_msg **pp = &q->head, *prev = NULL;
+            brk_msg **pp = &q->head, *prev = NULL;
             while (*pp) {
-                bkp_msg *m = *pp;
+                brk_msg *m = *pp;
                 if (expired(m, now)) {
                     b->stats.drop_expired++;
                     *pp = m->next;
                     q->len--;
                     b->queued_bytes -= m->size;
-                    bkp_msg_unref(m);
+                    brk_msg_unref(m);
                     continue;
                 }
                 any |= m->expires_ms != 0;
@@ -406,7 +407,7 @@ void bkp_expire_sweep(bkp_broker *b)
 
 /* Topics: a trie over '.'-separated segments, '*' for one segment and '#' for any number. */
 
-static void tnode_free(bkp_tnode *n)
+static void tnode_free(brk_tnode *n)
 {
     BKP_MAP_EACH(&n->children, s) {
         tnode_free(s->value);
@@ -424,16 +425,16 @@ static void tnode_free(bkp_tnode *n)
     free(n->seg);
 }
 
-static bkp_tnode *tnode_child(bkp_tnode *n, const char *seg, size_t len)
+static brk_tnode *tnode_child(brk_tnode *n, const char *seg, size_t len)
 {
-    bkp_tnode **slot = NULL, *c;
+    brk_tnode **slot = NULL, *c;
     if (len == 1 && seg[0] == '*')
         slot = &n->star;
     else if (len == 1 && seg[0] == '#')
         slot = &n->hash;
     if (slot && *slot)
         return *slot;
-    if (!slot && (c = bkp_map_get(&n->children, seg, len)))
+    if (!slot && (c = bkp_map_getn(&n->children, seg, len)))
         return c;
     c = calloc(1, sizeof *c);
     if (!c || !(c->seg = strndup(seg, len))) {
@@ -451,9 +452,9 @@ static bkp_tnode *tnode_child(bkp_tnode *n, const char *seg, size_t len)
     return c;
 }
 
-int bkp_topic_attach(bkp_vhost *v, bkp_bsub *s, const char *pattern)
+int brk_topic_attach(brk_vhost *v, brk_sub *s, const char *pattern)
 {
-    bkp_tnode *n = &v->topics;
+    brk_tnode *n = &v->topics;
     const char *p = pattern;
     for (;;) {
         const char *dot = strchr(p, '.');
@@ -474,14 +475,14 @@ int bkp_topic_attach(bkp_vhost *v, bkp_bsub *s, const char *pattern)
     return 0;
 }
 
-static int tnode_empty(const bkp_tnode *n)
+static int tnode_empty(const brk_tnode *n)
 {
     return !n->nsubs && !n->children.len && !n->star && !n->hash;
 }
 
-void bkp_topic_detach(bkp_bsub *s)
+void brk_topic_detach(brk_sub *s)
 {
-    bkp_tnode *n = s->tnode;
+    brk_tnode *n = s->tnode;
     if (!n)
         return;
     if (s->tprev)
@@ -494,7 +495,7 @@ void bkp_topic_detach(bkp_bsub *s)
     s->tnode = NULL;
     /* Prune nodes nobody needs any more. */
     while (n->parent && tnode_empty(n)) {
-        bkp_tnode *p = n->parent;
+        brk_tnode *p = n->parent;
         if (p->star == n)
             p->star = NULL;
         else if (p->hash == n)
@@ -508,8 +509,8 @@ void bkp_topic_detach(bkp_bsub *s)
 }
 
 typedef struct pub {
-    bkp_broker *b;
-    bkp_msg *m;
+    brk_broker *b;
+    brk_msg *m;
     const char *segs[64];
     size_t lens[64];
     size_t n;
@@ -517,18 +518,18 @@ typedef struct pub {
     unsigned long work;
 } pub;
 
-static void tdeliver(pub *p, bkp_tnode *n)
+static void tdeliver(pub *p, brk_tnode *n)
 {
-    for (bkp_bsub *s = n->subs; s; s = s->tnext) {
+    for (brk_sub *s = n->subs; s; s = s->tnext) {
         /* A pattern like "#.#" reaches one node by several paths: deliver once. */
         if (s->last_pub == p->stamp)
             continue;
         s->last_pub = p->stamp;
-        if (!bkp_session_writable(s->sess)) {
+        if (!brk_session_writable(s->sess)) {
             p->b->dropped++;
             continue;
         }
-        bkp_session_deliver(s->sess, s, p->m);
+        brk_session_deliver(s->sess, s, p->m);
     }
 }
 
@@ -536,7 +537,7 @@ static void tdeliver(pub *p, bkp_tnode *n)
  * bounds it (a sane pattern set never comes near it). */
 #define MATCH_BUDGET 100000
 
-static void tmatch(pub *p, bkp_tnode *n, size_t i, unsigned depth)
+static void tmatch(pub *p, brk_tnode *n, size_t i, unsigned depth)
 {
     if (depth > 256 || ++p->work > MATCH_BUDGET)
         return;
@@ -547,14 +548,14 @@ static void tmatch(pub *p, bkp_tnode *n, size_t i, unsigned depth)
         tdeliver(p, n);
         return;
     }
-    bkp_tnode *c = bkp_map_get(&n->children, p->segs[i], p->lens[i]);
+    brk_tnode *c = bkp_map_getn(&n->children, p->segs[i], p->lens[i]);
     if (c)
         tmatch(p, c, i + 1, depth + 1);
     if (n->star)
         tmatch(p, n->star, i + 1, depth + 1);
 }
 
-void bkp_topic_publish(bkp_vhost *v, const char *topic, bkp_msg *m)
+void brk_topic_publish(brk_vhost *v, const char *topic, brk_msg *m)
 {
     pub p = {.b = v->broker, .m = m, .stamp = ++v->broker->pub_seq};
     const char *s = topic;

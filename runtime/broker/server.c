@@ -7,15 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 
 #include "beekeeper/error.h"
+#include "core/clock.h"
 
-void bkp_broker_limits_default(bkp_broker_limits *l)
+void brk_broker_limits_default(brk_broker_limits *l)
 {
     memset(l, 0, sizeof *l);
     l->frame.max_frame = BKP_DEFAULT_MAX_FRAME;
@@ -31,14 +31,7 @@ void bkp_broker_limits_default(bkp_broker_limits *l)
     l->heartbeat_ms = 100;
 }
 
-int64_t bkp_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void bkp_broker_log(const bkp_broker *b, int level, const char *fmt, ...)
+void brk_broker_log(const brk_broker *b, int level, const char *fmt, ...)
 {
     if (level > b->verbose)
         return;
@@ -50,13 +43,13 @@ void bkp_broker_log(const bkp_broker *b, int level, const char *fmt, ...)
     va_end(ap);
 }
 
-int bkp_broker_new(bkp_broker **out, struct event_base *base)
+int brk_broker_new(brk_broker **out, struct event_base *base)
 {
-    bkp_broker *b = calloc(1, sizeof *b);
+    brk_broker *b = calloc(1, sizeof *b);
     if (!b)
         return BK_ENOMEM;
     b->base = base;
-    bkp_broker_limits_default(&b->lim);
+    brk_broker_limits_default(&b->lim);
     b->stats.started_ms = bkp_now_ms();
     *out = b;
     return 0;
@@ -68,7 +61,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     (void)l;
     (void)sa;
     (void)salen;
-    bkp_session_accept(arg, fd);
+    brk_session_accept(arg, fd);
 }
 
 static void on_accept_error(struct evconnlistener *l, void *arg)
@@ -76,14 +69,14 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     (void)l;
     int e = EVUTIL_SOCKET_ERROR();
     /* Out of file descriptors or memory: keep serving the others; accept again later. */
-    bkp_broker_log(arg, 0, "accept: %s", evutil_socket_error_to_string(e));
+    brk_broker_log(arg, 0, "accept: %s", evutil_socket_error_to_string(e));
 }
 
 static void on_sweep(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    bkp_expire_sweep(arg);
+    brk_expire_sweep(arg);
 }
 
 /* "HOST:PORT" with a numeric IPv4 or IPv6 ("[::1]:61613") address. */
@@ -93,7 +86,7 @@ static int parse_addr(const char *s, struct sockaddr_storage *ss, int *len)
     return evutil_parse_sockaddr_port(s, (struct sockaddr *)ss, len);
 }
 
-int bkp_broker_listen(bkp_broker *b, const char *const *addrs, size_t n, char *err,
+int brk_broker_listen(brk_broker *b, const char *const *addrs, size_t n, char *err,
                       size_t errlen)
 {
     b->listeners = calloc(n, sizeof *b->listeners);
@@ -131,7 +124,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     event_base_loopexit(arg, NULL);
 }
 
-void bkp_broker_stop(bkp_broker *b)
+void brk_broker_stop(brk_broker *b)
 {
     if (b->stopping)
         return;
@@ -143,30 +136,30 @@ void bkp_broker_stop(bkp_broker *b)
         event_base_loopexit(b->base, NULL);
         return;
     }
-    bkp_session_close_all(b, "broker shutting down");
+    brk_session_close_all(b, "broker shutting down");
     /* Clients that do not read their goodbye are not waited for long. */
     struct timeval tv = {2, 0};
     event_base_once(b->base, -1, EV_TIMEOUT, on_deadline, b->base, &tv);
 }
 
-void bkp_broker_free(bkp_broker *b)
+void brk_broker_free(brk_broker *b)
 {
     if (!b)
         return;
-    bkp_session_free_all(b);
+    brk_session_free_all(b);
     for (size_t i = 0; i < b->nlisteners; i++)
         evconnlistener_free(b->listeners[i]);
     free(b->listeners);
     if (b->sweep)
         event_free(b->sweep);
     BKP_MAP_EACH(&b->vhosts, s)
-        bkp_vhost_free(s->value);
+        brk_vhost_free(s->value);
     bkp_map_clear(&b->vhosts);
-    bkp_broker_free_config(b);
+    brk_broker_free_config(b);
     free(b);
 }
 
-void bkp_raise_fd_limit(void)
+void brk_raise_fd_limit(void)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

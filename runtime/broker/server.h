@@ -1,20 +1,20 @@
 /* The broker as an object on an event loop, for main.c, the tests and the fuzz target. */
-#ifndef BKP_BROKER_SERVER_H
-#define BKP_BROKER_SERVER_H
+#ifndef BRK_SERVER_H
+#define BRK_SERVER_H
 
 #include "broker/broker.h"
 
 /* Makes a broker with default limits on base (borrowed). 0 or BK_ENOMEM. */
-int bkp_broker_new(bkp_broker **out, struct event_base *base);
+int brk_broker_new(brk_broker **out, struct event_base *base);
 /* Listens on each "HOST:PORT". 0, or BK_EINVAL/BK_EIO with err filled. */
-int bkp_broker_listen(bkp_broker *b, const char *const *addrs, size_t n, char *err,
+int brk_broker_listen(brk_broker *b, const char *const *addrs, size_t n, char *err,
                       size_t errlen);
 /* Stops accepting, says goodbye to every client (ERROR "broker shutting down"), and ends
  * the loop once they are gone, or after 2 s. */
-void bkp_broker_stop(bkp_broker *b);
+void brk_broker_stop(brk_broker *b);
 /* Frees everything, closing what is still open. NULL does nothing. */
-void bkp_broker_free(bkp_broker *b);
+void brk_broker_free(brk_broker *b);
 /* Raises the soft RLIMIT_NOFILE to the hard limit, for many connections. */
-void bkp_raise_fd_limit(void);
+void brk_raise_fd_limit(void);
 
 #endif

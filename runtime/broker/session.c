@@ -14,26 +14,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "beekeeper/error.h"
-#include "stomp/io.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "net/io.h"
 
-struct bkp_session {
-    bkp_broker *b;
-    bkp_io *bev;
+struct brk_session {
+    brk_broker *b;
+    bkp_io *io;
     bkp_parser *parser;
-    bkp_session *prev, *next;
-    const bkp_user *user;
-    bkp_vhost *vhost;
+    brk_session *prev, *next;
+    const brk_user *user;
+    brk_vhost *vhost;
     struct event *hb;              /* heart-beat sender */
     struct event *deadline;        /* CONNECT must come before it, however slowly it trickles */
-    bkp_bsub *subs;
+    brk_sub *subs;
     size_t nsubs;
-    bkp_queue *temps;              /* temp queues this connection owns */
+    brk_queue *temps;              /* temp queues this connection owns */
     uint64_t seq;
     uint32_t sub_serial;
     int version;                   /* 10, 11, 12; 0 before CONNECT */
@@ -45,53 +46,40 @@ struct bkp_session {
     char peer[48];
 };
 
-static void session_free(bkp_session *s);
+static void session_free(brk_session *s);
 
-static void rand_token(char out[17])
-{
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    unsigned char r[16];
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-        for (size_t i = 0; i < sizeof r; i++)
-            r[i] = (unsigned char)random();
-    }
-    for (int i = 0; i < 16; i++)
-        out[i] = al[r[i] % (sizeof al - 1)];
-    out[16] = '\0';
-}
-
-int bkp_session_writable(const bkp_session *s)
+int brk_session_writable(const brk_session *s)
 {
     return !s->closing && !s->blocked;
 }
 
-void bkp_session_write_now(bkp_session *s)
+void brk_session_write_now(brk_session *s)
 {
-    if (s->bev)
-        bkp_io_write_now(s->bev);
+    if (s->io)
+        bkp_io_write_now(s->io);
 }
 
-static struct evbuffer *out_of(bkp_session *s)
+static struct evbuffer *out_of(brk_session *s)
 {
     s->wrote = 1;
-    return bkp_io_output(s->bev);
+    return bkp_io_output(s->io);
 }
 
-static unsigned enc_flags(const bkp_session *s)
+static unsigned enc_flags(const brk_session *s)
 {
     return s->version == 10 ? BKP_ENC_RAW : 0;
 }
 
-static void note_output(bkp_session *s)
+static void note_output(brk_session *s)
 {
-    if (evbuffer_get_length(bkp_io_output(s->bev)) > s->b->lim.max_conn_outbuf)
+    if (evbuffer_get_length(bkp_io_output(s->io)) > s->b->lim.max_conn_outbuf)
         s->blocked = 1;
 }
 
 /* Sends an ERROR with a message, then closes once it is written (or after 5 s). */
-static void refuse(bkp_session *s, const char *receipt, const char *fmt, ...)
+static void refuse(brk_session *s, const char *receipt, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void refuse(bkp_session *s, const char *receipt, const char *fmt, ...)
+static void refuse(brk_session *s, const char *receipt, const char *fmt, ...)
 {
     if (s->closing)
         return;
@@ -100,7 +88,7 @@ static void refuse(bkp_session *s, const char *receipt, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    bkp_broker_log(s->b, 1, "%s: refused: %s", s->peer, msg);
+    brk_broker_log(s->b, 1, "%s: refused: %s", s->peer, msg);
     bkp_enc e;
     bkp_enc_begin(&e, out_of(s), BKP_CMD_ERROR, enc_flags(s));
     bkp_enc_header(&e, "message", msg);
@@ -109,25 +97,25 @@ static void refuse(bkp_session *s, const char *receipt, const char *fmt, ...)
     bkp_enc_header(&e, "content-type", "text/plain");
     bkp_enc_end(&e, msg, strlen(msg));
     s->closing = 1;
-    bkp_io_read_enable(s->bev, 0);
-    bkp_io_set_lowat(s->bev, 0);
+    bkp_io_read_enable(s->io, 0);
+    bkp_io_set_lowat(s->io, 0);
     struct timeval tv = {5, 0};
-    bkp_io_set_timeouts(s->bev, NULL, &tv);
+    bkp_io_set_timeouts(s->io, NULL, &tv);
 }
 
-void bkp_session_close_all(bkp_broker *b, const char *why)
+void brk_session_close_all(brk_broker *b, const char *why)
 {
-    for (bkp_session *s = b->sessions; s; s = s->next)
+    for (brk_session *s = b->sessions; s; s = s->next)
         refuse(s, NULL, "%s", why);
 }
 
-void bkp_session_free_all(bkp_broker *b)
+void brk_session_free_all(brk_broker *b)
 {
     while (b->sessions)
         session_free(b->sessions);
 }
 
-uint64_t bkp_session_deliver(bkp_session *s, bkp_bsub *sub, bkp_msg *m)
+uint64_t brk_session_deliver(brk_session *s, brk_sub *sub, brk_msg *m)
 {
     char id[40];
     uint64_t seq = ++s->seq;
@@ -136,8 +124,8 @@ uint64_t bkp_session_deliver(bkp_session *s, bkp_bsub *sub, bkp_msg *m)
     bkp_enc_begin(&e, out_of(s), BKP_CMD_MESSAGE, enc_flags(s));
     bkp_enc_header(&e, "subscription", sub->id);
     bkp_enc_header_n(&e, "message-id", 10, id, (size_t)n);
-    bkp_enc_header(&e, "destination", sub->kind == BKP_DEST_QUEUE ? sub->dest : m->dest);
-    if (sub->ack != BKP_ACK_AUTO && s->version == 12)
+    bkp_enc_header(&e, "destination", sub->kind == BRK_DEST_QUEUE ? sub->dest : m->dest);
+    if (sub->ack != BRK_ACK_AUTO && s->version == 12)
         bkp_enc_header_n(&e, "ack", 3, id, (size_t)n);
     if (m->redelivered)
         bkp_enc_header(&e, "redelivered", "true");
@@ -153,7 +141,7 @@ uint64_t bkp_session_deliver(bkp_session *s, bkp_bsub *sub, bkp_msg *m)
     return seq;
 }
 
-static void receipt(bkp_session *s, const bkp_frame *f)
+static void receipt(brk_session *s, const bkp_frame *f)
 {
     const char *r = bkp_frame_get(f, "receipt");
     if (!r || s->closing)
@@ -187,15 +175,15 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    bkp_session *s = arg;
+    brk_session *s = arg;
     if (!s->wrote && !s->closing)
-        evbuffer_add(bkp_io_output(s->bev), "\n", 1);
+        evbuffer_add(bkp_io_output(s->io), "\n", 1);
     s->wrote = 0;
 }
 
-static void do_connect(bkp_session *s, const bkp_frame *f)
+static void do_connect(brk_session *s, const bkp_frame *f)
 {
-    bkp_broker *b = s->b;
+    brk_broker *b = s->b;
     if (s->version) {
         refuse(s, NULL, "already connected");
         return;
@@ -213,13 +201,13 @@ static void do_connect(bkp_session *s, const bkp_frame *f)
     const char *vh = bkp_frame_get(f, "host");
     if (!vh || !*vh)
         vh = "/";
-    s->user = bkp_auth_login(b, bkp_frame_get(f, "login"), bkp_frame_get(f, "passcode"), vh);
+    s->user = brk_auth_login(b, bkp_frame_get(f, "login"), bkp_frame_get(f, "passcode"), vh);
     if (!s->user) {
         refuse(s, NULL, "access refused for user '%.64s' to vhost '%.64s'",
                bkp_frame_get(f, "login") ? bkp_frame_get(f, "login") : "", vh);
         return;
     }
-    if (!(s->vhost = bkp_vhost_get(b, vh, 1))) {
+    if (!(s->vhost = brk_vhost_get(b, vh, 1))) {
         refuse(s, NULL, "cannot open vhost '%.64s' (too many vhosts)", vh);
         return;
     }
@@ -244,16 +232,16 @@ static void do_connect(bkp_session *s, const bkp_frame *f)
     if (recv_ms > 0) {
         long dead = 2 * recv_ms + 1000;
         struct timeval tv = {dead / 1000, (dead % 1000) * 1000};
-        bkp_io_set_timeouts(s->bev, &tv, NULL);
+        bkp_io_set_timeouts(s->io, &tv, NULL);
     } else {
-        bkp_io_set_timeouts(s->bev, NULL, NULL);
+        bkp_io_set_timeouts(s->io, NULL, NULL);
     }
     char hbv[48];
     snprintf(hbv, sizeof hbv, "%ld,%ld", send_ms, recv_ms);
     bkp_enc e;
     bkp_enc_begin(&e, out_of(s), BKP_CMD_CONNECTED, BKP_ENC_NO_LENGTH);
     bkp_enc_header(&e, "version", v == 12 ? "1.2" : v == 11 ? "1.1" : "1.0");
-    bkp_enc_header(&e, "server", BKP_BROKER_SERVER);
+    bkp_enc_header(&e, "server", BRK_SERVER);
     bkp_enc_header(&e, "session", s->token);
     if (v >= 11)
         bkp_enc_header(&e, "heart-beat", hbv);
@@ -262,15 +250,15 @@ static void do_connect(bkp_session *s, const bkp_frame *f)
 
 /* Destinations */
 
-static bkp_queue *temp_queue(bkp_session *s, const char *name, int create)
+static brk_queue *temp_queue(brk_session *s, const char *name, int create)
 {
     char key[600];
     if (snprintf(key, sizeof key, "tq.%s.%s", s->token, name) >= (int)sizeof key)
         return NULL;
-    bkp_queue *q = bkp_queue_get(s->vhost, key, 0);
+    brk_queue *q = brk_queue_get(s->vhost, key, 0);
     if (q || !create)
         return q;
-    if (!(q = bkp_queue_get(s->vhost, key, 1)))
+    if (!(q = brk_queue_get(s->vhost, key, 1)))
         return NULL;
     q->owner = s;
     q->tq_next = s->temps;
@@ -283,16 +271,16 @@ static int valid_name(const char *n)
     return *n && strlen(n) < 512;
 }
 
-static void answer_stats(bkp_session *s, const bkp_frame *f, const char *reply);
+static void answer_stats(brk_session *s, const bkp_frame *f, const char *reply);
 
-static void do_send(bkp_session *s, const bkp_frame *f)
+static void do_send(brk_session *s, const bkp_frame *f)
 {
     const char *dest = bkp_frame_get(f, "destination");
     if (!dest) {
         refuse(s, bkp_frame_get(f, "receipt"), "SEND without destination");
         return;
     }
-    int64_t now = bkp_now_ms(), expires = 0;
+    int64_t now = bkp_wall_ms(), expires = 0;
     const char *ttl = bkp_frame_get(f, "expiration"), *abs = bkp_frame_get(f, "expires");
     char *end;
     if (ttl && *ttl) {
@@ -327,7 +315,7 @@ static void do_send(bkp_session *s, const bkp_frame *f)
         new_reply = reply;
     }
 
-    bkp_queue *q = NULL;
+    brk_queue *q = NULL;
     int topic = 0;
     if (strncmp(dest, "/reply-queue/", 13) == 0) {
         char key[600];
@@ -335,7 +323,7 @@ static void do_send(bkp_session *s, const bkp_frame *f)
             refuse(s, NULL, "destination too long");
             return;
         }
-        q = bkp_queue_get(s->vhost, key, 0);
+        q = brk_queue_get(s->vhost, key, 0);
         if (!q) { /* its owner has gone: nobody can read it, drop it */
             receipt(s, f);
             return;
@@ -345,15 +333,15 @@ static void do_send(bkp_session *s, const bkp_frame *f)
             refuse(s, NULL, "invalid destination '%.64s'", dest);
             return;
         }
-    } else if (!bkp_auth_may(s->user, s->vhost->name, dest, 1)) {
+    } else if (!brk_auth_may(s->user, s->vhost->name, dest, 1)) {
         refuse(s, bkp_frame_get(f, "receipt"), "access refused: user '%s' may not send to '%.100s'",
                s->user->name, dest);
         return;
-    } else if (bkp_stats_is_request(dest)) {
+    } else if (brk_stats_is_request(dest)) {
         answer_stats(s, f, reply);
         return;
     } else if (strncmp(dest, "/queue/", 7) == 0 && valid_name(dest + 7)) {
-        if (!(q = bkp_queue_get(s->vhost, dest, 1))) {
+        if (!(q = brk_queue_get(s->vhost, dest, 1))) {
             refuse(s, NULL, "out of memory");
             return;
         }
@@ -366,37 +354,37 @@ static void do_send(bkp_session *s, const bkp_frame *f)
     if (expires && expires <= now) {
         receipt(s, f);
         if (q)
-            bkp_queue_gc(q);
+            brk_queue_gc(q);
         return;
     }
-    bkp_msg *m = bkp_msg_new(f, dest, new_reply, expires);
+    brk_msg *m = brk_msg_new(f, dest, new_reply, expires);
     if (!m) {
         refuse(s, NULL, "out of memory");
         return;
     }
     if (topic) {
-        bkp_topic_publish(s->vhost, dest + 7, m);
-    } else if (bkp_queue_push(q, m) < 0) {
+        brk_topic_publish(s->vhost, dest + 7, m);
+    } else if (brk_queue_push(q, m) < 0) {
         s->b->stats.drop_full++;
-        bkp_msg_unref(m);
+        brk_msg_unref(m);
         refuse(s, bkp_frame_get(f, "receipt"), "queue '%.100s' is full (%zu messages, or the broker's %zu bytes)",
                dest, q->len, s->b->lim.max_queued_bytes);
-        bkp_queue_gc(q);
+        brk_queue_gc(q);
         return;
     }
     s->b->stats.msgs_in++;
-    bkp_msg_unref(m);
+    brk_msg_unref(m);
     if (q)
-        bkp_queue_gc(q);
+        brk_queue_gc(q);
     receipt(s, f);
 }
 
 /* The broker's own method: the response goes to reply-to as a SEND of this session would,
  * with its permissions and its temp-queue names. */
-static void answer_stats(bkp_session *s, const bkp_frame *f, const char *reply)
+static void answer_stats(brk_session *s, const bkp_frame *f, const char *reply)
 {
     size_t len = 0;
-    char *body = reply ? bkp_stats_answer(s->b, s->vhost, f->body, f->body_len, &len) : NULL;
+    char *body = reply ? brk_stats_answer(s->b, s->vhost, f->body, f->body_len, &len) : NULL;
     if (body) {
         bkp_header h = { .name = "destination", .value = reply, .name_len = 11,
                          .value_len = (uint32_t)strlen(reply) };
@@ -408,9 +396,9 @@ static void answer_stats(bkp_session *s, const bkp_frame *f, const char *reply)
     receipt(s, f);
 }
 
-static bkp_bsub *find_sub(bkp_session *s, const char *id, bkp_bsub ***link)
+static brk_sub *find_sub(brk_session *s, const char *id, brk_sub ***link)
 {
-    for (bkp_bsub **pp = &s->subs; *pp; pp = &(*pp)->snext)
+    for (brk_sub **pp = &s->subs; *pp; pp = &(*pp)->snext)
         if (strcmp((*pp)->id, id) == 0) {
             if (link)
                 *link = pp;
@@ -419,16 +407,16 @@ static bkp_bsub *find_sub(bkp_session *s, const char *id, bkp_bsub ***link)
     return NULL;
 }
 
-static void sub_free(bkp_bsub *sub)
+static void sub_free(brk_sub *sub)
 {
-    if (sub->kind == BKP_DEST_QUEUE)
-        bkp_queue_detach(sub);
+    if (sub->kind == BRK_DEST_QUEUE)
+        brk_queue_detach(sub);
     else
-        bkp_topic_detach(sub);
+        brk_topic_detach(sub);
     while (sub->unacked_head) { /* topics: nothing to requeue */
-        bkp_delivery *d = sub->unacked_head;
+        brk_delivery *d = sub->unacked_head;
         sub->unacked_head = d->next;
-        bkp_msg_unref(d->msg);
+        brk_msg_unref(d->msg);
         free(d);
     }
     free(sub->id);
@@ -436,7 +424,7 @@ static void sub_free(bkp_bsub *sub)
     free(sub);
 }
 
-static void do_subscribe(bkp_session *s, const bkp_frame *f)
+static void do_subscribe(brk_session *s, const bkp_frame *f)
 {
     const char *r = bkp_frame_get(f, "receipt");
     const char *dest = bkp_frame_get(f, "destination");
@@ -460,14 +448,14 @@ static void do_subscribe(bkp_session *s, const bkp_frame *f)
         refuse(s, r, "too many subscriptions (limit %zu)", s->b->lim.max_subscriptions);
         return;
     }
-    bkp_ack_mode ack = BKP_ACK_AUTO;
+    brk_ack_mode ack = BRK_ACK_AUTO;
     const char *a = bkp_frame_get(f, "ack");
     if (!a || strcmp(a, "auto") == 0)
-        ack = BKP_ACK_AUTO;
+        ack = BRK_ACK_AUTO;
     else if (strcmp(a, "client") == 0)
-        ack = BKP_ACK_CLIENT;
+        ack = BRK_ACK_CLIENT;
     else if (strcmp(a, "client-individual") == 0)
-        ack = BKP_ACK_INDIVIDUAL;
+        ack = BRK_ACK_INDIVIDUAL;
     else {
         refuse(s, r, "invalid ack mode '%.32s'", a);
         return;
@@ -484,7 +472,7 @@ static void do_subscribe(bkp_session *s, const bkp_frame *f)
             return;
         }
     }
-    bkp_queue *q = NULL;
+    brk_queue *q = NULL;
     int topic = 0;
     if (strncmp(dest, "/temp-queue/", 12) == 0) {
         if (!valid_name(dest + 12) || !(q = temp_queue(s, dest + 12, 1))) {
@@ -492,19 +480,19 @@ static void do_subscribe(bkp_session *s, const bkp_frame *f)
             return;
         }
     } else if (strncmp(dest, "/reply-queue/", 13) == 0 ||
-               !bkp_auth_may(s->user, s->vhost->name, dest, 0)) {
+               !brk_auth_may(s->user, s->vhost->name, dest, 0)) {
         refuse(s, r, "access refused: user '%s' may not subscribe to '%.100s'", s->user->name,
                dest);
         return;
     } else if (strncmp(dest, "/queue/", 7) == 0 && valid_name(dest + 7)) {
-        q = bkp_queue_get(s->vhost, dest, 1);
+        q = brk_queue_get(s->vhost, dest, 1);
     } else if (strncmp(dest, "/topic/", 7) == 0 && valid_name(dest + 7)) {
         topic = 1;
     } else {
         refuse(s, r, "unknown destination '%.100s' (use /queue/, /topic/, /temp-queue/)", dest);
         return;
     }
-    bkp_bsub *sub = calloc(1, sizeof *sub);
+    brk_sub *sub = calloc(1, sizeof *sub);
     if (!sub || !(sub->id = strdup(id)) || !(sub->dest = strdup(dest))) {
         if (sub) {
             free(sub->id);
@@ -521,27 +509,27 @@ static void do_subscribe(bkp_session *s, const bkp_frame *f)
     s->subs = sub;
     s->nsubs++;
     if (topic) {
-        sub->kind = BKP_DEST_TOPIC;
-        if (bkp_topic_attach(s->vhost, sub, dest + 7) < 0) {
+        sub->kind = BRK_DEST_TOPIC;
+        if (brk_topic_attach(s->vhost, sub, dest + 7) < 0) {
             refuse(s, r, "out of memory");
             return;
         }
     } else {
-        sub->kind = BKP_DEST_QUEUE;
+        sub->kind = BRK_DEST_QUEUE;
         receipt(s, f); /* before the first MESSAGE */
-        bkp_queue_attach(q, sub);
+        brk_queue_attach(q, sub);
         return;
     }
     receipt(s, f);
 }
 
-static void do_unsubscribe(bkp_session *s, const bkp_frame *f)
+static void do_unsubscribe(brk_session *s, const bkp_frame *f)
 {
     const char *id = bkp_frame_get(f, "id");
     if (!id)
         id = bkp_frame_get(f, "destination");
-    bkp_bsub **link;
-    bkp_bsub *sub = id ? find_sub(s, id, &link) : NULL;
+    brk_sub **link;
+    brk_sub *sub = id ? find_sub(s, id, &link) : NULL;
     if (!sub) {
         refuse(s, bkp_frame_get(f, "receipt"), "no subscription '%.64s'", id ? id : "");
         return;
@@ -552,7 +540,7 @@ static void do_unsubscribe(bkp_session *s, const bkp_frame *f)
     receipt(s, f);
 }
 
-static void do_ack(bkp_session *s, const bkp_frame *f, int nack)
+static void do_ack(brk_session *s, const bkp_frame *f, int nack)
 {
     if (nack && s->version == 10) {
         refuse(s, NULL, "NACK is not part of STOMP 1.0");
@@ -567,17 +555,17 @@ static void do_ack(bkp_session *s, const bkp_frame *f, int nack)
     char *end;
     unsigned long serial = strtoul(id, &end, 10);
     unsigned long long seq = *end == '.' ? strtoull(end + 1, &end, 10) : 0;
-    bkp_bsub *sub = NULL;
+    brk_sub *sub = NULL;
     if (!*end && seq)
         for (sub = s->subs; sub && sub->serial != serial; sub = sub->snext)
             ;
     /* An id we do not hold (acknowledged twice, or of a topic message) is ignored. */
-    if (sub && sub->kind == BKP_DEST_QUEUE)
-        bkp_sub_ack(sub, seq, sub->ack == BKP_ACK_CLIENT, nack);
+    if (sub && sub->kind == BRK_DEST_QUEUE)
+        brk_sub_ack(sub, seq, sub->ack == BRK_ACK_CLIENT, nack);
     receipt(s, f);
 }
 
-static void handle(bkp_session *s, const bkp_frame *f)
+static void handle(brk_session *s, const bkp_frame *f)
 {
     if (!s->version && f->cmd != BKP_CMD_CONNECT && f->cmd != BKP_CMD_STOMP) {
         s->version = 12;
@@ -600,10 +588,10 @@ static void handle(bkp_session *s, const bkp_frame *f)
     case BKP_CMD_DISCONNECT:
         receipt(s, f);
         s->closing = 1;
-        bkp_io_read_enable(s->bev, 0);
-        bkp_io_set_lowat(s->bev, 0);
-        if (evbuffer_get_length(bkp_io_output(s->bev)) == 0)
-            evbuffer_add(bkp_io_output(s->bev), "\n", 1); /* to get the drain callback */
+        bkp_io_read_enable(s->io, 0);
+        bkp_io_set_lowat(s->io, 0);
+        if (evbuffer_get_length(bkp_io_output(s->io)) == 0)
+            evbuffer_add(bkp_io_output(s->io), "\n", 1); /* to get the drain callback */
         return;
     default:
         refuse(s, NULL, "unexpected %s frame from a client", bkp_cmd_name(f->cmd));
@@ -616,7 +604,7 @@ static void handle(bkp_session *s, const bkp_frame *f)
 static void on_read(bkp_io *io, struct evbuffer *in, void *arg)
 {
     (void)io;
-    bkp_session *s = arg;
+    brk_session *s = arg;
     while (!s->closing) {
         bkp_frame f;
         int rc = bkp_parser_next(s->parser, in, &f);
@@ -636,7 +624,7 @@ static void on_read(bkp_io *io, struct evbuffer *in, void *arg)
 
 static void on_write(bkp_io *io, void *arg)
 {
-    bkp_session *s = arg;
+    brk_session *s = arg;
     if (s->closing) {
         if (evbuffer_get_length(bkp_io_output(io)) == 0)
             session_free(s);
@@ -644,22 +632,22 @@ static void on_write(bkp_io *io, void *arg)
     }
     if (s->blocked) {
         s->blocked = 0;
-        for (bkp_bsub *sub = s->subs; sub && !s->blocked; sub = sub->snext)
-            if (sub->kind == BKP_DEST_QUEUE && sub->queue)
-                bkp_queue_dispatch(sub->queue);
+        for (brk_sub *sub = s->subs; sub && !s->blocked; sub = sub->snext)
+            if (sub->kind == BRK_DEST_QUEUE && sub->queue)
+                brk_queue_dispatch(sub->queue);
     }
 }
 
 static void on_event(bkp_io *io, int what, int err, void *arg)
 {
     (void)io;
-    bkp_session *s = arg;
+    brk_session *s = arg;
     if (what & BKP_IO_TIMEOUT)
-        bkp_broker_log(s->b, 1, "%s: dropped: %s", s->peer,
+        brk_broker_log(s->b, 1, "%s: dropped: %s", s->peer,
                        !s->version ? "no CONNECT in time"
                        : s->closing ? "did not read its goodbye" : "silent past its heart-beat");
     else if (what & BKP_IO_ERROR)
-        bkp_broker_log(s->b, 2, "%s: %s", s->peer, strerror(err));
+        brk_broker_log(s->b, 2, "%s: %s", s->peer, strerror(err));
     session_free(s);
 }
 
@@ -667,32 +655,32 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    bkp_session *s = arg;
+    brk_session *s = arg;
     if (!s->version) {
         s->version = 12;
         refuse(s, NULL, "no CONNECT within %d ms", s->b->lim.connect_timeout_ms);
     }
 }
 
-void bkp_session_accept(bkp_broker *b, int fd)
+void brk_session_accept(brk_broker *b, int fd)
 {
-    bkp_session *s = calloc(1, sizeof *s);
+    brk_session *s = calloc(1, sizeof *s);
     if (!s) {
         evutil_closesocket(fd);
         return;
     }
     s->b = b;
-    if (bkp_io_new(&s->bev, b->base, fd, 64 * 1024, on_read, on_event, on_write, s) < 0) {
+    if (bkp_io_new(&s->io, b->base, fd, 64 * 1024, on_read, on_event, on_write, s) < 0) {
         evutil_closesocket(fd);
         free(s);
         return;
     }
     if (bkp_parser_new(&s->parser, &b->lim.frame) < 0) {
-        bkp_io_free(s->bev);
+        bkp_io_free(s->io);
         free(s);
         return;
     }
-    rand_token(s->token);
+    bkp_random_text(s->token, sizeof s->token - 1, BKP_RANDOM_ALNUM);
     /* Frames are written whole, one write per loop turn: Nagle would only add latency. */
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -712,13 +700,13 @@ void bkp_session_accept(bkp_broker *b, int fd)
     b->sessions = s;
     b->nsessions++;
     b->stats.connections_total++;
-    bkp_io_set_lowat(s->bev, b->lim.max_conn_outbuf / 2);
+    bkp_io_set_lowat(s->io, b->lim.max_conn_outbuf / 2);
     int ct = b->lim.connect_timeout_ms;
     struct timeval tv = {ct / 1000, (ct % 1000) * 1000};
     s->deadline = evtimer_new(b->base, on_deadline, s);
     if (s->deadline)
         evtimer_add(s->deadline, &tv);
-    bkp_io_read_enable(s->bev, 1);
+    bkp_io_read_enable(s->io, 1);
     if (b->nsessions > b->lim.max_connections || b->stopping) {
         s->version = 12;
         if (b->stopping)
@@ -728,18 +716,18 @@ void bkp_session_accept(bkp_broker *b, int fd)
     }
 }
 
-static void session_free(bkp_session *s)
+static void session_free(brk_session *s)
 {
-    bkp_broker *b = s->b;
+    brk_broker *b = s->b;
     while (s->subs) {
-        bkp_bsub *sub = s->subs;
+        brk_sub *sub = s->subs;
         s->subs = sub->snext;
         sub_free(sub);
     }
     while (s->temps) {
-        bkp_queue *q = s->temps;
+        brk_queue *q = s->temps;
         s->temps = q->tq_next;
-        bkp_queue_drop_owned(q);
+        brk_queue_drop_owned(q);
     }
     if (s->prev)
         s->prev->next = s->next;
@@ -752,7 +740,7 @@ static void session_free(bkp_session *s)
         event_free(s->hb);
     if (s->deadline)
         event_free(s->deadline);
-    bkp_io_free(s->bev);
+    bkp_io_free(s->io);
     bkp_parser_free(s->parser);
     free(s);
     if (b->stopping && !b->sessions)

@@ -12,24 +12,26 @@
 
 #include <jansson.h>
 
+#include "core/clock.h"
+
 #define STATS_DEST_PREFIX "/queue/req."
 #define STATS_DEST_SUFFIX "._bkpr.broker"
 /* Enough for any dashboard; a broker with more queues says the list is cut. */
 #define STATS_MAX_QUEUES 5000
 
-int bkp_stats_is_request(const char *dest)
+int brk_stats_is_request(const char *dest)
 {
     size_t n = strlen(dest), pl = sizeof STATS_DEST_PREFIX - 1, sl = sizeof STATS_DEST_SUFFIX - 1;
     return n > pl + sl && strncmp(dest, STATS_DEST_PREFIX, pl) == 0 &&
            strcmp(dest + n - sl, STATS_DEST_SUFFIX) == 0;
 }
 
-static json_t *queues_of(const bkp_vhost *v, int *cut)
+static json_t *queues_of(const brk_vhost *v, int *cut)
 {
     json_t *list = json_array();
     size_t n = 0;
     BKP_MAP_EACH(&v->queues, qs) {
-        const bkp_queue *q = qs->value;
+        const brk_queue *q = qs->value;
         if (q->owner)
             continue;              /* a connection's private reply queue */
         if (++n > STATS_MAX_QUEUES) {
@@ -43,13 +45,13 @@ static json_t *queues_of(const bkp_vhost *v, int *cut)
     return list;
 }
 
-static json_t *stats_of(const bkp_broker *b, const bkp_vhost *v)
+static json_t *stats_of(const brk_broker *b, const brk_vhost *v)
 {
-    const bkp_broker_stats *st = &b->stats;
+    const brk_broker_stats *st = &b->stats;
     int cut = 0;
     json_t *queues = queues_of(v, &cut);
     return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:s,s:o,s:b}",
-                     "server", BKP_BROKER_SERVER,
+                     "server", BRK_SERVER,
                      "uptime_ms", (json_int_t)(bkp_now_ms() - st->started_ms),
                      "connections", (json_int_t)b->nsessions,
                      "connections_total", (json_int_t)st->connections_total,
@@ -66,7 +68,7 @@ static json_t *stats_of(const bkp_broker *b, const bkp_vhost *v)
                      "queues_cut", cut);
 }
 
-char *bkp_stats_answer(const bkp_broker *b, const bkp_vhost *v, const char *body,
+char *brk_stats_answer(const brk_broker *b, const brk_vhost *v, const char *body,
                        size_t len, size_t *out_len)
 {
     json_error_t je;

@@ -1,9 +1,8 @@
 /* bus.config.json and pool.config.json (see beekeeper/config.h and doc/config.md).
  *
  * Every entry of a file is parsed and checked, then the one asked for is kept. Messages
- * about an entry carry FILE:LINE:COL; jansson does not keep positions, so on the error path
- * only the file is read again and the culprit found by walking the text (relaxed JSON that
- * already parsed, so the walk can be simple). */
+ * about an entry carry FILE:LINE:COL, from the positions the relaxed-JSON loader noted
+ * (config/rjson.h). */
 #include "beekeeper/config.h"
 
 #include <errno.h>
@@ -13,9 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "beekeeper/client.h"
 #include "beekeeper/error.h"
 #include "config/rjson.h"
-#include "stomp/failover.h"
+#include "net/hostport.h"
 
 #define NPOS ((size_t)-1)
 #define TOP ((size_t)-2)   /* fail_at: the file's top value, with its position */
@@ -47,6 +47,7 @@ typedef struct cfile {
     char *path;          /* where it was found (new) */
     char *dir;           /* the folder, as given (new) */
     json_t *root;
+    bkp_rjson_where *where; /* where root's values are in the file */
     char *err;
     size_t errlen;
 } cfile;
@@ -80,161 +81,27 @@ static char *join(const char *dir, const char *name)
     return dupf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
 }
 
-/* ---- where things are in the text (error path only) ---- */
-
-static char at(const char *t, size_t n, size_t i)
-{
-    return i < n ? t[i] : '\0';
-}
-
-static size_t skip_ws(const char *t, size_t n, size_t i)
-{
-    for (;;) {
-        char c = at(t, n, i);
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-            i++;
-        } else if (c == '#' || (c == '/' && at(t, n, i + 1) == '/')) {
-            while (i < n && t[i] != '\n')
-                i++;
-        } else if (c == '/' && at(t, n, i + 1) == '*') {
-            for (i += 2; i < n && !(t[i] == '*' && at(t, n, i + 1) == '/'); i++)
-                ;
-            i += 2;
-        } else {
-            return i;
-        }
-    }
-}
-
-static size_t skip_string(const char *t, size_t n, size_t i)
-{
-    for (i++; i < n && t[i] != '"'; i++)
-        if (t[i] == '\\')
-            i++;
-    return i + 1;
-}
-
-static size_t skip_value(const char *t, size_t n, size_t i)
-{
-    int depth = 0;
-    i = skip_ws(t, n, i);
-    do {
-        char c = at(t, n, i);
-        if (c == '\0')
-            return n;
-        if (c == '"') {
-            i = skip_string(t, n, i);
-        } else if (c == '[' || c == '{') {
-            depth++;
-            i++;
-        } else if (c == ']' || c == '}') {
-            depth--;
-            i++;
-        } else if (depth == 0) {   /* a scalar */
-            while (i < n && !strchr(",]} \t\r\n#/", t[i]))
-                i++;
-        } else {
-            i++;
-        }
-        if (depth > 0)
-            i = skip_ws(t, n, i);
-    } while (depth > 0);
-    return i;
-}
-
-/* Element idx of the array at i. */
-static size_t array_elem(const char *t, size_t n, size_t i, size_t idx)
-{
-    i = skip_ws(t, n, i);
-    if (at(t, n, i) != '[')
-        return NPOS;
-    for (size_t k = 0;; k++) {
-        i = skip_ws(t, n, i + 1);   /* past '[' or ',' */
-        if (i >= n || t[i] == ']')
-            return NPOS;
-        if (k == idx)
-            return i;
-        i = skip_ws(t, n, skip_value(t, n, i));
-        if (at(t, n, i) != ',')
-            return NPOS;
-    }
-}
-
-/* Key `key` of the object at i: its position, and the value's in *val. */
-static size_t object_key(const char *t, size_t n, size_t i, const char *key, size_t *val)
-{
-    size_t klen = strlen(key);
-    i = skip_ws(t, n, i);
-    if (at(t, n, i) != '{')
-        return NPOS;
-    for (i++;;) {
-        i = skip_ws(t, n, i);
-        if (at(t, n, i) != '"')
-            return NPOS;
-        size_t start = i;
-        i = skip_string(t, n, i);
-        int match = i - start - 2 == klen && memcmp(t + start + 1, key, klen) == 0;
-        i = skip_ws(t, n, i);
-        if (at(t, n, i) != ':')
-            return NPOS;
-        i = skip_ws(t, n, i + 1);
-        if (match) {
-            *val = i;
-            return start;
-        }
-        i = skip_ws(t, n, skip_value(t, n, i));
-        if (at(t, n, i) != ',')
-            return NPOS;
-        i++;
-    }
-}
+/* ---- where things are in the file ---- */
 
 /* Where entry `entry` (TOP: the top value) and then keys k[0..] are; as deep as found. */
-static size_t locate(const char *t, size_t n, size_t entry, const char *const k[3])
+static bkp_rjson_pos locate(const cfile *f, size_t entry, const char *const k[3])
 {
-    size_t p = skip_ws(t, n, 0), q, val;
-    if (entry != TOP) {
-        if ((q = array_elem(t, n, p, entry)) == NPOS)
+    bkp_rjson_pos p = bkp_rjson_where_top(f->where), q, val;
+    if (entry == TOP)
+        return p;
+    const json_t *v = json_array_get(f->root, entry);
+    if (!(q = bkp_rjson_where_elem(f->where, f->root, entry)).line)
+        return p;
+    p = q;
+    for (int j = 0; j < 3 && k[j]; j++) {
+        if (!(q = bkp_rjson_where_key(f->where, v, k[j], &val)).line)
             return p;
-        p = q;
-        for (int j = 0; j < 3 && k[j]; j++) {
-            if ((q = object_key(t, n, p, k[j], &val)) == NPOS)
-                return p;
-            if (j == 2 || !k[j + 1])
-                return q;
-            p = val;
-        }
+        if (j == 2 || !k[j + 1])
+            return q;
+        p = val;
+        v = json_object_get(v, k[j]);
     }
     return p;
-}
-
-static int read_text(const char *path, char **out, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    size_t cap = 0, n = 0;
-    char *buf = NULL;
-    for (;;) {
-        if (n == cap) {
-            char *nb = cap < BKP_RJSON_MAX_BYTES ? realloc(buf, cap ? cap * 2 : 4096) : NULL;
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return -1;
-            }
-            buf = nb;
-            cap = cap ? cap * 2 : 4096;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    fclose(f);
-    *out = buf;
-    *len = n;
-    return 0;
 }
 
 /* Fills err with "FILE[:LINE:COL]: [entry N (ID-KEY "ID"): ]message" and returns rc. The
@@ -250,21 +117,11 @@ static int fail_at(cfile *f, int rc, size_t i, const char *k1, const char *k2, c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    char *t;
-    size_t n;
-    if (i != NPOS && read_text(f->path, &t, &n) == 0) {
+    if (i != NPOS) {
         const char *const k[3] = { k1, k2, k3 };
-        size_t p = locate(t, n, i, k), line = 1, col = 1;
-        for (size_t j = 0; j < p && j < n; j++) {
-            if (t[j] == '\n') {
-                line++;
-                col = 1;
-            } else if (((unsigned char)t[j] & 0xC0) != 0x80) {
-                col++;
-            }
-        }
-        snprintf(loc, sizeof loc, ":%zu:%zu", line, col);
-        free(t);
+        bkp_rjson_pos p = locate(f, i, k);
+        if (p.line)
+            snprintf(loc, sizeof loc, ":%zu:%zu", p.line, p.col);
     }
     if (i != NPOS && i != TOP) {
         const char *id = json_string_value(json_object_get(json_array_get(f->root, i), f->idkey));
@@ -299,6 +156,7 @@ static void cfile_clear(cfile *f)
 {
     free(f->path);
     free(f->dir);
+    bkp_rjson_where_free(f->where);
     json_decref(f->root);
 }
 
@@ -337,7 +195,7 @@ static int cfile_load(cfile *f, const char *config_dir, const char *name, const 
             rc = BK_ENOMEM;
             goto out;
         }
-        rc = bkp_rjson_loadf(f->path, &f->root, f->err, f->errlen);
+        rc = bkp_rjson_loadf_where(f->path, &f->root, &f->where, f->err, f->errlen);
         if (rc != BK_ENOTFOUND)
             goto out;
         free(f->path);

@@ -1,6 +1,9 @@
-/* Relaxed JSON: comments and trailing commas are blanked out with spaces (newlines kept), so
- * that jansson parses the rest strictly and its line and column numbers still point into
- * the file as written. */
+/* Relaxed JSON: one pass copies the text with comments and trailing commas blanked out with
+ * spaces (newlines kept), so that jansson parses the rest strictly and its line and column
+ * numbers still point into the file as written. The same pass notes where each value and
+ * each object key starts (when positions are wanted), in text order: jansson keeps an
+ * object's members in the order it read them (always since 2.8), so the notes follow a walk
+ * of the parsed document (see seek()). */
 #include "config/rjson.h"
 
 #include <errno.h>
@@ -9,6 +12,17 @@
 #include <string.h>
 
 #include "beekeeper/error.h"
+
+/* Containers nested deeper than jansson parses (2048) leave no positions: it refuses them. */
+#define MAX_DEPTH 2048
+
+struct bkp_rjson_where {
+    const json_t *root;
+    char *text;                /* what jansson parsed: positions are offsets into it */
+    size_t *at;                /* where each value and key starts, in text order */
+    size_t n, cap;
+    int lost;                  /* out of memory or too deep: no positions */
+};
 
 static void where(const char *t, size_t pos, size_t *line, size_t *col)
 {
@@ -38,15 +52,59 @@ static size_t blank(const char *s, size_t from, size_t to, char *t, size_t w)
     return w;
 }
 
-/* Pass 1: copies s[0..len) to t with comments blanked and sets *tlen (<= len). Returns 0, or
- * the error with err filled. */
-static int blank_comments(const char *s, size_t len, char *t, size_t *tlen, const char *name,
-                          char *err, size_t errlen)
+enum expect { OTHER, VALUE, KEY };
+
+typedef struct scan {
+    bkp_rjson_where *w;        /* NULL: positions not wanted */
+    unsigned char open[MAX_DEPTH]; /* '[' or '{' for each container open */
+    size_t depth;
+    enum expect expect;        /* what a string or another token starts here */
+} scan;
+
+static void note(scan *sc, size_t at)
+{
+    bkp_rjson_where *w = sc->w;
+    if (!w || w->lost)
+        return;
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 64;
+        size_t *p = realloc(w->at, cap * sizeof *p);
+        if (!p) {
+            w->lost = 1;
+            return;
+        }
+        w->at = p;
+        w->cap = cap;
+    }
+    w->at[w->n++] = at;
+}
+
+/* What follows a comma: a key in an object, a value in an array. */
+static enum expect after_comma(const scan *sc)
+{
+    if (sc->depth == 0 || sc->depth > MAX_DEPTH)
+        return VALUE;
+    return sc->open[sc->depth - 1] == '{' ? KEY : VALUE;
+}
+
+/* Copies s[0..len) to t with comments and trailing commas blanked and sets *tlen (<= len).
+ * A comma that follows a value and is followed, past white space and comments, by ']' or
+ * '}' is a trailing comma. One that follows '[', '{', ':' or another comma is left for
+ * jansson to reject, so that "[,]" and "[1,,]" are errors. Returns 0, or the error with err
+ * filled. */
+static int blank_text(scan *sc, const char *s, size_t len, char *t, size_t *tlen,
+                      const char *name, char *err, size_t errlen)
 {
     size_t i = 0, w = 0, line, col;
+    size_t comma = (size_t)-1; /* t offset of a comma that is trailing if a ']' or '}' follows */
+    char prev = ',';           /* the last character jansson sees that is not white space */
+    sc->expect = VALUE;
     while (i < len) {
         char c = s[i];
         if (c == '"') {
+            if (sc->expect != OTHER)
+                note(sc, w);
+            sc->expect = OTHER;
             t[w++] = s[i++];
             for (; i < len && s[i] != '"' && s[i] != '\n'; i++) {
                 if (s[i] == '\\' && i + 1 < len)
@@ -55,6 +113,8 @@ static int blank_comments(const char *s, size_t len, char *t, size_t *tlen, cons
             }
             if (i < len)
                 t[w++] = s[i++]; /* jansson reports an unterminated string */
+            prev = '"';
+            comma = (size_t)-1;
         } else if (c == '#' || (c == '/' && i + 1 < len && s[i + 1] == '/')) {
             size_t start = i;
             while (i < len && s[i] != '\n')
@@ -72,7 +132,35 @@ static int blank_comments(const char *s, size_t len, char *t, size_t *tlen, cons
             }
             i += 2;
             w = blank(s, start, i, t, w);
+        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            t[w++] = s[i++];
         } else {
+            if (c == ',') {
+                comma = prev != '[' && prev != '{' && prev != ':' && prev != ',' ? w
+                                                                                 : (size_t)-1;
+                sc->expect = after_comma(sc);
+            } else {
+                if ((c == ']' || c == '}') && comma != (size_t)-1)
+                    t[comma] = ' ';
+                comma = (size_t)-1;
+                if (sc->expect == VALUE && c != ']' && c != '}' && c != ':')
+                    note(sc, w);
+                if (c == '[' || c == '{') {
+                    if (sc->depth < MAX_DEPTH)
+                        sc->open[sc->depth] = (unsigned char)c;
+                    else if (sc->w)
+                        sc->w->lost = 1;
+                    sc->depth++;
+                    sc->expect = c == '[' ? VALUE : KEY;
+                } else if (c == ']' || c == '}') {
+                    if (sc->depth)
+                        sc->depth--;
+                    sc->expect = OTHER;
+                } else {
+                    sc->expect = c == ':' ? VALUE : OTHER;
+                }
+            }
+            prev = c;
             t[w++] = s[i++];
         }
     }
@@ -80,34 +168,9 @@ static int blank_comments(const char *s, size_t len, char *t, size_t *tlen, cons
     return 0;
 }
 
-/* Pass 2: a comma that follows a value and is followed, past white space, by ']' or '}' is a
- * trailing comma. One that follows '[', '{', ':' or another comma is left for jansson to
- * reject, so that "[,]" and "[1,,]" are errors. */
-static void blank_trailing_commas(char *t, size_t len)
-{
-    char prev = ','; /* the last character before i that is not white space */
-    for (size_t i = 0; i < len; i++) {
-        if (t[i] == '"') {
-            for (i++; i < len && t[i] != '"' && t[i] != '\n'; i++)
-                if (t[i] == '\\' && i + 1 < len)
-                    i++;
-            prev = '"';
-        } else if (t[i] == ',') {
-            size_t j = i + 1;
-            while (j < len && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r'))
-                j++;
-            if (j < len && (t[j] == ']' || t[j] == '}') && prev != '[' && prev != '{' &&
-                prev != ':' && prev != ',')
-                t[i] = ' ';
-            prev = ',';
-        } else if (t[i] != ' ' && t[i] != '\t' && t[i] != '\n' && t[i] != '\r') {
-            prev = t[i];
-        }
-    }
-}
-
-int bkp_rjson_loads(const char *text, size_t len, const char *name, json_t **out, char *err,
-                    size_t errlen)
+/* Parses text[0..len); with where, *where gets the positions (and keeps the blanked copy). */
+static int load(const char *text, size_t len, const char *name, json_t **out,
+                bkp_rjson_where **wherep, char *err, size_t errlen)
 {
     char dummy[1];
     if (!err || !errlen) {
@@ -115,12 +178,17 @@ int bkp_rjson_loads(const char *text, size_t len, const char *name, json_t **out
         errlen = sizeof dummy;
     }
     *out = NULL;
+    if (wherep)
+        *wherep = NULL;
     char *t = malloc(len + 1);
-    if (!t) {
-        snprintf(err, errlen, "%s: out of memory", name);
-        return BK_ENOMEM;
-    }
+    bkp_rjson_where *w = wherep ? calloc(1, sizeof *w) : NULL;
+    scan sc = {.w = w};
     int rc = 0;
+    if (!t || (wherep && !w)) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        rc = BK_ENOMEM;
+        goto out;
+    }
     /* Checked here, not while blanking, so that a NUL in a string or a comment is caught too. */
     const char *nul = memchr(text, '\0', len);
     if (nul) {
@@ -131,23 +199,38 @@ int bkp_rjson_loads(const char *text, size_t len, const char *name, json_t **out
         goto out;
     }
     size_t tlen;
-    rc = blank_comments(text, len, t, &tlen, name, err, errlen);
+    rc = blank_text(&sc, text, len, t, &tlen, name, err, errlen);
     if (rc)
         goto out;
     t[tlen] = '\0';
-    blank_trailing_commas(t, tlen);
     json_error_t je;
     *out = json_loadb(t, tlen, JSON_REJECT_DUPLICATES, &je);
     if (!*out) {
         snprintf(err, errlen, "%s:%d:%d: %s", name, je.line, je.column, je.text);
         rc = BK_ESYNTAX;
+        goto out;
+    }
+    if (w) {
+        w->root = *out;
+        w->text = t;
+        t = NULL;
+        *wherep = w;
+        w = NULL;
     }
 out:
     free(t);
+    bkp_rjson_where_free(w);
     return rc;
 }
 
-int bkp_rjson_loadf(const char *path, json_t **out, char *err, size_t errlen)
+int bkp_rjson_loads(const char *text, size_t len, const char *name, json_t **out, char *err,
+                    size_t errlen)
+{
+    return load(text, len, name, out, NULL, err, errlen);
+}
+
+int bkp_rjson_loadf_where(const char *path, json_t **out, bkp_rjson_where **wherep, char *err,
+                          size_t errlen)
 {
     char dummy[1];
     if (!err || !errlen) {
@@ -155,6 +238,8 @@ int bkp_rjson_loadf(const char *path, json_t **out, char *err, size_t errlen)
         errlen = sizeof dummy;
     }
     *out = NULL;
+    if (wherep)
+        *wherep = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
         int e = errno;
@@ -194,10 +279,111 @@ int bkp_rjson_loadf(const char *path, json_t **out, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         rc = BK_EIO;
     } else {
-        rc = bkp_rjson_loads(buf, len, path, out, err, errlen);
+        rc = load(buf, len, path, out, wherep, err, errlen);
     }
 out:
     free(buf);
     fclose(f);
     return rc;
+}
+
+int bkp_rjson_loadf(const char *path, json_t **out, char *err, size_t errlen)
+{
+    return bkp_rjson_loadf_where(path, out, NULL, err, errlen);
+}
+
+void bkp_rjson_where_free(bkp_rjson_where *w)
+{
+    if (!w)
+        return;
+    free(w->text);
+    free(w->at);
+    free(w);
+}
+
+/* ---- positions: the notes are the values and keys in the order of a depth-first walk ---- */
+
+/* Walks v, whose note is *at: 1 with *at the note of target when target is in v, else 0
+ * with *at past v's notes (one for v, one for each member's key, and those of what v holds). */
+static int seek(const json_t *v, const json_t *target, size_t *at)
+{
+    size_t i;
+    const char *k;
+    json_t *e;
+    if (v == target)
+        return 1;
+    (*at)++;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e)
+            if (seek(e, target, at))
+                return 1;
+    } else if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, e) {
+            (*at)++;
+            if (seek(e, target, at))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static bkp_rjson_pos pos_of(const bkp_rjson_where *w, size_t note)
+{
+    bkp_rjson_pos p = {0, 0};
+    where(w->text, w->at[note], &p.line, &p.col);
+    return p;
+}
+
+/* The note of v, or (size_t)-1 when there are no positions or v is not in the document. */
+static size_t note_of(const bkp_rjson_where *w, const json_t *v)
+{
+    size_t all = 0, at = 0;
+    if (!w || w->lost || !v)
+        return (size_t)-1;
+    seek(w->root, NULL, &all);
+    if (all != w->n || !seek(w->root, v, &at))
+        return (size_t)-1;
+    return at;
+}
+
+bkp_rjson_pos bkp_rjson_where_top(const bkp_rjson_where *w)
+{
+    bkp_rjson_pos none = {0, 0};
+    return note_of(w, w ? w->root : NULL) == (size_t)-1 ? none : pos_of(w, 0);
+}
+
+bkp_rjson_pos bkp_rjson_where_elem(const bkp_rjson_where *w, const json_t *a, size_t i)
+{
+    bkp_rjson_pos none = {0, 0};
+    size_t at = note_of(w, a);
+    if (at == (size_t)-1 || !json_is_array(a) || i >= json_array_size(a))
+        return none;
+    at++;
+    for (size_t j = 0; j < i; j++)
+        seek(json_array_get(a, j), NULL, &at);
+    return pos_of(w, at);
+}
+
+bkp_rjson_pos bkp_rjson_where_key(const bkp_rjson_where *w, const json_t *o, const char *key,
+                                  bkp_rjson_pos *value)
+{
+    bkp_rjson_pos none = {0, 0};
+    size_t at = note_of(w, o);
+    const char *k;
+    json_t *e;
+    if (value)
+        *value = none;
+    if (at == (size_t)-1 || !json_is_object(o) || !key)
+        return none;
+    at++;
+    json_object_foreach((json_t *)o, k, e) {
+        if (strcmp(k, key) == 0) {
+            if (value)
+                *value = pos_of(w, at + 1);
+            return pos_of(w, at);
+        }
+        at++;
+        seek(e, NULL, &at);
+    }
+    return none;
 }

@@ -21,4 +21,25 @@ int bkp_rjson_loads(const char *text, size_t len, const char *name, json_t **out
  * read it, too big) with "PATH: reason" in err. */
 int bkp_rjson_loadf(const char *path, json_t **out, char *err, size_t errlen);
 
+/* Where the values of a loaded file are, for messages about them (a config entry with a
+ * wrong key): line and column, 1-based, the column in characters as in parse errors. */
+typedef struct bkp_rjson_pos {
+    size_t line, col;          /* line 0: not known */
+} bkp_rjson_pos;
+typedef struct bkp_rjson_where bkp_rjson_where;
+
+/* bkp_rjson_loadf, and on success *where (new: free it with bkp_rjson_where_free) holds the
+ * positions of *out's values. *where borrows *out: keep *out until *where is freed. */
+int bkp_rjson_loadf_where(const char *path, json_t **out, bkp_rjson_where **where, char *err,
+                          size_t errlen);
+/* NULL does nothing. */
+void bkp_rjson_where_free(bkp_rjson_where *w);
+/* The position of the top value; of element i of array a; of key in object o, and of its
+ * value in *value (may be NULL). a and o are values of w's document; line 0 when there is
+ * no such element or key. Each lookup walks the document: for messages, not for loops. */
+bkp_rjson_pos bkp_rjson_where_top(const bkp_rjson_where *w);
+bkp_rjson_pos bkp_rjson_where_elem(const bkp_rjson_where *w, const json_t *a, size_t i);
+bkp_rjson_pos bkp_rjson_where_key(const bkp_rjson_where *w, const json_t *o, const char *key,
+                                  bkp_rjson_pos *value);
+
 #endif

@@ -8,14 +8,14 @@ include runtime/services/builtins.mk
 $(eval $(call bk_host_program,bkpr,runtime/pool/main.c runtime/pool/pool.c runtime/pool/pidfile.c $(BKPR_COMMON) $(BUILTIN_SERVICES_SRCS)))
 $(eval $(call bk_host_program,bkpr-run,runtime/pool/run.c $(BKPR_COMMON)))
 
-# Test modules for tests/test_pool.sh: one that aborts right after its start, one without
+# Test modules for tests/itest_pool.sh: one that aborts right after its start, one without
 # the BK_MODULE symbol.
 $(eval $(call bk_module,tests/pool/crashy.so,tests/pool/crashy.c))
 $(eval $(call bk_module,tests/pool/nosymbol.so,tests/pool/nosymbol.c))
 CHECK_DEPS += $(B)/tests/pool/crashy.so $(B)/tests/pool/nosymbol.so $(B)/lib/basic-worker.so \
               $(B)/bin/bkpr $(B)/bin/bkpr-run $(B)/bin/basic-client $(B)/bin/bkpr-top \
               $(B)/bin/bkpr-log $(B)/bin/bkpr-restart
-INTEGRATION_TESTS += tests/test_pool.sh
+INTEGRATION_TESTS += tests/itest_pool.sh
 
 # A client for the pool tests: W async calls in flight until N are answered, each checked.
 $(B)/tests/pool/callstorm: $(call obj,tests/pool/callstorm.c) $(LIBA)

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "beekeeper/log.h"
+#include "core/clock.h"
 #include "pool/child.h"
 #include "pool/plog.h"
 
@@ -105,13 +105,6 @@ static void signals_release(void)
     g_sigpipe[0] = g_sigpipe[1] = -1;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void describe(int st, char *b, size_t len)
 {
     if (WIFEXITED(st))
@@ -188,7 +181,7 @@ static int spawn(pool *p, slot *s)
     s->ready_fd = fds[0];
     s->up = 0;
     s->why[0] = '\0';
-    s->started = now_ms();
+    s->started = (long long)bkp_now_ms();
     bk_log_debug("%s#%d started (pid %ld)", s->name, s->n, (long)pid);
     return 0;
 }
@@ -204,7 +197,7 @@ static void plan_respawn(pool *p, slot *s, int early)
     s->backoff = s->backoff ? s->backoff * 2 : BACKOFF_MIN_MS;
     if (s->backoff > BACKOFF_MAX_MS)
         s->backoff = BACKOFF_MAX_MS;
-    s->respawn_at = now_ms() + s->backoff;
+    s->respawn_at = (long long)bkp_now_ms() + s->backoff;
     bk_log_warn("%s#%d failed %d time%s in a row within %d ms of its start: respawning in %d ms",
                 s->name, s->n, s->early, s->early == 1 ? "" : "s", EARLY_MS, s->backoff);
 }
@@ -286,7 +279,7 @@ static void exited(pool *p, slot *s, int st)
         return;
     }
     int nostart = WIFEXITED(st) && WEXITSTATUS(st) == BKP_EXIT_NOSTART;
-    int early = now_ms() - s->started < EARLY_MS;
+    int early = (long long)bkp_now_ms() - s->started < EARLY_MS;
     if (p->handing && s == &p->s[p->roll]) {
         /* the replacement failed: the old process goes on serving */
         bk_log_error("%s#%d: the new process (pid %ld) %s before it was up%s%s; %s",
@@ -434,13 +427,13 @@ static void roll_next(pool *p)
         }
         p->roll = (long)i;
         p->handing = 1;
-        p->roll_deadline = now_ms() + READY_TIMEOUT_MS;
+        p->roll_deadline = (long long)bkp_now_ms() + READY_TIMEOUT_MS;
     }
 }
 
 static void timers(pool *p)
 {
-    long long now = now_ms();
+    long long now = (long long)bkp_now_ms();
     for (size_t i = 0; i < p->n && !p->stopping; i++) {
         slot *s = &p->s[i];
         if (s->respawn_at && now >= s->respawn_at && spawn(p, s) != 0)
@@ -456,7 +449,7 @@ static void timers(pool *p)
 
 static int next_timeout(const pool *p)
 {
-    long long next = -1, now = now_ms();
+    long long next = -1, now = (long long)bkp_now_ms();
     for (size_t i = 0; i < p->n; i++)
         if (p->s[i].respawn_at && (next < 0 || p->s[i].respawn_at < next))
             next = p->s[i].respawn_at;

@@ -9,6 +9,8 @@
 #include <event2/event.h>
 
 #include "beekeeper/log.h"
+#include "core/clock.h"
+#include "core/random.h"
 #include "rpc/client_int.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/names.h"
@@ -91,13 +93,6 @@ struct bk_client {
     nsub *subs;
     const char *ctx_tokens, *ctx_session;
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int header_value_ok(const char *s)
 {
@@ -496,7 +491,7 @@ static int run_until(bk_client *c, int (*cond)(bk_client *), uint64_t deadline)
             bkp_stomp_flush(c->s);
         if (cond(c))
             break;
-        uint64_t t = now_ms();
+        uint64_t t = bkp_now_ms();
         if (deadline && t >= deadline)
             return BK_ETIMEDOUT;
         if (deadline) {
@@ -524,7 +519,7 @@ int bk_client_connect_wait(bk_client *c, int timeout_ms)
 {
     if (!c)
         return BK_EINVAL;
-    int r = run_until(c, is_up_or_gone, now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
+    int r = run_until(c, is_up_or_gone, bkp_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
     if (r)
         return r;
     return c->connected ? 0 : (c->last_reason ? c->last_reason : BK_ECLOSED);
@@ -539,7 +534,7 @@ int bk_client_wait_all(bk_client *c, int timeout_ms)
 {
     if (!c)
         return BK_EINVAL;
-    return run_until(c, is_idle, timeout_ms < 0 ? 0 : now_ms() + (uint64_t)timeout_ms);
+    return run_until(c, is_idle, timeout_ms < 0 ? 0 : bkp_now_ms() + (uint64_t)timeout_ms);
 }
 
 static int is_flushed(bk_client *c)
@@ -551,7 +546,7 @@ int bk_client_flush(bk_client *c, int timeout_ms)
 {
     if (!c)
         return BK_EINVAL;
-    int r = run_until(c, is_flushed, now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
+    int r = run_until(c, is_flushed, bkp_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
     if (r)
         return r;
     return c->connected ? 0 : BK_ECLOSED;
@@ -573,7 +568,7 @@ int bk_client_run(bk_client *c)
 int bk_client_run_for(bk_client *c, int ms)
 {
     c->stop = 0;
-    int r = run_until(c, is_stopped, now_ms() + (uint64_t)(ms > 0 ? ms : 0));
+    int r = run_until(c, is_stopped, bkp_now_ms() + (uint64_t)(ms > 0 ? ms : 0));
     c->stop = 0;
     return r == BK_ETIMEDOUT ? 0 : r;
 }
@@ -620,7 +615,7 @@ static int wait_room(bk_client *c, size_t need, int timeout_ms)
     uint64_t deadline = 0;
     int rc = 0;
     while (c->connected && !has_room(c, need)) {
-        uint64_t t = now_ms();
+        uint64_t t = bkp_now_ms();
         if (!deadline)
             deadline = t + (uint64_t)timeout_ms;
         else if (t >= deadline) {
@@ -653,7 +648,7 @@ static int send_msg(bk_client *c, const char *method, int notify, const bk_call_
     const char *fwd = o ? o->forward_to : NULL;
     if (fwd) {
         unsigned char r;
-        bkp_random(&r, 1);
+        bkp_random_bytes(&r, 1);
         int lane = 1 + (r & 1);
         rc = notify ? bkp_dest_forward_notify(dest, sizeof dest, xfwd, sizeof xfwd, fwd, method,
                                               o->address, lane)

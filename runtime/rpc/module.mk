@@ -9,6 +9,10 @@ LIB_SRCS += runtime/rpc/worker.c runtime/rpc/job.c
 # The interface of the built-in services (runtime/services/) to the bus.
 LIB_SRCS += runtime/rpc/bus.c
 PUBLIC_HEADERS += runtime/include/beekeeper/worker.h
-$(eval $(call bk_itest,itest_rpc,tests/itest_rpc.c))
+# The integration tests of client and worker, by behaviour, share tests/itest_rpc_fixture.c.
+$(eval $(call bk_itest,itest_rpc_calls,tests/itest_rpc_calls.c tests/itest_rpc_fixture.c))
+$(eval $(call bk_itest,itest_rpc_errors,tests/itest_rpc_errors.c tests/itest_rpc_fixture.c))
+$(eval $(call bk_itest,itest_rpc_auth,tests/itest_rpc_auth.c tests/itest_rpc_fixture.c))
+$(eval $(call bk_itest,itest_rpc_processes,tests/itest_rpc_processes.c tests/itest_rpc_fixture.c))
 $(eval $(call bk_itest,itest_interop,tests/itest_interop.c))
 $(eval $(call bk_itest,itest_flow,tests/itest_flow.c))

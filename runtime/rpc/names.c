@@ -2,11 +2,9 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "beekeeper/error.h"
+#include "core/random.h"
 #include "rpc/jsonrpc.h"
 
 static int put(char *buf, size_t n, int r)
@@ -73,45 +71,14 @@ int bkp_dest_log(char *buf, size_t n, const char *level, const char *service)
     return put(buf, n, snprintf(buf, n, "/topic/log.%s.%s", level, service));
 }
 
-void bkp_random(void *buf, size_t n)
-{
-    unsigned char *p = buf;
-    while (n > 0) {
-        ssize_t r = getrandom(p, n, GRND_NONBLOCK);
-        if (r <= 0)
-            break;
-        p += r;
-        n -= (size_t)r;
-    }
-    if (n > 0) {
-        static unsigned long x;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        x ^= (unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16);
-        while (n--) {
-            x = x * 6364136223846793005UL + 1442695040888963407UL;
-            *p++ = (unsigned char)(x >> 33);
-        }
-    }
-}
-
 int bkp_dest_temp(char *buf, size_t n)
 {
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    unsigned char r[16];
     char name[17];
-    bkp_random(r, sizeof r);
-    for (int i = 0; i < 16; i++)
-        name[i] = al[r[i] % 62];
-    name[16] = 0;
+    bkp_random_text(name, 16, BKP_RANDOM_ALNUM);
     return put(buf, n, snprintf(buf, n, "/temp-queue/tmp.%s", name));
 }
 
 void bkp_random_digits8(char *buf)
 {
-    unsigned char r[8];
-    bkp_random(r, sizeof r);
-    for (int i = 0; i < 8; i++)
-        buf[i] = (char)('0' + r[i] % 10);
-    buf[8] = 0;
+    bkp_random_text(buf, 8, BKP_RANDOM_DIGITS);
 }

@@ -23,8 +23,6 @@ int bkp_dest_log(char *buf, size_t n, const char *level, const char *service);
 /* "/temp-queue/tmp.{16 random [A-Za-z0-9]}" (n >= 32). */
 int bkp_dest_temp(char *buf, size_t n);
 
-/* Random bytes from the kernel (falls back to a time-seeded generator). */
-void bkp_random(void *buf, size_t n);
 /* 8 random decimal digits, NUL-terminated (buf of 9). */
 void bkp_random_digits8(char *buf);
 

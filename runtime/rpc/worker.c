@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "beekeeper/log.h"
+#include "core/clock.h"
 #include "rpc/client_int.h"
 #include "rpc/job.h"
 #include "rpc/jsonrpc.h"
@@ -65,13 +65,6 @@ struct bk_worker {
     struct event *sigterm_ev, *sigint_ev;
     hook *hooks;                /* in the order added */
 };
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* ------------------------------------------------------------------ answering */
 
@@ -246,11 +239,11 @@ static void run_job(void *task)
     const char *ot, *os;
     bkp_client_set_context(w->c, j->tokens ? j->tokens : "", j->session ? j->session : "",
                            &ot, &os);
-    uint64_t t0 = mono_us();
+    uint64_t t0 = bkp_now_us();
     req->in_handler = 1;
     rc = h->fn(req, req->m.params, h->arg);
     req->in_handler = 0;
-    w->busy_us += mono_us() - t0;
+    w->busy_us += bkp_now_us() - t0;
     bkp_client_set_context(w->c, ot, os, NULL, NULL);
     if (rc == BK_DEFER && !req->answered && !req->failed) { /* nothing recorded: later */
         req->deferred = 1;

@@ -11,4 +11,4 @@ $(eval $(call bk_itest,itest_logtail,tests/itest_logtail.c $(BUILTIN_SERVICES_SR
 # the test runs the tools
 $(B)/tests/itest_services: | $(B)/bin/bkpr-top $(B)/bin/bkpr-restart
 # bkpr-log -f across a broker restart (runs its own broker, pool and LogTail)
-UNIT_TESTS += tests/log-follow.sh
+SYSTEM_TESTS += tests/systest_log_follow.sh

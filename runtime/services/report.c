@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "beekeeper/log.h"
+#include "core/clock.h"
 #include "rpc/bus.h"
 #include "rpc/worker_hooks.h"
 #include "services/services.h"
@@ -39,13 +40,6 @@ typedef struct report {
     int tap_set;
 } report;
 
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* ------------------------------------------------------------------ status */
 
 static void add_queue(const char *service, void *arg)
@@ -59,7 +53,7 @@ static json_t *status_params(report *r)
     bk_worker_stats st;
     bk_worker_stats_get(r->w, &st);
     uint64_t busy = bkp_worker_busy_us(r->w);
-    uint64_t now = mono_us() / 1000;
+    uint64_t now = bkp_now_ms();
     double secs = r->last_status_ms && now > r->last_status_ms
                       ? (double)(now - r->last_status_ms) / 1000.0 : 0;
     json_t *q = json_array();
@@ -161,7 +155,7 @@ static void on_started(bk_worker *w, void *arg)
     struct timeval tv = { r->status_ms / 1000, (r->status_ms % 1000) * 1000 };
     if (r->status_ev)
         event_add(r->status_ev, &tv);
-    r->last_status_ms = mono_us() / 1000;
+    r->last_status_ms = bkp_now_ms();
     send_status(r, BKP_SUPERVISOR_WORKER_STATUS);
 }
 

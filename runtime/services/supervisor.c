@@ -27,6 +27,8 @@
 
 #include "beekeeper/client.h"
 #include "beekeeper/log.h"
+#include "core/clock.h"
+#include "core/map.h"
 
 #define PREFIX "_bkpr.supervisor."
 #define UNSERVICED BKP_SINKHOLE_UNSERVICED
@@ -60,7 +62,7 @@ typedef struct sup {
     size_t n, cap;
     char host[256];
     char *pool;                     /* the "pool" option, or NULL */
-    json_t *serviced, *unserviced;  /* objects used as sets of service names */
+    bkp_map serviced, unserviced;   /* sets of service names (see set_add) */
     struct event *tick, *restart_ev;
     uint64_t last_sample_ms, last_publish_ms, started_ms;
     long *rq;                       /* pids still to TERM, and the delay between them */
@@ -75,13 +77,6 @@ typedef struct filt {
 } filt;
 
 static sup g_sup;
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static const bk_call_opts sys_opts = {.tokens = BKP_TOKEN_SYSTEM};
 
@@ -115,6 +110,27 @@ static void remove_at(sup *s, size_t i)
     s->v[i] = s->v[--s->n];
 }
 
+/* A set of names is a map whose values are their own keys, new strings. 1 when k was added,
+ * 0 when it was there, or BK_ENOMEM. */
+static int set_add(bkp_map *set, const char *k)
+{
+    if (bkp_map_get(set, k))
+        return 0;
+    char *c = strdup(k);
+    if (!c || bkp_map_put(set, c, c) < 0) {
+        free(c);
+        return BK_ENOMEM;
+    }
+    return 1;
+}
+
+static void set_clear(bkp_map *set)
+{
+    BKP_MAP_EACH(set, e)
+        free(e->value);
+    bkp_map_clear(set);
+}
+
 static const char *str_of(json_t *o, const char *key)
 {
     return json_string_value(json_object_get(o, key));
@@ -129,16 +145,14 @@ static double num_of(json_t *o, const char *key)
 static void publish_unserviced(sup *s)
 {
     json_t *q = json_array();
-    const char *k;
-    json_t *v;
-    json_object_foreach(s->unserviced, k, v)
-        json_array_append_new(q, json_string(k));
+    BKP_MAP_EACH(&s->unserviced, e)
+        json_array_append_new(q, json_string(e->key));
     json_t *p = json_pack("{s:o}", "queues", q);
     bk_client *c = bk_worker_client(s->w);
     if (p && bk_client_connected(c))
         bk_notify(c, UNSERVICED, p, &sys_opts);
     json_decref(p);
-    s->last_publish_ms = now_ms();
+    s->last_publish_ms = bkp_now_ms();
 }
 
 /* Recomputes which services have workers; services that lost their last one (and
@@ -146,40 +160,38 @@ static void publish_unserviced(sup *s)
  * set, services with a worker again leave it. The Sinkhole hears of any change at once. */
 static void check_services(sup *s, json_t *gone)
 {
-    json_t *now = json_object();
-    if (!now)
-        return;
+    bkp_map now = {0};
     for (size_t i = 0; i < s->n; i++) {
         size_t j;
         json_t *q;
         json_array_foreach(s->v[i]->queue, j, q)
-            json_object_set_new(now, json_string_value(q), json_true());
+            if (json_is_string(q) && set_add(&now, json_string_value(q)) < 0) {
+                set_clear(&now);
+                return;
+            }
     }
     int changed = 0;
     const char *k;
     json_t *v;
-    void *tmp;
-    json_object_foreach(s->serviced, k, v)
-        if (!json_object_get(now, k) && !json_object_get(s->unserviced, k)) {
-            json_object_set_new(s->unserviced, k, json_true());
+    BKP_MAP_EACH(&s->serviced, e)
+        if (!bkp_map_get(&now, e->key) && set_add(&s->unserviced, e->key) > 0)
             changed = 1;
-        }
     size_t j;
-    if (now_ms() - s->started_ms < STARTUP_GRACE_MS)
+    if (bkp_now_ms() - s->started_ms < STARTUP_GRACE_MS)
         gone = NULL; /* see STARTUP_GRACE_MS */
     json_array_foreach(gone, j, v) {
         k = json_string_value(v);
-        if (k && !json_object_get(now, k) && !json_object_get(s->unserviced, k)) {
-            json_object_set_new(s->unserviced, k, json_true());
+        if (k && !bkp_map_get(&now, k) && set_add(&s->unserviced, k) > 0)
+            changed = 1;
+    }
+    BKP_MAP_EACH(&now, e) {
+        char *was = bkp_map_del(&s->unserviced, e->key);
+        if (was) {
+            free(was);
             changed = 1;
         }
     }
-    json_object_foreach_safe(s->unserviced, tmp, k, v)
-        if (json_object_get(now, k)) {
-            json_object_del(s->unserviced, k);
-            changed = 1;
-        }
-    json_decref(s->serviced);
+    set_clear(&s->serviced);
     s->serviced = now;
     if (changed)
         publish_unserviced(s);
@@ -216,7 +228,7 @@ static void apply_status(sup *s, json_t *p, int leaving)
         check_services(s, q);
         return;
     }
-    uint64_t now = now_ms();
+    uint64_t now = bkp_now_ms();
     int changed = !e;
     if (!e) {
         if (s->n == s->cap) {
@@ -608,7 +620,7 @@ static int on_job(bk_request *req, json_t *params, void *arg)
         return bk_fail(req, BK_RPC_INTERNAL_ERROR, "not relayed: %s", bk_strerror(rc));
     /* how many the supervisors will act on, as far as this table knows */
     size_t n = 0;
-    json_t *pools = json_object();
+    bkp_map pools = {0};
     for (size_t i = 0; i < s->n; i++) {
         entry *e = s->v[i];
         char key[600];
@@ -617,11 +629,11 @@ static int on_job(bk_request *req, json_t *params, void *arg)
             continue;
         n++;
         snprintf(key, sizeof key, "%s|%s", e->host, e->pool);
-        json_object_set_new(pools, key, json_true());
+        set_add(&pools, key);
     }
     json_t *res = is_rw ? json_pack("{s:I}", "workers", (json_int_t)n)
-                        : json_pack("{s:I}", "pools", (json_int_t)json_object_size(pools));
-    json_decref(pools);
+                        : json_pack("{s:I}", "pools", (json_int_t)pools.len);
+    set_clear(&pools);
     return bk_request_reply(req, res);
 }
 
@@ -653,8 +665,8 @@ static int on_unserviced(bk_request *req, json_t *params, void *arg)
     json_t *q;
     json_array_foreach(json_object_get(params, "queues"), i, q) {
         const char *k = json_string_value(q);
-        if (k && !json_object_get(s->serviced, k))
-            json_object_set_new(s->unserviced, k, json_true());
+        if (k && !bkp_map_get(&s->serviced, k))
+            set_add(&s->unserviced, k);
     }
     return 0;
 }
@@ -684,13 +696,13 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     sup *s = arg;
-    uint64_t now = now_ms();
+    uint64_t now = bkp_now_ms();
     expire(s, now);
     if (now - s->last_sample_ms >= SAMPLE_MS) {
         s->last_sample_ms = now;
         sample(s, now);
     }
-    if (json_object_size(s->unserviced) && now - s->last_publish_ms >= REPUBLISH_MS)
+    if (s->unserviced.len && now - s->last_publish_ms >= REPUBLISH_MS)
         publish_unserviced(s);
 }
 
@@ -709,8 +721,8 @@ static void on_stop(bk_worker *w, void *arg)
     free(s->v);
     free(s->rq);
     free(s->pool);
-    json_decref(s->serviced);
-    json_decref(s->unserviced);
+    set_clear(&s->serviced);
+    set_clear(&s->unserviced);
     memset(s, 0, sizeof *s);
 }
 
@@ -723,8 +735,8 @@ static int on_start(bk_worker *w, void *arg)
     struct timeval tv = {0, TICK_MS * 1000};
     if (!s->tick || !s->restart_ev || event_add(s->tick, &tv) != 0)
         return 1;
-    s->last_sample_ms = now_ms() - SAMPLE_MS;   /* sample at the first tick */
-    s->started_ms = now_ms();
+    s->last_sample_ms = bkp_now_ms() - SAMPLE_MS;   /* sample at the first tick */
+    s->started_ms = bkp_now_ms();
     return 0;
 }
 
@@ -743,15 +755,13 @@ static int setup(bk_worker *w, const json_t *options, bk_module_hooks *h)
         s->clk_tck = 100;
     if (gethostname(s->host, sizeof s->host - 1) != 0)   /* as worker.c names the host */
         strcpy(s->host, "localhost");
-    s->serviced = json_object();
-    s->unserviced = json_object();
-    s->started_ms = now_ms();
+    s->started_ms = bkp_now_ms();
     s->pool = jp ? strdup(json_string_value(jp)) : NULL;
     h->authorize = authorize;
     h->on_start = on_start;
     h->on_stop = on_stop;
     h->arg = s;
-    int rc = s->serviced && s->unserviced && (!jp || s->pool) ? 0 : BK_ENOMEM;
+    int rc = !jp || s->pool ? 0 : BK_ENOMEM;
     if (!rc)
         rc = bk_worker_accept(w, PREFIX "*", on_job, s);
     if (!rc)

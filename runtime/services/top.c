@@ -18,6 +18,7 @@
 
 #include "beekeeper/client.h"
 #include "beekeeper/config.h"
+#include "core/clock.h"
 #include "services/services.h"
 #include "services/top_broker.h"
 
@@ -438,11 +439,9 @@ int main(int argc, char **argv)
             screen(c, bk_bus_config_id(bc), v, n, workers, frc ? why : NULL);
         }
         fflush(stdout);
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        uint64_t t0 = bkp_now_ms();
         for (int redraw = 0; !g_stop && !redraw;) {
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            long left = 1000 - ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+            long left = 1000 - (long)(bkp_now_ms() - t0);
             if (left <= 0)
                 break;
             struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};

@@ -22,8 +22,10 @@
 #include <event2/event.h>
 
 #include "beekeeper/error.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "net/io.h"
 #include "stomp/conn_int.h"
-#include "stomp/io.h"
 #include "stomp/failover.h"
 
 #define DEFAULT_HB_MS 10000
@@ -38,13 +40,6 @@ static void on_event(bkp_io *io, int what, int err, void *arg);
 static void conn_lost(bkp_stomp *s, int reason, const char *detail);
 
 /* ---------------------------------------------------------------- helpers */
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 char *bkp_conn_strdup(const char *s)
 {
@@ -125,7 +120,7 @@ static void destroy(bkp_stomp *s)
     struct rcpt *r, *nr;
     struct defer *d, *nd;
 
-    bkp_io_free(s->bev);
+    bkp_io_free(s->io);
     if (s->ev_retry)
         event_free(s->ev_retry);
     if (s->ev_timeout)
@@ -232,7 +227,7 @@ static void on_defer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     enter(s);
-    if (s->kill_reason && s->bev) {
+    if (s->kill_reason && s->io) {
         int r = s->kill_reason;
         s->kill_reason = 0;
         conn_lost(s, r, "out of memory while encoding a frame");
@@ -242,17 +237,31 @@ static void on_defer(evutil_socket_t fd, short what, void *arg)
     leave(s);
 }
 
-/* Fails every pending receipt with status (list detached first: callbacks may add). */
-static void fail_receipts(bkp_stomp *s, int status)
+/* Takes the pending receipts off the connection: the callbacks that fail them may add new
+ * ones, which are not theirs to fail. */
+static struct rcpt *detach_receipts(bkp_stomp *s)
 {
-    struct rcpt *r = s->rcpts, *nr;
+    struct rcpt *r = s->rcpts;
     s->rcpts = s->rcpts_tail = NULL;
-    for (; r; r = nr) {
+    return r;
+}
+
+/* Calls and frees each receipt of the detached list r: a DISCONNECT's with disc_status, the
+ * others' with status. */
+static void fail_list(bkp_stomp *s, struct rcpt *r, int status, int disc_status)
+{
+    for (struct rcpt *nr; r; r = nr) {
         nr = r->next;
         if (r->fn)
-            r->fn(s, status, r->arg);
+            r->fn(s, r->kind == RCPT_DISCONNECT ? disc_status : status, r->arg);
         free(r);
     }
+}
+
+/* Fails every pending receipt with status. */
+static void fail_receipts(bkp_stomp *s, int status)
+{
+    fail_list(s, detach_receipts(s), status, status);
 }
 
 /* ---------------------------------------------------------------- connection steps */
@@ -266,8 +275,8 @@ static void stop_conn_events(bkp_stomp *s)
 
 static void close_socket(bkp_stomp *s)
 {
-    bkp_io_free(s->bev);
-    s->bev = NULL;
+    bkp_io_free(s->io);
+    s->io = NULL;
     s->conn_id++;
     s->unparsed = 0;
     s->tcp_up = 0;
@@ -289,7 +298,7 @@ static void conn_lost(bkp_stomp *s, int reason, const char *detail)
     bkp_sub *sub;
 
     if (was == BKP_STOMP_CONNECTED)
-        stable = now_ms() - s->connected_at_ms >= (uint64_t)s->o.backoff_max_ms;
+        stable = bkp_now_ms() - s->connected_at_ms >= (uint64_t)s->o.backoff_max_ms;
     close_socket(s);
     cid = s->conn_id;
     for (sub = s->subs; sub; sub = sub->next)
@@ -342,7 +351,7 @@ static int send_connect(bkp_stomp *s)
 
     snprintf(hb, sizeof hb, "%d,%d", s->o.hb_send_ms < 0 ? 0 : s->o.hb_send_ms,
              s->o.hb_recv_ms < 0 ? 0 : s->o.hb_recv_ms);
-    bkp_enc_begin(&e, bkp_io_output(s->bev),
+    bkp_enc_begin(&e, bkp_io_output(s->io),
                   s->o.use_stomp_cmd ? BKP_CMD_STOMP : BKP_CMD_CONNECT,
                   BKP_ENC_RAW | BKP_ENC_NO_LENGTH);
     bkp_enc_header(&e, "accept-version", "1.1,1.2");
@@ -390,22 +399,22 @@ static void attempt(bkp_stomp *s)
         conn_lost(s, BK_ECONNREFUSED, rc ? gai_strerror(rc) : "no address");
         return;
     }
-    if (bkp_io_new(&s->bev, s->base, -1, s->o.max_single_read, on_read, on_event, NULL, s) < 0) {
+    if (bkp_io_new(&s->io, s->base, -1, s->o.max_single_read, on_read, on_event, NULL, s) < 0) {
         freeaddrinfo(ai);
         conn_lost(s, BK_ENOMEM, "out of memory");
         return;
     }
     tv = tv_ms((uint64_t)s->o.connect_timeout_ms);
     event_add(s->ev_timeout, &tv);
-    rc = bkp_io_connect(s->bev, ai->ai_addr, (int)ai->ai_addrlen);
+    rc = bkp_io_connect(s->io, ai->ai_addr, (int)ai->ai_addrlen);
     freeaddrinfo(ai);
     if (rc < 0) {
         conn_lost(s, BK_ECONNREFUSED, strerror(errno));
         return;
     }
-    fd = bkp_io_fd(s->bev);
+    fd = bkp_io_fd(s->io);
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    bkp_io_read_enable(s->bev, 1);
+    bkp_io_read_enable(s->io, 1);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -429,16 +438,10 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
         conn_lost(s, BK_ETIMEDOUT, "no CONNECTED in time");
     } else if (s->state == BKP_STOMP_CLOSING) {
         /* the DISCONNECT receipt never came: close anyway */
-        struct rcpt *r = s->rcpts, *nr;
-        s->rcpts = s->rcpts_tail = NULL;
+        struct rcpt *r = detach_receipts(s);
         close_socket(s);
         s->state = BKP_STOMP_CLOSED;
-        for (; r; r = nr) {
-            nr = r->next;
-            if (r->fn)
-                r->fn(s, r->kind == RCPT_DISCONNECT ? BK_ETIMEDOUT : BK_ECLOSED, r->arg);
-            free(r);
-        }
+        fail_list(s, r, BK_ECLOSED, BK_ETIMEDOUT);
         if (!s->freed)
             notify_state(s, BKP_STOMP_CLOSED, BK_ETIMEDOUT, "no DISCONNECT receipt in time");
     }
@@ -450,10 +453,10 @@ static void on_hb_send(evutil_socket_t fd, short what, void *arg)
     bkp_stomp *s = arg;
     (void)fd;
     (void)what;
-    if (!s->bev)
+    if (!s->io)
         return;
     if (!s->wrote) {
-        if (evbuffer_add(bkp_io_output(s->bev), "\n", 1) == 0)
+        if (evbuffer_add(bkp_io_output(s->io), "\n", 1) == 0)
             s->stats.heartbeats_out++;
     }
     s->wrote = 0;
@@ -465,10 +468,10 @@ static void on_hb_recv(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     enter(s);
-    if (s->bev && s->hb_recv) {
+    if (s->io && s->hb_recv) {
         uint64_t grace = s->o.hb_grace_ms > 0 ? (uint64_t)s->o.hb_grace_ms
                          : (s->hb_recv < 1000 ? s->hb_recv : 1000);
-        if (now_ms() - s->last_read_ms > 2 * (uint64_t)s->hb_recv + grace)
+        if (bkp_now_ms() - s->last_read_ms > 2 * (uint64_t)s->hb_recv + grace)
             conn_lost(s, BK_ETIMEDOUT, "peer silent past its heart-beat");
     }
     leave(s);
@@ -548,7 +551,7 @@ static void handle_connected(bkp_stomp *s, const bkp_frame *f)
     event_del(s->ev_timeout);
     s->generation++;
     s->stats.connects++;
-    s->connected_at_ms = now_ms();
+    s->connected_at_ms = bkp_now_ms();
     s->last_read_ms = s->connected_at_ms;
     s->state = BKP_STOMP_CONNECTED;
 
@@ -572,21 +575,13 @@ static void handle_receipt(bkp_stomp *s, const bkp_frame *f)
     if (!r)
         return; /* not ours or already failed: nothing to do */
     if (r->kind == RCPT_DISCONNECT) {
-        struct rcpt *rest;
         close_socket(s);
         s->state = BKP_STOMP_CLOSED;
-        rest = s->rcpts;
-        s->rcpts = s->rcpts_tail = NULL;
+        struct rcpt *rest = detach_receipts(s);
         if (r->fn)
             r->fn(s, 0, r->arg);
         free(r);
-        while (rest) {
-            struct rcpt *n = rest->next;
-            if (rest->fn)
-                rest->fn(s, BK_ECLOSED, rest->arg);
-            free(rest);
-            rest = n;
-        }
+        fail_list(s, rest, BK_ECLOSED, BK_ECLOSED);
         if (!s->freed)
             notify_state(s, BKP_STOMP_CLOSED, 0, "disconnected");
         return;
@@ -669,7 +664,7 @@ static void on_read(bkp_io *io, struct evbuffer *in, void *arg)
 
     enter(s);
     s->stats.bytes_in += len - s->unparsed;
-    s->last_read_ms = now_ms();
+    s->last_read_ms = bkp_now_ms();
     while (!s->freed && s->conn_id == cid) {
         r = bkp_parser_next(s->parser, in, &f);
         if (r == 0)
@@ -860,7 +855,7 @@ int bkp_stomp_disconnect(bkp_stomp *s, bkp_receipt_fn *done, void *arg)
     r = bkp_conn_rcpt_add(s, RCPT_DISCONNECT, done, arg);
     if (!r)
         return BK_ENOMEM;
-    bkp_enc_begin(&e, bkp_io_output(s->bev), BKP_CMD_DISCONNECT,
+    bkp_enc_begin(&e, bkp_io_output(s->io), BKP_CMD_DISCONNECT,
                   s->enc_flags | BKP_ENC_NO_LENGTH);
     bkp_conn_enc_receipt(&e, r);
     rc = bkp_conn_out_done(s, bkp_enc_end(&e, NULL, 0));

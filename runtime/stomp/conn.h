@@ -25,7 +25,7 @@
  *   across reconnects, and may be made at any time after bkp_stomp_new().
  *
  * Writes
- *   Frames are appended to the output buffer (stomp/io.h) and leave at the end of the loop
+ *   Frames are appended to the output buffer (net/io.h) and leave at the end of the loop
  *   turn, so every frame made within one turn goes out in one writev() where the kernel
  *   allows (e.g. an RPC response and its ACK). Nothing forces a flush per frame.
  *   The output buffer is bounded (opts.max_outbuf): a frame that would exceed it fails

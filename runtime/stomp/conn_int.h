@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/hostport.h"
 #include "stomp/conn.h"
-#include "stomp/failover.h"
 
 struct bkp_io;
 struct event;
@@ -66,7 +66,7 @@ struct bkp_stomp {
     char *vhost, *login, *passcode;
 
     bkp_stomp_state state;
-    struct bkp_io *bev;              /* the socket; NULL while there is none */
+    struct bkp_io *io;         /* the socket; NULL while there is none */
     bkp_parser *parser;
     size_t unparsed;           /* input bytes already counted in stats.bytes_in */
     uint64_t parser_hb;        /* parser heart-beat count at the last read */

@@ -5,30 +5,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "beekeeper/error.h"
+#include "core/clock.h"
+#include "net/io.h"
 #include "stomp/conn_int.h"
-#include "stomp/io.h"
-
-static uint64_t epoch_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
-}
 
 /* ---------------------------------------------------------------- output */
 
 int bkp_conn_out_room(bkp_stomp *s, size_t need)
 {
     size_t have;
-    if (!s->bev)
+    if (!s->io)
         return BK_ECLOSED;
-    have = evbuffer_get_length(bkp_io_output(s->bev));
+    have = evbuffer_get_length(bkp_io_output(s->io));
     if (have + need > s->o.max_outbuf || need > s->o.max_outbuf)
         return BK_ELIMIT;
     return 0;
@@ -130,7 +123,7 @@ static int write_subscribe(bkp_stomp *s, bkp_sub *sub, struct rcpt *r)
 
     if (bkp_conn_out_room(s, need) < 0)
         return BK_ELIMIT;
-    bkp_enc_begin(&e, bkp_io_output(s->bev), BKP_CMD_SUBSCRIBE,
+    bkp_enc_begin(&e, bkp_io_output(s->io), BKP_CMD_SUBSCRIBE,
                   s->enc_flags | BKP_ENC_NO_LENGTH);
     bkp_enc_header(&e, "id", sub->id);
     bkp_enc_header(&e, "destination", sub->dest);
@@ -287,7 +280,7 @@ int bkp_stomp_unsubscribe(bkp_stomp *s, bkp_sub *sub, bkp_receipt_fn *done, void
         r = bkp_conn_rcpt_add(s, RCPT_PLAIN, done, arg);
         if (!r)
             return BK_ENOMEM;
-        bkp_enc_begin(&e, bkp_io_output(s->bev), BKP_CMD_UNSUBSCRIBE,
+        bkp_enc_begin(&e, bkp_io_output(s->io), BKP_CMD_UNSUBSCRIBE,
                       s->enc_flags | BKP_ENC_NO_LENGTH);
         bkp_enc_header(&e, "id", sub->id);
         bkp_conn_enc_receipt(&e, r);
@@ -358,14 +351,14 @@ int bkp_stomp_send_ttl(bkp_stomp *s, const char *dest, const bkp_header *h, size
         if (!r)
             return BK_ENOMEM;
     }
-    bkp_enc_begin(&e, bkp_io_output(s->bev), BKP_CMD_SEND, s->enc_flags);
+    bkp_enc_begin(&e, bkp_io_output(s->io), BKP_CMD_SEND, s->enc_flags);
     bkp_enc_header(&e, "destination", dest);
     for (i = 0; i < n; i++)
         bkp_enc_header(&e, h[i].name, h[i].value);
     if (ttl_ms) {
         const char *name;
         uint64_t v;
-        bkp_flavour_expiration(s->flavour, ttl_ms, epoch_ms(), &name, &v);
+        bkp_flavour_expiration(s->flavour, ttl_ms, (uint64_t)bkp_wall_ms(), &name, &v);
         bkp_enc_header_u64(&e, name, v);
     }
     if (r)
@@ -407,7 +400,7 @@ static int write_ack(bkp_stomp *s, const char *id, const char *subid, int nack)
         return BK_ESTATE; /* RabbitMQ would answer with an ERROR and close */
     if (bkp_conn_out_room(s, 2 * (strlen(id) + (subid ? strlen(subid) : 0)) + 64) < 0)
         return BK_ELIMIT;
-    bkp_enc_begin(&e, bkp_io_output(s->bev), nack ? BKP_CMD_NACK : BKP_CMD_ACK,
+    bkp_enc_begin(&e, bkp_io_output(s->io), nack ? BKP_CMD_NACK : BKP_CMD_ACK,
                   s->enc_flags | BKP_ENC_NO_LENGTH);
     if (s->version == 12) {
         bkp_enc_header(&e, "id", id);
@@ -539,13 +532,13 @@ struct event_base *bkp_stomp_base(const bkp_stomp *s)
 
 size_t bkp_stomp_pending_bytes(const bkp_stomp *s)
 {
-    return s->bev ? evbuffer_get_length(bkp_io_output(s->bev)) : 0;
+    return s->io ? evbuffer_get_length(bkp_io_output(s->io)) : 0;
 }
 
 void bkp_stomp_flush(bkp_stomp *s)
 {
-    if (s->bev)
-        bkp_io_flush(s->bev);
+    if (s->io)
+        bkp_io_flush(s->io);
 }
 
 void bkp_stomp_stats_get(const bkp_stomp *s, bkp_stomp_stats *st)

@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -42,6 +41,7 @@
 
 #include "beekeeper/error.h"
 #include "stomp/conn.h"
+#include "benchlib.h"
 
 #define BODY 100
 #define MAXT 8
@@ -83,27 +83,14 @@ typedef struct result {
     int time_limited;          /* the send phase ended on SEND_MS */
 } result;
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t ms_ns(unsigned ms)
 {
     return (uint64_t)ms * 1000000u;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void percentiles(result *r, uint64_t *rtt, int n)
 {
-    qsort(rtt, (size_t)n, sizeof *rtt, cmp_u64);
+    qsort(rtt, (size_t)n, sizeof *rtt, bench_cmp_u64);
     r->v = (double)rtt[n / 2] / 1000.0;
     r->p99_us = (double)rtt[(size_t)((double)n * 0.99)] / 1000.0;
     r->got = n;
@@ -211,7 +198,7 @@ static void pump_cb(evutil_socket_t fd, short w, void *arg)
             return;
         }
         if (!f->t_first) {
-            f->t_first = now_ns();
+            f->t_first = bench_now_ns();
             f->send_end = f->t_first + ms_ns(SEND_MS);
         }
         rc = bkp_stomp_send(f->prod, f->dest, NULL, 0, f->body, sizeof f->body, NULL, NULL);
@@ -221,7 +208,7 @@ static void pump_cb(evutil_socket_t fd, short w, void *arg)
         }
         f->sent++;
     }
-    if (now_ns() > f->send_end)
+    if (bench_now_ns() > f->send_end)
         f->stopped = 1;
     else if (f->sent < f->total)
         evtimer_add(f->pump, &zero);
@@ -247,7 +234,7 @@ static void on_flow_msg(bkp_stomp *s, bkp_sub *sub, const bkp_frame *m, void *ar
     (void)m;
     f->recv[p->idx]++;
     f->got++;
-    f->t_last = now_ns();
+    f->t_last = bench_now_ns();
     if (f->wblocked && f->sent - min_recv(f) < f->window * 3 / 4) {
         f->wblocked = 0;
         evtimer_add(f->pump, &zero);
@@ -285,7 +272,7 @@ static void on_flow_state(bkp_stomp *s, bkp_stomp_state st, int reason, const ch
 static void flow_tick(evutil_socket_t fd, short w, void *arg)
 {
     flow *f = arg;
-    uint64_t t = now_ns();
+    uint64_t t = bench_now_ns();
     (void)fd;
     (void)w;
     if (!f->started) {
@@ -344,7 +331,7 @@ static void bench_flow(result *res, const target *t, int topic)
         snprintf(res->why, sizeof res->why, "setup failed");
         goto out;
     }
-    f.setup_end = now_ns() + ms_ns(SETUP_MS);
+    f.setup_end = bench_now_ns() + ms_ns(SETUP_MS);
     event_add(f.tick, &tick);
     event_base_dispatch(f.base);
 
@@ -394,7 +381,7 @@ static void rr_send(rr *r)
 {
     static const bkp_header h[1] = { { .name = "reply-to", .value = "/temp-queue/r" } };
     int rc;
-    r->t0 = now_ns();
+    r->t0 = bench_now_ns();
     rc = bkp_stomp_send(r->cli, r->dest, h, 1, r->body, sizeof r->body, NULL, NULL);
     if (rc < 0)
         rr_fail(r, "request", rc, NULL);
@@ -404,7 +391,7 @@ static void rr_maybe_start(rr *r)
 {
     if (!r->started && r->cli_up && r->echo_sub) {
         r->started = 1;
-        r->end = now_ns() + ms_ns(RR_MS);
+        r->end = bench_now_ns() + ms_ns(RR_MS);
         rr_send(r);
     }
 }
@@ -412,7 +399,7 @@ static void rr_maybe_start(rr *r)
 static void on_rr_reply(bkp_stomp *s, bkp_sub *sub, const bkp_frame *m, void *arg)
 {
     rr *r = arg;
-    uint64_t t = now_ns();
+    uint64_t t = bench_now_ns();
     (void)s;
     (void)sub;
     if (m->body_len != BODY) {
@@ -520,58 +507,6 @@ out:
 
 /* ------------------------------------------------------------------ figure 3's floor */
 
-static int write_all(int fd, const char *b, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int read_all(int fd, char *b, size_t n)
-{
-    while (n) {
-        ssize_t r = read(fd, b, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        b += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
-static void nodelay(int fd)
-{
-    int one = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-static int listen_loopback(struct sockaddr_in *sin, int backlog)
-{
-    socklen_t len = sizeof *sin;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    memset(sin, 0, sizeof *sin);
-    sin->sin_family = AF_INET;
-    sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0)
-        return -1;
-    if (bind(fd, (struct sockaddr *)sin, sizeof *sin) < 0 ||
-        (backlog > 0 && listen(fd, backlog) < 0) ||
-        getsockname(fd, (struct sockaddr *)sin, &len) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* Copies bytes both ways between a and b until either side closes. */
 static void relay(int a, int b)
 {
@@ -588,7 +523,7 @@ static void relay(int a, int b)
             if (!p[i].revents)
                 continue;
             n = read(p[i].fd, buf, sizeof buf);
-            if (n <= 0 || write_all(p[1 - i].fd, buf, (size_t)n) < 0)
+            if (n <= 0 || bench_write_all(p[1 - i].fd, buf, (size_t)n) < 0)
                 return;
         }
     }
@@ -612,7 +547,7 @@ static void bench_relay(result *res)
     pid_t relay_pid = -1, echo_pid = -1;
 
     memset(buf, 'x', sizeof buf);
-    if ((lfd = listen_loopback(&sin, 2)) < 0) {
+    if ((lfd = bench_listen_loopback(&sin, 2)) < 0) {
         snprintf(res->why, sizeof res->why, "socket setup failed");
         return;
     }
@@ -623,8 +558,8 @@ static void bench_relay(result *res)
         int a = accept(lfd, NULL, NULL), b = accept(lfd, NULL, NULL);
         alarm(RR_MS / 1000 + 10);
         if (a >= 0 && b >= 0) {
-            nodelay(a);
-            nodelay(b);
+            bench_nodelay(a);
+            bench_nodelay(b);
             relay(a, b);
         }
         _exit(0);
@@ -634,7 +569,7 @@ static void bench_relay(result *res)
         snprintf(res->why, sizeof res->why, "connect failed");
         goto out;
     }
-    nodelay(fd);
+    bench_nodelay(fd);
     echo_pid = fork();
     if (echo_pid == 0) {
         int c = socket(AF_INET, SOCK_STREAM, 0);
@@ -643,8 +578,8 @@ static void bench_relay(result *res)
         close(lfd);
         if (c < 0 || connect(c, (struct sockaddr *)&sin, sizeof sin) < 0)
             _exit(1);
-        nodelay(c);
-        while (read_all(c, buf, sizeof buf) == 0 && write_all(c, buf, sizeof buf) == 0)
+        bench_nodelay(c);
+        while (bench_read_all(c, buf, sizeof buf) == 0 && bench_write_all(c, buf, sizeof buf) == 0)
             ;
         _exit(0);
     }
@@ -652,13 +587,13 @@ static void bench_relay(result *res)
         snprintf(res->why, sizeof res->why, "fork failed");
         goto out;
     }
-    end = now_ns() + ms_ns(RR_MS);
-    for (i = 0; i < RR_WARMUP + RR_ROUNDS && now_ns() < end; i++) {
-        t0 = now_ns();
-        if (write_all(fd, buf, sizeof buf) < 0 || read_all(fd, buf, sizeof buf) < 0)
+    end = bench_now_ns() + ms_ns(RR_MS);
+    for (i = 0; i < RR_WARMUP + RR_ROUNDS && bench_now_ns() < end; i++) {
+        t0 = bench_now_ns();
+        if (bench_write_all(fd, buf, sizeof buf) < 0 || bench_read_all(fd, buf, sizeof buf) < 0)
             break;
         if (i >= RR_WARMUP)
-            rtt[n++] = now_ns() - t0;
+            rtt[n++] = bench_now_ns() - t0;
     }
     if (n > 0)
         percentiles(res, rtt, n);
@@ -709,7 +644,7 @@ static void sleep_ms(unsigned ms)
 static pid_t start_broker(const char *bin, struct sockaddr_in *sin, char *why, size_t whylen)
 {
     char listen_arg[64];
-    int fd = listen_loopback(sin, 0); /* bound, not listening: only to find a free port */
+    int fd = bench_listen_loopback(sin, 0); /* bound, not listening: only to find a free port */
     pid_t pid;
     uint64_t end;
 
@@ -733,8 +668,8 @@ static pid_t start_broker(const char *bin, struct sockaddr_in *sin, char *why, s
         snprintf(why, whylen, "fork failed");
         return -1;
     }
-    end = now_ns() + ms_ns(SETUP_MS);
-    while (now_ns() < end) {
+    end = bench_now_ns() + ms_ns(SETUP_MS);
+    while (bench_now_ns() < end) {
         int c = socket(AF_INET, SOCK_STREAM, 0), ok, st;
         ok = c >= 0 && connect(c, (struct sockaddr *)sin, sizeof *sin) == 0;
         if (c >= 0)
@@ -756,11 +691,11 @@ static pid_t start_broker(const char *bin, struct sockaddr_in *sin, char *why, s
 /* TERM, then KILL after 5 s. Returns the exit status, or -1 when it had to be killed. */
 static int stop_broker(pid_t pid)
 {
-    uint64_t end = now_ns() + ms_ns(5000);
+    uint64_t end = bench_now_ns() + ms_ns(5000);
     int st = 0;
     kill(pid, SIGTERM);
     while (waitpid(pid, &st, WNOHANG) == 0) {
-        if (now_ns() > end) {
+        if (bench_now_ns() > end) {
             kill(pid, SIGKILL);
             waitpid(pid, NULL, 0);
             return -1;
@@ -816,8 +751,8 @@ static void bench_idle(idle_result *res)
         goto out;
     }
 
-    end = now_ns() + ms_ns(IDLE_MS);
-    while (now_ns() < end) {
+    end = bench_now_ns() + ms_ns(IDLE_MS);
+    while (bench_now_ns() < end) {
         int n;
         while (inflight < IDLE_INFLIGHT && next < res->wanted) {
             iconn *k = &c[next];
@@ -917,29 +852,20 @@ out:
 
 /* ------------------------------------------------------------------ report */
 
-static const char *pretty(const char *name)
-{
-    if (!strcmp(name, "rabbitmq"))
-        return "RabbitMQ";
-    if (!strcmp(name, "activemq"))
-        return "ActiveMQ";
-    return name;
-}
-
 static void fmt(char *b, size_t n, const char *name, const result *r, int fig)
 {
     size_t k;
     if (!r->ran) {
-        k = (size_t)snprintf(b, n, "%s not run", pretty(name));
+        k = (size_t)snprintf(b, n, "%s not run", bench_broker_name(name));
         if (r->why[0] && k < n)
             snprintf(b + k, n - k, " (%.150s)", r->why);
         return;
     }
     if (fig == FIG_RR) {
-        snprintf(b, n, "%s %.0f us (p99 %.0f us)", pretty(name), r->v, r->p99_us);
+        snprintf(b, n, "%s %.0f us (p99 %.0f us)", bench_broker_name(name), r->v, r->p99_us);
         return;
     }
-    k = (size_t)snprintf(b, n, "%s %.1fk %s/s", pretty(name), r->v / 1000.0,
+    k = (size_t)snprintf(b, n, "%s %.1fk %s/s", bench_broker_name(name), r->v / 1000.0,
                          fig == FIG_TOPIC ? "deliveries" : "msg");
     if (k >= n)
         return;

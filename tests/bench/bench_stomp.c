@@ -7,10 +7,7 @@
  * target missing from the list is reported as "not run". "(bkpr-broker 3.0x)" after a
  * comparison means bkpr-broker did 3 times better (lower latency, more per second).
  * Bounded: at most ROUNDS round trips and LIMIT_MS per target. */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,14 +15,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "beekeeper/error.h"
+#include "core/random.h"
 #include "stomp/conn.h"
-#include "stomp/failover.h"
+#include "benchlib.h"
 
 #define ROUNDS 20000
 #define WARMUP 200
@@ -41,22 +38,9 @@ typedef struct result {
     int n;
 } result;
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void summarize(result *r, uint64_t *rtt, int n, uint64_t elapsed_ns)
 {
-    qsort(rtt, (size_t)n, sizeof *rtt, cmp_u64);
+    qsort(rtt, (size_t)n, sizeof *rtt, bench_cmp_u64);
     r->n = n;
     r->p50_us = (double)rtt[n / 2] / 1000.0;
     r->p99_us = (double)rtt[(size_t)((double)n * 0.99)] / 1000.0;
@@ -81,7 +65,7 @@ typedef struct run {
 static void send_one(run *r)
 {
     int rc;
-    r->t0 = now_ns();
+    r->t0 = bench_now_ns();
     rc = bkp_stomp_send(r->s, r->dest, NULL, 0, r->body, sizeof r->body, NULL, NULL);
     if (rc < 0) {
         snprintf(r->err, sizeof r->err, "send: %s", bk_strerror(rc));
@@ -93,14 +77,14 @@ static void send_one(run *r)
 static void on_msg(bkp_stomp *s, bkp_sub *sub, const bkp_frame *m, void *arg)
 {
     run *r = arg;
-    uint64_t t = now_ns();
+    uint64_t t = bench_now_ns();
     (void)s;
     (void)sub;
     (void)m;
     if (r->warm < WARMUP) {
         r->warm++;
         if (r->warm == WARMUP)
-            r->start_ns = now_ns();
+            r->start_ns = bench_now_ns();
     } else {
         r->rtt[r->n++] = t - r->t0;
         r->end_ns = t;
@@ -124,7 +108,7 @@ static void on_subscribed(bkp_stomp *s, int status, void *arg)
         return;
     }
     r->subscribed = 1;
-    r->deadline_ns = now_ns() + (uint64_t)LIMIT_MS * 1000000u;
+    r->deadline_ns = bench_now_ns() + (uint64_t)LIMIT_MS * 1000000u;
     send_one(r);
 }
 
@@ -211,52 +195,21 @@ out:
 
 /* ------------------------------------------------------------------ TCP floor */
 
-static int write_all(int fd, const char *b, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int read_all(int fd, char *b, size_t n)
-{
-    while (n) {
-        ssize_t r = read(fd, b, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        b += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 static void bench_tcp(result *res)
 {
     struct sockaddr_in sin;
-    socklen_t len = sizeof sin;
-    int lfd, fd, one = 1, i, n = 0;
+    int lfd, fd, i, n = 0;
     char buf[BODY + 60];
     uint64_t *rtt = calloc(ROUNDS, sizeof *rtt), start = 0, end, t0;
     pid_t pid;
 
     snprintf(res->name, sizeof res->name, "loopback TCP");
     memset(buf, 'x', sizeof buf);
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    lfd = socket(AF_INET, SOCK_STREAM, 0);
-    if (!rtt || lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof sin) < 0 ||
-        listen(lfd, 1) < 0 || getsockname(lfd, (struct sockaddr *)&sin, &len) < 0) {
+    lfd = bench_listen_loopback(&sin, 1);
+    if (!rtt || lfd < 0) {
         snprintf(res->why, sizeof res->why, "socket setup failed");
+        if (lfd >= 0)
+            close(lfd);
         free(rtt);
         return;
     }
@@ -264,8 +217,8 @@ static void bench_tcp(result *res)
     if (pid == 0) { /* echo process */
         int c = accept(lfd, NULL, NULL);
         alarm(LIMIT_MS / 1000 + 10);
-        (void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        while (read_all(c, buf, sizeof buf) == 0 && write_all(c, buf, sizeof buf) == 0)
+        bench_nodelay(c);
+        while (bench_read_all(c, buf, sizeof buf) == 0 && bench_write_all(c, buf, sizeof buf) == 0)
             ;
         _exit(0);
     }
@@ -275,21 +228,21 @@ static void bench_tcp(result *res)
         snprintf(res->why, sizeof res->why, "connect failed");
         goto out;
     }
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    end = now_ns() + (uint64_t)LIMIT_MS * 1000000u;
+    bench_nodelay(fd);
+    end = bench_now_ns() + (uint64_t)LIMIT_MS * 1000000u;
     for (i = 0; i < WARMUP + ROUNDS; i++) {
         if (i == WARMUP)
-            start = now_ns();
-        t0 = now_ns();
-        if (write_all(fd, buf, sizeof buf) < 0 || read_all(fd, buf, sizeof buf) < 0)
+            start = bench_now_ns();
+        t0 = bench_now_ns();
+        if (bench_write_all(fd, buf, sizeof buf) < 0 || bench_read_all(fd, buf, sizeof buf) < 0)
             break;
         if (i >= WARMUP)
-            rtt[n++] = now_ns() - t0;
-        if (now_ns() > end)
+            rtt[n++] = bench_now_ns() - t0;
+        if (bench_now_ns() > end)
             break;
     }
     if (n > 0)
-        summarize(res, rtt, n, now_ns() - start);
+        summarize(res, rtt, n, bench_now_ns() - start);
     else
         snprintf(res->why, sizeof res->why, "echo failed");
 out:
@@ -304,27 +257,18 @@ out:
 
 /* ------------------------------------------------------------------ report */
 
-static const char *pretty(const char *name)
-{
-    if (!strcmp(name, "rabbitmq"))
-        return "RabbitMQ";
-    if (!strcmp(name, "activemq"))
-        return "ActiveMQ";
-    return name;
-}
-
 static void fmt(char *b, size_t n, const result *r, int fig)
 {
     if (!r->ran) {
-        size_t k = (size_t)snprintf(b, n, "%s not run", pretty(r->name));
+        size_t k = (size_t)snprintf(b, n, "%s not run", bench_broker_name(r->name));
         if (r->why[0] && k < n)
             snprintf(b + k, n - k, " (%.150s)", r->why);
         return;
     }
     if (fig == 2)
-        snprintf(b, n, "%s %.1fk round trips/s", pretty(r->name), r->per_s / 1000.0);
+        snprintf(b, n, "%s %.1fk round trips/s", bench_broker_name(r->name), r->per_s / 1000.0);
     else
-        snprintf(b, n, "%s %.0f us", pretty(r->name), fig == 0 ? r->p50_us : r->p99_us);
+        snprintf(b, n, "%s %.0f us", bench_broker_name(r->name), fig == 0 ? r->p50_us : r->p99_us);
 }
 
 static double fig_val(const result *r, int fig)

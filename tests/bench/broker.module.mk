@@ -1,1 +1,1 @@
-$(eval $(call bk_bench,bench_broker,tests/bench/bench_broker.c))
+$(eval $(call bk_bench,bench_broker,tests/bench/bench_broker.c tests/bench/benchlib.c))

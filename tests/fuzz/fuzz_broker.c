@@ -29,14 +29,14 @@ static void pump(struct event_base *base, int fd)
     }
 }
 
-static int client(bkp_broker *b, int *peer)
+static int client(brk_broker *b, int *peer)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
         return -1;
     evutil_make_socket_nonblocking(sv[0]);
     evutil_make_socket_nonblocking(sv[1]);
-    bkp_session_accept(b, sv[0]);
+    brk_session_accept(b, sv[0]);
     *peer = sv[1];
     return 0;
 }
@@ -62,9 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     signal(SIGPIPE, SIG_IGN); /* as bkpr-broker does: a peer gone is an error, not a signal */
     struct event_base *base = event_base_new();
-    bkp_broker *b = NULL;
+    brk_broker *b = NULL;
     int quiet = -1, fz = -1;
-    if (!base || bkp_broker_new(&b, base) != 0)
+    if (!base || brk_broker_new(&b, base) != 0)
         abort();
     if (client(b, &quiet) < 0 || client(b, &fz) < 0)
         abort();
@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pump(base, quiet);
     close(quiet);
     event_base_loop(base, EVLOOP_NONBLOCK);
-    bkp_broker_free(b);
+    brk_broker_free(b);
     event_base_free(base);
     return 0;
 }

@@ -1,6 +1,6 @@
 /* callstorm: keeps W async calls of myapp.str.uc in flight until N have been answered, and
  * checks that each was answered exactly once, with the right result and no error. For
- * tests/test_pool.sh: workers are killed and restarted while it runs.
+ * tests/itest_pool.sh: workers are killed and restarted while it runs.
  *   callstorm --config-dir DIR N W      exit 0: all N answered once and right; 1 otherwise */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* A module that crashes right after its start (tests/test_pool.sh): bkpr must respawn it
+/* A module that crashes right after its start (tests/itest_pool.sh): bkpr must respawn it
  * with a growing delay. */
 #include <stdlib.h>
 

@@ -30,12 +30,14 @@
 
 #include <jansson.h>
 
-#include "beekeeper/client.h"
 #include "beekeeper/export.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The client's options (beekeeper/client.h), which bk_bus_config_client_opts fills. */
+struct bk_client_opts;
 
 /* Largest workers_count a pool entry may ask for, per worker. */
 #define BK_POOL_WORKERS_MAX 1024
@@ -52,11 +54,11 @@ BK_API int bk_bus_config_load(const char *config_dir, const char *bus_id, bk_bus
 /* NULL does nothing. */
 BK_API void bk_bus_config_free(bk_bus_config *b);
 
-/* Fills the connection fields of o: hosts ("host:port" each), nhosts, vhost, user, pass (NULL
+/* Fills the connection fields of o (include beekeeper/client.h to make one): hosts ("host:port" each), nhosts, vhost, user, pass (NULL
  * when the entry has none: no login), bus_id and cluster (the bus-id when the entry has no
  * cluster). Leaves the other fields as they are. The strings are borrowed from b: keep b
  * until o has been used (bk_client_new copies them). */
-BK_API void bk_bus_config_client_opts(const bk_bus_config *b, bk_client_opts *o);
+BK_API void bk_bus_config_client_opts(const bk_bus_config *b, struct bk_client_opts *o);
 
 /* The entry's bus-id, and the file it came from (as found: the folder as given, then
  * "/bus.config.json"). Borrowed from b. */

@@ -8,8 +8,8 @@
  *   writev for everything appended during the turn, without first waiting for the socket to
  *   be reported writable; only when the kernel takes less is EV_WRITE polled until drained.
  * Internal to libbeekeeper. Single-threaded: one io belongs to one loop. */
-#ifndef BKP_STOMP_IO_H
-#define BKP_STOMP_IO_H
+#ifndef BKP_NET_IO_H
+#define BKP_NET_IO_H
 
 #include <stddef.h>
 

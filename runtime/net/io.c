@@ -1,7 +1,7 @@
 /* bkp_io: see io.h. Per message on a busy connection this costs one read and one writev
  * (plus epoll_wait), where a bufferevent adds an ioctl per read, 4 KiB reads, and two
  * epoll_ctl and a wait for EPOLLOUT per write. */
-#include "stomp/io.h"
+#include "net/io.h"
 
 #include <errno.h>
 #include <stdlib.h>

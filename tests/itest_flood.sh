@@ -5,7 +5,7 @@
 # "Flow"); it once failed with BK_ELIMIT and such a burst lost thousands.
 set -eu
 : "${B:=build}"
-st=$(mktemp -d "${TMPDIR:-/tmp}/bk-flood-burst.XXXXXX")
+st=$(mktemp -d "${TMPDIR:-/tmp}/bk-itest-flood.XXXXXX")
 trap 'rm -rf "$st"' EXIT
 cat > "$st/bus.config.json" <<J
 [ { "bus-id": "backend", "host": "$BK_TEST_HOST", "port": $BK_TEST_PORT, "vhost": "$BK_TEST_VHOST",

@@ -71,16 +71,16 @@ awk -v script="$script" -v expect="$work/expected" '
   inblock { text = substr($0, 1, indent) ~ /^[ \t]*$/ ? substr($0, indent + 1) : $0 }
   inblock && (kind == "file" || kind == "run" || kind == "clone") { print text >> script }
   inblock && kind == "output" { print text >> expect }
-  END { if (blocks < 10) { print "tutorial.sh: only " blocks " marked blocks" > "/dev/stderr"; exit 1 } }
+  END { if (blocks < 10) { print "systest_tutorial.sh: only " blocks " marked blocks" > "/dev/stderr"; exit 1 } }
 ' "$doc" || exit 1
 
 export BK_TOP=$top BK_WORK=$work
-echo "tutorial.sh: running the blocks of doc/tutorial.md ($script), PORT=$PORT"
+echo "systest_tutorial.sh: running the blocks of doc/tutorial.md ($script), PORT=$PORT"
 # A step that never ends (a wait loop whose condition never comes) must not hang make check.
 (cd "$HOME" && timeout 300 sh "$script") >"$out" 2>&1
 rc=$?
 sed 's/^/  | /' "$out"
-fail() { echo "tutorial.sh: $*"; rm -rf "$work"; exit 1; }
+fail() { echo "systest_tutorial.sh: $*"; rm -rf "$work"; exit 1; }
 [ $rc != 124 ] || fail "the tutorial's commands did not end within 300 s"
 [ $rc = 0 ] || fail "the tutorial's commands stopped with status $rc"
 
@@ -110,4 +110,4 @@ left=$(find "$HOME/opt/beekeeper" ! -type d 2>/dev/null)
 [ -z "$left" ] || fail "make uninstall left: $left"
 [ ! -e "$HOME/opt/beekeeper/include/beekeeper" ] || fail "make uninstall left include/beekeeper"
 rm -rf "$work"
-echo "tutorial.sh: ok"
+echo "systest_tutorial.sh: ok"

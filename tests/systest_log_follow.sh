@@ -2,7 +2,7 @@
 # bkpr-log -f outlives its broker, as tail -F outlives a rotated file: the broker is killed
 # and started again on the same port; bkpr-log says it waits, then that LogTail answers
 # again, and prints the entries logged after the restart. Runs its own bkpr-broker (it
-# restarts it), a pool with LogTail and the basic worker.
+# restarts it), a pool with LogTail and one with the basic worker.
 set -eu
 : "${B:=build}"
 bin=$B/bin
@@ -32,16 +32,22 @@ start_broker() {
 cat > "$st/bus.config.json" <<J
 [ { "bus-id": "backend", "host": "127.0.0.1", "port": $port, "default": true } ]
 J
+# LogTail in a pool of its own, up before the worker's pool starts: it hears entries from the
+# moment it subscribed, and the worker's first one ("is up") must come after that.
 cat > "$st/pool.config.json" <<J
-[ { "pool-id": "lf", "bus-id": "backend",
-    "workers": { "logtail": {},
-                 "basic-worker": { "workers_count": 1, "module": "$PWD/$B/lib/basic-worker.so",
+[ { "pool-id": "lt", "bus-id": "backend", "workers": { "logtail": {} } },
+  { "pool-id": "lf", "bus-id": "backend",
+    "workers": { "basic-worker": { "workers_count": 1, "module": "$PWD/$B/lib/basic-worker.so",
                                    "log_to_bus": true } } } ]
 J
 start_broker
+"$bin/bkpr" --config-dir "$st" --pool-id lt --foreground start >"$st/lt.log" 2>&1 &
+pids="$pids $!"
+lt_up() { grep -q "logtail#1 (pid [0-9]*) is up" "$st/lt.log"; }
+wait_for 20 lt_up || fail "LogTail's pool did not come up"
 "$bin/bkpr" --config-dir "$st" --pool-id lf --foreground start >"$st/pool.log" 2>&1 &
 pool=$!; pids="$pids $pool"
-up() { grep -q "basic-worker#1 (pid [0-9]*) is up" "$st/pool.log" && grep -q "logtail#1 (pid [0-9]*) is up" "$st/pool.log"; }
+up() { grep -q "basic-worker#1 (pid [0-9]*) is up" "$st/pool.log"; }
 wait_for 20 up || fail "the pool did not come up"
 "$bin/bkpr-log" --config-dir "$st" -f >"$st/follow.out" 2>"$st/follow.err" &
 follow=$!; pids="$pids $follow"
@@ -56,4 +62,4 @@ kill -HUP "$pool"
 two_ups() { [ "$(grep -c "basic-worker is up" "$st/follow.out")" -ge 2 ]; }
 wait_for 30 two_ups || fail "entries logged after the restart were not printed"
 grep -q "bus connection back" "$st/pool.log" || fail "no line said the connection was back"
-echo "log-follow: bkpr-log -f waited for the broker and resumed"
+echo "systest_log_follow: bkpr-log -f waited for the broker and resumed"

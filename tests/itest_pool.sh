@@ -108,25 +108,30 @@ top_shows() { # the pool's Supervisor knows the service and its $1 workers
   "$bin/bkpr-top" --config-dir "$st" --once 2>/dev/null |
     awk -v n="$1" '$1 == "myapp.str" && $2 == n { ok = 1 } END { exit !ok }'
 }
-wait_for 20 top_shows 2 || fail "bkpr-top --once: $("$bin/bkpr-top" --config-dir "$st" --once 2>&1)"
-# get_workers_status: one line per worker of the pool, with its pid
-"$bin/bkpr-top" --config-dir "$st" --once -l --pool fg --class basic-worker >"$st/top-l" 2>&1 ||
-  fail "bkpr-top -l: $(cat "$st/top-l")"
-for p in $(children "$fgpid"); do
-  grep -q "basic-worker.* $p " "$st/top-l" || fail "worker $p missing from bkpr-top -l: $(cat "$st/top-l")"
-done
+# bkpr-top against what runs: --once counts the fg pool's two workers, -l lists each with its
+# pid, and the live table in a real terminal (tmux) quits on q.
+check_top() {
+  wait_for 20 top_shows 2 || fail "bkpr-top --once: $("$bin/bkpr-top" --config-dir "$st" --once 2>&1)"
+  # get_workers_status: one line per worker of the pool, with its pid
+  "$bin/bkpr-top" --config-dir "$st" --once -l --pool fg --class basic-worker >"$st/top-l" 2>&1 ||
+    fail "bkpr-top -l: $(cat "$st/top-l")"
+  for p in $(children "$fgpid"); do
+    grep -q "basic-worker.* $p " "$st/top-l" || fail "worker $p missing from bkpr-top -l: $(cat "$st/top-l")"
+  done
 
-step "bkpr-top in a real terminal (tmux): the live table, then q"
-tm="bktop$$"
-tmux -L "$tm" new-session -d -s "$tm" -x 120 -y 30 "$bin/bkpr-top --config-dir $st; echo bkpr-top exited \$?; sleep 30"
-screen_has() { tmux -L "$tm" capture-pane -p -t "$tm" 2>/dev/null | grep -q "$1"; }
-wait_for 20 screen_has "myapp.str *2 " ||
-  { tmux -L "$tm" capture-pane -p -t "$tm" >&2; tmux -L "$tm" kill-server; fail "bkpr-top's screen"; }
-screen_has "SERVICE *WORKERS *JOBS/S" || fail "bkpr-top's header"
-tmux -L "$tm" send-keys -t "$tm" q
-wait_for 20 screen_has "bkpr-top exited 0" ||
-  { tmux -L "$tm" capture-pane -p -t "$tm" >&2; tmux -L "$tm" kill-server; fail "q did not quit bkpr-top"; }
-tmux -L "$tm" kill-server 2>/dev/null || true
+  step "bkpr-top in a real terminal (tmux): the live table, then q"
+  tm="bktop$$"
+  tmux -L "$tm" new-session -d -s "$tm" -x 120 -y 30 "$bin/bkpr-top --config-dir $st; echo bkpr-top exited \$?; sleep 30"
+  screen_has() { tmux -L "$tm" capture-pane -p -t "$tm" 2>/dev/null | grep -q "$1"; }
+  wait_for 20 screen_has "myapp.str *2 " ||
+    { tmux -L "$tm" capture-pane -p -t "$tm" >&2; tmux -L "$tm" kill-server; fail "bkpr-top's screen"; }
+  screen_has "SERVICE *WORKERS *JOBS/S" || fail "bkpr-top's header"
+  tmux -L "$tm" send-keys -t "$tm" q
+  wait_for 20 screen_has "bkpr-top exited 0" ||
+    { tmux -L "$tm" capture-pane -p -t "$tm" >&2; tmux -L "$tm" kill-server; fail "q did not quit bkpr-top"; }
+  tmux -L "$tm" kill-server 2>/dev/null || true
+}
+check_top
 
 step "SIGKILL of a worker: respawned, calls go on"
 before=$(children "$fgpid")
@@ -207,25 +212,7 @@ rc=0; bkpr --pool-id dm start 2>"$st/err" || rc=$?
 [ "$(call daemon)" = DAEMON ] || fail "calls to the daemon"
 
 step "the tools against the daemon pool: bkpr-top, bkpr-log, bkpr-restart"
-wait_for 20 top_shows 2 || fail "bkpr-top --once: $("$bin/bkpr-top" --config-dir "$st" --once 2>&1)"
-# get_workers_status: one line per worker of the pool, with its pid
-"$bin/bkpr-top" --config-dir "$st" --once -l --pool fg --class basic-worker >"$st/top-l" 2>&1 ||
-  fail "bkpr-top -l: $(cat "$st/top-l")"
-for p in $(children "$fgpid"); do
-  grep -q "basic-worker.* $p " "$st/top-l" || fail "worker $p missing from bkpr-top -l: $(cat "$st/top-l")"
-done
-
-step "bkpr-top in a real terminal (tmux): the live table, then q"
-tm="bktop$$"
-tmux -L "$tm" new-session -d -s "$tm" -x 120 -y 30 "$bin/bkpr-top --config-dir $st; echo bkpr-top exited \$?; sleep 30"
-screen_has() { tmux -L "$tm" capture-pane -p -t "$tm" 2>/dev/null | grep -q "$1"; }
-wait_for 20 screen_has "myapp.str *2 " ||
-  { tmux -L "$tm" capture-pane -p -t "$tm" >&2; tmux -L "$tm" kill-server; fail "bkpr-top's screen"; }
-screen_has "SERVICE *WORKERS *JOBS/S" || fail "bkpr-top's header"
-tmux -L "$tm" send-keys -t "$tm" q
-wait_for 20 screen_has "bkpr-top exited 0" ||
-  { tmux -L "$tm" capture-pane -p -t "$tm" >&2; tmux -L "$tm" kill-server; fail "q did not quit bkpr-top"; }
-tmux -L "$tm" kill-server 2>/dev/null || true
+check_top
 [ "$(builtins "$dmpid")" = "logtail sinkhole supervisor " ] ||
   fail "the dm pool should run LogTail too: $(builtins "$dmpid")"
 bkpr --pool-id dm reload >/dev/null || fail "reload"
@@ -318,4 +305,4 @@ if grep -l -E "ERROR: (Leak|Address)Sanitizer|runtime error:" "$st"/*.log "$st"/
   grep -h -A 30 -E "Sanitizer|runtime error:" "$st"/*.log "$st"/*.out | head -80
   fail "sanitizer reports"
 fi
-echo "test_pool: all passed"
+echo "itest_pool: all passed"

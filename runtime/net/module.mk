@@ -1,0 +1,3 @@
+# Sockets and addresses, below the STOMP connection and the broker: bkp_io (a non-blocking
+# socket on a libevent loop) and host:port parsing.
+LIB_SRCS += runtime/net/io.c runtime/net/hostport.c

@@ -1,0 +1,85 @@
+/* See benchlib.h. */
+#include "benchlib.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t bench_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int bench_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int bench_write_all(int fd, const char *b, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int bench_read_all(int fd, char *b, size_t n)
+{
+    while (n) {
+        ssize_t r = read(fd, b, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        b += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+void bench_nodelay(int fd)
+{
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+int bench_listen_loopback(struct sockaddr_in *sin, int backlog)
+{
+    socklen_t len = sizeof *sin;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(sin, 0, sizeof *sin);
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0)
+        return -1;
+    if (bind(fd, (struct sockaddr *)sin, sizeof *sin) < 0 ||
+        (backlog > 0 && listen(fd, backlog) < 0) ||
+        getsockname(fd, (struct sockaddr *)sin, &len) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+const char *bench_broker_name(const char *name)
+{
+    if (!strcmp(name, "rabbitmq"))
+        return "RabbitMQ";
+    if (!strcmp(name, "activemq"))
+        return "ActiveMQ";
+    return name;
+}

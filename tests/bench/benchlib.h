@@ -1,0 +1,33 @@
+/* What the bench programs that measure round trips share: the clock, sorting the samples, the
+ * blocking socket I/O of their loopback TCP floors, and the names of the brokers they print. */
+#ifndef BK_BENCH_BENCHLIB_H
+#define BK_BENCH_BENCHLIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sockaddr_in;
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t bench_now_ns(void);
+
+/* qsort's comparison of uint64_t samples, smallest first. */
+int bench_cmp_u64(const void *a, const void *b);
+
+/* Writes, or reads, all n bytes on a blocking socket (EINTR retried): 0, or -1 when it fails
+ * or the peer closed. */
+int bench_write_all(int fd, const char *b, size_t n);
+int bench_read_all(int fd, char *b, size_t n);
+
+/* TCP_NODELAY on fd: a round trip must not wait for Nagle. */
+void bench_nodelay(int fd);
+
+/* A socket bound to a free loopback port, *sin its address, listening with backlog (0: not
+ * listening); -1 when it fails. */
+int bench_listen_loopback(struct sockaddr_in *sin, int backlog);
+
+/* How a table names a broker script: "rabbitmq" is RabbitMQ, "activemq" ActiveMQ; others as
+ * they are. */
+const char *bench_broker_name(const char *name);
+
+#endif
