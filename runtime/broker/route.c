@@ -525,6 +525,8 @@ static void tdeliver(pub *p, brk_tnode *n)
         if (s->last_pub == p->stamp)
             continue;
         s->last_pub = p->stamp;
+        /* Dropped, not waited for: credit flow (hold the publisher back for a bounded time
+         * first, doc/broker.md "Slow consumers") is not in yet. */
         if (!brk_session_writable(s->sess)) {
             p->b->dropped++;
             continue;
