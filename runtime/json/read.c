@@ -173,6 +173,10 @@ static bool same_key(const bk_json_doc *d, uint32_t a, uint32_t b)
     return x->len == y->len && memcmp(d->text + x->start, d->text + y->start, x->len) == 0;
 }
 
+/* A set of token indexes hashed by their text, not the runtime's one map (core/map.h):
+ * bkp_map keys are C strings, and a key here is a span of the document, which the check must
+ * not write into (no NUL over its closing quote: the caller may still read the object as it
+ * was). */
 static uint32_t hash_key(const bk_json_doc *d, uint32_t k)
 {
     const unsigned char *p = (const unsigned char *)d->text + d->tok[k].start;
