@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 #include <event2/buffer.h>
+#include <jansson.h>
 
 #include "stomp/frame.h"
 
@@ -575,6 +576,76 @@ static void test_queue_limit(void **state)
     broker_stop(&br);
 }
 
+static json_t *queue_named(json_t *res, const char *name)
+{
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(res, "queues"), i, q)
+        if (strcmp(json_string_value(json_object_get(q, "name")), name) == 0)
+            return q;
+    fail_msg("no queue %s in the broker's figures", name);
+    return NULL;
+}
+
+static long long figure(json_t *o, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(o, k));
+}
+
+/* The broker answers its own method, _bkpr.broker.stats, on any cluster's request queue,
+ * with its figures: connections, messages, drops by reason, the depth and consumers of the
+ * vhost's queues (and not the private reply queues). */
+static void test_stats_method_answers_with_the_figures(void **state)
+{
+    (void)state;
+    broker br;
+    broker_start(&br, "{\"limits\": {\"max_queue_messages\": 2}}");
+    client *c = cl_login(&br, "u", "p", "/");
+    subscribe(c, "w", "/queue/work", "");
+    send_body(c, "/queue/deep", "m");
+    send_body(c, "/queue/deep", "m");
+    cl_send(c, "SEND\ndestination:/queue/deep\nreceipt:r3\n\nm^");
+    expect(c, BKP_CMD_ERROR);
+    cl_close(c);
+    c = cl_login(&br, "u", "p", "/");
+    subscribe(c, "w", "/queue/work", "");
+    subscribe(c, "r", "/temp-queue/r", "");
+    cl_send(c, "SEND\ndestination:/queue/req.any._bkpr.broker\nreply-to:/temp-queue/r\n"
+               "receipt:s\n\n{\"jsonrpc\":\"2.0\",\"id\":\"7\",\"method\":\"_bkpr.broker.stats\"}^");
+    json_t *resp = NULL;
+    for (int got = 0; got < 2; got++) {
+        int cmd = cl_next(c, 5000);
+        if (cmd == BKP_CMD_MESSAGE)
+            resp = json_loadb(c->f.body, c->f.body_len, 0, NULL);
+        else if (cmd != BKP_CMD_RECEIPT)
+            fail_msg("expected the answer and a RECEIPT, got %d", cmd);
+    }
+    assert_non_null(resp);
+    assert_string_equal(json_string_value(json_object_get(resp, "id")), "7");
+    json_t *res = json_object_get(resp, "result");
+    assert_non_null(res);
+    assert_string_equal(json_string_value(json_object_get(res, "vhost")), "/");
+    assert_int_equal(figure(res, "connections"), 1);
+    assert_true(figure(res, "connections_total") >= 2);   /* and the start-up probe */
+    assert_int_equal(figure(res, "messages_in"), 2);
+    assert_int_equal(figure(json_object_get(res, "dropped"), "queue_full"), 1);
+    assert_int_equal(figure(queue_named(res, "/queue/deep"), "depth"), 2);
+    assert_int_equal(figure(queue_named(res, "/queue/deep"), "consumers"), 0);
+    assert_int_equal(figure(queue_named(res, "/queue/work"), "consumers"), 1);
+    json_t *q;
+    size_t i;
+    json_array_foreach(json_object_get(res, "queues"), i, q)
+        assert_null(strstr(json_string_value(json_object_get(q, "name")), "tq."));
+    json_decref(resp);
+    /* Another method of the broker's service: JSON-RPC's "Method not found". */
+    cl_send(c, "SEND\ndestination:/queue/req.any._bkpr.broker\nreply-to:/temp-queue/r\n\n"
+               "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"_bkpr.broker.nope\"}^");
+    expect(c, BKP_CMD_MESSAGE);
+    assert_non_null(strstr(c->f.body, "-32601"));
+    cl_close(c);
+    broker_stop(&br);
+}
+
 static void test_connect_timeout_and_silent_client(void **state)
 {
     (void)state;
@@ -951,6 +1022,7 @@ int main(void)
         cmocka_unit_test_teardown(test_frame_limits, teardown),
         cmocka_unit_test_teardown(test_connection_limit, teardown),
         cmocka_unit_test_teardown(test_queue_limit, teardown),
+        cmocka_unit_test_teardown(test_stats_method_answers_with_the_figures, teardown),
         cmocka_unit_test_teardown(test_connect_timeout_and_silent_client, teardown),
         cmocka_unit_test_teardown(test_transactions_refused, teardown),
         cmocka_unit_test_teardown(test_byte_by_byte_and_pipelined, teardown),

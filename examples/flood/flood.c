@@ -243,10 +243,8 @@ static void sent_row(bk_client *c, send_fn *send, int n, const char *p, flood_fi
     int refused = 0;
     double t0 = now_s();
     for (int i = 0; i < n; i++) {
-        if (send(c, p) != 0)
+        if (send(c, p) != 0)   /* a full output buffer holds the send back: no retry here */
             refused++;
-        if (i % 64 == 0)
-            bk_client_run_for(c, 0);   /* let the output buffer drain */
     }
     if (bk_client_flush(c, 30000) == 0)
         figure(f, n, refused, now_s() - t0);

@@ -17,6 +17,7 @@
 #include <event2/util.h>
 
 #include "beekeeper/error.h"
+#include "core/clock.h"
 
 void brk_broker_limits_default(brk_broker_limits *l)
 {
@@ -53,6 +54,7 @@ int brk_broker_new(brk_broker **out, struct event_base *base)
         return BK_ENOMEM;
     b->base = base;
     brk_broker_limits_default(&b->lim);
+    b->stats.started_ms = bkp_now_ms();
     *out = b;
     return 0;
 }

@@ -17,6 +17,17 @@
 
 #define NBUCKETS 1024u
 #define DEST_MAX 512
+#define DEFAULT_MAX_OUTBUF ((size_t)64 << 20)
+/* What a frame adds to its body (command, destination, headers), for the room a send
+ * waits for: an estimate, as the soft limit is one. */
+#define FRAME_OVERHEAD 1024u
+
+/* The connection refuses frames beyond four times the soft limit: only a sender that
+ * cannot wait (see wait_room) ever gets there. */
+static size_t hard_outbuf(size_t soft)
+{
+    return soft > SIZE_MAX / 4 ? SIZE_MAX : soft * 4;
+}
 
 typedef struct pending {
     struct pending *next, *prev;
@@ -66,7 +77,8 @@ struct bk_client {
     int own_base;
     bkp_stomp *s;
     char *bus_id, *cluster, *tokens;
-    int timeout_ms;
+    int timeout_ms, send_timeout_ms;
+    size_t max_outbuf;          /* the soft limit a sender waits under (see wait_room) */
     char idpfx[9];
     uint64_t seq;
     char reply[64];
@@ -74,7 +86,7 @@ struct bk_client {
     pending *buckets[NBUCKETS];
     size_t npending;
     item *qhead, *qtail;
-    struct event *drain_ev, *wake_ev;
+    struct event *drain_ev, *wake_ev, *room_ev;
     int running, draining, stop;
     int connected, gave_up, last_reason;
     int lost;                   /* the connection was up and went away: say when it is back */
@@ -391,6 +403,8 @@ int bk_client_new(bk_client **out, const bk_client_opts *o)
     if (!c->bus_id || !c->cluster || (o->tokens && *o->tokens && !c->tokens))
         goto out;
     c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 60000;
+    c->send_timeout_ms = o->send_timeout_ms > 0 ? o->send_timeout_ms : c->timeout_ms;
+    c->max_outbuf = o->max_outbuf ? o->max_outbuf : DEFAULT_MAX_OUTBUF;
     bkp_random_digits8(c->idpfx);
     if (o->base) {
         c->base = o->base;
@@ -402,7 +416,8 @@ int bk_client_new(bk_client **out, const bk_client_opts *o)
     }
     c->drain_ev = event_new(c->base, -1, 0, drain_cb, c);
     c->wake_ev = event_new(c->base, -1, 0, wake_cb, c);
-    if (!c->drain_ev || !c->wake_ev)
+    c->room_ev = event_new(c->base, -1, 0, wake_cb, c);
+    if (!c->drain_ev || !c->wake_ev || !c->room_ev)
         goto out;
     bkp_stomp_opts so = {
         .hosts = o->hosts,
@@ -412,6 +427,7 @@ int bk_client_new(bk_client **out, const bk_client_opts *o)
         .passcode = o->pass,
         .connect_timeout_ms = o->connect_timeout_ms,
         .max_rounds = o->max_rounds,
+        .max_outbuf = hard_outbuf(c->max_outbuf),
         .state_cb = on_state,
         .arg = c,
     };
@@ -454,6 +470,8 @@ void bk_client_free(bk_client *c)
         event_free(c->drain_ev);
     if (c->wake_ev)
         event_free(c->wake_ev);
+    if (c->room_ev)
+        event_free(c->room_ev);
     if (c->own_base && c->base)
         event_base_free(c->base);
     free(c->bus_id);
@@ -635,9 +653,51 @@ static int ensure_reply(bk_client *c)
     return rc;
 }
 
-/* Builds the destination and headers of a request/job/notification and sends body. */
+static int has_room(bk_client *c, size_t need)
+{
+    size_t have = bkp_stomp_pending_bytes(c->s);
+    return have == 0 || (need <= c->max_outbuf && have <= c->max_outbuf - need);
+}
+
+/* Flow: a sender that outruns its connection is held back, not refused. Runs turns of the
+ * loop until a frame of about `need` bytes fits under the soft limit, the connection is
+ * gone (BK_ECLOSED) or timeout_ms passed (BK_ETIMEDOUT). Nothing queued is drained here: as
+ * in bk_call, callbacks wait for the caller's next drain point. Where the loop cannot be run
+ * (from a callback of a loop the application runs itself: libevent refuses re-entry) the
+ * frame is queued anyway: such a sender is a handler answering what it was given, bounded
+ * by its subscription's window, and a refusal would make every handler write the retry
+ * loop this policy exists to remove. The connection's hard limit (hard_outbuf) stays the
+ * backstop there, with BK_ELIMIT. */
+static int wait_room(bk_client *c, size_t need, int timeout_ms)
+{
+    uint64_t deadline = 0;
+    int rc = 0;
+    while (c->connected && !has_room(c, need)) {
+        uint64_t t = bkp_now_ms();
+        if (!deadline)
+            deadline = t + (uint64_t)timeout_ms;
+        else if (t >= deadline) {
+            rc = BK_ETIMEDOUT;
+            break;
+        }
+        uint64_t left = deadline - t;
+        struct timeval tv = { (time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000 };
+        evtimer_add(c->room_ev, &tv);
+        if (loop_once(c, 1) < 0)
+            break;
+    }
+    if (deadline)
+        evtimer_del(c->room_ev);
+    if (!rc && !c->connected)
+        rc = BK_ECLOSED;
+    return rc;
+}
+
+/* Builds the destination and headers of a request/job/notification and sends body,
+ * waiting up to timeout_ms for room in the output buffer. */
 static int send_msg(bk_client *c, const char *method, int notify, const bk_call_opts *o,
-                    const char *reply_to, uint64_t ttl, const char *body, size_t len)
+                    const char *reply_to, uint64_t ttl, const char *body, size_t len,
+                    int timeout_ms)
 {
     char dest[DEST_MAX], xfwd[DEST_MAX];
     bkp_header h[4];
@@ -674,6 +734,9 @@ static int send_msg(bk_client *c, const char *method, int notify, const bk_call_
         h[i].name_len = (uint32_t)strlen(h[i].name);
         h[i].value_len = (uint32_t)strlen(h[i].value);
     }
+    rc = wait_room(c, len + FRAME_OVERHEAD, timeout_ms);
+    if (rc)
+        return rc;
     return bkp_stomp_send_ttl(c->s, dest, h, n, body, len, ttl, NULL, NULL);
 }
 
@@ -712,7 +775,7 @@ static int start_call(bk_client *c, const char *method, json_t *params, const bk
         rc = BK_ENOMEM;
         goto out;
     }
-    rc = send_msg(c, method, 0, o, c->reply, (uint64_t)tmo, body, len);
+    rc = send_msg(c, method, 0, o, c->reply, (uint64_t)tmo, body, len, tmo);
     if (rc)
         goto out;
     struct timeval tv = { tmo / 1000, (tmo % 1000) * 1000 };
@@ -833,7 +896,7 @@ static int send_oneway(bk_client *c, const char *method, json_t *params, const b
     if (!body)
         return BK_ENOMEM;
     uint64_t ttl = o && o->timeout_ms > 0 ? (uint64_t)o->timeout_ms : 0;
-    rc = send_msg(c, method, notify, o, NULL, ttl, body, len);
+    rc = send_msg(c, method, notify, o, NULL, ttl, body, len, c->send_timeout_ms);
     free(body);
     return rc;
 }

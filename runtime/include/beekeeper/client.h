@@ -60,6 +60,12 @@ typedef struct bk_client_opts {
     const char *tokens;         /* default x-auth-tokens, "tok1|tok2"; NULL: none */
     int connect_timeout_ms;     /* per connection attempt; 0: 5000 */
     int max_rounds;             /* give up after N failed rounds of all hosts; 0: never */
+    /* Flow (see doc/api.md "Flow"): a send that finds this many bytes waiting in the
+     * output buffer runs the loop until there is room; 0: 64 MiB. */
+    size_t max_outbuf;
+    /* How long a oneway send (bk_call_background, bk_notify) waits for room before it
+     * fails with BK_ETIMEDOUT; 0: timeout_ms. A call waits within its own timeout. */
+    int send_timeout_ms;
 } bk_client_opts;
 
 /* Makes a client and starts connecting (returns before the connection is up: see
@@ -121,13 +127,17 @@ BK_API int bk_call(bk_client *c, const char *method, json_t *params, const bk_ca
 typedef void bk_call_fn(bk_client *c, bk_arena *a, json_t *result, const bk_error *err,
                         void *arg);
 
-/* Asynchronous call. On 0 done is called exactly once, later, from the loop. On failure
- * (BK_ECLOSED, BK_EINVAL, BK_ENOMEM, BK_ELIMIT) it is never called. */
+/* Asynchronous call. On 0 done is called exactly once, later, from the loop. Waits for room
+ * in the output buffer as bk_call_background does, within the call's timeout. On failure
+ * (BK_ECLOSED, BK_ETIMEDOUT, BK_EINVAL, BK_ENOMEM, BK_ELIMIT) it is never called. */
 BK_API int bk_call_async(bk_client *c, const char *method, json_t *params,
                          const bk_call_opts *o, bk_call_fn *done, void *arg);
 
 /* Background job: sent to the service's queue without id; nobody answers. 0 once handed
- * to the connection; BK_ECLOSED, BK_EINVAL, BK_ENOMEM, BK_ELIMIT. */
+ * to the connection. A send that finds the output buffer full runs the loop until there is
+ * room (opts.max_outbuf, doc/api.md "Flow"), for at most opts.send_timeout_ms: BK_ETIMEDOUT.
+ * BK_ECLOSED, BK_EINVAL, BK_ENOMEM; BK_ELIMIT only where the loop cannot be run and the
+ * hard limit (4 x max_outbuf) is reached. */
 BK_API int bk_call_background(bk_client *c, const char *method, json_t *params,
                               const bk_call_opts *o);
 
