@@ -43,7 +43,7 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prot
 DEP_CFLAGS = $(eval DEP_CFLAGS := $$(shell pkg-config --cflags libevent jansson 2>/dev/null))$(DEP_CFLAGS)
 DEP_LIBS = $(eval DEP_LIBS := $$(shell pkg-config --libs libevent jansson 2>/dev/null \
              || echo -levent -ljansson))$(DEP_LIBS)
-BK_CPPFLAGS := -D_GNU_SOURCE -I$(TOP)/runtime/include -I$(TOP)/runtime -I$(B)/gen
+BK_CPPFLAGS := -D_GNU_SOURCE -DBK_VERSION=\"$(VERSION)\" -I$(TOP)/runtime/include -I$(TOP)/runtime -I$(B)/gen
 BK_CFLAGS = -std=c11 $(OPT) $(WARNINGS) -fPIC -fvisibility=hidden $(SANFLAGS) $(DEP_CFLAGS)
 ALL_CFLAGS = $(BK_CPPFLAGS) $(BK_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)

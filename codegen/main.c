@@ -12,12 +12,10 @@
 #include <jansson.h>
 
 #include "codegen/cgen.h"
+#include "core/cli.h"
 #include "idl/idl.h"
 #include "idl/model.h"
 
-#ifndef BK_VERSION
-#define BK_VERSION "0.1.0"
-#endif
 
 static void usage(FILE *out)
 {
@@ -37,11 +35,15 @@ static void usage(FILE *out)
           "  --templates DIR  read templates from DIR first (names as in templates/)\n"
           "  --model      print the JSON model of each FILE on stdout instead of generating\n"
           "               (its shape: doc/idl.md, \"The JSON model\")\n"
-          "  --help       this text\n"
-          "  --version    bkpr-gen's version\n"
+          "  -h, --help   this text\n"
+          "  --version    bkpr-gen's version (and its JSON model's)\n"
           "\n"
           "Errors go to stderr as FILE:LINE:COLUMN: error: ...; the exit status is then 1\n"
-          "and no file is written. A file whose content would not change is not rewritten.\n",
+          "and no file is written. A file whose content would not change is not rewritten.\n"
+          "\n"
+          "Examples:\n"
+          "  bkpr-gen -o gen calc.bkidl               typed C for calc.bkidl in gen/\n"
+          "  bkpr-gen -o gen -M gen/calc.d --skeleton calc.bkidl\n",
           out);
 }
 
@@ -159,7 +161,8 @@ int main(int argc, char **argv)
             rc = 0;
             goto out;
         } else if (strcmp(a, "--version") == 0) {
-            printf("bkpr-gen %s (model %d)\n", BK_VERSION, BKP_IDL_MODEL_VERSION);
+            bkp_cli_version("bkpr-gen");
+            printf("JSON model version %d\n", BKP_IDL_MODEL_VERSION);
             rc = 0;
             goto out;
         } else if (strcmp(a, "--model") == 0) {
@@ -169,8 +172,7 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "-I") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "-M") == 0 ||
                    strcmp(a, "--templates") == 0) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "bkpr-gen: %s needs %s\n", a,
-                        strcmp(a, "-M") == 0 ? "a file" : "a folder");
+                rc = bkp_cli_misuse_arg("bkpr-gen", 1, a);
                 goto out;
             }
             if (strcmp(a, "-I") == 0)
@@ -187,14 +189,15 @@ int main(int argc, char **argv)
             while (++i < argc)
                 inputs[ninputs++] = argv[i];
         } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "bkpr-gen: unknown option '%s' (see bkpr-gen --help)\n", a);
+            rc = bkp_cli_misuse_arg("bkpr-gen", 0, a);
             goto out;
         } else {
             inputs[ninputs++] = a;
         }
     }
     if (ninputs == 0) {
-        fputs("bkpr-gen: no input file (see bkpr-gen --help)\n", stderr);
+        fputs("bkpr-gen: no input file\ntry 'bkpr-gen --help'\n", stderr);
+        rc = BKP_CLI_USAGE;
         goto out;
     }
 

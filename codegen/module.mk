@@ -7,7 +7,6 @@ CODEGEN_SRCS := codegen/main.c codegen/cgen.c codegen/sbuf.c codegen/ctext.c cod
                 codegen/codecs.c codegen/typesfile.c codegen/service.c codegen/tmpl.c \
                 $(B)/gen/codegen/templates.c
 $(eval $(call bk_program,bkpr-gen,$(CODEGEN_SRCS) $(IDL_SRCS)))
-$(B)/obj/codegen/main.o: BK_CPPFLAGS += -DBK_VERSION='"$(VERSION)"'
 $(B)/obj/$(B)/gen/codegen/%.o: BK_CPPFLAGS += -I$(TOP)
 
 $(B)/gen/codegen/templates.c: $(BKPR_GEN_TEMPLATES) build-aux/embed-templates.sh

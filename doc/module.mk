@@ -7,4 +7,6 @@ DOCS := README.md $(sort $(wildcard doc/*.md))
 # make check lints the man pages (and holds them to the programs' --help), and runs the
 # tutorial's commands against a make install (a system test: they start bkpr-broker).
 UNIT_TESTS += tests/manpages.sh
+# every program answers -h, --help, --version and an unknown option alike (core/cli.h)
+UNIT_TESTS += tests/cli.sh
 SYSTEM_TESTS += tests/systest_tutorial.sh

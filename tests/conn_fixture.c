@@ -228,6 +228,8 @@ static void on_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *d
         c->states[c->nstates] = st;
         c->reasons[c->nstates] = reason;
         snprintf(c->details[c->nstates], sizeof c->details[0], "%s", detail);
+        if (st == BKP_STOMP_DISCONNECTED)
+            c->retry_in[c->nstates] = bkp_stomp_retry_in(s, &c->round_over[c->nstates]);
         c->nstates++;
     }
     if (st == BKP_STOMP_CONNECTED && c->send_on_connect)

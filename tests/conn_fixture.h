@@ -85,6 +85,8 @@ typedef struct client {
     bkp_stomp_state states[64];
     int reasons[64];
     char details[64][96];
+    int64_t retry_in[64];    /* DISCONNECTED: bkp_stomp_retry_in, with round_over */
+    int round_over[64];
     int nstates;
     char error[128];
     int nerrors;

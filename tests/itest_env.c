@@ -54,7 +54,7 @@ bk_client *bkt_connect(void)
     return c;
 }
 
-int bkt_allow(bk_request *req, void *arg)
+bk_auth_result bkt_allow(bk_request *req, void *arg)
 {
     (void)req;
     (void)arg;
@@ -115,7 +115,7 @@ pid_t bkt_spawn_worker(bkt_worker_setup *setup, void *arg, unsigned life_s)
     return ok ? pid : -1;
 }
 
-static int hook_authorize(bk_request *req, void *arg)
+static bk_auth_result hook_authorize(bk_request *req, void *arg)
 {
     bk_module_hooks *h = arg;
     return h->authorize ? h->authorize(req, h->arg) : BK_AUTH_DENY;

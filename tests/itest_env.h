@@ -42,7 +42,7 @@ bk_client_opts bkt_client_opts(void);
 bk_client *bkt_connect(void);
 
 /* An authorize hook that allows every request. */
-int bkt_allow(bk_request *req, void *arg);
+bk_auth_result bkt_allow(bk_request *req, void *arg);
 
 /* ------------------------------------------------------------------ worker processes */
 

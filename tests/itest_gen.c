@@ -33,7 +33,7 @@ static int h_send(bk_request *req, void *ctx, const char *room, const myapp_mess
     (void)ctx;
     g_sends++;
     if (strcmp(room, "missing") == 0)
-        return bk_fail(req, MYAPP_NOT_FOUND, "no room %s", room);
+        return bk_request_fail(req, MYAPP_NOT_FOUND, NULL, "no room %s", room);
     if (strcmp(room, "sends") == 0) {
         *result = bk_arena_printf(bk_request_arena(req), "%d", g_sends - 1);
         return 0;
@@ -106,11 +106,11 @@ static int raw_history(bk_request *req, json_t *params, void *arg)
     const char *room = json_string_value(json_object_get(params, "room"));
     json_t *limit = json_object_get(params, "limit");
     if (room && strcmp(room, "bad") == 0)
-        return bk_request_reply(req, json_pack("[{s:i}]", "from", 1));
-    return bk_request_reply(req, json_pack("[{s:s, s:s, s:I, s:[s], s:{s:i}, s:n}]", "from", "w",
-                                           "text", "t", "ts",
-                                           (json_int_t)(limit ? json_integer_value(limit) : 50),
-                                           "tags", "x", "counts", "k", 1, "extra"));
+        return bk_request_reply_new(req, json_pack("[{s:i}]", "from", 1));
+    return bk_request_reply_new(req, json_pack("[{s:s, s:s, s:I, s:[s], s:{s:i}, s:n}]", "from",
+                                               "w", "text", "t", "ts",
+                                               (json_int_t)(limit ? json_integer_value(limit) : 50),
+                                               "tags", "x", "counts", "k", 1, "extra"));
 }
 
 static int worker_setup(bk_worker **w, void *arg)

@@ -49,7 +49,7 @@ static char *text_of(const demo_all_nested *n)
 
 static int nested_from(bk_arena *a, const char *text, demo_all_nested *out)
 {
-    json_t *j = bk_arena_keep_json(a, json_loads(text, 0, NULL));
+    json_t *j = bk_arena_keep_json_new(a, json_loads(text, 0, NULL));
     bk_dec d;
     bk_dec_init(&d, a, "", "n");
     int rc = demo_all_nested_decode(&d, j, out);
@@ -81,7 +81,7 @@ static void answer_later(evutil_socket_t fd, short what, void *arg)
     const char *id = d->id;
     free(d);
     if (strcmp(id, "later-gone") == 0) {
-        bk_request_fail(req, DEMO_ALL_GONE, json_string(id), "%s is gone", id);
+        bk_request_fail_new(req, DEMO_ALL_GONE, json_string(id), "%s is gone", id);
         return;
     }
     /* The result lives in an arena of our own, freed before the answer leaves: the reply
@@ -116,12 +116,12 @@ static int defer_get(bk_request *req, const char *id)
     deferred *d = malloc(sizeof *d);
     struct timeval tv = {0, 20000};
     if (!d)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "out of memory");
+        return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL, "out of memory");
     *d = (deferred){.req = req, .id = id};
     if (event_base_once(bk_client_base(bk_worker_client(bk_request_worker(req))), -1,
                         EV_TIMEOUT, answer_later, d, &tv) != 0) {
         free(d);
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "no timer");
+        return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL, "no timer");
     }
     return BK_DEFER;
 }
@@ -135,32 +135,33 @@ static int h_get(bk_request *req, void *ctx, const char *id, const demo_all_colo
     if (strcmp(id, "defer-rc") == 0) {
         /* what the last deferred reply returned, in the first stamp */
         if (nested_from(bk_request_arena(req), k_nested, result))
-            return bk_fail(req, BK_RPC_INTERNAL_ERROR, "bad constant");
+            return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL, "bad constant");
         ((common_stamp *)&result->at)->ms = g_defer_rc;
         return 0;
     }
     if (strcmp(id, "gone") == 0)
-        return bk_fail(req, DEMO_ALL_GONE, "%s is gone", id);
+        return bk_request_fail(req, DEMO_ALL_GONE, NULL, "%s is gone", id);
     if (strcmp(id, "unavailable") == 0)
-        return bk_fail(req, COMMON_UNAVAILABLE, "try later");
+        return bk_request_fail(req, COMMON_UNAVAILABLE, NULL, "try later");
     if (strcmp(id, "pokes") == 0) {
         /* how many pokes arrived, in the first stamp */
         memset(result, 0, sizeof *result);
         if (nested_from(bk_request_arena(req), k_nested, result))
-            return bk_fail(req, BK_RPC_INTERNAL_ERROR, "bad constant");
+            return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL, "bad constant");
         ((common_stamp *)&result->at)->ms = g_pokes;
         return 0;
     }
     if (strcmp(id, "last-put") == 0) {
         if (!g_last_put[0] || nested_from(bk_request_arena(req), g_last_put, result))
-            return bk_fail(req, BK_RPC_INTERNAL_ERROR, "nothing put");
+            return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL, "nothing put");
         return 0;
     }
     /* the defaults and the optional arrive as the caller left them */
     if (n != (tint ? 2 : 1) || (tint && *tint != DEMO_ALL_COLOUR_BLUE))
-        return bk_fail(req, BK_RPC_INVALID_PARAMS, "n %lld, tint %d", (long long)n,
-                       tint ? (int)*tint : -1);
-    return nested_from(bk_request_arena(req), k_nested, result) ? bk_fail(req, -32603, "?") : 0;
+        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, NULL, "n %lld, tint %d", (long long)n,
+                               tint ? (int)*tint : -1);
+    return nested_from(bk_request_arena(req), k_nested, result)
+               ? bk_request_fail(req, -32603, NULL, "?") : 0;
 }
 
 static int h_put(bk_request *req, void *ctx, const demo_all_nested *n)

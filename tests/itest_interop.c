@@ -35,20 +35,20 @@ static int w_uc(bk_request *req, json_t *params, void *arg)
     (void)arg;
     const char *s = json_string_value(json_object_get(params, "string"));
     if (!s)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string("string: expected string"),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS,
+                                   json_string("string: expected string"), "Invalid params");
     char *o = bk_arena_strdup(bk_request_arena(req), s);
     for (char *p = o; *p; p++)
         if (*p >= 'a' && *p <= 'z')
             *p = (char)(*p - 32);
-    return bk_request_reply(req, json_string(o));
+    return bk_request_reply_new(req, json_string(o));
 }
 
 static int w_tokens(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_request_reply(req, json_string(bk_request_tokens(req)));
+    return bk_request_reply_new(req, json_string(bk_request_tokens(req)));
 }
 
 static int w_job(bk_request *req, json_t *params, void *arg)
@@ -64,7 +64,7 @@ static int w_count(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_request_reply(req, json_integer(g_jobs_run));
+    return bk_request_reply_new(req, json_integer(g_jobs_run));
 }
 
 static pid_t g_worker = -1;
@@ -78,7 +78,7 @@ static int w_say(bk_request *req, json_t *params, void *arg)
 {
     (void)arg;
     bk_log_warn("said %s", json_string_value(json_object_get(params, "what")));
-    return bk_request_reply(req, json_true());
+    return bk_request_reply_new(req, json_true());
 }
 
 static int g_reports;   /* the worker under test reports its status every 200 ms */

@@ -28,7 +28,8 @@ fi
 export BKPR_RUN_DIR=$st
 cat > "$st/bus.config.json" <<J
 [ { "bus-id": "backend", "host": "$BK_TEST_HOST", "port": $BK_TEST_PORT, "vhost": "$BK_TEST_VHOST",
-    "user": "$BK_TEST_USER", "pass": "$BK_TEST_PASS", "default": true } ]
+    "user": "$BK_TEST_USER", "pass": "$BK_TEST_PASS", "default": true },
+  { "bus-id": "deaf", "host": "127.0.0.1", "port": 1 } ]
 J
 top=$(pwd)
 cat > "$st/pool.config.json" <<J
@@ -40,6 +41,8 @@ cat > "$st/pool.config.json" <<J
                  "basic-worker": { "workers_count": 2, "module": "$top/$B/lib/basic-worker.so" } } },
   { "pool-id": "crash", "bus-id": "backend",
     "workers": { "crashy": { "module": "$top/$B/tests/pool/crashy.so" } } },
+  { "pool-id": "deaf", "bus-id": "deaf",
+    "workers": { "basic-worker": { "module": "$top/$B/lib/basic-worker.so" } } },
   { "pool-id": "nosym", "bus-id": "backend",
     "workers": { "basic-worker": { "module": "$top/$B/lib/basic-worker.so" },
                  "nosym": { "module": "$top/$B/tests/pool/nosymbol.so" } } },
@@ -74,8 +77,10 @@ ups() { # how many times a worker (not a built-in service) of bkpr $1 came up
 }
 has_ups() { [ "$(ups "$1" "$2")" -ge "$3" ]; }
 alive() { # a zombie (exited, not reaped yet by whoever adopted it) is not alive
-  kill -0 "$1" 2>/dev/null || return 1
-  ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^Z'
+  # One read of /proc/PID/stat: a zombie reaped between a kill -0 and the read of its state
+  # would otherwise count as alive (it did, now and then, right after bkpr stop).
+  pst=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  case $pst in ''|Z*|X*) return 1 ;; esac
 }
 rounds_over() { [ "$(wc -l < "$st/rounds")" -gt "$1" ]; }
 none_alive() { for p in "$@"; do ! alive "$p" || return 1; done; }
@@ -270,14 +275,17 @@ sed 's/^/   /' "$st/storm.out"
 bkpr --pool-id dm stop >/dev/null || fail "stop after restart"
 
 step "a crash-looping module is respawned with growing delays"
-bkpr --pool-id crash start >/dev/null || fail "start of the crash pool"
+bkpr --pool-id crash --wait 0 start >/dev/null || fail "start of the crash pool"
 wait_for 30 grep -q "respawning in 800 ms" "$st/bkpr-crash.log" || fail "no back-off up to 800 ms"
 delays=$(sed -n 's/.*crashy#1 failed .* respawning in \([0-9]*\) ms.*/\1/p' "$st/bkpr-crash.log" | head -n 4 | tr '\n' ' ')
 [ "$delays" = "100 200 400 800 " ] || fail "back-off delays: $delays"
 bkpr --pool-id crash stop >/dev/null || fail "stop of the crash pool"
 
 step "a module without BK_MODULE exits 99 and is not respawned"
-bkpr --pool-id nosym start >/dev/null || fail "start of the nosym pool"
+# bkpr start waits for the workers and says which cannot start, and why
+rc=0; bkpr --pool-id nosym start >"$st/out" 2>"$st/err" || rc=$?
+[ $rc = 1 ] && grep -q "bkpr: pool nosym: nosym#1 cannot start: .*no symbol BK_MODULE" "$st/err" ||
+  fail "start of the nosym pool: $rc $(cat "$st/out" "$st/err")"
 nslog=$st/bkpr-nosym.log
 nspid=$(bkpr --pool-id nosym check)
 wait_for 20 grep -q "nosym#1 (pid [0-9]*) cannot start: .*no symbol BK_MODULE.*not respawned (exit status 99)" "$nslog" \
@@ -287,6 +295,14 @@ sleep 0.5   # room for a respawn that must not happen
 [ "$(grep -c "nosym\[" "$nslog")" -eq 1 ] || fail "nosym was started more than once"
 nchildren "$nspid" 1 || fail "expected only the basic worker: $(children "$nspid")"
 bkpr --pool-id nosym stop >/dev/null || fail "stop of the nosym pool"
+
+step "a pool whose bus is a closed port: start says its workers are not up"
+rc=0; bkpr --pool-id deaf --wait 2 start >"$st/out" 2>"$st/err" || rc=$?
+[ $rc = 1 ] && grep -q "bkpr: pool deaf (pid [0-9]*) runs, but not every worker was up after 2 s (0 up" "$st/err" ||
+  fail "start of the deaf pool: $rc $(cat "$st/out" "$st/err")"
+wait_for 10 grep -q "cannot connect to the bus: 127.0.0.1:1: " "$st/bkpr-deaf.log" ||
+  fail "the deaf pool's worker did not log its failed connection"
+bkpr --pool-id deaf stop >/dev/null || fail "stop of the deaf pool"
 
 step "bkpr-run: one module in the foreground"
 rc=0; "$bin/bkpr-run" "$B/tests/pool/nosymbol.so" --config-dir "$st" 2>"$st/err" || rc=$?

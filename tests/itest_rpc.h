@@ -55,7 +55,7 @@ int call_in(bk_client *c, const char *s, const char *meth, json_t *params,
     do {                                                                                     \
         if ((rc) != BK_ERPC)                                                                 \
             fail_msg("rc %d (%s), code %d %s: expected a JSON-RPC error %d", (rc),           \
-                     bk_rpc_strerror(rc), (err).code, (err).message ? (err).message : "",    \
+                     bk_strerror(rc), (err).code, (err).message ? (err).message : "",        \
                      (want_code));                                                           \
         assert_int_equal((err).code, (want_code));                                           \
         assert_string_equal((err).message, (want_msg));                                      \

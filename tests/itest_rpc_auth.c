@@ -55,7 +55,7 @@ static void authorize_hook_decides_and_chooses_the_refusal(void **st)
     rc = call_in(c2, "e", "token", NULL, NULL, 0, a, &res, &err);
     bk_client_free(c2);
     EXPECT_RPC_ERROR(rc, err, BK_RPC_NOT_AUTHORIZED, "Not authorized");
-    /* the hook chooses the refusal with bk_fail */
+    /* the hook chooses the refusal with bk_request_fail */
     rc = call_in(g_c, "e", "authn", NULL, NULL, 0, a, &res, &err);
     EXPECT_RPC_ERROR(rc, err, BK_RPC_NOT_AUTHENTICATED, "Who are you?");
     assert_null(err.data);

@@ -173,7 +173,7 @@ static void every_protocol_error_reaches_the_caller(void **st)
             assert_null(err.data);
         json_decref(d);
     }
-    /* bk_fail and then return 0: the error is still what is sent */
+    /* bk_request_fail and then return 0: the error is still what is sent */
     p = json_pack("{s:i,s:s,s:b}", "code", 1003, "message", "recorded", "keep_going", 1);
     rc = call_in(g_c, "a", "code", p, NULL, 0, a, &res, &err);
     json_decref(p);
@@ -202,7 +202,7 @@ static void server_error_details_only_in_debug_mode(void **st)
     bk_arena_new(&a);
     json_t *res;
     bk_error err;
-    /* a handler returning a negative value without bk_fail */
+    /* a handler returning a negative value without bk_request_fail */
     int rc = call_in(g_c, "f", "crash", NULL, NULL, 0, a, &res, &err);
     EXPECT_RPC_ERROR(rc, err, BK_RPC_SERVER_ERROR, "Server error");
     assert_null(err.data);
@@ -211,7 +211,7 @@ static void server_error_details_only_in_debug_mode(void **st)
     assert_non_null(err.data);
     assert_int_equal(json_integer_value(json_object_get(err.data, "status")), BK_EIO);
     assert_string_equal(json_string_value(json_object_get(err.data, "error")),
-                        bk_rpc_strerror(BK_EIO));
+                        bk_strerror(BK_EIO));
     /* data the handler chose is sent whatever the mode */
     json_t *p = json_pack("{s:i,s:s,s:{s:s}}", "code", 1001, "message", "No such room",
                           "data", "room", "r9");

@@ -29,7 +29,7 @@ void svc(char *buf, size_t n, const char *s, const char *m)
 
 /* ------------------------------------------------------------------ worker side */
 
-static int allow_unless_deny(bk_request *req, void *arg)
+static bk_auth_result allow_unless_deny(bk_request *req, void *arg)
 {
     (void)arg;
     if (bk_request_has_token(req, "DENY"))
@@ -40,7 +40,7 @@ static int allow_unless_deny(bk_request *req, void *arg)
 static int h_echo(bk_request *req, json_t *params, void *arg)
 {
     (void)arg;
-    return bk_request_reply(req, json_incref(params));
+    return bk_request_reply(req, params);
 }
 
 static int h_pid(bk_request *req, json_t *params, void *arg)
@@ -57,14 +57,15 @@ static int h_pid(bk_request *req, json_t *params, void *arg)
     }
     if (ms > 0 && ms < 10000)
         usleep((useconds_t)ms * 1000);
-    return bk_request_reply(req, json_integer(getpid()));
+    return bk_request_reply_new(req, json_integer(getpid()));
 }
 
 static int h_fail(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_request_fail(req, 1001, json_pack("{s:s}", "room", "r1"), "No such room %s", "r1");
+    return bk_request_fail_new(req, 1001, json_pack("{s:s}", "room", "r1"), "No such room %s",
+                               "r1");
 }
 
 /* Records an error, then asks to answer later: the recorded error goes now. */
@@ -72,7 +73,7 @@ static int h_fail_defer(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    bk_fail(req, 1002, "failed before deferring");
+    bk_request_fail(req, 1002, NULL, "failed before deferring");
     return BK_DEFER;
 }
 
@@ -88,8 +89,8 @@ static int h_params(bk_request *req, json_t *params, void *arg)
 {
     (void)arg;
     if (!json_is_string(json_object_get(params, "string")))
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS,
-                               json_string("string: expected string"), "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS,
+                                   json_string("string: expected string"), "Invalid params");
     return 0;   /* null result */
 }
 
@@ -97,7 +98,7 @@ static int h_tokens(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_request_reply(req, json_string(bk_request_tokens(req)));
+    return bk_request_reply_new(req, json_string(bk_request_tokens(req)));
 }
 
 static void defer_cb(evutil_socket_t fd, short what, void *arg)
@@ -105,7 +106,7 @@ static void defer_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     bk_request *req = arg;
-    bk_request_reply(req, json_string("later"));
+    bk_request_reply_new(req, json_string("later"));
 }
 
 static int h_defer(bk_request *req, json_t *params, void *arg)
@@ -128,8 +129,9 @@ static int h_nested(bk_request *req, json_t *params, void *arg)
     int rc = bk_call(bk_request_client(req), m, NULL, &(bk_call_opts){ .timeout_ms = 5000 },
                      bk_request_arena(req), &res, &err);
     if (rc)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "inner call: %d %s", err.code, err.message);
-    return bk_request_reply(req, json_pack("{s:O}", "inner", res));
+        return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL, "inner call: %d %s", err.code,
+                               err.message);
+    return bk_request_reply_new(req, json_pack("{s:O}", "inner", res));
 }
 
 static int h_job(bk_request *req, json_t *params, void *arg)
@@ -142,7 +144,7 @@ static int h_job(bk_request *req, json_t *params, void *arg)
 }
 
 /* Fails with the code, message and data given in params: custom and protocol codes alike.
- * {"keep_going":true} records the error with bk_fail and returns 0: it is still sent. */
+ * {"keep_going":true} records the error with bk_request_fail and returns 0: it is still sent. */
 static int h_code(bk_request *req, json_t *params, void *arg)
 {
     (void)arg;
@@ -150,10 +152,10 @@ static int h_code(bk_request *req, json_t *params, void *arg)
     const char *msg = json_string_value(json_object_get(params, "message"));
     json_t *data = json_object_get(params, "data");
     if (json_is_true(json_object_get(params, "keep_going"))) {
-        bk_fail(req, code, "%s", msg ? msg : "");
+        bk_request_fail(req, code, NULL, "%s", msg ? msg : "");
         return 0;
     }
-    return bk_request_fail(req, code, data ? json_incref(data) : NULL, "%s", msg ? msg : "");
+    return bk_request_fail(req, code, data, "%s", msg ? msg : "");
 }
 
 /* Answers what JSON cannot carry: a result, or an error message, that is not UTF-8. */
@@ -161,18 +163,18 @@ static int h_bad_result(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_request_reply(req, json_string_nocheck("caf\xe9"));
+    return bk_request_reply_new(req, json_string_nocheck("caf\xe9"));
 }
 
 static int h_bad_message(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_fail(req, 1002, "caf%s", "\xe9");
+    return bk_request_fail(req, 1002, NULL, "caf%s", "\xe9");
 }
 
 /* Service e: the authorize hook decides by the method's last segment. */
-static int auth_by_method(bk_request *req, void *arg)
+static bk_auth_result auth_by_method(bk_request *req, void *arg)
 {
     (void)arg;
     const char *m = strrchr(bk_request_method(req), '.');
@@ -184,11 +186,11 @@ static int auth_by_method(bk_request *req, void *arg)
     if (strcmp(m, "truthy") == 0)
         return 1;               /* true, but not BK_AUTH_ALLOW: refused */
     if (strcmp(m, "authn") == 0) {
-        bk_fail(req, BK_RPC_NOT_AUTHENTICATED, "Who are you?");
+        bk_request_fail(req, BK_RPC_NOT_AUTHENTICATED, NULL, "Who are you?");
         return BK_AUTH_DENY;
     }
     if (strcmp(m, "failallow") == 0) {
-        bk_fail(req, BK_RPC_NOT_AUTHENTICATED, "recorded, then allowed");
+        bk_request_fail(req, BK_RPC_NOT_AUTHENTICATED, NULL, "recorded, then allowed");
         return BK_AUTH_ALLOW;
     }
     return bk_request_has_token(req, "SECRET") ? BK_AUTH_ALLOW : BK_AUTH_DENY;
@@ -213,14 +215,14 @@ static int h_auth(bk_request *req, json_t *params, void *arg)
         relay(req, "job");
         return 0;
     }
-    return bk_request_reply(req, json_string(bk_request_tokens(req)));
+    return bk_request_reply_new(req, json_string(bk_request_tokens(req)));
 }
 
 static int h_auth_exact(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_request_reply(req, json_string("exact"));
+    return bk_request_reply_new(req, json_string("exact"));
 }
 
 static char via_star[] = "star", via_exact[] = "exact";
@@ -239,7 +241,7 @@ static int h_hit(bk_request *req, json_t *params, void *arg)
 {
     (void)params;
     (void)arg;
-    return bk_request_reply(req, json_integer(++g_hits));
+    return bk_request_reply_new(req, json_integer(++g_hits));
 }
 
 /* What a worker process serves, and on which bus (addr NULL: the test broker). */

@@ -39,7 +39,7 @@ static volatile sig_atomic_t g_hups;
 static int w_echo(bk_request *req, json_t *params, void *arg)
 {
     (void)arg;
-    return bk_request_reply(req, json_incref(params));
+    return bk_request_reply(req, params);
 }
 
 /* Makes one process as bkpr would run it. */
@@ -273,6 +273,30 @@ static void top_once_prints_a_table(void **state)
     assert_non_null(strstr(out, "usage: bkpr-top"));
 }
 
+/* bkpr-top --broker: the figures bkpr-broker serves (_bkpr.broker.stats), with the queues
+ * of the bus; another broker does not answer, and bkpr-top says so. */
+static void top_broker_shows_the_broker_figures(void **state)
+{
+    (void)state;
+    BKT_NEED_BROKER();
+    char out[65536], queue[200];
+    int bkpr = strcmp(bkt.broker, "bkpr-broker") == 0;
+    int rc = run(out, sizeof out, "%s/bin/bkpr-top --config-dir %s --broker --once --timeout 1000",
+                 g_bin, g_dir);
+    if (!bkpr) {
+        assert_int_equal(rc, 1);
+        assert_non_null(strstr(out, "is it a bkpr-broker?"));
+        return;
+    }
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "broker bkpr-broker/"));
+    assert_non_null(strstr(out, "connections "));
+    assert_non_null(strstr(out, "dropped: slow consumer"));
+    assert_non_null(strstr(out, "QUEUE"));
+    snprintf(queue, sizeof queue, "/queue/req.%s.%s", bkt.cluster, g_svc);
+    assert_non_null(strstr(out, queue));
+}
+
 static int call(const char *tokens, int timeout_ms, bk_error *e)
 {
     bk_call_opts o = {.tokens = tokens, .timeout_ms = timeout_ms};
@@ -374,6 +398,7 @@ int main(void)
         cmocka_unit_test(queries_need_an_admin_or_system_token),
         cmocka_unit_test(a_killed_worker_expires),
         cmocka_unit_test(top_once_prints_a_table),
+        cmocka_unit_test(top_broker_shows_the_broker_figures),
         cmocka_unit_test(the_sinkhole_answers_for_a_service_without_workers),
         cmocka_unit_test(calls_reach_a_worker_that_is_back),
         cmocka_unit_test(restart_terms_the_matching_workers),

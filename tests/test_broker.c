@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 #include <event2/buffer.h>
+#include <jansson.h>
 
 #include "stomp/frame.h"
 
@@ -335,6 +336,45 @@ static void test_no_config_accepts_any_login(void **state)
     broker_stop(&br);
 }
 
+/* --listen 127.0.0.1:0 takes a free port, and the "listening on" line names it. */
+static void test_port_zero_is_any_free_port(void **state)
+{
+    (void)state;
+    broker br;
+    const char *b = getenv("B") ? getenv("B") : "build";
+    char bin[256];
+    snprintf(bin, sizeof bin, "%s/bin/bkpr-broker", b);
+    strcpy(br.dir, "/tmp/bk-test-broker.XXXXXX");
+    assert_non_null(mkdtemp(br.dir));
+    snprintf(br.log, sizeof br.log, "%s/broker.log", br.dir);
+    br.pid = fork();
+    assert_true(br.pid >= 0);
+    if (br.pid == 0) {
+        int fd = open(br.log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0)
+            dup2(fd, 2);
+        execl(bin, bin, "--listen", "127.0.0.1:0", (char *)NULL);
+        _exit(127);
+    }
+    g_running = br.pid;
+    br.port = 0;
+    for (int i = 0; i < 200 && br.port <= 0; i++) {
+        sleep_ms(20);
+        FILE *f = fopen(br.log, "r");
+        char line[512];
+        if (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "bkpr-broker: listening on 127.0.0.1:%d;", &br.port) != 1)
+                br.port = 0;
+        if (f)
+            fclose(f);
+    }
+    assert_true(br.port > 0);
+    client *c = cl_login(&br, "anyone", "anything", "/");
+    assert_string_equal(hdr(c, "version"), "1.2");
+    cl_close(c);
+    broker_stop(&br);
+}
+
 static const char users_config[] =
     "/* a frontend user and a backend user */\n"
     "{\n"
@@ -533,6 +573,76 @@ static void test_queue_limit(void **state)
         expect_message(d, "m");
     expect_nothing(d, 100);
     cl_close(d);
+    broker_stop(&br);
+}
+
+static json_t *queue_named(json_t *res, const char *name)
+{
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(res, "queues"), i, q)
+        if (strcmp(json_string_value(json_object_get(q, "name")), name) == 0)
+            return q;
+    fail_msg("no queue %s in the broker's figures", name);
+    return NULL;
+}
+
+static long long figure(json_t *o, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(o, k));
+}
+
+/* The broker answers its own method, _bkpr.broker.stats, on any cluster's request queue,
+ * with its figures: connections, messages, drops by reason, the depth and consumers of the
+ * vhost's queues (and not the private reply queues). */
+static void test_stats_method_answers_with_the_figures(void **state)
+{
+    (void)state;
+    broker br;
+    broker_start(&br, "{\"limits\": {\"max_queue_messages\": 2}}");
+    client *c = cl_login(&br, "u", "p", "/");
+    subscribe(c, "w", "/queue/work", "");
+    send_body(c, "/queue/deep", "m");
+    send_body(c, "/queue/deep", "m");
+    cl_send(c, "SEND\ndestination:/queue/deep\nreceipt:r3\n\nm^");
+    expect(c, BKP_CMD_ERROR);
+    cl_close(c);
+    c = cl_login(&br, "u", "p", "/");
+    subscribe(c, "w", "/queue/work", "");
+    subscribe(c, "r", "/temp-queue/r", "");
+    cl_send(c, "SEND\ndestination:/queue/req.any._bkpr.broker\nreply-to:/temp-queue/r\n"
+               "receipt:s\n\n{\"jsonrpc\":\"2.0\",\"id\":\"7\",\"method\":\"_bkpr.broker.stats\"}^");
+    json_t *resp = NULL;
+    for (int got = 0; got < 2; got++) {
+        int cmd = cl_next(c, 5000);
+        if (cmd == BKP_CMD_MESSAGE)
+            resp = json_loadb(c->f.body, c->f.body_len, 0, NULL);
+        else if (cmd != BKP_CMD_RECEIPT)
+            fail_msg("expected the answer and a RECEIPT, got %d", cmd);
+    }
+    assert_non_null(resp);
+    assert_string_equal(json_string_value(json_object_get(resp, "id")), "7");
+    json_t *res = json_object_get(resp, "result");
+    assert_non_null(res);
+    assert_string_equal(json_string_value(json_object_get(res, "vhost")), "/");
+    assert_int_equal(figure(res, "connections"), 1);
+    assert_true(figure(res, "connections_total") >= 2);   /* and the start-up probe */
+    assert_int_equal(figure(res, "messages_in"), 2);
+    assert_int_equal(figure(json_object_get(res, "dropped"), "queue_full"), 1);
+    assert_int_equal(figure(queue_named(res, "/queue/deep"), "depth"), 2);
+    assert_int_equal(figure(queue_named(res, "/queue/deep"), "consumers"), 0);
+    assert_int_equal(figure(queue_named(res, "/queue/work"), "consumers"), 1);
+    json_t *q;
+    size_t i;
+    json_array_foreach(json_object_get(res, "queues"), i, q)
+        assert_null(strstr(json_string_value(json_object_get(q, "name")), "tq."));
+    json_decref(resp);
+    /* Another method of the broker's service: JSON-RPC's "Method not found". */
+    cl_send(c, "SEND\ndestination:/queue/req.any._bkpr.broker\nreply-to:/temp-queue/r\n\n"
+               "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"_bkpr.broker.nope\"}^");
+    expect(c, BKP_CMD_MESSAGE);
+    assert_non_null(strstr(c->f.body, "-32601"));
+    cl_close(c);
     broker_stop(&br);
 }
 
@@ -848,20 +958,21 @@ static void test_term_says_goodbye(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
-static void test_bad_config_is_reported(void **state)
+/* Runs bkpr-broker on a config that printf writes from fmt, which it must refuse; its
+ * stderr is written to text. */
+static void refused_config(const char *fmt, char *text, size_t len)
 {
-    (void)state;
     const char *b = getenv("B") ? getenv("B") : "build";
-    char cmd[512];
+    char cmd[1024];
     char dir[] = "/tmp/bk-test-broker.XXXXXX";
     assert_non_null(mkdtemp(dir));
     snprintf(cmd, sizeof cmd,
-             "printf '{\\n  \"users\": {\\n    \"u\": {\"password\": 1}\\n' > %s/c.json; "
+             "printf '%s' > %s/c.json; "
              "%s/bin/bkpr-broker --listen 127.0.0.1:1 --config %s/c.json 2>%s/err; "
              "echo $? > %s/rc",
-             dir, b, dir, dir, dir);
+             fmt, dir, b, dir, dir, dir);
     assert_int_equal(system(cmd), 0);
-    char path[128], text[512] = "";
+    char path[128];
     snprintf(path, sizeof path, "%s/rc", dir);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
@@ -872,13 +983,30 @@ static void test_bad_config_is_reported(void **state)
     snprintf(path, sizeof path, "%s/err", dir);
     f = fopen(path, "r");
     assert_non_null(f);
-    size_t n = fread(text, 1, sizeof text - 1, f);
+    size_t n = fread(text, 1, len - 1, f);
     text[n] = '\0';
     fclose(f);
-    /* It names the file, and says where. */
-    assert_non_null(strstr(text, "c.json:"));
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
+}
+
+static void test_bad_config_is_reported(void **state)
+{
+    (void)state;
+    char text[512];
+    /* It names the file, and says where: for a syntax error and for a wrong value. */
+    refused_config("{\\n  \"users\": {\\n    \"u\": {\"password\": 1}\\n", text, sizeof text);
+    assert_non_null(strstr(text, "c.json:"));
+    refused_config("{\\n  \"users\": {\\n    \"u\": {\"password\": 1}\\n  }\\n}\\n", text,
+                   sizeof text);
+    if (!strstr(text, "c.json:3:10: user 'u' needs \"password\""))
+        fail_msg("got: %s", text);
+    refused_config("{\\n  \"limits\": { \"max_frame_bytes\": -1 },\\n}", text, sizeof text);
+    if (!strstr(text, "c.json:2:34: limits.max_frame_bytes must be a positive integer"))
+        fail_msg("got: %s", text);
+    refused_config("{\\n\\n \"lsten\": []}", text, sizeof text);
+    if (!strstr(text, "c.json:3:2: unknown key 'lsten'"))
+        fail_msg("got: %s", text);
 }
 
 int main(void)
@@ -886,6 +1014,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_no_config_accepts_any_login, teardown),
+        cmocka_unit_test_teardown(test_port_zero_is_any_free_port, teardown),
         cmocka_unit_test_teardown(test_login_refused, teardown),
         cmocka_unit_test_teardown(test_permissions, teardown),
         cmocka_unit_test_teardown(test_vhost_isolation, teardown),
@@ -893,6 +1022,7 @@ int main(void)
         cmocka_unit_test_teardown(test_frame_limits, teardown),
         cmocka_unit_test_teardown(test_connection_limit, teardown),
         cmocka_unit_test_teardown(test_queue_limit, teardown),
+        cmocka_unit_test_teardown(test_stats_method_answers_with_the_figures, teardown),
         cmocka_unit_test_teardown(test_connect_timeout_and_silent_client, teardown),
         cmocka_unit_test_teardown(test_transactions_refused, teardown),
         cmocka_unit_test_teardown(test_byte_by_byte_and_pipelined, teardown),

@@ -107,7 +107,7 @@ static void bus_relaxed_json_with_defaults(void **st)
         "]\n");
     char err[512] = "";
     bk_bus_config *b;
-    assert_int_equal(bk_bus_config_load(d, NULL, &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, d, NULL, err, sizeof err), 0);
     bk_client_opts o = { .timeout_ms = 1234 };
     bk_bus_config_client_opts(b, &o);
     assert_int_equal(o.nhosts, 1);
@@ -131,7 +131,7 @@ static void bus_no_host_means_localhost(void **st)
     (void)st;
     put("nohost", "bus.config.json", "[{\"bus-id\": \"b\", \"port\": 7000}]");
     bk_bus_config *b;
-    assert_int_equal(bk_bus_config_load(dir_of("nohost"), NULL, &b, NULL, 0), 0);
+    assert_int_equal(bk_bus_config_load(&b, dir_of("nohost"), NULL, NULL, 0), 0);
     bk_client_opts o = { 0 };
     bk_bus_config_client_opts(b, &o);
     assert_int_equal(o.nhosts, 1);
@@ -152,7 +152,7 @@ static void bus_host_lists_and_ports(void **st)
     char err[512] = "";
     bk_bus_config *b;
     bk_client_opts o = { 0 };
-    assert_int_equal(bk_bus_config_load(dir_of("hosts"), "one", &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, dir_of("hosts"), "one", err, sizeof err), 0);
     bk_bus_config_client_opts(b, &o);
     assert_int_equal(o.nhosts, 6);
     assert_string_equal(o.hosts[0], "a:7000");
@@ -168,7 +168,7 @@ static void bus_host_lists_and_ports(void **st)
     assert_string_equal(o.vhost, "/v");
     bk_bus_config_free(b);
 
-    assert_int_equal(bk_bus_config_load(dir_of("hosts"), "two", &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, dir_of("hosts"), "two", err, sizeof err), 0);
     bk_bus_config_client_opts(b, &o);
     assert_int_equal(o.nhosts, 2);
     assert_string_equal(o.hosts[0], "x:61613");
@@ -185,37 +185,37 @@ static void bus_selection(void **st)
 
     put("sel1", "bus.config.json",
         "[{\"bus-id\": \"a\"}, {\"bus-id\": \"b\", \"default\": true}, {\"bus-id\": \"c\"}]");
-    assert_int_equal(bk_bus_config_load(dir_of("sel1"), NULL, &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, dir_of("sel1"), NULL, err, sizeof err), 0);
     assert_string_equal(bk_bus_config_id(b), "b");
     bk_bus_config_free(b);
-    assert_int_equal(bk_bus_config_load(dir_of("sel1"), "c", &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, dir_of("sel1"), "c", err, sizeof err), 0);
     assert_string_equal(bk_bus_config_id(b), "c");
     bk_bus_config_free(b);
 
     /* Perl Beekeeper's files write "default": 1 */
     put("sel2", "bus.config.json",
         "[{\"bus-id\": \"a\", \"default\": 0}, {\"bus-id\": \"b\", \"default\": 1}]");
-    assert_int_equal(bk_bus_config_load(dir_of("sel2"), NULL, &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, dir_of("sel2"), NULL, err, sizeof err), 0);
     assert_string_equal(bk_bus_config_id(b), "b");
     bk_bus_config_free(b);
 
     put("sel3", "bus.config.json", "[{\"bus-id\": \"only\"}]");
-    assert_int_equal(bk_bus_config_load(dir_of("sel3"), NULL, &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, dir_of("sel3"), NULL, err, sizeof err), 0);
     assert_string_equal(bk_bus_config_id(b), "only");
     bk_bus_config_free(b);
 
     put("sel4", "bus.config.json", "[{\"bus-id\": \"a\"}, {\"bus-id\": \"b\"}]");
-    assert_int_equal(bk_bus_config_load(dir_of("sel4"), NULL, &b, err, sizeof err), BK_EINVAL);
+    assert_int_equal(bk_bus_config_load(&b, dir_of("sel4"), NULL, err, sizeof err), BK_EINVAL);
     assert_null(b);
     assert_has(err, "/sel4/bus.config.json: 2 buses and none has \"default\": true");
     assert_has(err, "pick one by its bus-id (a, b)");
 
-    assert_int_equal(bk_bus_config_load(dir_of("sel4"), "zz", &b, err, sizeof err),
+    assert_int_equal(bk_bus_config_load(&b, dir_of("sel4"), "zz", err, sizeof err),
                      BK_ENOTFOUND);
     assert_has(err, "/sel4/bus.config.json: no bus \"zz\" (defined: a, b)");
 
     put("sel5", "bus.config.json", "[]");
-    assert_int_equal(bk_bus_config_load(dir_of("sel5"), NULL, &b, err, sizeof err),
+    assert_int_equal(bk_bus_config_load(&b, dir_of("sel5"), NULL, err, sizeof err),
                      BK_ENOTFOUND);
     assert_has(err, "/sel5/bus.config.json: no bus is defined");
 }
@@ -231,9 +231,9 @@ static void bus_tls_is_refused_only_when_chosen(void **st)
         "  {\"bus-id\": \"secure\",\n"
         "   \"tls\": true},\n"
         "]");
-    assert_int_equal(bk_bus_config_load(dir_of("tls"), NULL, &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, dir_of("tls"), NULL, err, sizeof err), 0);
     bk_bus_config_free(b);
-    assert_int_equal(bk_bus_config_load(dir_of("tls"), "secure", &b, err, sizeof err),
+    assert_int_equal(bk_bus_config_load(&b, dir_of("tls"), "secure", err, sizeof err),
                      BK_EINVAL);
     assert_has(err, "/tls/bus.config.json:4:4: entry 2 (bus-id \"secure\"): "
                     "tls is not supported yet");
@@ -250,33 +250,33 @@ static void search_order(void **st)
     dir_of("empty");
 
     /* nothing set: ~/.config/beekeeper */
-    assert_int_equal(bk_bus_config_load(NULL, NULL, &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, NULL, NULL, err, sizeof err), 0);
     assert_string_equal(bk_bus_config_id(b), "from-home");
     bk_bus_config_free(b);
 
     /* $BEEKEEPER_CONFIG_DIR before it */
     setenv("BEEKEEPER_CONFIG_DIR", dir_of("envdir"), 1);
-    assert_int_equal(bk_bus_config_load(NULL, NULL, &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, NULL, NULL, err, sizeof err), 0);
     assert_string_equal(bk_bus_config_id(b), "from-env");
     bk_bus_config_free(b);
 
     /* the explicit folder before both */
-    assert_int_equal(bk_bus_config_load(dir_of("explicit"), NULL, &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, dir_of("explicit"), NULL, err, sizeof err), 0);
     assert_string_equal(bk_bus_config_id(b), "from-explicit");
     bk_bus_config_free(b);
 
     /* a folder without the file is passed over */
-    assert_int_equal(bk_bus_config_load(dir_of("empty"), NULL, &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, dir_of("empty"), NULL, err, sizeof err), 0);
     assert_string_equal(bk_bus_config_id(b), "from-env");
     bk_bus_config_free(b);
     setenv("BEEKEEPER_CONFIG_DIR", dir_of("empty"), 1);
-    assert_int_equal(bk_bus_config_load(NULL, NULL, &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, NULL, NULL, err, sizeof err), 0);
     assert_string_equal(bk_bus_config_id(b), "from-home");
     bk_bus_config_free(b);
 
     /* an empty variable is no folder */
     setenv("BEEKEEPER_CONFIG_DIR", "", 1);
-    assert_int_equal(bk_bus_config_load(NULL, NULL, &b, err, sizeof err), 0);
+    assert_int_equal(bk_bus_config_load(&b, NULL, NULL, err, sizeof err), 0);
     assert_string_equal(bk_bus_config_id(b), "from-home");
     bk_bus_config_free(b);
 }
@@ -289,7 +289,7 @@ static void missing_file_lists_the_folders_tried(void **st)
     bk_pool_config *p;
     setenv("BEEKEEPER_CONFIG_DIR", dir_of("nothing/env"), 1);
     setenv("HOME", dir_of("nothing/home"), 1);
-    assert_int_equal(bk_bus_config_load(dir_of("nothing/explicit"), NULL, &b, err, sizeof err),
+    assert_int_equal(bk_bus_config_load(&b, dir_of("nothing/explicit"), NULL, err, sizeof err),
                      BK_ENOTFOUND);
     assert_null(b);
     snprintf(want, sizeof want,
@@ -299,22 +299,22 @@ static void missing_file_lists_the_folders_tried(void **st)
     assert_string_equal(err, want);
 
     unsetenv("HOME");
-    assert_int_equal(bk_pool_config_load(NULL, "x", &p, err, sizeof err), BK_ENOTFOUND);
+    assert_int_equal(bk_pool_config_load(&p, NULL, "x", err, sizeof err), BK_ENOTFOUND);
     assert_null(p);
     snprintf(want, sizeof want, "pool.config.json not found in: %s/nothing/env, /etc/beekeeper",
              root);
     assert_string_equal(err, want);
 
     /* the same folder twice is tried once */
-    assert_int_equal(bk_pool_config_load(dir_of("nothing/env"), "x", &p, err, sizeof err),
+    assert_int_equal(bk_pool_config_load(&p, dir_of("nothing/env"), "x", err, sizeof err),
                      BK_ENOTFOUND);
     assert_string_equal(err, want);
 
     /* a small buffer truncates; none at all is fine */
     char tiny[8];
-    assert_int_equal(bk_bus_config_load(NULL, NULL, &b, tiny, sizeof tiny), BK_ENOTFOUND);
+    assert_int_equal(bk_bus_config_load(&b, NULL, NULL, tiny, sizeof tiny), BK_ENOTFOUND);
     assert_string_equal(tiny, "bus.con");
-    assert_int_equal(bk_bus_config_load(NULL, NULL, &b, NULL, 0), BK_ENOTFOUND);
+    assert_int_equal(bk_bus_config_load(&b, NULL, NULL, NULL, 0), BK_ENOTFOUND);
     assert_int_equal(bk_bus_config_load(NULL, NULL, NULL, err, sizeof err), BK_EINVAL);
     assert_int_equal(bk_pool_config_load(NULL, NULL, NULL, NULL, 0), BK_EINVAL);
 }
@@ -329,14 +329,14 @@ static void syntax_error_gives_file_line_column(void **st)
         "  { \"bus-id\": \"a\", // fine\n"
         "    \"port\" 61613 },\n"
         "]\n");
-    assert_int_equal(bk_bus_config_load(dir_of("syntax"), NULL, &b, err, sizeof err),
+    assert_int_equal(bk_bus_config_load(&b, dir_of("syntax"), NULL, err, sizeof err),
                      BK_ESYNTAX);
     snprintf(want, sizeof want, "%s/syntax/bus.config.json:3:", root);
     assert_int_equal(strncmp(err, want, strlen(want)), 0);
     assert_has(err, "':' expected");
 
     put("syntax2", "bus.config.json", "[ /* never closed\n");
-    assert_int_equal(bk_bus_config_load(dir_of("syntax2"), NULL, &b, err, sizeof err),
+    assert_int_equal(bk_bus_config_load(&b, dir_of("syntax2"), NULL, err, sizeof err),
                      BK_ESYNTAX);
     assert_has(err, "/syntax2/bus.config.json:1:3: unterminated /* comment");
 }
@@ -358,9 +358,9 @@ static void run_bad_cases(const char *file, const bad_case *cases, size_t n)
         int rc;
         put("errs", file, cases[i].text);
         if (strcmp(file, "bus.config.json") == 0)
-            rc = bk_bus_config_load(dir_of("errs"), cases[i].id, &b, err, sizeof err);
+            rc = bk_bus_config_load(&b, dir_of("errs"), cases[i].id, err, sizeof err);
         else
-            rc = bk_pool_config_load(dir_of("errs"), cases[i].id, &p, err, sizeof err);
+            rc = bk_pool_config_load(&p, dir_of("errs"), cases[i].id, err, sizeof err);
         snprintf(want, sizeof want, "%s/errs/%s%s", root, file, cases[i].msg);
         if (rc != cases[i].rc || strncmp(err, want, strlen(want)) != 0)
             fail_msg("case %zu: got %d \"%s\"\nwanted %d \"%s...\"", i, rc, err, cases[i].rc,
@@ -405,6 +405,10 @@ static void bus_entry_errors_name_file_entry_and_key(void **st)
           ":1:18: entry 1 (bus-id \"a\"): \"hosts\": expected a list of host names" },
         { "[{\"bus-id\": \"a\", \"host\": \"h:99999\"}]", NULL, BK_ESYNTAX,
           ":1:18: entry 1 (bus-id \"a\"): \"host\": bad host \"h:99999\"" },
+        { "[{\"bus-id\": \"a\",\n  \"host\": \"127.0.0.1:41069:1\"}]", NULL, BK_ESYNTAX,
+          ":2:3: entry 1 (bus-id \"a\"): \"host\": bad host \"127.0.0.1:41069:1\"" },
+        { "[{\"bus-id\": \"a\", \"hosts\": [\"::1\", \"a:b:c\"]}]", NULL, BK_ESYNTAX,
+          ":1:18: entry 1 (bus-id \"a\"): \"hosts\": bad host \"a:b:c\"" },
         { "[{\"bus-id\": \"a\", \"host\": \"h\", \"hosts\": [\"i\"]}]", NULL, BK_ESYNTAX,
           ":1:31: entry 1 (bus-id \"a\"): both \"host\" and \"hosts\"" },
         { "[{\"bus-id\": \"a\", \"user\": [\"u\"]}]", NULL, BK_ESYNTAX,
@@ -451,7 +455,7 @@ static void pool_workers_counts_modules_options(void **st)
         "    },\n"
         "  },\n"
         "]\n");
-    assert_int_equal(bk_pool_config_load(dir_of("pool"), "myapp", &p, err, sizeof err), 0);
+    assert_int_equal(bk_pool_config_load(&p, dir_of("pool"), "myapp", err, sizeof err), 0);
     assert_string_equal(bk_pool_config_id(p), "myapp");
     assert_string_equal(bk_pool_config_bus_id(p), "backend");
     assert_string_equal(bk_pool_config_description(p), "my workers");
@@ -486,16 +490,16 @@ static void pool_workers_counts_modules_options(void **st)
     bk_pool_config_free(p);
     bk_pool_config_free(NULL);
 
-    assert_int_equal(bk_pool_config_load(dir_of("pool"), "other", &p, err, sizeof err), 0);
+    assert_int_equal(bk_pool_config_load(&p, dir_of("pool"), "other", err, sizeof err), 0);
     assert_int_equal(bk_pool_config_workers(p, &w), 0);
     assert_null(bk_pool_config_description(p));
     assert_null(bk_pool_config_log_file(p));
     bk_pool_config_free(p);
 
-    assert_int_equal(bk_pool_config_load(dir_of("pool"), NULL, &p, err, sizeof err), BK_EINVAL);
+    assert_int_equal(bk_pool_config_load(&p, dir_of("pool"), NULL, err, sizeof err), BK_EINVAL);
     assert_has(err, "pool.config.json: 2 pools are defined; pick one by its pool-id "
                     "(other, myapp)");
-    assert_int_equal(bk_pool_config_load(dir_of("pool"), "nope", &p, err, sizeof err),
+    assert_int_equal(bk_pool_config_load(&p, dir_of("pool"), "nope", err, sizeof err),
                      BK_ENOTFOUND);
     assert_has(err, "pool.config.json: no pool \"nope\" (defined: other, myapp)");
 
@@ -505,7 +509,7 @@ static void pool_workers_counts_modules_options(void **st)
     char cwd[PATH_MAX];
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir(root), 0);
-    assert_int_equal(bk_pool_config_load("pool1", NULL, &p, err, sizeof err), 0);
+    assert_int_equal(bk_pool_config_load(&p, "pool1", NULL, err, sizeof err), 0);
     assert_int_equal(chdir(cwd), 0);
     assert_string_equal(bk_pool_config_path(p), "pool1/pool.config.json");
     bk_pool_config_workers(p, &w);

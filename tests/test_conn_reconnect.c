@@ -213,6 +213,22 @@ static void test_gives_up_after_max_rounds(void **state)
     bkp_stomp_stats_get(fx->c.s, &st);
     assert_int_equal(st.attempts, 6);
     assert_int_equal(st.connects, 0);
+    /* Each failure says whether it ended a round over both hosts and when the next try is:
+     * the other host at once, a back-off after a round, none after the last. */
+    int k = 0;
+    for (int i = 0; i < fx->c.nstates; i++) {
+        if (fx->c.states[i] != BKP_STOMP_DISCONNECTED)
+            continue;
+        assert_int_equal(fx->c.round_over[i], k % 2 == 1);
+        if (k % 2 == 0)
+            assert_true(fx->c.retry_in[i] == 0);
+        else if (k == 5)
+            assert_true(fx->c.retry_in[i] == -1);
+        else
+            assert_true(fx->c.retry_in[i] > 0);
+        k++;
+    }
+    assert_int_equal(k, 6);
 }
 
 static void test_connect_timeout_moves_on(void **state)

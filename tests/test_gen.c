@@ -34,7 +34,7 @@ static int teardown(void **state)
 /* Decodes text as a myapp_message at path "msg"; returns the error or NULL. */
 static const char *decode_msg(const char *text, myapp_message *m)
 {
-    json_t *j = bk_arena_keep_json(g_a, json_loads(text, 0, NULL));
+    json_t *j = bk_arena_keep_json_new(g_a, json_loads(text, 0, NULL));
     assert_non_null(j);
     bk_dec d;
     bk_dec_init(&d, g_a, "msg", "msg");
@@ -128,7 +128,7 @@ static void bad_values_name_their_path(void **state)
 static void every_default_of_everything_applies(void **state)
 {
     (void)state;
-    json_t *j = bk_arena_keep_json(g_a, json_loads("{\"raw\":\"aGk=\"}", 0, NULL));
+    json_t *j = bk_arena_keep_json_new(g_a, json_loads("{\"raw\":\"aGk=\"}", 0, NULL));
     bk_dec d;
     bk_dec_init(&d, g_a, "", "value");
     demo_all_scalars s;
@@ -156,7 +156,7 @@ static void nested_and_recursive_structs_round_trip(void **state)
                        "\"parent\":{\"deep\":[],\"children\":[],\"at\":{\"ms\":1},"
                        "\"also\":{\"ms\":2}},"
                        "\"children\":[],\"at\":{\"ms\":3},\"also\":{\"ms\":4}}";
-    json_t *j = bk_arena_keep_json(g_a, json_loads(text, 0, NULL));
+    json_t *j = bk_arena_keep_json_new(g_a, json_loads(text, 0, NULL));
     bk_dec d;
     bk_dec_init(&d, g_a, "", "value");
     demo_all_nested n;
@@ -174,7 +174,7 @@ static void nested_and_recursive_structs_round_trip(void **state)
                          json_object_get(back, "parent"), "at"), "ms")), 1);
     json_decref(back);
     /* A deep error names the whole path. */
-    j = bk_arena_keep_json(g_a, json_loads("{\"deep\":[{\"k\":[{\"raw\":1}]}],\"children\":[],"
+    j = bk_arena_keep_json_new(g_a, json_loads("{\"deep\":[{\"k\":[{\"raw\":1}]}],\"children\":[],"
                                            "\"at\":{\"ms\":3},\"also\":{\"ms\":4}}", 0, NULL));
     bk_dec_init(&d, g_a, "n", "n");
     assert_int_equal(demo_all_nested_decode(&d, j, &n), BK_EPROTO);

@@ -181,7 +181,7 @@ static void nul_bytes_are_refused(void **state)
 static void invalid_json_is_refused_where_it_is(void **state)
 {
     (void)state;
-    REFUSED("[1 2]", "1:4", "']' expected near '2'");
+    REFUSED("{\"a\": 1, \"b\" 2}", "1:14", "':' expected");
     REFUSED("# one\n// two\n/* three\n */ {\"a\": tru}", "4:13", "invalid token near 'tru'");
     REFUSED("[1] x", "1:5", "end of file expected near 'x'");
     REFUSED("{\"a\": 1, \"a\": 2}", "1:12", "duplicate object key");
@@ -189,6 +189,21 @@ static void invalid_json_is_refused_where_it_is(void **state)
     REFUSED("[\"abc", "1:5", "premature end of input");
     REFUSED("[\"a\n\"]", "1:3", "unexpected newline");
     REFUSED("[1, 2", "1:5", "']' expected near end of file");
+}
+
+/* Reported just after the value that the comma should follow, not at the next token. */
+static void missing_comma_is_suggested(void **state)
+{
+    (void)state;
+    REFUSED_EXACTLY("[1 2]", "1:3", "expected ',' or ']' after the value: is a comma missing?");
+    REFUSED_EXACTLY("{\"a\": 1 \"b\": 2}", "1:8",
+                    "expected ',' or '}' after the value: is a comma missing?");
+    REFUSED_EXACTLY("{\n  \"a\": {} // c\n  /* d */\n  \"b c\": 1\n}", "2:10",
+                    "expected ',' or '}' after the value: is a comma missing?");
+    REFUSED("[\"x\" true]", "1:5", "is a comma missing?");
+    REFUSED("[1 [2]]", "1:3", "is a comma missing?");
+    REFUSED("[1 -2]", "1:3", "is a comma missing?");
+    REFUSED("[\"\u00e9\" 2]", "1:5", "is a comma missing?");
 }
 
 static void empty_input_is_refused(void **state)
@@ -370,6 +385,7 @@ int main(void)
         cmocka_unit_test(unterminated_block_comment_is_refused),
         cmocka_unit_test(nul_bytes_are_refused),
         cmocka_unit_test(invalid_json_is_refused_where_it_is),
+        cmocka_unit_test(missing_comma_is_suggested),
         cmocka_unit_test(empty_input_is_refused),
         cmocka_unit_test(crlf_keeps_lines_and_columns),
         cmocka_unit_test(utf8_is_kept_and_counted_by_character),

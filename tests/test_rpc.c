@@ -11,7 +11,14 @@
 
 #include <jansson.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "beekeeper/arena.h"
+#include "beekeeper/client.h"
+#include "beekeeper/error.h"
 #include "beekeeper/json.h"
 #include "beekeeper/log.h"
 #include "beekeeper/rpc.h"
@@ -62,14 +69,36 @@ static void arena_keeps_json_until_freed(void **st)
     assert_int_equal(bk_arena_new(&a), 0);
     json_t *j = json_string("x");
     json_incref(j);                      /* ours */
-    assert_ptr_equal(bk_arena_keep_json(a, j), j);   /* the arena's */
+    assert_ptr_equal(bk_arena_keep_json_new(a, j), j);   /* the arena's */
     assert_int_equal(j->refcount, 2);
     bk_arena_reset(a);
     assert_int_equal(j->refcount, 1);
     json_incref(j);
-    bk_arena_keep_json(a, j);
+    bk_arena_keep_json_new(a, j);
     bk_arena_free(a);
     assert_int_equal(j->refcount, 1);
+    json_decref(j);
+}
+
+/* The plain form borrows (takes a reference of its own); the _new one steals, even when it
+ * cannot keep the value. */
+static void arena_keep_json_borrows_and_keep_json_new_steals(void **st)
+{
+    (void)st;
+    bk_arena *a;
+    assert_int_equal(bk_arena_new(&a), 0);
+    json_t *j = json_string("x");
+    assert_ptr_equal(bk_arena_keep_json(a, j), j);
+    assert_int_equal(j->refcount, 2);    /* ours and the arena's */
+    bk_arena_free(a);
+    assert_int_equal(j->refcount, 1);
+    assert_null(bk_arena_keep_json(NULL, j));
+    assert_int_equal(j->refcount, 1);    /* nothing taken */
+    json_incref(j);
+    assert_null(bk_arena_keep_json_new(NULL, j));
+    assert_int_equal(j->refcount, 1);    /* stolen and dropped */
+    assert_null(bk_arena_keep_json(NULL, NULL));
+    assert_null(bk_arena_keep_json_new(NULL, NULL));
     json_decref(j);
 }
 
@@ -102,6 +131,52 @@ static void log_filters_by_level_and_reaches_sink(void **st)
     bk_log_error("nowhere");
     assert_int_equal(g_nlog, 1);
     bk_log_set_level(BK_LOG_INFO);
+}
+
+/* A port nobody listens on: bound, then closed. */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static char g_round[600];
+static void round_sink(bk_log_level lv, const char *msg, void *arg)
+{
+    (void)arg;
+    if (lv == BK_LOG_WARN && !g_round[0] && strstr(msg, "cannot connect to the bus"))
+        snprintf(g_round, sizeof g_round, "%s", msg);
+}
+
+/* A client whose hosts all refuse logs one warning per round, naming each host and why,
+ * and when it tries again. */
+static void failed_connection_rounds_are_logged(void **st)
+{
+    (void)st;
+    char h1[32], h2[32];
+    snprintf(h1, sizeof h1, "127.0.0.1:%d", closed_port());
+    snprintf(h2, sizeof h2, "127.0.0.1:%d", closed_port());
+    const char *hosts[] = {h1, h2};
+    bk_client *c;
+    g_round[0] = '\0';
+    bk_log_set_sink(round_sink, NULL);
+    assert_int_equal(bk_client_new(&c, &(bk_client_opts){.hosts = hosts, .nhosts = 2}), 0);
+    assert_int_not_equal(bk_client_connect_wait(c, 300), 0);
+    /* connect_try does not wait out its timeout (60 s would give BK_ETIMEDOUT): it returns
+     * the reason once both hosts failed again */
+    assert_int_equal(bk_client_connect_try(c, 60000), BK_ECONNREFUSED);
+    bk_client_free(c);
+    bk_log_set_sink(NULL, NULL);
+    /* the first host is drawn at random */
+    if (strncmp(g_round, "cannot connect to the bus: 127.0.0.1:", 37) != 0 ||
+        !strstr(g_round, h1) || !strstr(g_round, h2) || !strstr(g_round, "; next try in "))
+        fail_msg("got \"%s\"", g_round);
 }
 
 /* Decodes s (n bytes) as the worker does: from a writable copy, tokens in an arena kept
@@ -363,7 +438,9 @@ int main(void)
         cmocka_unit_test(arena_hands_out_zeroed_aligned_memory),
         cmocka_unit_test(arena_strings_and_printf),
         cmocka_unit_test(arena_keeps_json_until_freed),
+        cmocka_unit_test(arena_keep_json_borrows_and_keep_json_new_steals),
         cmocka_unit_test(log_filters_by_level_and_reaches_sink),
+        cmocka_unit_test(failed_connection_rounds_are_logged),
         cmocka_unit_test(decode_request_job_and_responses),
         cmocka_unit_test(decode_rejects_garbage_with_reasons),
         cmocka_unit_test(decode_reads_the_envelope_from_tokens),

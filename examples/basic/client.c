@@ -1,28 +1,57 @@
 /* basic-client STRING...: calls myapp.str.uc for each STRING and prints the results, through
  * the stub bkpr-gen generates from examples/basic/basic.bkidl.
  * Options: --config-dir DIR, --timeout MS. Exit status 0 when every call succeeded. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "myapp_str.h" /* generated from basic.bkidl */
 #include "../common/busconf.h"
+#include "core/cli.h"
+
+static const char usage[] =
+    "usage: basic-client [--config-dir DIR] [--timeout MS] STRING...\n"
+    "\n"
+    "Calls myapp.str.uc (served by basic-worker) for each STRING and prints the results.\n"
+    "\n"
+    "  --config-dir DIR  where bus.config.json is (else $BEEKEEPER_CONFIG_DIR, else\n"
+    "                    examples/basic/config)\n"
+    "  --timeout MS      how long to wait for the bus and for each answer (default 5000)\n"
+    "  -h, --help        this text\n"
+    "  --version         the version\n"
+    "\n"
+    "Exit status: 0 when every call succeeded, 1 otherwise, 2 for a bad command line.\n"
+    "\n"
+    "Examples:\n"
+    "  basic-client hello world\n"
+    "  basic-client --timeout 1000 -- --not-an-option\n";
 
 int main(int argc, char **argv)
 {
-    int i = 1, timeout = 5000, status = 0;
-    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
-        if (i + 1 >= argc)
+    static const struct option longopts[] = {
+        {"config-dir", required_argument, NULL, 'c'}, {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},             {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    int timeout = 5000, status = 0, opt;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': setenv("BEEKEEPER_CONFIG_DIR", optarg, 1); break;
+        case 't':
+            timeout = atoi(optarg);
+            if (timeout <= 0) {
+                fprintf(stderr, "basic-client: --timeout expects milliseconds, not '%s'\n", optarg);
+                return 2;
+            }
             break;
-        if (strcmp(argv[i], "--config-dir") == 0)
-            setenv("BEEKEEPER_CONFIG_DIR", argv[i + 1], 1);
-        else if (strcmp(argv[i], "--timeout") == 0)
-            timeout = atoi(argv[i + 1]);
-        else
-            break;
+        case 'h': fputs(usage, stdout); return 0;
+        case 'V': return bkp_cli_version("basic-client");
+        default: return bkp_cli_misuse("basic-client", opt, argv);
+        }
     }
+    int i = optind;
     if (i >= argc) {
-        fprintf(stderr, "usage: %s [--config-dir DIR] [--timeout MS] STRING...\n", argv[0]);
+        fputs("basic-client: no STRING given\ntry 'basic-client --help'\n", stderr);
         return 2;
     }
     busconf bc;
@@ -31,9 +60,12 @@ int main(int argc, char **argv)
     bk_client *c;
     int rc = bk_client_new(&c, &bc.opts);
     if (rc == 0)
-        rc = bk_client_connect_wait(c, timeout);
+        rc = bk_client_connect_try(c, timeout);
     if (rc) {
-        fprintf(stderr, "basic-client: cannot connect to %s: %s\n", bc.opts.hosts[0],
+        char hosts[512];
+        fprintf(stderr, "basic-client: cannot connect to bus '%s' (%s): %s\n",
+                bc.opts.bus_id ? bc.opts.bus_id : "backend",
+                bkp_cli_join(bc.opts.hosts, bc.opts.nhosts, hosts, sizeof hosts),
                 bk_strerror(rc));
         bk_client_free(c);
         busconf_free(&bc);

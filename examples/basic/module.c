@@ -11,18 +11,18 @@ static int uc(bk_request *req, json_t *params, void *arg)
     (void)arg;
     json_t *s = json_object_get(params, "string");
     if (!json_is_string(s))
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS,
-                               json_string("string: expected a string"), "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS,
+                                   json_string("string: expected a string"), "Invalid params");
     size_t n = json_string_length(s);
     char *out = bk_arena_strndup(bk_request_arena(req), json_string_value(s), n);
     if (!out)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "out of memory");
+        return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL, "out of memory");
     for (size_t i = 0; i < n; i++)
         out[i] = (char)toupper((unsigned char)out[i]);
-    return bk_request_reply(req, json_stringn(out, n));
+    return bk_request_reply_new(req, json_stringn(out, n));
 }
 
-static int allow_all(bk_request *req, void *arg)
+static bk_auth_result allow_all(bk_request *req, void *arg)
 {
     (void)req;
     (void)arg;

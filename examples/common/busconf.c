@@ -11,7 +11,7 @@ int busconf_load(busconf *bc, const char *default_dir, const char *bus_id)
     if (!dir || !*dir)
         dir = default_dir;
     memset(bc, 0, sizeof *bc);
-    if (bk_bus_config_load(dir, bus_id, &bc->cfg, err, sizeof err) != 0) {
+    if (bk_bus_config_load(&bc->cfg, dir, bus_id, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return -1;
     }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../common/busconf.h"
+#include "core/cli.h"
 #include "flood.h"
 
 #define MAX_WORKERS 64
@@ -29,6 +30,7 @@ static const char usage[] =
     "  --sizes LIST      payload sizes in KB (default 0,1,5,10)\n"
     "  --workers N       echo workers (default 1; Perl Beekeeper's flood example runs 8)\n"
     "  -h, --help        this text\n"
+    "  --version         the version\n"
     "\n"
     "Rows (named as Perl Beekeeper 0.02's flood names them; \"sent\" is what it times):\n"
     "  notifications sent      to a topic nobody listens to, until the last is handed to\n"
@@ -41,7 +43,11 @@ static const char usage[] =
     "  background jobs sent and run\n"
     "                          until the workers report them all run\n"
     "\"lost\" counts the messages refused, failed or never received or run; flood exits 1\n"
-    "when any is lost.\n";
+    "when any is lost.\n"
+    "\n"
+    "Examples:\n"
+    "  flood -n 1000 --sizes 0,1     1000 of each kind at 0 and 1 KB\n"
+    "  flood --workers 8             as Perl Beekeeper's flood example runs it\n";
 
 static int parse_sizes(const char *s, int *out, int max)
 {
@@ -73,10 +79,11 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"config-dir", required_argument, NULL, 'c'}, {"bus", required_argument, NULL, 'b'},
         {"sizes", required_argument, NULL, 's'},      {"workers", required_argument, NULL, 'w'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},             {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
     const char *bus = NULL;
     int n = 10000, sizes[16] = {0, 1, 5, 10}, nsizes = 4, nworkers = 1, opt;
-    while ((opt = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c': setenv("BEEKEEPER_CONFIG_DIR", optarg, 1); break;
         case 'b': bus = optarg; break;
@@ -103,16 +110,31 @@ int main(int argc, char **argv)
             }
             break;
         case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        case 'V': return bkp_cli_version("flood");
+        default: return bkp_cli_misuse("flood", opt, argv);
         }
     }
     if (optind != argc) {
-        fprintf(stderr, "flood: unexpected argument '%s'\n%s", argv[optind], usage);
+        fprintf(stderr, "flood: unexpected argument '%s'\ntry 'flood --help'\n", argv[optind]);
         return 2;
     }
     busconf bc;
     if (busconf_load(&bc, "examples/basic/config", bus) != 0)
         return 1;
+    /* A bus that is down is said at once, before echo workers wait for it in vain. */
+    bk_client *probe = NULL;
+    int prc = bk_client_new(&probe, &bc.opts);
+    if (prc == 0)
+        prc = bk_client_connect_try(probe, 10000);
+    bk_client_free(probe);
+    if (prc) {
+        char hosts[512];
+        fprintf(stderr, "flood: cannot connect to bus '%s' (%s): %s\n",
+                bc.opts.bus_id ? bc.opts.bus_id : "backend",
+                bkp_cli_join(bc.opts.hosts, bc.opts.nhosts, hosts, sizeof hosts), bk_strerror(prc));
+        busconf_free(&bc);
+        return 1;
+    }
     flood_target t;
     memset(&t, 0, sizeof t);
     snprintf(t.name, sizeof t.name, "%.63s", bc.opts.bus_id);

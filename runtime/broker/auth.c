@@ -103,8 +103,37 @@ void brk_broker_free_config(brk_broker *b)
     b->nlisten = 0;
 }
 
-static int unknown_keys(json_t *obj, const char *const *known, const char *path,
-                        const char *where, char *err, size_t errlen)
+/* The file being loaded and where its values are, for messages "PATH:LINE:COL: ...". */
+typedef struct cfg {
+    const char *path;
+    bkp_rjson_where *w;
+    char at[4200];
+} cfg;
+
+static const char *at_pos(cfg *c, bkp_rjson_pos p)
+{
+    if (p.line)
+        snprintf(c->at, sizeof c->at, "%s:%zu:%zu", c->path, p.line, p.col);
+    else
+        snprintf(c->at, sizeof c->at, "%s", c->path);
+    return c->at;
+}
+
+/* Where key is in object o, or where its value is (value set). */
+static const char *at_key(cfg *c, const json_t *o, const char *key, int value)
+{
+    bkp_rjson_pos v = {0, 0};
+    bkp_rjson_pos k = bkp_rjson_where_key(c->w, o, key, &v);
+    return at_pos(c, value ? v : k);
+}
+
+static const char *at_elem(cfg *c, const json_t *a, size_t i)
+{
+    return at_pos(c, bkp_rjson_where_elem(c->w, a, i));
+}
+
+static int unknown_keys(json_t *obj, const char *const *known, cfg *c, const char *where,
+                        char *err, size_t errlen)
 {
     const char *k;
     json_t *v;
@@ -117,8 +146,8 @@ static int unknown_keys(json_t *obj, const char *const *known, const char *path,
             for (i = 0; known[i]; i++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                          known[i]);
-            snprintf(err, errlen, "%s: unknown key '%s' in %s (expected one of: %s)", path, k,
-                     where, list);
+            snprintf(err, errlen, "%s: unknown key '%s' in %s (expected one of: %s)",
+                     at_key(c, obj, k, 0), k, where, list);
             return BK_ESYNTAX;
         }
     }
@@ -147,10 +176,11 @@ static const struct {
 #undef I
 };
 
-static int load_limits(brk_broker *b, json_t *o, const char *path, char *err, size_t errlen)
+static int load_limits(brk_broker *b, json_t *root, cfg *c, char *err, size_t errlen)
 {
+    json_t *o = json_object_get(root, "limits");
     if (!json_is_object(o)) {
-        snprintf(err, errlen, "%s: \"limits\" must be an object", path);
+        snprintf(err, errlen, "%s: \"limits\" must be an object", at_key(c, root, "limits", 1));
         return BK_ESYNTAX;
     }
     const char *k;
@@ -160,13 +190,14 @@ static int load_limits(brk_broker *b, json_t *o, const char *path, char *err, si
         while (i < n && strcmp(limit_keys[i].key, k) != 0)
             i++;
         if (i == n) {
-            snprintf(err, errlen, "%s: unknown key '%s' in \"limits\"", path, k);
+            snprintf(err, errlen, "%s: unknown key '%s' in \"limits\"", at_key(c, o, k, 0), k);
             return BK_ESYNTAX;
         }
         json_int_t x = json_integer_value(v);
         if (!json_is_integer(v) || x <= 0 || x > (json_int_t)1 << 40 ||
             (limit_keys[i].is_int && x > 86400000)) {
-            snprintf(err, errlen, "%s: limits.%s must be a positive integer", path, k);
+            snprintf(err, errlen, "%s: limits.%s must be a positive integer", at_key(c, o, k, 1),
+                     k);
             return BK_ESYNTAX;
         }
         char *field = (char *)&b->lim + limit_keys[i].off;
@@ -178,41 +209,46 @@ static int load_limits(brk_broker *b, json_t *o, const char *path, char *err, si
     return 0;
 }
 
-static int patterns(json_t *a, const char *path, const char *user, const char *vh,
+/* a is vhost object pv's "read" or "write" (what). */
+static int patterns(json_t *a, json_t *pv, cfg *c, const char *user, const char *vh,
                     const char *what, char *err, size_t errlen)
 {
     size_t i;
     json_t *p;
+    const char *at = NULL;
     if (!json_is_array(a))
         goto bad;
     json_array_foreach(a, i, p)
-        if (!json_is_string(p))
+        if (!json_is_string(p)) {
+            at = at_elem(c, a, i);
             goto bad;
+        }
     return 0;
 bad:
     snprintf(err, errlen, "%s: users.%s.vhosts.%s.%s must be an array of pattern strings",
-             path, user, vh, what);
+             at ? at : at_key(c, pv, what, 1), user, vh, what);
     return BK_ESYNTAX;
 }
 
-static int load_user(brk_broker *b, const char *name, json_t *o, const char *path, char *err,
+static int load_user(brk_broker *b, const char *name, json_t *users, cfg *c, char *err,
                      size_t errlen)
 {
+    json_t *o = json_object_get(users, name);
     static const char *const ukeys[] = {"password", "vhosts", NULL};
     static const char *const vkeys[] = {"read", "write", NULL};
     char where[160];
     snprintf(where, sizeof where, "user '%.100s'", name);
     if (!json_is_object(o)) {
-        snprintf(err, errlen, "%s: users.%s must be an object", path, name);
+        snprintf(err, errlen, "%s: users.%s must be an object", at_key(c, users, name, 1), name);
         return BK_ESYNTAX;
     }
-    int rc = unknown_keys(o, ukeys, path, where, err, errlen);
+    int rc = unknown_keys(o, ukeys, c, where, err, errlen);
     if (rc)
         return rc;
     json_t *pw = json_object_get(o, "password"), *vhs = json_object_get(o, "vhosts");
     if (!json_is_string(pw) || !json_is_object(vhs)) {
         snprintf(err, errlen, "%s: user '%s' needs \"password\" (string) and \"vhosts\" (object)",
-                 path, name);
+                 at_key(c, users, name, 1), name);
         return BK_ESYNTAX;
     }
     brk_user *u = calloc(1, sizeof *u);
@@ -230,10 +266,10 @@ static int load_user(brk_broker *b, const char *name, json_t *o, const char *pat
     json_object_foreach(vhs, vh, pv) {
         snprintf(where, sizeof where, "users.%.60s.vhosts.%.60s", name, vh);
         if (!json_is_object(pv)) {
-            snprintf(err, errlen, "%s: %s must be an object", path, where);
+            snprintf(err, errlen, "%s: %s must be an object", at_key(c, vhs, vh, 1), where);
             return BK_ESYNTAX;
         }
-        if ((rc = unknown_keys(pv, vkeys, path, where, err, errlen)))
+        if ((rc = unknown_keys(pv, vkeys, c, where, err, errlen)))
             return rc;
         json_t *rd = json_object_get(pv, "read"), *wr = json_object_get(pv, "write");
         if (!rd)
@@ -255,8 +291,8 @@ static int load_user(brk_broker *b, const char *name, json_t *o, const char *pat
         }
         p->read = rd;
         p->write = wr;
-        if ((rc = patterns(rd, path, name, vh, "read", err, errlen)) ||
-            (rc = patterns(wr, path, name, vh, "write", err, errlen)))
+        if ((rc = patterns(rd, pv, c, name, vh, "read", err, errlen)) ||
+            (rc = patterns(wr, pv, c, name, vh, "write", err, errlen)))
             return rc;
     }
     return 0;
@@ -266,18 +302,22 @@ int brk_broker_load_config(brk_broker *b, const char *path, char *err, size_t er
 {
     static const char *const keys[] = {"listen", "limits", "users", NULL};
     json_t *root = NULL;
-    int rc = bkp_rjson_loadf(path, &root, err, errlen);
+    cfg *c = calloc(1, sizeof *c);
+    if (!c)
+        return BK_ENOMEM;
+    c->path = path;
+    int rc = bkp_rjson_loadf_where(path, &root, &c->w, err, errlen);
     if (rc)
-        return rc;
+        goto out;
     if (!json_is_object(root)) {
-        snprintf(err, errlen, "%s: the configuration must be a JSON object", path);
+        snprintf(err, errlen, "%s: the configuration must be a JSON object",
+                 at_pos(c, bkp_rjson_where_top(c->w)));
         rc = BK_ESYNTAX;
         goto out;
     }
-    if ((rc = unknown_keys(root, keys, path, "the top level", err, errlen)))
+    if ((rc = unknown_keys(root, keys, c, "the top level", err, errlen)))
         goto out;
-    json_t *lim = json_object_get(root, "limits");
-    if (lim && (rc = load_limits(b, lim, path, err, errlen)))
+    if (json_object_get(root, "limits") && (rc = load_limits(b, root, c, err, errlen)))
         goto out;
     json_t *listen = json_object_get(root, "listen");
     if (listen) {
@@ -286,7 +326,7 @@ int brk_broker_load_config(brk_broker *b, const char *path, char *err, size_t er
         if (!json_is_array(listen) || json_array_size(listen) == 0 ||
             json_array_size(listen) > 64) {
             snprintf(err, errlen, "%s: \"listen\" must be an array of 1 to 64 \"HOST:PORT\" strings",
-                     path);
+                     at_key(c, root, "listen", 1));
             rc = BK_ESYNTAX;
             goto out;
         }
@@ -297,7 +337,8 @@ int brk_broker_load_config(brk_broker *b, const char *path, char *err, size_t er
         }
         json_array_foreach(listen, i, a) {
             if (!json_is_string(a)) {
-                snprintf(err, errlen, "%s: listen[%zu] must be a \"HOST:PORT\" string", path, i);
+                snprintf(err, errlen, "%s: listen[%zu] must be a \"HOST:PORT\" string",
+                         at_elem(c, listen, i), i);
                 rc = BK_ESYNTAX;
                 goto out;
             }
@@ -310,18 +351,21 @@ int brk_broker_load_config(brk_broker *b, const char *path, char *err, size_t er
     json_t *users = json_object_get(root, "users");
     if (users) {
         if (!json_is_object(users)) {
-            snprintf(err, errlen, "%s: \"users\" must be an object (name -> user)", path);
+            snprintf(err, errlen, "%s: \"users\" must be an object (name -> user)",
+                     at_key(c, root, "users", 1));
             rc = BK_ESYNTAX;
             goto out;
         }
         const char *name;
         json_t *u;
         json_object_foreach(users, name, u)
-            if ((rc = load_user(b, name, u, path, err, errlen)))
+            if ((rc = load_user(b, name, users, c, err, errlen)))
                 goto out;
         b->have_users = json_object_size(users) > 0;
     }
 out:
+    bkp_rjson_where_free(c->w);
+    free(c);
     json_decref(root);
     return rc;
 }

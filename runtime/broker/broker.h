@@ -7,6 +7,7 @@
  *   session.c  one client connection: I/O, STOMP commands, heart-beats, limits
  *   route.c    vhosts, queues, the topic trie, messages, delivery and acknowledgement
  *   auth.c     the configuration file: users, permissions, limits
+ *   stats.c    the broker's figures, served as the method _bkpr.broker.stats
  *   (core/map.h is the string hash map they all use) */
 #ifndef BRK_BROKER_H
 #define BRK_BROKER_H
@@ -169,6 +170,24 @@ const brk_user *brk_auth_login(brk_broker *b, const char *login, const char *pas
 int brk_auth_may(const brk_user *u, const char *vhost, const char *dest, int write);
 int brk_glob_match(const char *pat, const char *s);
 
+/* Statistics (stats.c) */
+typedef struct brk_broker_stats {
+    uint64_t started_ms;           /* bkp_now_ms at the start */
+    uint64_t connections_total;    /* accepted since the start */
+    uint64_t msgs_in;              /* SENDs routed (to a queue or a topic) */
+    uint64_t msgs_out;             /* MESSAGEs written */
+    uint64_t held_back;            /* times a publisher was held back (not read from) */
+    uint64_t drop_full;            /* SENDs refused: the queue or the broker was full */
+    uint64_t drop_expired;         /* messages whose time to live passed in a queue */
+} brk_broker_stats;
+
+/* Whether a SEND to dest is a request to the broker's own method (any cluster). */
+int brk_stats_is_request(const char *dest);
+/* The JSON-RPC response to the request in body (malloc'd, *out_len bytes), for a user of
+ * vhost v; NULL when nobody waits for one (no id) or out of memory. */
+char *brk_stats_answer(const brk_broker *b, const brk_vhost *v, const char *body,
+                       size_t len, size_t *out_len);
+
 struct brk_broker {
     struct event_base *base;
     brk_broker_limits lim;
@@ -183,6 +202,7 @@ struct brk_broker {
     size_t nsessions;
     size_t queued_bytes;
     uint64_t dropped;              /* topic messages dropped for slow consumers */
+    brk_broker_stats stats;
     uint64_t pub_seq;
     int verbose;
     int stopping;

@@ -13,6 +13,7 @@
 
 #include "beekeeper/error.h"
 #include "broker/server.h"
+#include "core/cli.h"
 
 static const char usage[] =
     "usage: bkpr-broker [--listen HOST:PORT]... [--config FILE] [--daemon --pidfile FILE]\n"
@@ -32,7 +33,11 @@ static const char usage[] =
     "  -h, --help          this text\n"
     "  --version           the version\n"
     "\n"
-    "TERM or INT: stop accepting, send every client an ERROR \"broker shutting down\", exit 0.\n";
+    "TERM or INT: stop accepting, send every client an ERROR \"broker shutting down\", exit 0.\n"
+    "\n"
+    "Examples:\n"
+    "  bkpr-broker --config broker.json\n"
+    "  bkpr-broker --listen 127.0.0.1:0   any free port, named in the \"listening on\" line\n";
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -89,7 +94,7 @@ int main(int argc, char **argv)
     const char *listen[64], *config = NULL, *pidfile = NULL, *logfile = NULL;
     size_t nlisten = 0;
     int daemon = 0, verbose = 0, c;
-    while ((c = getopt_long(argc, argv, "l:vqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:vqh", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (nlisten == 64) {
@@ -105,12 +110,13 @@ int main(int argc, char **argv)
         case 'v': verbose++; break;
         case 'q': verbose = -1; break;
         case 'h': fputs(usage, stdout); return 0;
-        case OPT_VERSION: puts(BRK_SERVER); return 0;
-        default: fputs(usage, stderr); return 2;
+        case OPT_VERSION: return bkp_cli_version("bkpr-broker");
+        default: return bkp_cli_misuse("bkpr-broker", c, argv);
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "bkpr-broker: unexpected argument '%s'\n%s", argv[optind], usage);
+        fprintf(stderr, "bkpr-broker: unexpected argument '%s'\ntry 'bkpr-broker --help'\n",
+                argv[optind]);
         return 2;
     }
     if (daemon && !pidfile) {
@@ -150,9 +156,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "bkpr-broker: %s\n", err);
         goto out;
     }
+    /* The bound addresses, not the ones asked for: with port 0 this line is how a caller
+     * learns the port (doc/broker.md). */
     char line[1024] = "";
-    for (size_t i = 0; i < nlisten; i++)
-        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? ", " : "", listen[i]);
+    for (size_t i = 0; i < nlisten; i++) {
+        char addr[128];
+        if (brk_broker_bound(b, i, addr, sizeof addr) < 0)
+            snprintf(addr, sizeof addr, "%s", listen[i]);
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? ", " : "", addr);
+    }
     if (b->have_users)
         fprintf(stderr, "bkpr-broker: listening on %s; %zu users from %s\n", line, b->users.len,
                 config);

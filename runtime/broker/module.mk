@@ -1,7 +1,7 @@
 # bkpr-broker: the embedded STOMP broker. Its internals (broker.h) are the program's own,
 # not part of libbeekeeper; the fuzz target links them too.
 BROKER_SRCS := runtime/broker/route.c runtime/broker/session.c \
-               runtime/broker/auth.c runtime/broker/server.c
+               runtime/broker/auth.c runtime/broker/server.c runtime/broker/stats.c
 $(eval $(call bk_program,bkpr-broker,runtime/broker/main.c $(BROKER_SRCS)))
-FUZZ_TARGETS += fuzz_broker:tests/fuzz/fuzz_broker.c,runtime/broker/route.c,runtime/broker/session.c,runtime/broker/auth.c,runtime/broker/server.c
+FUZZ_TARGETS += fuzz_broker:tests/fuzz/fuzz_broker.c,runtime/broker/route.c,runtime/broker/session.c,runtime/broker/auth.c,runtime/broker/server.c,runtime/broker/stats.c
 $(eval $(call bk_test,test_broker,tests/test_broker.c))

@@ -253,6 +253,7 @@ void brk_queue_dispatch(brk_queue *q)
             if (!now)
                 now = bkp_wall_ms();
             if (expired(q->head, now)) {
+                q->vhost->broker->stats.drop_expired++;
                 brk_msg_unref(pop(q));
                 continue;
             }
@@ -387,6 +388,7 @@ void brk_expire_sweep(brk_broker *b)
             while (*pp) {
                 brk_msg *m = *pp;
                 if (expired(m, now)) {
+                    b->stats.drop_expired++;
                     *pp = m->next;
                     q->len--;
                     b->queued_bytes -= m->size;
@@ -523,6 +525,8 @@ static void tdeliver(pub *p, brk_tnode *n)
         if (s->last_pub == p->stamp)
             continue;
         s->last_pub = p->stamp;
+        /* Dropped, not waited for: credit flow (hold the publisher back for a bounded time
+         * first, doc/broker.md "Slow consumers") is not in yet. */
         if (!brk_session_writable(s->sess)) {
             p->b->dropped++;
             continue;

@@ -8,11 +8,16 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 
 #include "beekeeper/error.h"
+#include "core/clock.h"
 
 void brk_broker_limits_default(brk_broker_limits *l)
 {
@@ -49,6 +54,7 @@ int brk_broker_new(brk_broker **out, struct event_base *base)
         return BK_ENOMEM;
     b->base = base;
     brk_broker_limits_default(&b->lim);
+    b->stats.started_ms = bkp_now_ms();
     *out = b;
     return 0;
 }
@@ -77,11 +83,51 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
     brk_expire_sweep(arg);
 }
 
-/* "HOST:PORT" with a numeric IPv4 or IPv6 ("[::1]:61613") address. */
+/* "HOST:PORT" with a numeric IPv4 or IPv6 ("[::1]:61613") address. libevent refuses port 0,
+ * which asks the kernel for any free port: it is parsed as port 1 and then set to 0. */
 static int parse_addr(const char *s, struct sockaddr_storage *ss, int *len)
 {
+    char buf[128];
+    size_t n = strlen(s);
+    int any = n >= 2 && n < sizeof buf && strcmp(s + n - 2, ":0") == 0;
+    if (any) {
+        memcpy(buf, s, n + 1);
+        buf[n - 1] = '1';
+        s = buf;
+    }
     *len = sizeof *ss;
-    return evutil_parse_sockaddr_port(s, (struct sockaddr *)ss, len);
+    if (evutil_parse_sockaddr_port(s, (struct sockaddr *)ss, len) < 0)
+        return -1;
+    if (any && ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = 0;
+    else if (any && ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = 0;
+    return 0;
+}
+
+int brk_broker_bound(const brk_broker *b, size_t i, char *buf, size_t len)
+{
+    if (i >= b->nlisteners)
+        return BK_EINVAL;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char host[INET6_ADDRSTRLEN];
+    if (getsockname(evconnlistener_get_fd(b->listeners[i]), (struct sockaddr *)&ss, &sl) < 0)
+        return BK_EIO;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+        if (!inet_ntop(AF_INET, &in->sin_addr, host, sizeof host))
+            return BK_EIO;
+        snprintf(buf, len, "%s:%u", host, (unsigned)ntohs(in->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+        if (!inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host))
+            return BK_EIO;
+        snprintf(buf, len, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
+    } else {
+        return BK_EIO;
+    }
+    return 0;
 }
 
 int brk_broker_listen(brk_broker *b, const char *const *addrs, size_t n, char *err,

@@ -6,9 +6,13 @@
 
 /* Makes a broker with default limits on base (borrowed). 0 or BK_ENOMEM. */
 int brk_broker_new(brk_broker **out, struct event_base *base);
-/* Listens on each "HOST:PORT". 0, or BK_EINVAL/BK_EIO with err filled. */
+/* Listens on each "HOST:PORT"; port 0 takes any free port (brk_broker_bound says which).
+ * 0, or BK_EINVAL/BK_EIO with err filled. */
 int brk_broker_listen(brk_broker *b, const char *const *addrs, size_t n, char *err,
                       size_t errlen);
+/* Writes listener i's bound address as "HOST:PORT" ("[::1]:PORT" for IPv6) to buf. 0, or
+ * BK_EINVAL (no such listener) or BK_EIO. */
+int brk_broker_bound(const brk_broker *b, size_t i, char *buf, size_t len);
 /* Stops accepting, says goodbye to every client (ERROR "broker shutting down"), and ends
  * the loop once they are gone, or after 2 s. */
 void brk_broker_stop(brk_broker *b);

@@ -137,6 +137,7 @@ uint64_t brk_session_deliver(brk_session *s, brk_sub *sub, brk_msg *m)
         return 0;
     }
     note_output(s);
+    s->b->stats.msgs_out++;
     return seq;
 }
 
@@ -270,6 +271,8 @@ static int valid_name(const char *n)
     return *n && strlen(n) < 512;
 }
 
+static void answer_stats(brk_session *s, const bkp_frame *f, const char *reply);
+
 static void do_send(brk_session *s, const bkp_frame *f)
 {
     const char *dest = bkp_frame_get(f, "destination");
@@ -334,6 +337,9 @@ static void do_send(brk_session *s, const bkp_frame *f)
         refuse(s, bkp_frame_get(f, "receipt"), "access refused: user '%s' may not send to '%.100s'",
                s->user->name, dest);
         return;
+    } else if (brk_stats_is_request(dest)) {
+        answer_stats(s, f, reply);
+        return;
     } else if (strncmp(dest, "/queue/", 7) == 0 && valid_name(dest + 7)) {
         if (!(q = brk_queue_get(s->vhost, dest, 1))) {
             refuse(s, NULL, "out of memory");
@@ -359,15 +365,34 @@ static void do_send(brk_session *s, const bkp_frame *f)
     if (topic) {
         brk_topic_publish(s->vhost, dest + 7, m);
     } else if (brk_queue_push(q, m) < 0) {
+        s->b->stats.drop_full++;
         brk_msg_unref(m);
         refuse(s, bkp_frame_get(f, "receipt"), "queue '%.100s' is full (%zu messages, or the broker's %zu bytes)",
                dest, q->len, s->b->lim.max_queued_bytes);
         brk_queue_gc(q);
         return;
     }
+    s->b->stats.msgs_in++;
     brk_msg_unref(m);
     if (q)
         brk_queue_gc(q);
+    receipt(s, f);
+}
+
+/* The broker's own method: the response goes to reply-to as a SEND of this session would,
+ * with its permissions and its temp-queue names. */
+static void answer_stats(brk_session *s, const bkp_frame *f, const char *reply)
+{
+    size_t len = 0;
+    char *body = reply ? brk_stats_answer(s->b, s->vhost, f->body, f->body_len, &len) : NULL;
+    if (body) {
+        bkp_header h = { .name = "destination", .value = reply, .name_len = 11,
+                         .value_len = (uint32_t)strlen(reply) };
+        bkp_frame r = { .cmd = BKP_CMD_SEND, .nheaders = 1, .headers = &h, .body = body,
+                        .body_len = len };
+        do_send(s, &r);
+        free(body);
+    }
     receipt(s, f);
 }
 
@@ -674,6 +699,7 @@ void brk_session_accept(brk_broker *b, int fd)
         b->sessions->prev = s;
     b->sessions = s;
     b->nsessions++;
+    b->stats.connections_total++;
     bkp_io_set_lowat(s->io, b->lim.max_conn_outbuf / 2);
     int ct = b->lim.connect_timeout_ms;
     struct timeval tv = {ct / 1000, (ct % 1000) * 1000};

@@ -5,6 +5,7 @@
  * (config/rjson.h). */
 #include "beekeeper/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -337,6 +338,24 @@ static char *host_port(const char *h, long port)
     return strdup(h);
 }
 
+/* A host with two colons or more and no brackets is a bare IPv6 address, or a mistake such
+ * as "127.0.0.1:41069:1", which host_port would otherwise bracket into a host that does not
+ * exist. A zone ("fe80::1%eth0") is left for the resolver. */
+static int bare_ipv6_or_not_ipv6(const char *h)
+{
+    const char *c = strchr(h, ':');
+    if (h[0] == '[' || !c || !strchr(c + 1, ':'))
+        return 1;
+    char buf[64];
+    unsigned char addr[16];
+    size_t n = strcspn(h, "%");
+    if (n >= sizeof buf)
+        return 0;
+    memcpy(buf, h, n);
+    buf[n] = '\0';
+    return inet_pton(AF_INET6, buf, addr) == 1;
+}
+
 static int bus_hosts(cfile *f, size_t i, json_t *e, bk_bus_config *b)
 {
     json_t *host = json_object_get(e, "host"), *hosts = json_object_get(e, "hosts"), *one = NULL;
@@ -377,6 +396,13 @@ static int bus_hosts(cfile *f, size_t i, json_t *e, bk_bus_config *b)
         if (!h || !*h) {
             rc = fail_at(f, BK_ESYNTAX, i, key, NULL, NULL, "\"%s\": expected %s", key,
                          json_is_array(v) ? "a list of host names" : "a host name");
+            goto out;
+        }
+        if (!bare_ipv6_or_not_ipv6(h)) {
+            rc = fail_at(f, BK_ESYNTAX, i, key, NULL, NULL,
+                         "\"%s\": bad host \"%.300s\" (expected a name or an IPv4 or IPv6 "
+                         "address, optionally with :PORT; IPv6 with a port is [ADDR]:PORT)",
+                         key, h);
             goto out;
         }
         if (!(b->hosts[j] = host_port(h, port))) {
@@ -441,7 +467,7 @@ out:
     return rc;
 }
 
-int bk_bus_config_load(const char *config_dir, const char *bus_id, bk_bus_config **out,
+int bk_bus_config_load(bk_bus_config **out, const char *config_dir, const char *bus_id,
                        char *err, size_t errlen)
 {
     char dummy[1], ids[512];
@@ -514,6 +540,8 @@ out:
 
 void bk_bus_config_client_opts(const bk_bus_config *b, bk_client_opts *o)
 {
+    if (!b || !o)
+        return;
     o->hosts = (const char *const *)b->hosts;
     o->nhosts = b->nhosts;
     o->vhost = b->vhost;
@@ -525,12 +553,12 @@ void bk_bus_config_client_opts(const bk_bus_config *b, bk_client_opts *o)
 
 const char *bk_bus_config_id(const bk_bus_config *b)
 {
-    return b->bus_id;
+    return b ? b->bus_id : "";
 }
 
 const char *bk_bus_config_path(const bk_bus_config *b)
 {
-    return b->path;
+    return b ? b->path : "";
 }
 
 /* ---- pool.config.json ---- */
@@ -657,7 +685,7 @@ out:
     return rc;
 }
 
-int bk_pool_config_load(const char *config_dir, const char *pool_id, bk_pool_config **out,
+int bk_pool_config_load(bk_pool_config **out, const char *config_dir, const char *pool_id,
                         char *err, size_t errlen)
 {
     char dummy[1], ids[512];
@@ -727,36 +755,37 @@ out:
 
 const char *bk_pool_config_id(const bk_pool_config *p)
 {
-    return p->pool_id;
+    return p ? p->pool_id : "";
 }
 
 const char *bk_pool_config_bus_id(const bk_pool_config *p)
 {
-    return p->bus_id;
+    return p ? p->bus_id : "";
 }
 
 const char *bk_pool_config_path(const bk_pool_config *p)
 {
-    return p->path;
+    return p ? p->path : "";
 }
 
 const char *bk_pool_config_dir(const bk_pool_config *p)
 {
-    return p->dir;
+    return p ? p->dir : "";
 }
 
 const char *bk_pool_config_description(const bk_pool_config *p)
 {
-    return p->description;
+    return p ? p->description : NULL;
 }
 
 const char *bk_pool_config_log_file(const bk_pool_config *p)
 {
-    return p->log_file;
+    return p ? p->log_file : NULL;
 }
 
 size_t bk_pool_config_workers(const bk_pool_config *p, const bk_pool_worker **out)
 {
-    *out = p->workers;
-    return p->nworkers;
+    if (out)
+        *out = p ? p->workers : NULL;
+    return p ? p->nworkers : 0;
 }

@@ -168,6 +168,35 @@ static int blank_text(scan *sc, const char *s, size_t len, char *t, size_t *tlen
     return 0;
 }
 
+/* jansson says "'}' expected near '\"b\"'" at the end of the token after a value with no comma
+ * before it. When that token could start a value, the comma is what is missing: say so, at
+ * the place just after the previous value, as a compiler points at a missing ';'. Returns 1
+ * when err was written. */
+static int missing_comma(const char *t, const json_error_t *je, const char *name, char *err,
+                         size_t errlen)
+{
+    static const char tail[] = " expected near '";
+    const char *text = je->text;
+    if ((text[0] != '\'' || (text[1] != '}' && text[1] != ']') || text[2] != '\'') ||
+        strncmp(text + 3, tail, sizeof tail - 1) != 0)
+        return 0;
+    const char *tok = text + 3 + sizeof tail - 1;
+    size_t toklen = strlen(tok);
+    if (toklen < 2 || tok[toklen - 1] != '\'' || !strchr("\"-0123456789{[tfn", tok[0]))
+        return 0;
+    toklen--;
+    if (je->position < 0 || (size_t)je->position < toklen)
+        return 0;
+    size_t end = (size_t)je->position - toklen; /* where the token starts */
+    while (end > 0 && strchr(" \t\r\n", t[end - 1]))
+        end--;
+    size_t line, col;
+    where(t, end, &line, &col);
+    snprintf(err, errlen, "%s:%zu:%zu: expected ',' or '%c' after the value: is a comma missing?",
+             name, line, col, text[1]);
+    return 1;
+}
+
 /* Parses text[0..len); with where, *where gets the positions (and keeps the blanked copy). */
 static int load(const char *text, size_t len, const char *name, json_t **out,
                 bkp_rjson_where **wherep, char *err, size_t errlen)
@@ -206,7 +235,8 @@ static int load(const char *text, size_t len, const char *name, json_t **out,
     json_error_t je;
     *out = json_loadb(t, tlen, JSON_REJECT_DUPLICATES, &je);
     if (!*out) {
-        snprintf(err, errlen, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+        if (!missing_comma(t, &je, name, err, errlen))
+            snprintf(err, errlen, "%s:%d:%d: %s", name, je.line, je.column, je.text);
         rc = BK_ESYNTAX;
         goto out;
     }

@@ -32,11 +32,10 @@ struct bk_arena {
 
 int bk_arena_new(bk_arena **out)
 {
-    bk_arena *a = calloc(1, sizeof *a);
-    if (!a)
-        return BK_ENOMEM;
-    *out = a;
-    return 0;
+    if (!out)
+        return BK_EINVAL;
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : BK_ENOMEM;
 }
 
 static void drop_refs(bk_arena *a)
@@ -134,6 +133,8 @@ char *bk_arena_strdup(bk_arena *a, const char *s)
 
 char *bk_arena_vprintf(bk_arena *a, const char *fmt, va_list ap)
 {
+    if (!a || !fmt)
+        return NULL;
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);
@@ -157,17 +158,20 @@ char *bk_arena_printf(bk_arena *a, const char *fmt, ...)
 
 struct json_t *bk_arena_keep_json(bk_arena *a, struct json_t *j)
 {
-    if (!j)
+    jref *r = a && j ? bk_arena_alloc(a, sizeof *r) : NULL;
+    if (!r)
         return NULL;
-    jref *r = a ? bk_arena_alloc(a, sizeof *r) : NULL;
-    if (!r) {
-        json_decref(j);
-        return NULL;
-    }
-    r->j = j;
+    r->j = json_incref(j);
     r->next = a->refs;
     a->refs = r;
     return j;
+}
+
+struct json_t *bk_arena_keep_json_new(bk_arena *a, struct json_t *j)
+{
+    json_t *kept = bk_arena_keep_json(a, j);
+    json_decref(j);     /* the arena holds its own now, or nothing */
+    return kept;
 }
 
 size_t bk_arena_used(const bk_arena *a)

@@ -16,8 +16,8 @@ const char *bk_strerror(int err)
     case BK_EBROKER: return "broker error";
     case BK_ENOTFOUND: return "not found";
     case BK_ESYNTAX: return "syntax error";
-    case BK_EAGAIN: return "incomplete input";
     case BK_ESTATE: return "invalid state";
+    case BK_ERPC: return "remote JSON-RPC error";
     }
     return "unknown error";
 }

@@ -24,7 +24,7 @@ const char *bk_log_level_name(bk_log_level lv)
 
 int bk_log_level_parse(const char *name, bk_log_level *out)
 {
-    if (!name)
+    if (!name || !out)
         return BK_EINVAL;
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcasecmp(name, names[i]) == 0) {
@@ -95,7 +95,7 @@ void bk_log_set_tap(bk_log_sink *fn, void *arg, bk_log_sink **prev_fn, void **pr
 
 void bk_vlog(bk_log_level lv, const char *fmt, va_list ap)
 {
-    if (!bk_log_enabled(lv) || g_in_log)
+    if (!fmt || !bk_log_enabled(lv) || g_in_log)
         return;
     char buf[4096];
     vsnprintf(buf, sizeof buf, fmt, ap);

@@ -53,7 +53,7 @@ static int cannot_start(child *c, const char *fmt, ...)
     return BKP_EXIT_NOSTART;
 }
 
-static int tr_authorize(bk_request *req, void *arg)
+static bk_auth_result tr_authorize(bk_request *req, void *arg)
 {
     child *c = arg;
     return c->h.authorize ? c->h.authorize(req, c->h.arg) : BK_AUTH_DENY;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "beekeeper/error.h"
 #include "beekeeper/log.h"
 #include "pool/pidfile.h"
+#include "core/cli.h"
 #include "pool/plog.h"
 #include "pool/pool.h"
 
@@ -42,15 +44,23 @@ static const char usage[] =
     "                     ~/.config/beekeeper, /etc/beekeeper)\n"
     "  --foreground       start: stay in the foreground, log to stderr too\n"
     "  --debug            log debug messages; errors carry details\n"
-    "  --help             this text\n"
+    "  --wait SECONDS     start: wait this long for every worker to be up (default 15);\n"
+    "                     exit 1 when they are not, or a class cannot start at all\n"
+    "  -h, --help         this text\n"
+    "  --version          the version\n"
     "\n"
     "Files: $BKPR_RUN_DIR (else ~/.cache/beekeeper, else /tmp)/bkpr-ID.pid and, unless the\n"
     "pool sets log_file, bkpr-ID.log. Signals: TERM graceful stop, INT immediate stop,\n"
-    "HUP graceful restart. See bkpr(1), and operations.md in PREFIX/share/doc/beekeeper.\n";
+    "HUP graceful restart. See bkpr(1), and operations.md in PREFIX/share/doc/beekeeper.\n"
+    "\n"
+    "examples:\n"
+    "  bkpr --pool-id calc start\n"
+    "  bkpr --pool-id calc --foreground --debug start\n";
 
 typedef struct args {
     const char *pool_id, *config_dir, *cmd;
     int foreground, debug;
+    int wait_s;             /* start: how long to wait for the workers */
     char pidfile[4200];
 } args;
 
@@ -165,6 +175,61 @@ static int cmd_stop(const args *a)
 /* The daemon's first fork: the caller waits on a pipe for "the pool is running" (or for
  * EOF: it failed, see the log) so that start reports the truth. Returns in the daemon
  * with *tell set; exits in the caller and the intermediate process. */
+/* The starting process, after the daemon's pid came: reads the workers' first outcomes
+ * (pool.h: "U NAME#N", "X NAME#N WHY") until the daemon closes the pipe or a->wait_s
+ * passed, and says how the start went. Returns the exit status of `bkpr start`. */
+static int await_workers(const args *a, int fd, const char *pid, const char *logpath)
+{
+    static char buf[16384];
+    size_t len = 0;
+    int eof = 0;
+    if (a->wait_s == 0) {
+        printf("pool %s started (pid %s, log %s)\n", a->pool_id, pid, logpath);
+        return 0;
+    }
+    long long end = (long long)time(NULL) + a->wait_s;
+    while (!eof && len < sizeof buf - 1) {
+        long long left = end - (long long)time(NULL);
+        struct pollfd pf = { .fd = fd, .events = POLLIN };
+        if (left <= 0 || poll(&pf, 1, (int)left * 1000) == 0)
+            break;
+        ssize_t k = read(fd, buf + len, sizeof buf - 1 - len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            eof = 1;
+        else
+            len += (size_t)k;
+    }
+    buf[len] = '\0';
+    int up = 0, failed = 0;
+    for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+        if (l[0] == 'U') {
+            up++;
+        } else if (l[0] == 'X') {
+            failed++;
+            char *sp = strchr(l + 2, ' ');
+            if (sp)
+                *sp = '\0';
+            fprintf(stderr, "bkpr: pool %s: %s cannot start: %s\n", a->pool_id, l + 2,
+                    sp ? sp + 1 : "?");
+        }
+    }
+    if (eof && !failed) {
+        printf("pool %s started (pid %s, log %s); %d worker%s up\n", a->pool_id, pid, logpath,
+               up, up == 1 ? "" : "s");
+        return 0;
+    }
+    if (eof)
+        fprintf(stderr, "bkpr: pool %s (pid %s) runs, but %d worker%s cannot start (%d up); "
+                "see %s\n", a->pool_id, pid, failed, failed == 1 ? "" : "s", up, logpath);
+    else
+        fprintf(stderr, "bkpr: pool %s (pid %s) runs, but not every worker was up after %d s "
+                "(%d up%s%d cannot start): is its bus reachable? see %s\n", a->pool_id, pid,
+                a->wait_s, up, ", ", failed, logpath);
+    return 1;
+}
+
 static void daemonize(const args *a, const char *logpath, int *tell)
 {
     int p[2];
@@ -181,12 +246,16 @@ static void daemonize(const args *a, const char *logpath, int *tell)
     if (pid > 0) {
         close(p[1]);
         char b[32] = "";
-        ssize_t k = read(p[0], b, sizeof b - 1);
-        if (k > 0) {
-            b[k] = '\0';
-            printf("pool %s started (pid %s, log %s)\n", a->pool_id, b, logpath);
-            fflush(stdout);
-            _exit(0);
+        size_t len = 0;
+        ssize_t k = 0;
+        /* the pid, up to its newline, one byte at a time: what follows is await_workers' */
+        while (len < sizeof b - 1 && (k = read(p[0], b + len, 1)) == 1 && b[len] != '\n')
+            len++;
+        if (k == 1 && b[len] == '\n') {
+            b[len] = '\0';
+            int st = await_workers(a, p[0], b, logpath);
+            fflush(NULL);
+            _exit(st);
         }
         fprintf(stderr, "bkpr: pool %s did not start; see %s\n", a->pool_id, logpath);
         _exit(1);
@@ -221,8 +290,8 @@ static int cmd_start(const args *a)
     bk_bus_config *bus = NULL;
     int rc = 1, pidfd = -1, tell = -1;
     pid_t running, stale;
-    if (bk_pool_config_load(a->config_dir, a->pool_id, &pc, err, sizeof err) != 0 ||
-        bk_bus_config_load(a->config_dir, bk_pool_config_bus_id(pc), &bus, err, sizeof err) != 0) {
+    if (bk_pool_config_load(&pc, a->config_dir, a->pool_id, err, sizeof err) != 0 ||
+        bk_bus_config_load(&bus, a->config_dir, bk_pool_config_bus_id(pc), err, sizeof err) != 0) {
         fprintf(stderr, "bkpr: %s\n", err);
         goto out;
     }
@@ -263,13 +332,12 @@ static int cmd_start(const args *a)
                 (long)getpid(), bk_pool_config_path(pc), bk_bus_config_path(bus), a->pidfile);
     if (tell >= 0) {
         char b[32];
-        int n = snprintf(b, sizeof b, "%ld", (long)getpid());
+        int n = snprintf(b, sizeof b, "%ld\n", (long)getpid());
         if (write(tell, b, (size_t)n) != n)
             bk_log_warn("cannot tell the starting process: %s", strerror(errno));
-        close(tell);
-        tell = -1;
     }
-    rc = bkp_pool_run(pc, bus, a->debug, pidfd);
+    rc = bkp_pool_run(pc, bus, a->debug, pidfd, tell);
+    tell = -1;              /* closed by bkp_pool_run */
     bk_log_info("pool %s stopped", a->pool_id);
     bkp_pidfile_write(pidfd, 0);
     pidfd = -1;   /* the lock goes with the process: "stopped" means gone */
@@ -289,22 +357,32 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         { "pool-id", required_argument, NULL, 'p' }, { "config-dir", required_argument, NULL, 'c' },
         { "foreground", no_argument, NULL, 'f' },    { "debug", no_argument, NULL, 'd' },
-        { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' },          { "version", no_argument, NULL, 'V' },
+        { "wait", required_argument, NULL, 'w' },
+        { NULL, 0, NULL, 0 },
     };
-    args a = { 0 };
+    args a = { .wait_s = 15 };
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'p': a.pool_id = optarg; break;
         case 'c': a.config_dir = optarg; break;
         case 'f': a.foreground = 1; break;
         case 'd': a.debug = 1; break;
+        case 'w': {
+            char *end;
+            long w = strtol(optarg, &end, 10);
+            if (*end || end == optarg || w < 0 || w > 3600) {
+                fprintf(stderr, "bkpr: --wait expects seconds from 0 to 3600, not '%s'\n", optarg);
+                return 2;
+            }
+            a.wait_s = (int)w;
+            break;
+        }
         case 'h': fputs(usage, stdout); return 0;
-        default:
-            fprintf(stderr, "bkpr: %s: %s (see bkpr --help)\n", argv[optind - 1],
-                    optopt ? "missing value" : "unknown option");
-            return 2;
+        case 'V': return bkp_cli_version("bkpr");
+        default: return bkp_cli_misuse("bkpr", c, argv);
         }
     }
     if (optind != argc - 1) {

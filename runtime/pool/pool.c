@@ -46,6 +46,7 @@ typedef struct pool {
     const bk_pool_config *pc;
     const bk_bus_config *bus;
     int debug, keep_fd;
+    int tell_fd;            /* bkpr start's pipe until every slot is up or failed; -1 */
     slot *s;
     size_t n;
     int stopping;           /* 0, SIGTERM or SIGINT */
@@ -123,6 +124,8 @@ static _Noreturn void child_main(pool *p, slot *s, int ready_fd, pid_t parent)
     signals_release();
     if (p->keep_fd >= 0)
         close(p->keep_fd);
+    if (p->tell_fd >= 0)
+        close(p->tell_fd);
     for (size_t i = 0; i < p->n; i++)
         if (p->s[i].ready_fd >= 0)
             close(p->s[i].ready_fd);
@@ -242,6 +245,38 @@ static void handover_done(pool *p, slot *s)
     p->handing = 0;
 }
 
+/* Tells bkpr start about slot s (kind 'U' up, 'X' cannot start), and closes the pipe once
+ * the first outcome of every slot is known. A start that is gone (EPIPE) is no error. */
+static void tell(pool *p, slot *s, char kind)
+{
+    if (p->tell_fd < 0)
+        return;
+    char b[700];
+    int n = snprintf(b, sizeof b, "%c %s#%d%s%s\n", kind, s->name, s->n, kind == 'X' ? " " : "",
+                     kind == 'X' ? (s->why[0] ? s->why : "exit status 99") : "");
+    if (n > (int)sizeof b - 1)
+        n = (int)sizeof b - 1;
+    /* bkpr start may have stopped waiting: EPIPE, and the SIGPIPE it raises taken here */
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &pipe_set, &old);
+    ssize_t w = write(p->tell_fd, b, (size_t)n);
+    if (w < 0 && errno == EPIPE)
+        sigtimedwait(&pipe_set, NULL, &(struct timespec){ 0, 0 });
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (w != n) {
+        close(p->tell_fd);
+        p->tell_fd = -1;
+        return;
+    }
+    for (size_t i = 0; i < p->n; i++)
+        if (!p->s[i].up && !p->s[i].failed)
+            return;
+    close(p->tell_fd);
+    p->tell_fd = -1;
+}
+
 static void read_ready(pool *p, slot *s)
 {
     char b[sizeof s->why];
@@ -253,6 +288,7 @@ static void read_ready(pool *p, slot *s)
     if (k > 0 && b[0] == 'R') {
         s->up = 1;
         bk_log_info("%s#%d (pid %ld) is up", s->name, s->n, (long)s->pid);
+        tell(p, s, 'U');
         if (p->handing && s == &p->s[p->roll])
             handover_done(p, s);
     } else if (k > 0 && b[0] == 'F') {
@@ -296,6 +332,7 @@ static void exited(pool *p, slot *s, int st)
         s->failed = 1;
         bk_log_error("%s#%d (pid %ld) cannot start: %s; not respawned (exit status 99)",
                      s->name, s->n, pid, s->why[0] ? s->why : "see its log lines above");
+        tell(p, s, 'X');
         return;
     }
     bk_log_warn("%s#%d (pid %ld) %s", s->name, s->n, pid, how);
@@ -528,9 +565,11 @@ static int make_slots(pool *p)
     return 0;
 }
 
-int bkp_pool_run(const bk_pool_config *pc, const bk_bus_config *bus, int debug, int keep_fd)
+int bkp_pool_run(const bk_pool_config *pc, const bk_bus_config *bus, int debug, int keep_fd,
+                 int tell_fd)
 {
-    pool p = { .pc = pc, .bus = bus, .debug = debug, .keep_fd = keep_fd, .roll = -1 };
+    pool p = { .pc = pc, .bus = bus, .debug = debug, .keep_fd = keep_fd, .tell_fd = tell_fd,
+               .roll = -1 };
     struct pollfd *pfd = NULL;
     slot **who = NULL;
     int status = 1;
@@ -551,6 +590,10 @@ int bkp_pool_run(const bk_pool_config *pc, const bk_bus_config *bus, int debug, 
     for (size_t i = 0; i < p.n; i++)
         if (spawn(&p, &p.s[i]) != 0)
             plan_respawn(&p, &p.s[i], 1);
+    if (p.n == 0 && p.tell_fd >= 0) {
+        close(p.tell_fd);
+        p.tell_fd = -1;
+    }
     while (!p.stopping || live(&p) > 0) {
         nfds_t n = 0;
         pfd[n++] = (struct pollfd){ .fd = g_sigpipe[0], .events = POLLIN };
@@ -575,6 +618,8 @@ int bkp_pool_run(const bk_pool_config *pc, const bk_bus_config *bus, int debug, 
     }
     status = 0;
 out:
+    if (p.tell_fd >= 0)
+        close(p.tell_fd);
     for (size_t i = 0; i < p.n; i++)
         if (p.s[i].ready_fd >= 0)
             close(p.s[i].ready_fd);

@@ -20,8 +20,12 @@
 #include "beekeeper/config.h"
 
 /* Runs the pool until SIGTERM or SIGINT. keep_fd: a descriptor of the parent that workers
- * must not inherit (the pid file: its lock must die with bkpr). Returns bkpr's exit
- * status: 0 after a stop, 1 when the pool could not run at all (logged). */
-int bkp_pool_run(const bk_pool_config *pc, const bk_bus_config *bus, int debug, int keep_fd);
+ * must not inherit (the pid file: its lock must die with bkpr). tell_fd (-1: none) is the
+ * pipe to `bkpr start`, which waits for the first outcome: on it go "U NAME#N\n" for each
+ * worker that is up, "X NAME#N WHY\n" for each that cannot start (exit 99), and the pool
+ * closes it once every worker is up or cannot start. Returns bkpr's exit status: 0 after
+ * a stop, 1 when the pool could not run at all (logged). */
+int bkp_pool_run(const bk_pool_config *pc, const bk_bus_config *bus, int debug, int keep_fd,
+                 int tell_fd);
 
 #endif

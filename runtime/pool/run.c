@@ -13,6 +13,7 @@
 
 #include "beekeeper/config.h"
 #include "beekeeper/log.h"
+#include "core/cli.h"
 #include "pool/child.h"
 #include "pool/plog.h"
 
@@ -30,9 +31,14 @@ static const char usage[] =
     "  --option KEY=JSON   an option for the module's setup, e.g. --option count=3\n"
     "                      --option 'host=\"mail\"' (repeatable)\n"
     "  --debug             log debug messages; errors carry details\n"
-    "  --help              this text\n"
+    "  -h, --help          this text\n"
+    "  --version           the version\n"
     "\n"
-    "Exit status: 0 stopped (TERM or INT), 1 failed, 2 bad usage, 99 cannot start.\n";
+    "Exit status: 0 stopped (TERM or INT), 1 failed, 2 bad usage, 99 cannot start.\n"
+    "\n"
+    "examples:\n"
+    "  gdb --args bkpr-run ./calc_worker.so --debug\n"
+    "  bkpr-run ./calc_worker.so --bus local --option count=3\n";
 
 static int add_option(json_t *opts, const char *kv)
 {
@@ -62,7 +68,8 @@ int main(int argc, char **argv)
         { "config-dir", required_argument, NULL, 'c' }, { "bus", required_argument, NULL, 'b' },
         { "name", required_argument, NULL, 'n' },       { "pool", required_argument, NULL, 'p' },
         { "option", required_argument, NULL, 'o' },     { "debug", no_argument, NULL, 'd' },
-        { "help", no_argument, NULL, 'h' },             { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' },             { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
     };
     const char *dir = NULL, *bus_id = NULL, *name = NULL, *pool = NULL;
     int debug = 0, c, status = 2;
@@ -71,7 +78,7 @@ int main(int argc, char **argv)
     if (!opts)
         return 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': dir = optarg; break;
         case 'b': bus_id = optarg; break;
@@ -83,10 +90,8 @@ int main(int argc, char **argv)
                 goto out;
             break;
         case 'h': fputs(usage, stdout); status = 0; goto out;
-        default:
-            fprintf(stderr, "bkpr-run: %s: %s (see bkpr-run --help)\n", argv[optind - 1],
-                    optopt ? "missing value" : "unknown option");
-            goto out;
+        case 'V': status = bkp_cli_version("bkpr-run"); goto out;
+        default: status = bkp_cli_misuse("bkpr-run", c, argv); goto out;
         }
     }
     if (optind != argc - 1) {
@@ -101,7 +106,7 @@ int main(int argc, char **argv)
         status = 99;
         goto out;
     }
-    if (bk_bus_config_load(dir, bus_id, &bus, err, sizeof err) != 0) {
+    if (bk_bus_config_load(&bus, dir, bus_id, err, sizeof err) != 0) {
         fprintf(stderr, "bkpr-run: %s\n", err);
         status = 1;
         goto out;

@@ -18,6 +18,17 @@
 
 #define NBUCKETS 1024u
 #define DEST_MAX 512
+#define DEFAULT_MAX_OUTBUF ((size_t)64 << 20)
+/* What a frame adds to its body (command, destination, headers), for the room a send
+ * waits for: an estimate, as the soft limit is one. */
+#define FRAME_OVERHEAD 1024u
+
+/* The connection refuses frames beyond four times the soft limit: only a sender that
+ * cannot wait (see wait_room) ever gets there. */
+static size_t hard_outbuf(size_t soft)
+{
+    return soft > SIZE_MAX / 4 ? SIZE_MAX : soft * 4;
+}
 
 typedef struct pending {
     struct pending *next, *prev;
@@ -76,7 +87,8 @@ struct bk_client {
     int own_base;
     bkp_stomp *s;
     char *bus_id, *cluster, *tokens;
-    int timeout_ms;
+    int timeout_ms, send_timeout_ms;
+    size_t max_outbuf;          /* the soft limit a sender waits under (see wait_room) */
     char idpfx[9];
     uint64_t seq;
     char reply[64];
@@ -84,10 +96,15 @@ struct bk_client {
     pending *buckets[NBUCKETS];
     size_t npending;
     item *qhead, *qtail;
-    struct event *drain_ev, *wake_ev;
+    struct event *drain_ev, *wake_ev, *room_ev;
     int running, draining, stop;
     int connected, gave_up, last_reason;
     int lost;                   /* the connection was up and went away: say when it is back */
+    /* The failed attempts of the current round over the hosts, logged as one line when the
+     * round is over (attempts_failed) */
+    char round_log[512];
+    unsigned rounds_failed, rounds_seen;   /* rounds_seen: at bk_client_connect_try's start */
+    uint64_t round_warned_ms;
     nsub *subs;
     const char *ctx_tokens, *ctx_session;
     bk_arena *scratch;          /* a response's copy and tokens, until it is delivered */
@@ -288,14 +305,14 @@ static void finish(bk_client *c, pending *p, int rc, json_t *result, const bk_js
     if (rc == 0) {
         it->tok = tok;
         if (!p->typed)
-            it->result = bk_arena_keep_json(it->a, json_incref(result ? result : json_null()));
+            it->result = bk_arena_keep_json(it->a, result ? result : json_null());
     } else {
         it->failed = 1;
         it->err.code = code;
         it->err.message = bk_arena_strdup(it->a, message ? message : bk_rpc_code_message(code));
         if (!it->err.message)
             it->err.message = "out of memory";
-        it->err.data = data ? bk_arena_keep_json(it->a, json_incref(data)) : NULL;
+        it->err.data = bk_arena_keep_json(it->a, data);
     }
     free(p);
     queue_item(c, it);
@@ -373,14 +390,42 @@ static void on_reply(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *arg
     json_decref(data);
 }
 
+/* One line per round of failed attempts over every host, with each host's reason and when
+ * the next round starts: at warn for the first rounds, then at most once a minute (debug
+ * in between), so that a broker down for hours does not fill the log. */
+static void attempt_failed(bk_client *c, bkp_stomp *s, const char *detail)
+{
+    size_t n = strlen(c->round_log);
+    snprintf(c->round_log + n, sizeof c->round_log - n, "%s%s", n ? "; " : "", detail);
+    int round_over = 0;
+    int64_t next = bkp_stomp_retry_in(s, &round_over);
+    if (!round_over)
+        return;
+    c->rounds_failed++;
+    uint64_t now = bkp_now_ms();
+    char when[64];
+    if (next < 0)
+        snprintf(when, sizeof when, "giving up");
+    else
+        snprintf(when, sizeof when, "next try in %.1f s", (double)next / 1000.0);
+    if (c->rounds_failed <= 3 || next < 0 || now - c->round_warned_ms >= 60000) {
+        c->round_warned_ms = now;
+        bk_log_warn("cannot connect to the bus: %s; %s", c->round_log, when);
+    } else {
+        bk_log_debug("cannot connect to the bus: %s; %s", c->round_log, when);
+    }
+    c->round_log[0] = '\0';
+}
+
 static void on_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *detail, void *arg)
 {
-    (void)s;
     bk_client *c = arg;
     switch (st) {
     case BKP_STOMP_CONNECTED:
         c->connected = 1;
         c->last_reason = 0;
+        c->round_log[0] = '\0';
+        c->rounds_failed = 0;
         if (c->lost)
             bk_log_info("bus connection back: %s", detail ? detail : "?");
         else
@@ -392,6 +437,8 @@ static void on_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *d
         if (c->connected && reason) {
             bk_log_warn("bus connection lost: %s", detail ? detail : bk_strerror(reason));
             c->lost = 1;
+        } else if (st == BKP_STOMP_DISCONNECTED && reason) {
+            attempt_failed(c, s, detail ? detail : bk_strerror(reason));
         }
         c->connected = 0;
         c->last_reason = reason ? reason : BK_ECLOSED;
@@ -410,6 +457,8 @@ int bk_client_new(bk_client **out, const bk_client_opts *o)
 {
     int rc = BK_EINVAL;
     bk_client *c = NULL;
+    if (out)
+        *out = NULL;
     if (!out || !o || !o->hosts || o->nhosts == 0 || !header_value_ok(o->tokens))
         return BK_EINVAL;
     const char *bus = o->bus_id ? o->bus_id : "backend";
@@ -427,6 +476,8 @@ int bk_client_new(bk_client **out, const bk_client_opts *o)
     if (!c->bus_id || !c->cluster || (o->tokens && *o->tokens && !c->tokens))
         goto out;
     c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 60000;
+    c->send_timeout_ms = o->send_timeout_ms > 0 ? o->send_timeout_ms : c->timeout_ms;
+    c->max_outbuf = o->max_outbuf ? o->max_outbuf : DEFAULT_MAX_OUTBUF;
     if (bk_arena_new(&c->scratch) != 0)
         goto out;
     bkp_random_digits8(c->idpfx);
@@ -440,7 +491,8 @@ int bk_client_new(bk_client **out, const bk_client_opts *o)
     }
     c->drain_ev = event_new(c->base, -1, 0, drain_cb, c);
     c->wake_ev = event_new(c->base, -1, 0, wake_cb, c);
-    if (!c->drain_ev || !c->wake_ev)
+    c->room_ev = event_new(c->base, -1, 0, wake_cb, c);
+    if (!c->drain_ev || !c->wake_ev || !c->room_ev)
         goto out;
     bkp_stomp_opts so = {
         .hosts = o->hosts,
@@ -450,6 +502,7 @@ int bk_client_new(bk_client **out, const bk_client_opts *o)
         .passcode = o->pass,
         .connect_timeout_ms = o->connect_timeout_ms,
         .max_rounds = o->max_rounds,
+        .max_outbuf = hard_outbuf(c->max_outbuf),
         .state_cb = on_state,
         .arg = c,
     };
@@ -492,6 +545,8 @@ void bk_client_free(bk_client *c)
         event_free(c->drain_ev);
     if (c->wake_ev)
         event_free(c->wake_ev);
+    if (c->room_ev)
+        event_free(c->room_ev);
     if (c->own_base && c->base)
         event_base_free(c->base);
     for (held *h = c->held, *nx; h; h = nx) {
@@ -529,12 +584,12 @@ struct event_base *bk_client_base(const bk_client *c)
 
 const char *bk_client_cluster(const bk_client *c)
 {
-    return c->cluster;
+    return c ? c->cluster : "";
 }
 
 const char *bk_client_reply_queue(const bk_client *c)
 {
-    return c->reply;
+    return c ? c->reply : "";
 }
 
 size_t bk_client_pending(const bk_client *c)
@@ -599,6 +654,23 @@ int bk_client_connect_wait(bk_client *c, int timeout_ms)
     return c->connected ? 0 : (c->last_reason ? c->last_reason : BK_ECLOSED);
 }
 
+static int is_up_or_refused(bk_client *c)
+{
+    return c->connected || c->gave_up || c->rounds_failed != c->rounds_seen;
+}
+
+int bk_client_connect_try(bk_client *c, int timeout_ms)
+{
+    if (!c)
+        return BK_EINVAL;
+    c->rounds_seen = c->rounds_failed;
+    int r = run_until(c, is_up_or_refused,
+                      bkp_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
+    if (r)
+        return r;
+    return c->connected ? 0 : (c->last_reason ? c->last_reason : BK_ECLOSED);
+}
+
 static int is_idle(bk_client *c)
 {
     return c->npending == 0 && (!c->qhead || c->draining);
@@ -633,6 +705,8 @@ static int is_stopped(bk_client *c)
 
 int bk_client_run(bk_client *c)
 {
+    if (!c)
+        return BK_EINVAL;
     c->stop = 0;
     int r = run_until(c, is_stopped, 0);
     c->stop = 0;
@@ -641,6 +715,8 @@ int bk_client_run(bk_client *c)
 
 int bk_client_run_for(bk_client *c, int ms)
 {
+    if (!c)
+        return BK_EINVAL;
     c->stop = 0;
     int r = run_until(c, is_stopped, bkp_now_ms() + (uint64_t)(ms > 0 ? ms : 0));
     c->stop = 0;
@@ -669,10 +745,51 @@ static int ensure_reply(bk_client *c)
     return rc;
 }
 
+static int has_room(bk_client *c, size_t need)
+{
+    size_t have = bkp_stomp_pending_bytes(c->s);
+    return have == 0 || (need <= c->max_outbuf && have <= c->max_outbuf - need);
+}
+
+/* Flow: a sender that outruns its connection is held back, not refused. Runs turns of the
+ * loop until a frame of about `need` bytes fits under the soft limit, the connection is
+ * gone (BK_ECLOSED) or timeout_ms passed (BK_ETIMEDOUT). Nothing queued is drained here: as
+ * in bk_call, callbacks wait for the caller's next drain point. Where the loop cannot be run
+ * (from a callback of a loop the application runs itself: libevent refuses re-entry) the
+ * frame is queued anyway: such a sender is a handler answering what it was given, bounded
+ * by its subscription's window, and a refusal would make every handler write the retry
+ * loop this policy exists to remove. The connection's hard limit (hard_outbuf) stays the
+ * backstop there, with BK_ELIMIT. */
+static int wait_room(bk_client *c, size_t need, int timeout_ms)
+{
+    uint64_t deadline = 0;
+    int rc = 0;
+    while (c->connected && !has_room(c, need)) {
+        uint64_t t = bkp_now_ms();
+        if (!deadline)
+            deadline = t + (uint64_t)timeout_ms;
+        else if (t >= deadline) {
+            rc = BK_ETIMEDOUT;
+            break;
+        }
+        uint64_t left = deadline - t;
+        struct timeval tv = { (time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000 };
+        evtimer_add(c->room_ev, &tv);
+        if (loop_once(c, 1) < 0)
+            break;
+    }
+    if (deadline)
+        evtimer_del(c->room_ev);
+    if (!rc && !c->connected)
+        rc = BK_ECLOSED;
+    return rc;
+}
+
 /* Builds the destination and headers of a request/job/notification and sends body (taken in
- * any case). */
+ * any case: it joins the frame without a copy), waiting up to timeout_ms for room in the
+ * output buffer. */
 static int send_msg(bk_client *c, const char *method, int notify, const bk_call_opts *o,
-                    const char *reply_to, uint64_t ttl, char *body, size_t len)
+                    const char *reply_to, uint64_t ttl, char *body, size_t len, int timeout_ms)
 {
     char dest[DEST_MAX], xfwd[DEST_MAX];
     bkp_header h[4];
@@ -710,6 +827,9 @@ static int send_msg(bk_client *c, const char *method, int notify, const bk_call_
         h[i].name_len = (uint32_t)strlen(h[i].name);
         h[i].value_len = (uint32_t)strlen(h[i].value);
     }
+    rc = wait_room(c, len + FRAME_OVERHEAD, timeout_ms);
+    if (rc)
+        goto refused;
     return bkp_stomp_send_take(c->s, dest, h, n, body, len, ttl);
 refused:
     free(body);
@@ -760,7 +880,7 @@ static int start_call(bk_client *c, const char *method, bk_jw *w, const bk_call_
         free(p);
         return BK_ENOMEM;
     }
-    rc = send_msg(c, method, 0, o, c->reply, (uint64_t)tmo, body, len);
+    rc = send_msg(c, method, 0, o, c->reply, (uint64_t)tmo, body, len, tmo);
     if (rc) {
         event_free(p->timer);
         free(p);
@@ -781,12 +901,12 @@ static void set_err(bk_error *err, bk_arena *a, int code, const char *msg, json_
     err->message = a ? bk_arena_strdup(a, msg) : NULL;
     if (!err->message)
         err->message = a ? "out of memory" : bk_rpc_code_message(code);
-    err->data = a && data ? bk_arena_keep_json(a, json_incref(data)) : NULL;
+    err->data = bk_arena_keep_json(a, data);
 }
 
 static const char *local_msg(int rc)
 {
-    return rc == BK_ECLOSED ? "not connected to the bus" : bk_rpc_strerror(rc);
+    return rc == BK_ECLOSED ? "not connected to the bus" : bk_strerror(rc);
 }
 
 /* A call that failed here, before or instead of an answer: what a caller shows. The text
@@ -800,7 +920,8 @@ static void set_local_err(bk_error *err, bk_arena *a, int rc, const char *method
     err->data = NULL;
     err->message = why ? why : local_msg(rc);
     if (a && why) {
-        char *m = bk_arena_printf(a, "invalid method name \"%.256s\": %s", method, why);
+        char *m = bk_arena_printf(a, "invalid method name \"%.256s\": %s", method ? method : "",
+                                  why);
         if (m)
             err->message = m;
     }
@@ -884,7 +1005,7 @@ int bk_call(bk_client *c, const char *method, json_t *params, const bk_call_opts
     rc = p->rc;
     if (rc == 0) {
         if (result)
-            *result = bk_arena_keep_json(a, json_incref(p->result ? p->result : json_null()));
+            *result = bk_arena_keep_json(a, p->result ? p->result : json_null());
     } else {
         set_err(err, a, p->code, p->message ? p->message : bk_rpc_code_message(p->code), p->data);
     }
@@ -976,7 +1097,7 @@ static int send_oneway(bk_client *c, const char *method, bk_jw *w, const bk_call
     if (rc)
         return rc;
     uint64_t ttl = o && o->timeout_ms > 0 ? (uint64_t)o->timeout_ms : 0;
-    return send_msg(c, method, notify, o, NULL, ttl, body, len);
+    return send_msg(c, method, notify, o, NULL, ttl, body, len, c->send_timeout_ms);
 }
 
 static int send_json(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,
@@ -1044,7 +1165,7 @@ static void on_notify(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *ar
             bk_log_debug("notification dropped: %s", why[0] ? why : "out of memory");
             goto out;
         }
-        if (!bk_arena_keep_json(it->a, it->params))
+        if (!bk_arena_keep_json_new(it->a, it->params))
             goto out;
     }
     queue_item(c, it);

@@ -23,11 +23,6 @@ const char *bk_rpc_code_message(int code)
     }
 }
 
-const char *bk_rpc_strerror(int err)
-{
-    return err == BK_ERPC ? "remote JSON-RPC error" : bk_strerror(err);
-}
-
 static int seg_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -269,13 +269,13 @@ static void run_job(void *task)
      * methods exist. */
     if (!w->authorize || w->authorize(req, w->arg) != BK_AUTH_ALLOW) {
         if (!req->failed)
-            bk_fail(req, BK_RPC_NOT_AUTHORIZED, "Not authorized");
+            bk_request_fail(req, BK_RPC_NOT_AUTHORIZED, NULL, "Not authorized");
         complete(req);
         return;
     }
     req->failed = 0;    /* an authorize hook that recorded an error but allowed */
     if (!h) {
-        bk_fail(req, BK_RPC_METHOD_NOT_FOUND, "Method not found: %s", req->method);
+        bk_request_fail(req, BK_RPC_METHOD_NOT_FOUND, NULL, "Method not found: %s", req->method);
         complete(req);
         return;
     }
@@ -299,7 +299,7 @@ static void run_job(void *task)
         req->code = BK_RPC_SERVER_ERROR;
         req->message = "Server error";
         if (w->debug)
-            req->data = json_pack("{s:s,s:i}", "error", bk_rpc_strerror(rc), "status", rc);
+            req->data = json_pack("{s:s,s:i}", "error", bk_strerror(rc), "status", rc);
     }
     complete(req);
 }
@@ -313,23 +313,26 @@ static const bkp_task_ops job_ops = { .run = run_job, .drop = drop_job };
 
 /* ------------------------------------------------------------------ request API */
 
-bk_arena *bk_request_arena(bk_request *req) { return req->a; }
-const char *bk_request_method(const bk_request *req) { return req->method ? req->method : ""; }
+bk_arena *bk_request_arena(bk_request *req) { return req ? req->a : NULL; }
+const char *bk_request_method(const bk_request *req)
+{
+    return req && req->method ? req->method : "";
+}
 const char *bk_request_tokens(const bk_request *req)
 {
-    return req->job->tokens ? req->job->tokens : "";
+    return req && req->job->tokens ? req->job->tokens : "";
 }
 const char *bk_request_session(const bk_request *req)
 {
-    return req->job->session ? req->job->session : "";
+    return req && req->job->session ? req->job->session : "";
 }
-int bk_request_is_oneway(const bk_request *req) { return req->oneway; }
-bk_worker *bk_request_worker(bk_request *req) { return req->w; }
-bk_client *bk_request_client(bk_request *req) { return req->w->c; }
+int bk_request_is_oneway(const bk_request *req) { return req && req->oneway; }
+bk_worker *bk_request_worker(bk_request *req) { return req ? req->w : NULL; }
+bk_client *bk_request_client(bk_request *req) { return req ? req->w->c : NULL; }
 
 int bk_request_has_token(const bk_request *req, const char *tok)
 {
-    const char *t = bk_request_tokens(req);
+    const char *t = bk_request_tokens(req);     /* "" for a NULL req */
     size_t n = tok ? strlen(tok) : 0;
     if (!n)
         return 0;
@@ -354,11 +357,11 @@ static int answer_now(bk_request *req)
     return 0;
 }
 
-int bk_request_reply(bk_request *req, json_t *result)
+int bk_request_reply_new(bk_request *req, json_t *result)
 {
-    if (!req || (req->answered && !req->in_handler) ) {
+    if (!req || (req->answered && !req->in_handler)) {
         json_decref(result);
-        return BK_ESTATE;
+        return req ? BK_ESTATE : BK_EINVAL;
     }
     json_decref(req->result);
     req->result = result;
@@ -370,6 +373,14 @@ int bk_request_reply(bk_request *req, json_t *result)
 
 bk_jw *bk_request_result(bk_request *req)
 {
+    /* For a NULL req: a writer that has already failed, so that what is written is dropped
+     * and bk_request_reply_written(NULL) says BK_EINVAL. */
+    static _Thread_local bk_jw refused;
+    if (!req) {
+        bk_jw_init(&refused, NULL, 0);
+        refused.err = BK_EINVAL;
+        return &refused;
+    }
     bk_jw_reset(&req->jw);
     bkp_rpc_begin_result(&req->jw);
     return &req->jw;
@@ -379,11 +390,14 @@ int bk_request_reply_written(bk_request *req)
 {
     char *body;
     size_t len;
-    if (!req || (req->answered && !req->in_handler))
+    if (!req)
+        return BK_EINVAL;
+    if (req->answered && !req->in_handler)
         return BK_ESTATE;
     if (bkp_rpc_end_result(&req->jw, &req->m.id, &body, &len) != 0)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "%s: the handler's result cannot be encoded",
-                       bk_request_method(req));
+        return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL,
+                               "%s: the handler's result cannot be encoded",
+                               bk_request_method(req));
     json_decref(req->result);
     req->result = NULL;
     free(req->written);
@@ -393,7 +407,14 @@ int bk_request_reply_written(bk_request *req)
     return answer_now(req);
 }
 
-__attribute__((format(printf, 4, 0))) static int vfail(bk_request *req, int code, json_t *data, const char *fmt, va_list ap)
+int bk_request_reply(bk_request *req, json_t *result)
+{
+    return bk_request_reply_new(req, json_incref(result));
+}
+
+/* Takes data (a reference of the caller's or one of our own). */
+__attribute__((format(printf, 4, 0))) static int vfail(bk_request *req, int code, json_t *data,
+                                                       const char *fmt, va_list ap)
 {
     if (!req) {
         json_decref(data);
@@ -412,7 +433,7 @@ __attribute__((format(printf, 4, 0))) static int vfail(bk_request *req, int code
     return BK_ERPC;
 }
 
-int bk_request_fail(bk_request *req, int code, json_t *data, const char *fmt, ...)
+int bk_request_fail_new(bk_request *req, int code, json_t *data, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -421,11 +442,11 @@ int bk_request_fail(bk_request *req, int code, json_t *data, const char *fmt, ..
     return r;
 }
 
-int bk_fail(bk_request *req, int code, const char *fmt, ...)
+int bk_request_fail(bk_request *req, int code, json_t *data, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int r = vfail(req, code, NULL, fmt, ap);
+    int r = vfail(req, code, json_incref(data), fmt, ap);
     va_end(ap);
     return r;
 }
@@ -546,7 +567,9 @@ static int nack_held(void *task, void *arg)
 
 int bk_worker_stop_accepting(bk_worker *w)
 {
-    if (!w || !w->accepting)
+    if (!w)
+        return BK_EINVAL;
+    if (!w->accepting)
         return BK_ESTATE;
     w->accepting = 0;
     bkp_client_filter_tasks(w->c, &job_ops, nack_held, w);
@@ -610,6 +633,8 @@ static void sig_cb(evutil_socket_t fd, short what, void *arg)
 /* bk_worker_new is runtime/services/report.c's: this and the reports' hooks. */
 int bkp_worker_new(bk_worker **out, const bk_worker_opts *o)
 {
+    if (out)
+        *out = NULL;
     if (!out || !o)
         return BK_EINVAL;
     bk_worker *w = calloc(1, sizeof *w);
@@ -681,7 +706,8 @@ void bk_worker_stop(bk_worker *w)
 
 void bk_worker_stats_get(const bk_worker *w, bk_worker_stats *st)
 {
-    *st = w->stats;
+    if (st)
+        *st = w ? w->stats : (bk_worker_stats){0};
 }
 
 static void closed_cb(bkp_stomp *s, int status, void *arg)
@@ -693,7 +719,9 @@ static void closed_cb(bkp_stomp *s, int status, void *arg)
 
 int bk_worker_run(bk_worker *w)
 {
-    if (!w || w->running)
+    if (!w)
+        return BK_EINVAL;
+    if (w->running)
         return BK_ESTATE;
     int rc = 0;
     struct event_base *base = bk_client_base(w->c);

@@ -20,7 +20,7 @@ typedef struct bkp_worker_hook {
 } bkp_worker_hook;
 
 /* Makes a worker from o, with no hooks (bk_worker_new adds the reports'). Same returns as
- * bk_worker_new. */
+ * bk_worker_new, *out NULL on failure included. */
 int bkp_worker_new(bk_worker **out, const bk_worker_opts *o);
 
 /* Adds h (copied) with arg. Hooks run in the order they were added. 0 or BK_ENOMEM (then

@@ -14,6 +14,7 @@
 #include "beekeeper/client.h"
 #include "beekeeper/config.h"
 #include "beekeeper/log.h"
+#include "core/cli.h"
 #include "services/services.h"
 
 static const char usage[] =
@@ -35,6 +36,7 @@ static const char usage[] =
     "  --no-color        no colours (the default when the output is not a terminal)\n"
     "  --timeout MS      how long to wait for LogTail (default 5000)\n"
     "  -h, --help        this text\n"
+    "  --version         the version\n"
     "\n"
     "Exit status: 0, 1 when LogTail did not answer or refused, 2 for a bad command line.\n"
     "\n"
@@ -108,13 +110,14 @@ int main(int argc, char **argv)
         {"host", required_argument, NULL, O_HOST},         {"pool", required_argument, NULL, O_POOL},
         {"service", required_argument, NULL, O_SERVICE},   {"message", required_argument, NULL, O_MESSAGE},
         {"no-color", no_argument, NULL, O_NOCOLOR},        {"timeout", required_argument, NULL, O_TIMEOUT},
-        {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},                  {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
     const char *dir = NULL, *bus = NULL;
     const char *level = NULL, *re[4] = {NULL, NULL, NULL, NULL};
     static const char *const re_names[] = {"host", "pool", "service", "message"};
     long count = 10;
     int follow = 0, colours = isatty(1), timeout = 5000, opt;
-    while ((opt = getopt_long(argc, argv, "n:fl:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":n:fl:h", longopts, NULL)) != -1) {
         char *end;
         switch (opt) {
         case O_CONFIG: dir = optarg; break;
@@ -151,16 +154,17 @@ int main(int argc, char **argv)
             }
             break;
         case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        case 'V': return bkp_cli_version("bkpr-log");
+        default: return bkp_cli_misuse("bkpr-log", opt, argv);
         }
     }
     if (optind != argc) {
-        fprintf(stderr, "bkpr-log: unexpected argument '%s'\n%s", argv[optind], usage);
+        fprintf(stderr, "bkpr-log: unexpected argument '%s'\ntry 'bkpr-log --help'\n", argv[optind]);
         return 2;
     }
     char err[512];
     bk_bus_config *bc;
-    if (bk_bus_config_load(dir, bus, &bc, err, sizeof err) != 0) {
+    if (bk_bus_config_load(&bc, dir, bus, err, sizeof err) != 0) {
         fprintf(stderr, "bkpr-log: %s\n", err);
         return 1;
     }
@@ -169,10 +173,11 @@ int main(int argc, char **argv)
     bk_client *c;
     int rc = bk_client_new(&c, &o);
     if (rc == 0)
-        rc = bk_client_connect_wait(c, timeout);
+        rc = bk_client_connect_try(c, timeout);
     if (rc) {
-        fprintf(stderr, "bkpr-log: cannot connect to bus '%s': %s\n", bk_bus_config_id(bc),
-                bk_strerror(rc));
+        char hosts[512];
+        fprintf(stderr, "bkpr-log: cannot connect to bus '%s' (%s): %s\n", bk_bus_config_id(bc),
+                bkp_cli_join(o.hosts, o.nhosts, hosts, sizeof hosts), bk_strerror(rc));
         bk_client_free(c);
         bk_bus_config_free(bc);
         return 1;

@@ -88,23 +88,24 @@ static int tail(bk_request *req, json_t *params, void *arg)
 {
     logtail *t = arg;
     if (!json_is_object(params) && !json_is_null(params))
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string("params: expected an object"),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS,
+                                   json_string("params: expected an object"), "Invalid params");
     json_t *jc = json_object_get(params, "count"), *jl = json_object_get(params, "level"),
            *ja = json_object_get(params, "after");
     json_int_t count = jc ? json_integer_value(jc) : 10;
     if ((jc && !json_is_integer(jc)) || count < 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS,
-                               json_string("count: expected a non-negative integer"),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS,
+                                   json_string("count: expected a non-negative integer"),
+                                   "Invalid params");
     int max_rank = BK_LOG_TRACE;
     if (jl && (max_rank = level_rank(json_string_value(jl))) < 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS,
-                               json_string("level: expected fatal, error, warn, info, debug or trace"),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS,
+                                   json_string("level: expected fatal, error, warn, info, debug "
+                                               "or trace"),
+                                   "Invalid params");
     if (ja && !json_is_number(ja))
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string("after: expected a number"),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS,
+                                   json_string("after: expected a number"), "Invalid params");
     double after = ja ? json_number_value(ja) : -1;
     rfilter f[4] = {{.field = "host"}, {.field = "pool"}, {.field = "service"}, {.field = "message"}};
     int rc = 0;
@@ -113,9 +114,9 @@ static int tail(bk_request *req, json_t *params, void *arg)
         if (!v)
             continue;
         if (!json_is_string(v) || regcomp(&f[i].re, json_string_value(v), REG_EXTENDED | REG_NOSUB)) {
-            rc = bk_request_fail(req, BK_RPC_INVALID_PARAMS,
-                                 json_sprintf("%s: expected a regular expression", f[i].field),
-                                 "Invalid params");
+            rc = bk_request_fail_new(req, BK_RPC_INVALID_PARAMS,
+                                     json_sprintf("%s: expected a regular expression", f[i].field),
+                                     "Invalid params");
             goto out;
         }
         f[i].on = 1;
@@ -135,7 +136,7 @@ static int tail(bk_request *req, json_t *params, void *arg)
         if (ok)
             json_array_insert(res, 0, e);
     }
-    rc = bk_request_reply(req, res);
+    rc = bk_request_reply_new(req, res);
 out:
     for (int i = 0; i < 4; i++)
         if (f[i].on)
@@ -143,7 +144,7 @@ out:
     return rc;
 }
 
-static int authorize(bk_request *req, void *arg)
+static bk_auth_result authorize(bk_request *req, void *arg)
 {
     (void)arg;
     return bk_request_has_token(req, BKP_TOKEN_ADMIN) || bk_request_has_token(req, BKP_TOKEN_SYSTEM)

@@ -3,7 +3,7 @@
 include runtime/services/builtins.mk
 # What every worker tells these services (status reports, the log): part of the library.
 LIB_SRCS += runtime/services/report.c
-$(eval $(call bk_program,bkpr-top,runtime/services/top.c))
+$(eval $(call bk_program,bkpr-top,runtime/services/top.c runtime/services/top_broker.c))
 $(eval $(call bk_program,bkpr-restart,runtime/services/restart.c))
 $(eval $(call bk_program,bkpr-log,runtime/services/logcmd.c))
 $(eval $(call bk_itest,itest_services,tests/itest_services.c $(BUILTIN_SERVICES_SRCS)))

@@ -207,17 +207,13 @@ static int install(bk_worker *w, const bk_worker_opts *o, int status_ms)
 
 int bk_worker_new(bk_worker **out, const bk_worker_opts *o)
 {
-    if (!out || !o)
-        return BK_EINVAL;
-    bk_worker *w;
-    int rc = bkp_worker_new(&w, o);
+    int rc = bkp_worker_new(out, o);    /* checks out and o; *out is NULL on failure */
     if (rc)
         return rc;
     int status_ms = o->status_interval_ms == 0 ? 10000 : o->status_interval_ms;
-    if ((status_ms > 0 || o->log_to_bus) && (rc = install(w, o, status_ms)) != 0) {
-        bk_worker_free(w);
-        return rc;
+    if ((status_ms > 0 || o->log_to_bus) && (rc = install(*out, o, status_ms)) != 0) {
+        bk_worker_free(*out);
+        *out = NULL;
     }
-    *out = w;
-    return 0;
+    return rc;
 }

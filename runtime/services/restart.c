@@ -13,6 +13,7 @@
 
 #include "beekeeper/client.h"
 #include "beekeeper/config.h"
+#include "core/cli.h"
 #include "services/services.h"
 
 static const char usage[] =
@@ -32,9 +33,14 @@ static const char usage[] =
     "  -y, --yes         do not ask for confirmation\n"
     "  --timeout MS      how long to wait for a Supervisor (default 5000)\n"
     "  -h, --help        this text\n"
+    "  --version         the version\n"
     "\n"
     "Exit status: 0 when a Supervisor took the request; 1 when none answered, it refused, or\n"
-    "the restart was not confirmed; 2 for a bad command line.\n";
+    "the restart was not confirmed; 2 for a bad command line.\n"
+    "\n"
+    "Examples:\n"
+    "  bkpr-restart --class calc-worker --yes   every calc-worker, one at a time per host\n"
+    "  bkpr-restart --pool calc --yes           the whole pool calc\n";
 
 /* y/N on the terminal. Without a terminal nothing is confirmed: scripts say --yes. */
 static int confirm(const char *what)
@@ -59,11 +65,12 @@ int main(int argc, char **argv)
         {"host", required_argument, NULL, O_HOST},         {"pool", required_argument, NULL, O_POOL},
         {"class", required_argument, NULL, O_CLASS},       {"delay", required_argument, NULL, O_DELAY},
         {"yes", no_argument, NULL, 'y'},                   {"timeout", required_argument, NULL, O_TIMEOUT},
-        {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},                  {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
     const char *dir = NULL, *bus = NULL, *host = NULL, *pool = NULL, *cls = NULL;
     double delay = 0;
     int yes = 0, timeout = 5000, opt;
-    while ((opt = getopt_long(argc, argv, "yh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":yh", longopts, NULL)) != -1) {
         char *end;
         switch (opt) {
         case O_CONFIG: dir = optarg; break;
@@ -88,11 +95,13 @@ int main(int argc, char **argv)
             }
             break;
         case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        case 'V': return bkp_cli_version("bkpr-restart");
+        default: return bkp_cli_misuse("bkpr-restart", opt, argv);
         }
     }
     if (optind != argc) {
-        fprintf(stderr, "bkpr-restart: unexpected argument '%s'\n%s", argv[optind], usage);
+        fprintf(stderr, "bkpr-restart: unexpected argument '%s'\ntry 'bkpr-restart --help'\n",
+                argv[optind]);
         return 2;
     }
     int whole_pool = pool && !cls;
@@ -106,7 +115,7 @@ int main(int argc, char **argv)
 
     char err[512];
     bk_bus_config *bc;
-    if (bk_bus_config_load(dir, bus, &bc, err, sizeof err) != 0) {
+    if (bk_bus_config_load(&bc, dir, bus, err, sizeof err) != 0) {
         fprintf(stderr, "bkpr-restart: %s\n", err);
         return 1;
     }
@@ -115,10 +124,11 @@ int main(int argc, char **argv)
     bk_client *c = NULL;
     int rc = bk_client_new(&c, &o);
     if (rc == 0)
-        rc = bk_client_connect_wait(c, timeout);
+        rc = bk_client_connect_try(c, timeout);
     if (rc) {
-        fprintf(stderr, "bkpr-restart: cannot connect to bus '%s': %s\n", bk_bus_config_id(bc),
-                bk_strerror(rc));
+        char hosts[512];
+        fprintf(stderr, "bkpr-restart: cannot connect to bus '%s' (%s): %s\n", bk_bus_config_id(bc),
+                bkp_cli_join(o.hosts, o.nhosts, hosts, sizeof hosts), bk_strerror(rc));
         bk_client_free(c);
         bk_bus_config_free(bc);
         return 1;

@@ -128,7 +128,7 @@ static int on_unserviced(bk_request *req, json_t *params, void *arg)
 }
 
 /* Only the framework (the Supervisor, with BKPR_SYSTEM) tells the Sinkhole what to drain. */
-static int authorize(bk_request *req, void *arg)
+static bk_auth_result authorize(bk_request *req, void *arg)
 {
     (void)arg;
     return bk_request_has_token(req, BKP_TOKEN_SYSTEM) ? BK_AUTH_ALLOW : BK_AUTH_DENY;

@@ -396,22 +396,22 @@ static int parse_filters(bk_request *req, json_t *p, filt *f)
     if (json_is_null(p) || !p)
         return 0;
     if (!json_is_object(p))
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS,
-                               json_string("params: expected an object"), "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS,
+                                   json_string("params: expected an object"), "Invalid params");
     for (int i = 0; i < 3; i++) {
         json_t *v = json_object_get(p, keys[i]);
         if (v && !json_is_null(v) && !json_is_string(v))
-            return bk_request_fail(req, BK_RPC_INVALID_PARAMS,
-                                   json_sprintf("%s: expected a string", keys[i]),
-                                   "Invalid params");
+            return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS,
+                                       json_sprintf("%s: expected a string", keys[i]),
+                                       "Invalid params");
         *dst[i] = json_string_value(v);
     }
     json_t *d = json_object_get(p, "delay");
     if (d && !json_is_null(d) &&
         (!json_is_number(d) || json_number_value(d) < 0 || json_number_value(d) > 3600))
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS,
-                               json_string("delay: expected seconds from 0 to 3600"),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS,
+                                   json_string("delay: expected seconds from 0 to 3600"),
+                                   "Invalid params");
     f->delay = json_is_number(d) ? json_number_value(d) : 0;
     return 0;
 }
@@ -608,16 +608,17 @@ static int on_job(bk_request *req, json_t *params, void *arg)
     int is_ws = !strcmp(name, "get_workers_status"), is_ss = !strcmp(name, "get_services_status");
     int is_rw = !strcmp(name, "restart_workers"), is_rp = !strcmp(name, "restart_pool");
     if (!is_ws && !is_ss && !is_rw && !is_rp)
-        return bk_fail(req, BK_RPC_METHOD_NOT_FOUND, "Method not found: %s", m);
+        return bk_request_fail(req, BK_RPC_METHOD_NOT_FOUND, NULL, "Method not found: %s", m);
     if (parse_filters(req, params, &f))
         return BK_ERPC;
     if (is_ws)
-        return bk_request_reply(req, workers_status(s, &f));
+        return bk_request_reply_new(req, workers_status(s, &f));
     if (is_ss)
-        return bk_request_reply(req, services_status(s, &f));
+        return bk_request_reply_new(req, services_status(s, &f));
     int rc = bk_notify(c, m, params, &sys_opts);
     if (rc)
-        return bk_fail(req, BK_RPC_INTERNAL_ERROR, "not relayed: %s", bk_strerror(rc));
+        return bk_request_fail(req, BK_RPC_INTERNAL_ERROR, NULL, "not relayed: %s",
+                               bk_strerror(rc));
     /* how many the supervisors will act on, as far as this table knows */
     size_t n = 0;
     bkp_map pools = {0};
@@ -634,7 +635,7 @@ static int on_job(bk_request *req, json_t *params, void *arg)
     json_t *res = is_rw ? json_pack("{s:I}", "workers", (json_int_t)n)
                         : json_pack("{s:I}", "pools", (json_int_t)pools.len);
     set_clear(&pools);
-    return bk_request_reply(req, res);
+    return bk_request_reply_new(req, res);
 }
 
 static int on_note(bk_request *req, json_t *params, void *arg)
@@ -674,7 +675,7 @@ static int on_unserviced(bk_request *req, json_t *params, void *arg)
 /* The token rule (doc/services.md): reports, relays and usage only from the framework
  * (BKPR_SYSTEM); queries and restarts from the framework or an operator (BKPR_ADMIN).
  * BKPR_ROUTER is never enough: a router carries other people's calls. */
-static int authorize(bk_request *req, void *arg)
+static bk_auth_result authorize(bk_request *req, void *arg)
 {
     (void)arg;
     const char *m = bk_request_method(req);

@@ -18,29 +18,40 @@
 
 #include "beekeeper/client.h"
 #include "beekeeper/config.h"
+#include "core/cli.h"
 #include "core/clock.h"
 #include "services/services.h"
+#include "services/top_broker.h"
 
 static const char usage[] =
-    "usage: bkpr-top [--config-dir DIR] [--bus BUS-ID] [-l] [--once] [--sort KEY]\n"
+    "usage: bkpr-top [--config-dir DIR] [--bus BUS-ID] [-l | --broker] [--once] [--sort KEY]\n"
     "                [--host H] [--pool P] [--class C] [--timeout MS] [--help]\n"
     "\n"
     "Shows the services of a bus (or its workers with -l), refreshed every second, from the\n"
     "bus's Supervisors: workers, jobs/s, notifications/s, errors/s, CPU %, memory, busy %.\n"
-    "Keys: q quits, l switches services/workers, s cycles the sort key.\n"
+    "Keys: q quits, l switches services/workers, b the broker's figures, s cycles the sort key.\n"
     "\n"
     "  --config-dir DIR  where bus.config.json is (else $BEEKEEPER_CONFIG_DIR,\n"
     "                    ~/.config/beekeeper, /etc/beekeeper)\n"
     "  --bus BUS-ID      the bus (default: the default bus of the file)\n"
     "  -l, --workers     one line per worker instead of per service\n"
+    "  -b, --broker      the broker's figures (bkpr-broker only): connections, messages,\n"
+    "                    drops, publishers held back, and the depth of each queue\n"
     "  --once            print one plain table and exit (for scripts)\n"
     "  --sort KEY        name (default), count, jps, nps, eps, cpu, mem, load; with -l also\n"
     "                    host, pool, class, pid, but not count. Numbers sort largest first.\n"
     "  --host, --pool, --class   only workers of this host, pool, class\n"
     "  --timeout MS      how long to wait for a Supervisor (default 5000)\n"
     "  -h, --help        this text\n"
+    "  --version         the version\n"
     "\n"
-    "Exit status: 0; 1 when no Supervisor answered (or it refused); 2 for a bad command line.\n";
+    "Exit status: 0; 1 when no Supervisor (with --broker: the broker) answered, or it\n"
+    "refused; 2 for a bad command line.\n"
+    "\n"
+    "Examples:\n"
+    "  bkpr-top                        the services of the default bus, every second\n"
+    "  bkpr-top -l --sort cpu --once   one table of the workers, busiest CPU first\n"
+    "  bkpr-top --broker --once        bkpr-broker's own figures\n";
 
 typedef struct row {
     const char *name, *host, *pool, *wclass;
@@ -259,18 +270,41 @@ static int fetch(bk_client *c, bk_arena *a, int workers, json_t *filter, json_t 
     return rc;
 }
 
-static void screen(bk_client *c, const char *bus, row *v, size_t n, int workers,
-                   const char *why)
+static unsigned short screen_rows(void)
 {
     struct winsize ws = {0};
     if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row < 4)
         ws.ws_row = 24;
-    char when[32];
+    return ws.ws_row;
+}
+
+static void now_hms(char *when, size_t n)
+{
     time_t t = time(NULL);
     struct tm tm;
-    strftime(when, sizeof when, "%H:%M:%S", localtime_r(&t, &tm));
+    strftime(when, n, "%H:%M:%S", localtime_r(&t, &tm));
+}
+
+/* The broker view: its own call each refresh, nothing from the Supervisors. */
+static void broker_screen(bk_client *c, bk_arena *a, const char *bus)
+{
+    char when[32], why[300];
+    now_hms(when, sizeof when);
+    printf("\033[H\033[2Jbkpr-top  bus %s (%s)  %s  broker   [q]uit [b] back [l] workers\n",
+           bus, bk_client_connected(c) ? "connected" : "not connected", when);
+    if (bkp_top_broker(c, a, stdout, (size_t)screen_rows() - 1, 1, why, sizeof why) != 0)
+        printf("\033[7m%s\033[0m\n", why);
+}
+
+static void screen(bk_client *c, const char *bus, row *v, size_t n, int workers,
+                   const char *why)
+{
+    struct winsize ws = {0};
+    ws.ws_row = screen_rows();
+    char when[32];
+    now_hms(when, sizeof when);
     /* \033[H home, \033[2J clear, \033[7m reverse video */
-    printf("\033[H\033[2Jbkpr-top  bus %s (%s)  %s  %zu %s  sort: %s   [q]uit [l] %s [s]ort\n",
+    printf("\033[H\033[2Jbkpr-top  bus %s (%s)  %s  %zu %s  sort: %s   [q]uit [l] %s [b]roker [s]ort\n",
            bus, bk_client_connected(c) ? "connected" : "not connected", when, n,
            workers ? "workers" : "services", sort_keys[g_sort], workers ? "services" : "workers");
     if (why) {
@@ -286,24 +320,26 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"config-dir", required_argument, NULL, O_CONFIG}, {"bus", required_argument, NULL, O_BUS},
         {"workers", no_argument, NULL, 'l'},               {"once", no_argument, NULL, O_ONCE},
+        {"broker", no_argument, NULL, 'b'},
         {"sort", required_argument, NULL, O_SORT},         {"host", required_argument, NULL, O_HOST},
         {"pool", required_argument, NULL, O_POOL},         {"class", required_argument, NULL, O_CLASS},
         {"timeout", required_argument, NULL, O_TIMEOUT},   {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"version", no_argument, NULL, 'V'},               {NULL, 0, NULL, 0}};
     const char *dir = NULL, *bus = NULL;
     const char *fv[3] = {NULL, NULL, NULL};  /* host, pool, class */
-    int workers = 0, once = 0, timeout = 5000, opt;
-    while ((opt = getopt_long(argc, argv, "lh", longopts, NULL)) != -1) {
+    int workers = 0, broker = 0, once = 0, timeout = 5000, opt;
+    while ((opt = getopt_long(argc, argv, ":lbh", longopts, NULL)) != -1) {
         switch (opt) {
         case O_CONFIG: dir = optarg; break;
         case O_BUS: bus = optarg; break;
         case 'l': workers = 1; break;
+        case 'b': broker = 1; break;
         case O_ONCE: once = 1; break;
         case O_SORT:
             for (g_sort = 0; sort_keys[g_sort] && strcmp(sort_keys[g_sort], optarg); g_sort++)
                 ;
             if (!sort_keys[g_sort]) {
-                fprintf(stderr, "bkpr-top: unknown sort key '%s'\n%s", optarg, usage);
+                fprintf(stderr, "bkpr-top: unknown sort key '%s'\ntry 'bkpr-top --help'\n", optarg);
                 return 2;
             }
             break;
@@ -316,11 +352,12 @@ int main(int argc, char **argv)
             }
             break;
         case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        case 'V': return bkp_cli_version("bkpr-top");
+        default: return bkp_cli_misuse("bkpr-top", opt, argv);
         }
     }
     if (optind != argc) {
-        fprintf(stderr, "bkpr-top: unexpected argument '%s'\n%s", argv[optind], usage);
+        fprintf(stderr, "bkpr-top: unexpected argument '%s'\ntry 'bkpr-top --help'\n", argv[optind]);
         return 2;
     }
     if (!sort_key_shown(g_sort, workers)) {
@@ -334,7 +371,7 @@ int main(int argc, char **argv)
     }
     char err[512];
     bk_bus_config *bc;
-    if (bk_bus_config_load(dir, bus, &bc, err, sizeof err) != 0) {
+    if (bk_bus_config_load(&bc, dir, bus, err, sizeof err) != 0) {
         fprintf(stderr, "bkpr-top: %s\n", err);
         return 1;
     }
@@ -348,10 +385,11 @@ int main(int argc, char **argv)
     bk_client *c = NULL;
     int rc = bk_client_new(&c, &o);
     if (rc == 0)
-        rc = bk_client_connect_wait(c, timeout);
+        rc = bk_client_connect_try(c, timeout);
     if (rc) {
-        fprintf(stderr, "bkpr-top: cannot connect to bus '%s': %s\n", bk_bus_config_id(bc),
-                bk_strerror(rc));
+        char hosts[512];
+        fprintf(stderr, "bkpr-top: cannot connect to bus '%s' (%s): %s\n", bk_bus_config_id(bc),
+                bkp_cli_join(o.hosts, o.nhosts, hosts, sizeof hosts), bk_strerror(rc));
         bk_client_free(c);
         bk_bus_config_free(bc);
         json_decref(filter);
@@ -363,6 +401,13 @@ int main(int argc, char **argv)
     char why[300];
     json_t *res;
     row *v = NULL;
+    if (once && broker) {
+        if (bkp_top_broker(c, a, stdout, 0, 0, why, sizeof why) != 0) {
+            fprintf(stderr, "bkpr-top: %s\n", why);
+            status = 1;
+        }
+        goto out;
+    }
     if (once) {
         if (fetch(c, a, workers, filter, &res, why, sizeof why) != 0) {
             fprintf(stderr, "bkpr-top: %s\n", why);
@@ -392,12 +437,16 @@ int main(int argc, char **argv)
         free(v);
         v = NULL;
         bk_arena_reset(a);
-        int frc = fetch(c, a, workers, filter, &res, why, sizeof why);
-        if (frc == 0) {
-            n = rows_of(res, workers, &v);
-            qsort(v, n, sizeof *v, cmp_rows);
+        if (broker) {
+            broker_screen(c, a, bk_bus_config_id(bc));
+        } else {
+            int frc = fetch(c, a, workers, filter, &res, why, sizeof why);
+            if (frc == 0) {
+                n = rows_of(res, workers, &v);
+                qsort(v, n, sizeof *v, cmp_rows);
+            }
+            screen(c, bk_bus_config_id(bc), v, n, workers, frc ? why : NULL);
         }
-        screen(c, bk_bus_config_id(bc), v, n, workers, frc ? why : NULL);
         fflush(stdout);
         uint64_t t0 = bkp_now_ms();
         for (int redraw = 0; !g_stop && !redraw;) {
@@ -411,8 +460,10 @@ int main(int argc, char **argv)
                     continue;
                 if (ch == 'q' || ch == 'Q')
                     g_stop = 1;
+                else if (ch == 'b' || ch == 'B')
+                    broker = !broker, redraw = 1;
                 else if (ch == 'l' || ch == 'L') {
-                    workers = !workers, redraw = 1;
+                    workers = broker ? 1 : !workers, broker = 0, redraw = 1;
                     if (!sort_key_shown(g_sort, workers))
                         g_sort = 0;
                 } else if (ch == 's' || ch == 'S') {

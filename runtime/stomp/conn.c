@@ -320,6 +320,16 @@ static void conn_lost(bkp_stomp *s, int reason, const char *detail)
     fail_receipts(s, BK_ECLOSED);
     if (s->freed || s->state != BKP_STOMP_DISCONNECTED)
         return;
+    /* Planned before the callback, which logs it; carried out after, unless it changed
+     * the state. */
+    unsigned rounds = stable ? 0 : s->rounds;
+    uint64_t delay = 0;
+    s->round_over = !stable && s->fails + 1 >= s->nhosts;
+    if (s->round_over)
+        delay = bkp_backoff_ms((uint32_t)s->o.backoff_min_ms, (uint32_t)s->o.backoff_max_ms,
+                               rounds + 1, bkp_random32());
+    s->retry_ms = s->round_over && s->o.max_rounds > 0 && rounds + 1 >= (unsigned)s->o.max_rounds
+                      ? -1 : (int64_t)delay;
     notify_state(s, BKP_STOMP_DISCONNECTED, reason, s->detail);
     if (s->freed || s->state != BKP_STOMP_DISCONNECTED || s->conn_id != cid)
         return;
@@ -340,8 +350,14 @@ static void conn_lost(bkp_stomp *s, int reason, const char *detail)
         notify_state(s, BKP_STOMP_CLOSED, reason, s->detail);
         return;
     }
-    schedule_retry(s, bkp_backoff_ms((uint32_t)s->o.backoff_min_ms,
-                                     (uint32_t)s->o.backoff_max_ms, s->rounds, bkp_random32()));
+    schedule_retry(s, delay);
+}
+
+int64_t bkp_stomp_retry_in(const bkp_stomp *s, int *round_over)
+{
+    if (round_over)
+        *round_over = s->round_over;
+    return s->retry_ms;
 }
 
 static int send_connect(bkp_stomp *s)

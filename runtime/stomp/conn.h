@@ -252,6 +252,10 @@ void bkp_ack_tag_free(bkp_ack_tag *tag);
 
 /* Inspection. Borrowed strings, valid until the next state change. */
 bkp_stomp_state bkp_stomp_state_get(const bkp_stomp *s);
+/* Valid in the state callback of a DISCONNECTED: whether the failed attempt was the last of
+ * a round over every host (*round_over), and in how many ms the next attempt is due (0: at
+ * once, with the next host; -1: none, the connection gives up). For logging. */
+int64_t bkp_stomp_retry_in(const bkp_stomp *s, int *round_over);
 bkp_flavour bkp_stomp_flavour(const bkp_stomp *s);       /* GENERIC before CONNECTED */
 const char *bkp_stomp_server(const bkp_stomp *s);        /* CONNECTED `server`, or "" */
 const char *bkp_stomp_session(const bkp_stomp *s);       /* CONNECTED `session`, or "" */

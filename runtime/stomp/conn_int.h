@@ -85,6 +85,10 @@ struct bkp_stomp {
     unsigned rounds;           /* failed rounds since the last stable connection */
     int last_reason;
     char detail[192];
+    /* For the DISCONNECTED callback: the attempt that failed ended a round of every host
+     * (round_over), and the next attempt comes after retry_ms (-1: none, CLOSED follows). */
+    int round_over;
+    int64_t retry_ms;
 
     struct event *ev_retry, *ev_timeout, *ev_hb_send, *ev_hb_recv, *ev_defer;
     struct defer *defer_head, *defer_tail;

@@ -295,7 +295,7 @@ int bk_dec_any(bk_dec *d, uint32_t j, json_t **out)
     int rc = bk_json_to_jansson(d->doc, j, BK_JSON_NO_DUPLICATES | BK_JSON_NO_NUL, &v, &e);
     if (rc == BK_ESYNTAX)
         return bk_dec_fail(d, "%s", e.msg);
-    if (rc != 0 || !bk_arena_keep_json(d->a, v))
+    if (rc != 0 || !bk_arena_keep_json_new(d->a, v))
         return bk_dec_nomem(d);
     *out = v;
     return 0;
@@ -304,7 +304,7 @@ int bk_dec_any(bk_dec *d, uint32_t j, json_t **out)
 json_t *bk_dec_json(bk_dec *d, const char *text)
 {
     json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-    return j ? bk_arena_keep_json(d->a, j) : NULL;
+    return j ? bk_arena_keep_json_new(d->a, j) : NULL;
 }
 
 /* ---------------------------------------------------------------- jansson forms */

@@ -138,7 +138,7 @@ static void kills(void)
 {
     char err[256];
     bk_bus_config *bc;
-    if (bk_bus_config_load(g_dir, NULL, &bc, err, sizeof err) != 0) {
+    if (bk_bus_config_load(&bc, g_dir, NULL, err, sizeof err) != 0) {
         printf("| worker SIGKILL to serving again | not run (%s) | | |\n", err);
         return;
     }
@@ -227,7 +227,7 @@ static void sinkhole(void)
     enum { ROUNDS = 5 };
     char err[256];
     bk_bus_config *bc;
-    if (bk_bus_config_load(g_dir, NULL, &bc, err, sizeof err) != 0)
+    if (bk_bus_config_load(&bc, g_dir, NULL, err, sizeof err) != 0)
         return;
     pid_t infra = start_pool("infra");
     bk_client_opts o = {.timeout_ms = 10000};

@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     }
     char err[512];
     bk_bus_config *bc;
-    if (bk_bus_config_load(argv[2], NULL, &bc, err, sizeof err) != 0) {
+    if (bk_bus_config_load(&bc, argv[2], NULL, err, sizeof err) != 0) {
         fprintf(stderr, "callstorm: %s\n", err);
         return 1;
     }

@@ -19,10 +19,14 @@
  * (a broker that resets the connection must not kill the process); a handler of the
  * application's own is left alone.
  *
- * Ownership. Arguments are borrowed (params, strings: the call copies what it keeps). What a
- * call hands back (result, error message and data) lives in an arena: the caller's for
+ * Ownership. Arguments are borrowed (params, strings: the call copies what it keeps); no
+ * function here steals a reference (those that do end in _new: doc/api.md). What a call
+ * hands back (result, error message and data) lives in an arena: the caller's for
  * bk_call(), the callback's for async results and notifications (freed after it returns;
- * json_incref what must live longer). */
+ * json_incref what must live longer).
+ *
+ * Errors: error.h. A NULL client gives BK_EINVAL, or nothing (bk_client_free,
+ * bk_client_stop), or NULL, "" or 0 (the getters). */
 #ifndef BEEKEEPER_CLIENT_H
 #define BEEKEEPER_CLIENT_H
 
@@ -56,11 +60,18 @@ typedef struct bk_client_opts {
     const char *tokens;         /* default x-auth-tokens, "tok1|tok2"; NULL: none */
     int connect_timeout_ms;     /* per connection attempt; 0: 5000 */
     int max_rounds;             /* give up after N failed rounds of all hosts; 0: never */
+    /* Flow (see doc/api.md "Flow"): a send that finds this many bytes waiting in the
+     * output buffer runs the loop until there is room; 0: 64 MiB. */
+    size_t max_outbuf;
+    /* How long a oneway send (bk_call_background, bk_notify) waits for room before it
+     * fails with BK_ETIMEDOUT; 0: timeout_ms. A call waits within its own timeout. */
+    int send_timeout_ms;
 } bk_client_opts;
 
 /* Makes a client and starts connecting (returns before the connection is up: see
- * bk_client_connect_wait). Copies o. Returns 0, BK_EINVAL (no hosts, bad host, bad bus id
- * or cluster name, tokens holding NUL/CR/LF), BK_ENOMEM. Free with bk_client_free(). */
+ * bk_client_connect_wait). Copies o. Returns 0, BK_EINVAL (out or o NULL, no hosts, a NULL
+ * or bad host, bad bus id or cluster name, tokens holding NUL/CR/LF), BK_ENOMEM. On 0 *out
+ * is new: free it with bk_client_free(); on failure *out is NULL (when out is not NULL). */
 BK_API int bk_client_new(bk_client **out, const bk_client_opts *o);
 
 /* Closes the connection at once (bk_client_flush() first to be sure that what was sent has
@@ -72,14 +83,21 @@ BK_API void bk_client_free(bk_client *c);
 /* Runs the loop until the client is connected (0), or timeout_ms passed (BK_ETIMEDOUT), or
  * the connection gave up (its reason: BK_ECONNREFUSED, BK_EAUTH, ...). */
 BK_API int bk_client_connect_wait(bk_client *c, int timeout_ms);
+/* As bk_client_connect_wait, and it also returns as soon as every host has been tried once
+ * in vain, with the last attempt's reason (BK_ECONNREFUSED, BK_EAUTH, BK_ETIMEDOUT for a
+ * host that did not answer in connect_timeout_ms): for a tool, which should say at once that
+ * the bus is down rather than after its whole timeout. The client keeps reconnecting in the
+ * background, as always. */
+BK_API int bk_client_connect_try(bk_client *c, int timeout_ms);
 
-/* 1 when connected now. */
+/* 1 when connected now (0 for NULL). */
 BK_API int bk_client_connected(const bk_client *c);
 
-/* The event_base the client runs on (borrowed). */
+/* The event_base the client runs on (borrowed; NULL for NULL). */
 BK_API struct event_base *bk_client_base(const bk_client *c);
 
-/* The cluster name and this connection's reply queue ("" before the first call). Borrowed. */
+/* The cluster name and this connection's reply queue ("" before the first call). Borrowed;
+ * "" for NULL. */
 BK_API const char *bk_client_cluster(const bk_client *c);
 BK_API const char *bk_client_reply_queue(const bk_client *c);
 
@@ -109,13 +127,17 @@ BK_API int bk_call(bk_client *c, const char *method, json_t *params, const bk_ca
 typedef void bk_call_fn(bk_client *c, bk_arena *a, json_t *result, const bk_error *err,
                         void *arg);
 
-/* Asynchronous call. On 0 done is called exactly once, later, from the loop. On failure
- * (BK_ECLOSED, BK_EINVAL, BK_ENOMEM, BK_ELIMIT) it is never called. */
+/* Asynchronous call. On 0 done is called exactly once, later, from the loop. Waits for room
+ * in the output buffer as bk_call_background does, within the call's timeout. On failure
+ * (BK_ECLOSED, BK_ETIMEDOUT, BK_EINVAL, BK_ENOMEM, BK_ELIMIT) it is never called. */
 BK_API int bk_call_async(bk_client *c, const char *method, json_t *params,
                          const bk_call_opts *o, bk_call_fn *done, void *arg);
 
 /* Background job: sent to the service's queue without id; nobody answers. 0 once handed
- * to the connection; BK_ECLOSED, BK_EINVAL, BK_ENOMEM, BK_ELIMIT. */
+ * to the connection. A send that finds the output buffer full runs the loop until there is
+ * room (opts.max_outbuf, doc/api.md "Flow"), for at most opts.send_timeout_ms: BK_ETIMEDOUT.
+ * BK_ECLOSED, BK_EINVAL, BK_ENOMEM; BK_ELIMIT only where the loop cannot be run and the
+ * hard limit (4 x max_outbuf) is reached. */
 BK_API int bk_call_background(bk_client *c, const char *method, json_t *params,
                               const bk_call_opts *o);
 
@@ -143,12 +165,13 @@ BK_API int bk_client_wait_all(bk_client *c, int timeout_ms);
 BK_API int bk_client_flush(bk_client *c, int timeout_ms);
 
 /* Runs the loop (delivering callbacks) until bk_client_stop() (0) or, for _run_for, for
- * ms milliseconds. */
+ * ms milliseconds. BK_EINVAL for NULL; BK_ESTATE from inside the loop. bk_client_stop(NULL)
+ * does nothing. */
 BK_API int bk_client_run(bk_client *c);
 BK_API int bk_client_run_for(bk_client *c, int ms);
 BK_API void bk_client_stop(bk_client *c);
 
-/* Calls pending (sent, not answered). */
+/* Calls pending (sent, not answered); 0 for NULL. */
 BK_API size_t bk_client_pending(const bk_client *c);
 
 /* n zeroed bytes, aligned for any type, that live as long as c and are freed with it (the

@@ -9,8 +9,8 @@
  * The whole file is checked, not only the entry asked for: a file with an unknown key, a
  * value of the wrong type or a duplicate id anywhere is refused.
  *
- * Errors. Every loader returns 0 or a negative bk_err and, on failure, writes one line of
- * English to err (errlen bytes, truncated; err may be NULL):
+ * Errors (error.h). Every loader returns 0 or a negative bk_err and, on failure, sets *out
+ * to NULL and writes one line of English to err (errlen bytes, truncated; err may be NULL):
  *   BK_ENOTFOUND  no folder holds the file ("bus.config.json not found in: A, B, C"), or no
  *                 entry has the id asked for
  *   BK_ESYNTAX    the file is not relaxed JSON ("FILE:LINE:COL: what was expected"), or an
@@ -48,20 +48,21 @@ typedef struct bk_bus_config bk_bus_config;
 /* Loads the bus whose "bus-id" is bus_id; bus_id NULL: the entry with "default": true, else
  * the only entry (BK_EINVAL when there are several and none is the default). On 0, *out is
  * new: free it with bk_bus_config_free(). On failure *out is NULL (when out is not NULL). */
-BK_API int bk_bus_config_load(const char *config_dir, const char *bus_id, bk_bus_config **out,
+BK_API int bk_bus_config_load(bk_bus_config **out, const char *config_dir, const char *bus_id,
                               char *err, size_t errlen);
 
 /* NULL does nothing. */
 BK_API void bk_bus_config_free(bk_bus_config *b);
 
-/* Fills the connection fields of o (include beekeeper/client.h to make one): hosts ("host:port" each), nhosts, vhost, user, pass (NULL
- * when the entry has none: no login), bus_id and cluster (the bus-id when the entry has no
- * cluster). Leaves the other fields as they are. The strings are borrowed from b: keep b
- * until o has been used (bk_client_new copies them). */
+/* Fills the connection fields of o (include beekeeper/client.h to make one): hosts
+ * ("host:port" each), nhosts, vhost, user, pass (NULL when the entry has none: no login),
+ * bus_id and cluster (the bus-id when the entry has no cluster). Leaves the other fields as
+ * they are. The strings are borrowed from b: keep b until o has been used (bk_client_new
+ * copies them). A NULL b or o: nothing. */
 BK_API void bk_bus_config_client_opts(const bk_bus_config *b, struct bk_client_opts *o);
 
 /* The entry's bus-id, and the file it came from (as found: the folder as given, then
- * "/bus.config.json"). Borrowed from b. */
+ * "/bus.config.json"). Borrowed from b; "" for NULL. */
 BK_API const char *bk_bus_config_id(const bk_bus_config *b);
 BK_API const char *bk_bus_config_path(const bk_bus_config *b);
 
@@ -78,27 +79,29 @@ typedef struct bk_pool_worker {
 typedef struct bk_pool_config bk_pool_config;
 
 /* Loads the pool whose "pool-id" is pool_id; pool_id NULL: the only entry (BK_EINVAL when
- * there are several). On 0, *out is new: free it with bk_pool_config_free(). The pool's bus
- * is not looked up: pass bk_pool_config_bus_id() to bk_bus_config_load(). */
-BK_API int bk_pool_config_load(const char *config_dir, const char *pool_id,
-                               bk_pool_config **out, char *err, size_t errlen);
+ * there are several). On 0, *out is new: free it with bk_pool_config_free(); on failure
+ * *out is NULL (when out is not NULL). The pool's bus is not looked up: pass
+ * bk_pool_config_bus_id() to bk_bus_config_load(). */
+BK_API int bk_pool_config_load(bk_pool_config **out, const char *config_dir,
+                               const char *pool_id, char *err, size_t errlen);
 
 /* NULL does nothing. */
 BK_API void bk_pool_config_free(bk_pool_config *p);
 
 /* The entry's pool-id and bus-id; the file and the folder it was found in (the folder made
- * absolute, without a trailing slash). Borrowed from p. */
+ * absolute, without a trailing slash). Borrowed from p; "" for NULL. */
 BK_API const char *bk_pool_config_id(const bk_pool_config *p);
 BK_API const char *bk_pool_config_bus_id(const bk_pool_config *p);
 BK_API const char *bk_pool_config_path(const bk_pool_config *p);
 BK_API const char *bk_pool_config_dir(const bk_pool_config *p);
 
 /* "description" (NULL when not given) and "log_file" (made absolute against the config
- * folder; NULL when not given). Borrowed from p. */
+ * folder; NULL when not given). Borrowed from p; NULL for NULL. */
 BK_API const char *bk_pool_config_description(const bk_pool_config *p);
 BK_API const char *bk_pool_config_log_file(const bk_pool_config *p);
 
-/* The workers in file order: *out points to an array of that many (borrowed from p). */
+/* The workers in file order: *out points to an array of that many (borrowed from p). A NULL
+ * p has none (0, *out NULL); out may be NULL to count them. */
 BK_API size_t bk_pool_config_workers(const bk_pool_config *p, const bk_pool_worker **out);
 
 #ifdef __cplusplus

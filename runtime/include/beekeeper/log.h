@@ -28,7 +28,8 @@ typedef enum bk_log_level {
 
 /* "fatal", "error", "warn", "info", "debug", "trace" (static); "unknown" otherwise. */
 BK_API const char *bk_log_level_name(bk_log_level lv);
-/* From a name (case-insensitive) into *out. 0 or BK_EINVAL. */
+/* From a name (case-insensitive) into *out. 0 or BK_EINVAL (name or out NULL, or not a
+ * level's name; *out is left as it was). */
 BK_API int bk_log_level_parse(const char *name, bk_log_level *out);
 
 /* A sink gets every message at or above the threshold. msg is borrowed for the call.
@@ -38,7 +39,7 @@ typedef void bk_log_sink(bk_log_level lv, const char *msg, void *arg);
 /* Replaces the sink (NULL: discard everything). */
 BK_API void bk_log_set_sink(bk_log_sink *fn, void *arg);
 /* Built-in sinks: lines "2026-01-01T00:00:00.123Z [warn] message" to stderr or to f
- * (borrowed; must stay open while it is the sink). */
+ * (borrowed; must stay open while it is the sink; NULL: stderr). */
 BK_API void bk_log_to_stderr(void);
 BK_API void bk_log_to_file(FILE *f);
 
@@ -52,6 +53,7 @@ BK_API int bk_log_enabled(bk_log_level lv);
  * NULL removes it. Only one; returns the previous one in prev_fn and prev_arg when not NULL. */
 BK_API void bk_log_set_tap(bk_log_sink *fn, void *arg, bk_log_sink **prev_fn, void **prev_arg);
 
+/* A message; a NULL fmt is dropped. */
 BK_API void bk_log(bk_log_level lv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 BK_API void bk_vlog(bk_log_level lv, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));

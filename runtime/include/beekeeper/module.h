@@ -35,7 +35,9 @@
 extern "C" {
 #endif
 
-/* Bumped whenever bk_module_def, bk_module_hooks or the meaning of a field changes. */
+/* Bumped whenever bk_module_def, bk_module_hooks or the meaning of a field changes. (Still 1
+ * since bk_authorize_fn returns a bk_auth_result instead of an int: the same values, passed
+ * the same way, so a module built before answers as it did.) */
 #define BK_MODULE_ABI 1
 
 /* The name of the exported symbol, for dlsym. */

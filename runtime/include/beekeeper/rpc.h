@@ -1,7 +1,7 @@
 /* JSON-RPC errors as the bus protocol defines them (doc/protocol.md), and bk_error, the
  * error a call hands back to its caller.
  *
- * A call that fails returns a negative bk_err and fills a bk_error:
+ * A call that fails returns a negative bk_err (error.h) and fills a bk_error:
  *   BK_ERPC       the service answered with a JSON-RPC error (code/message/data say which)
  *   BK_ETIMEDOUT  no response in time (code BK_RPC_TIMEOUT, made by the caller's side)
  *   BK_ECLOSED    not connected to the bus (code BK_RPC_INTERNAL_ERROR, message says so)
@@ -18,10 +18,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* The remote side answered with a JSON-RPC error object (see bk_error). Kept apart from
- * error.h's list until that list gains it; bk_rpc_strerror() names it. */
-#define BK_ERPC (-15)
 
 /* JSON-RPC error codes of the protocol. Applications declare their own codes outside these
  * (and outside -32768..-32000). */
@@ -41,9 +37,6 @@ enum {
 /* The standard message for one of the codes above ("Method not found", ...); "Error" for
  * any other code. Static. */
 BK_API const char *bk_rpc_code_message(int code);
-
-/* bk_strerror() plus BK_ERPC. Static. */
-BK_API const char *bk_rpc_strerror(int err);
 
 /* An error as a call returns it. message and data belong to the arena the call was given
  * (the caller's for a synchronous call, the callback's for an async one): nothing to free.

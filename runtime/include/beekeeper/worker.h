@@ -14,6 +14,16 @@
  * handler; only BK_AUTH_ALLOW lets it through. Without a hook everything is refused with
  * -403 (not authorized): a worker must say yes on purpose.
  *
+ * Ownership (the API's rule, doc/api.md): arguments are borrowed, except by a function whose
+ * name ends in _new after its verb (bk_request_reply_new, bk_request_fail_new): it steals the
+ * reference to the json_t it is given, whether it succeeds or fails, as jansson's
+ * json_object_set_new does, so that a value made in the argument list never leaks. Each has
+ * a plain twin that borrows (takes a reference of its own). What a request hands out is
+ * borrowed from it (see "the request being handled").
+ *
+ * Errors: error.h. Every function here given a NULL worker or request returns BK_EINVAL, or
+ * does nothing, or returns NULL, "" or 0 (getters), as each says.
+ *
  * Loop and threads: like bk_client, one event_base, one thread; handlers run from
  * bk_worker_run() (never from inside libevent). */
 #ifndef BEEKEEPER_WORKER_H
@@ -35,19 +45,36 @@ extern "C" {
 typedef struct bk_worker bk_worker;
 typedef struct bk_request bk_request;
 
-/* What a handler returns: 0 (answered: the result set with bk_request_reply, or null),
- * BK_DEFER (answered later with bk_request_reply/bk_request_fail; the request stays valid
- * until then), or a negative value (failed: the error given to bk_fail, else -32000). */
+/* What a handler returns. An int, as every function of the API returns, so that a handler
+ * may pass on what a call made for it returned (`return bk_request_fail(...)`, `return rc`):
+ *   0         answered: with the result recorded by bk_request_reply(_new), else null
+ *   BK_DEFER  answered later, from the worker's loop, with bk_request_reply(_new) or
+ *             bk_request_fail(_new); the request stays valid until then (one that recorded
+ *             an answer before returning BK_DEFER is answered with it at once)
+ *   < 0       failed: with the error recorded by bk_request_fail(_new), else -32000 (Server
+ *             error; with bk_worker_opts.debug its data names the bk_err returned)
+ * BK_DEFER is the one positive value the API gives a meaning: no error code (error.h: all
+ * negative) can be taken for it. Any other positive value is taken as 0. */
 #define BK_DEFER 1
 
 /* A handler for a request, a background job or a notification (bk_request_is_oneway()).
  * params is borrowed from the request (valid as long as req). */
 typedef int bk_handler_fn(bk_request *req, json_t *params, void *arg);
 
-enum { BK_AUTH_DENY = 0, BK_AUTH_ALLOW = 0x414c4c4f /* only this value allows */ };
+/* What an authorize hook answers. Only BK_AUTH_ALLOW lets the request through, and it is a
+ * value nobody returns by mistake: not 1 or true, not 0, not an error code. So a hook that
+ * slips (`return bk_request_has_token(...)`, `return bk_request_fail(...)`, a path without a
+ * return) refuses rather than lets everyone in. Every other value is a refusal, like
+ * BK_AUTH_DENY. */
+typedef enum bk_auth_result {
+    BK_AUTH_DENY = 0,
+    BK_AUTH_ALLOW = 0x414c4c4f, /* "ALLO" */
+} bk_auth_result;
+
 /* Decides whether req may run. Look at bk_request_tokens(), bk_request_method(). May call
- * bk_fail(req, BK_RPC_NOT_AUTHENTICATED, ...) to choose the refusal's error. */
-typedef int bk_authorize_fn(bk_request *req, void *arg);
+ * bk_request_fail(req, BK_RPC_NOT_AUTHENTICATED, NULL, ...) to choose the refusal's error
+ * (the default is -403, Not authorized). */
+typedef bk_auth_result bk_authorize_fn(bk_request *req, void *arg);
 
 /* The worker's start and stop hooks (bk_worker_opts, and a module's bk_module_hooks). */
 typedef int bk_start_fn(bk_worker *w, void *arg);
@@ -71,12 +98,15 @@ typedef struct bk_worker_opts {
                                    round trip, but jobs wait behind a busy worker. */
 } bk_worker_opts;
 
-/* Makes a worker and starts connecting. Copies o. 0, BK_EINVAL, BK_ENOMEM. */
+/* Makes a worker and starts connecting. Copies o. 0, BK_EINVAL (out or o NULL, or o->client
+ * refused as bk_client_new refuses it), BK_ENOMEM. On 0 *out is new (free it with
+ * bk_worker_free); on failure *out is NULL (when out is not NULL). */
 BK_API int bk_worker_new(bk_worker **out, const bk_worker_opts *o);
 /* Closes at once (held jobs go back to the broker). NULL does nothing. */
 BK_API void bk_worker_free(bk_worker *w);
 
-/* The worker's client (borrowed, lives as long as w): for calls from handlers. */
+/* The worker's client (borrowed, lives as long as w): for calls from handlers. NULL for
+ * NULL. */
 BK_API bk_client *bk_worker_client(bk_worker *w);
 
 /* n zeroed bytes, aligned for any type, that live as long as w and are freed with it (the
@@ -85,7 +115,8 @@ BK_API void *bk_worker_hold(bk_worker *w, size_t n);
 
 /* Serves method "svc.m" (or every method of svc: "svc.*"; an exact name wins) with fn.
  * Subscribes the service's queue when it is the service's first method. 0, BK_EINVAL
- * (bad name, already accepted), BK_ENOMEM, BK_ESTATE (stopped accepting). */
+ * (w, method or fn NULL, bad name, already accepted), BK_ENOMEM, BK_ESTATE (stopped
+ * accepting). */
 BK_API int bk_worker_accept(bk_worker *w, const char *method, bk_handler_fn *fn, void *arg);
 
 /* Receives notifications "svc.m" or "svc.*" with fn (bk_request_is_oneway() is 1; replies
@@ -95,25 +126,27 @@ BK_API int bk_worker_accept_notification(bk_worker *w, const char *pattern, bk_h
 
 /* Stops taking jobs: NACKs the jobs held but not started (the broker gives them to another
  * worker), then UNSUBSCRIBEs every service queue (after the last deferred request is
- * answered, if any). 0 or BK_ESTATE (already stopped). */
+ * answered, if any). 0, BK_EINVAL (w NULL) or BK_ESTATE (already stopped). */
 BK_API int bk_worker_stop_accepting(bk_worker *w);
 
 /* Runs the worker: waits for the connection (retrying), calls on_start, then serves until
  * bk_worker_stop() (or SIGTERM/SIGINT with handle_signals). On the way out: stop accepting,
  * answer nothing more, on_stop, `_bkpr.supervisor.worker_exit`, flush. Returns 0, or
- * on_start's non-zero value, or BK_ESTATE when called from inside the loop. */
+ * on_start's non-zero value, BK_EINVAL (w NULL), or BK_ESTATE when called from inside the
+ * loop. */
 BK_API int bk_worker_run(bk_worker *w);
-/* Asks bk_worker_run to return after the current handler. Safe from handlers. */
+/* Asks bk_worker_run to return after the current handler. Safe from handlers. NULL does
+ * nothing. */
 BK_API void bk_worker_stop(bk_worker *w);
 
-/* Counters since start. */
+/* Counters since start, copied to *st (all 0 for a NULL w; a NULL st: nothing). */
 typedef struct bk_worker_stats {
     unsigned long long jobs, notifications, errors;
 } bk_worker_stats;
 BK_API void bk_worker_stats_get(const bk_worker *w, bk_worker_stats *st);
 
 /* ---- the request being handled (all borrowed, valid until the handler returns, or for a
- * deferred request until it is answered) ---- */
+ * deferred request until it is answered; a NULL req gives NULL, "" or 0) ---- */
 
 /* The request's arena: whatever a handler allocates for the answer belongs here. */
 BK_API bk_arena *bk_request_arena(bk_request *req);
@@ -128,20 +161,24 @@ BK_API bk_client *bk_request_client(bk_request *req);
 /* 1 when the token list holds tok exactly. */
 BK_API int bk_request_has_token(const bk_request *req, const char *tok);
 
-/* Sets the result (steals one reference; NULL means null). In a handler: sent when it
- * returns (a later reply or fail replaces it; returning BK_DEFER then sends it too). For a
- * deferred request: sends it now and ends the request: req is freed and must not be used
- * again (answer a deferred request exactly once). 0, BK_ESTATE (req cannot be answered
- * here), BK_ENOMEM. */
+/* Answers req with result (NULL means null). In a handler: sent when it returns (a later
+ * reply or fail replaces it; returning BK_DEFER then sends it too). For a deferred request:
+ * sent now, and the request ends: req is freed and must not be used again (answer a deferred
+ * request exactly once). 0, BK_EINVAL (req NULL), BK_ESTATE (req cannot be answered here).
+ * bk_request_reply borrows result; bk_request_reply_new steals it, on failure too. */
 BK_API int bk_request_reply(bk_request *req, json_t *result);
+BK_API int bk_request_reply_new(bk_request *req, json_t *result);
 
-/* Records an error (code, printf message, data: stolen, may be NULL). In a handler: sent
- * when it returns; for a deferred request: sent now, req ends. Returns BK_ERPC so that a
- * handler may `return bk_fail(req, ...)`. */
+/* Fails req with a JSON-RPC error: code, a printf message (fmt NULL: the code's standard
+ * message, bk_rpc_code_message) and data (NULL: none). In a handler or the authorize hook:
+ * sent when it returns; for a deferred request: sent now, and the request ends, as for
+ * bk_request_reply. Returns BK_ERPC, so that a handler may `return bk_request_fail(...)`, or
+ * BK_EINVAL when req is NULL. bk_request_fail borrows data; bk_request_fail_new steals it,
+ * on failure too. */
 BK_API int bk_request_fail(bk_request *req, int code, json_t *data, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-BK_API int bk_fail(bk_request *req, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+BK_API int bk_request_fail_new(bk_request *req, int code, json_t *data, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #ifdef __cplusplus
 }

@@ -68,8 +68,8 @@ int myapp_chat_posted_subscribe(bk_client *c, myapp_chat_posted_fn *fn, void *ar
 /* One handler per method. A NULL one is not served: its calls are answered -32601, and
  * the serve function below says so in the log. A handler gets params already checked against
  * the IDL (a bad call was answered -32602 before it ran), fills *result (zeroed; what it
- * points to must live in bk_request_arena(req) or longer), and returns 0 or bk_fail(req,
- * CODE, ...) with a declared error or a protocol one. */
+ * points to must live in bk_request_arena(req) or longer), and returns 0 or
+ * bk_request_fail(req, CODE, NULL, ...) with a declared error or a protocol one. */
 typedef struct myapp_chat_handlers {
     int (*send)(bk_request *req, void *ctx, const char *room, const myapp_message *msg,
                 const char **result);
@@ -87,8 +87,8 @@ typedef struct myapp_chat_handlers {
 int myapp_chat_send_reply(bk_request *req, const char *const *result);
 int myapp_chat_history_reply(bk_request *req, const myapp_message_list *result);
 
-/* Serves the methods of h on w (bk_worker_accept); h is copied, ctx is passed to every
- * handler. 0, or bk_worker_accept's error. */
+/* Serves the methods of h on w (bk_worker_accept_typed); h is copied (into memory freed with
+ * w), ctx is passed to every handler. 0, or bk_worker_accept_typed's error. */
 int myapp_chat_serve(bk_worker *w, const myapp_chat_handlers *h, void *ctx);
 
 /* The handlers of myapp_chat_impl.c, which `bkpr-gen --skeleton` writes once. */

@@ -13,7 +13,7 @@ static int myapp_chat_send_impl(bk_request *req, void *ctx, const char *room,
     (void)room;
     (void)msg;
     (void)result;
-    return bk_fail(req, BK_RPC_SERVER_ERROR, "myapp.chat.send: not implemented");
+    return bk_request_fail(req, BK_RPC_SERVER_ERROR, NULL, "myapp.chat.send: not implemented");
 }
 
 /* myapp.chat.history */
@@ -24,7 +24,7 @@ static int myapp_chat_history_impl(bk_request *req, void *ctx, const char *room,
     (void)room;
     (void)limit;
     (void)result;
-    return bk_fail(req, BK_RPC_SERVER_ERROR, "myapp.chat.history: not implemented");
+    return bk_request_fail(req, BK_RPC_SERVER_ERROR, NULL, "myapp.chat.history: not implemented");
 }
 
 /* myapp.chat.log */
@@ -32,7 +32,7 @@ static int myapp_chat_log_impl(bk_request *req, void *ctx, const char *line)
 {
     (void)ctx;
     (void)line;
-    return bk_fail(req, BK_RPC_SERVER_ERROR, "myapp.chat.log: not implemented");
+    return bk_request_fail(req, BK_RPC_SERVER_ERROR, NULL, "myapp.chat.log: not implemented");
 }
 
 const myapp_chat_handlers myapp_chat_impl = {

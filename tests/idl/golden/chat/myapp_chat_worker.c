@@ -72,8 +72,8 @@ static int myapp_chat_send_serve(bk_request *req, bk_json_doc *doc, uint32_t par
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     d.doc = doc;
     if (myapp_chat_send_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     memset(&ret, 0, sizeof ret);
     rc = b->h.send(req, b->ctx, p.room, &p.msg, &ret);
     if (rc != 0)
@@ -133,8 +133,8 @@ static int myapp_chat_history_serve(bk_request *req, bk_json_doc *doc, uint32_t 
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     d.doc = doc;
     if (myapp_chat_history_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     memset(&ret, 0, sizeof ret);
     rc = b->h.history(req, b->ctx, p.room, p.limit, &ret);
     if (rc != 0)
@@ -177,8 +177,8 @@ static int myapp_chat_log_serve(bk_request *req, bk_json_doc *doc, uint32_t para
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     d.doc = doc;
     if (myapp_chat_log_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     rc = b->h.log(req, b->ctx, p.line);
     return rc;
 }

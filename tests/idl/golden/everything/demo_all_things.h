@@ -65,8 +65,8 @@ int demo_all_things_changed_subscribe(bk_client *c, demo_all_things_changed_fn *
 /* One handler per method. A NULL one is not served: its calls are answered -32601, and
  * the serve function below says so in the log. A handler gets params already checked against
  * the IDL (a bad call was answered -32602 before it ran), fills *result (zeroed; what it
- * points to must live in bk_request_arena(req) or longer), and returns 0 or bk_fail(req,
- * CODE, ...) with a declared error or a protocol one. */
+ * points to must live in bk_request_arena(req) or longer), and returns 0 or
+ * bk_request_fail(req, CODE, NULL, ...) with a declared error or a protocol one. */
 typedef struct demo_all_things_handlers {
     int (*get)(bk_request *req, void *ctx, const char *id, const demo_all_colour *tint, int64_t n,
                demo_all_nested *result);
@@ -82,8 +82,8 @@ typedef struct demo_all_things_handlers {
  * A method without a result answers with bk_request_reply(req, NULL). */
 int demo_all_things_get_reply(bk_request *req, const demo_all_nested *result);
 
-/* Serves the methods of h on w (bk_worker_accept); h is copied, ctx is passed to every
- * handler. 0, or bk_worker_accept's error. */
+/* Serves the methods of h on w (bk_worker_accept_typed); h is copied (into memory freed with
+ * w), ctx is passed to every handler. 0, or bk_worker_accept_typed's error. */
 int demo_all_things_serve(bk_worker *w, const demo_all_things_handlers *h, void *ctx);
 
 /* The handlers of demo_all_things_impl.c, which `bkpr-gen --skeleton` writes once. */

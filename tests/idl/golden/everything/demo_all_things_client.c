@@ -32,7 +32,7 @@ static int demo_all_things_bad_result(bk_arena *a, const bk_dec *d, int rc, bk_e
     if (err) {
         err->code = BK_RPC_INTERNAL_ERROR;
         err->message = "Invalid result";
-        err->data = bk_arena_keep_json(a, json_string(d->error));
+        err->data = bk_arena_keep_json_new(a, json_string(d->error));
     }
     return rc;
 }

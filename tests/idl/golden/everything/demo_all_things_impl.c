@@ -13,7 +13,7 @@ static int demo_all_things_get_impl(bk_request *req, void *ctx, const char *id,
     (void)tint;
     (void)n;
     (void)result;
-    return bk_fail(req, BK_RPC_SERVER_ERROR, "demo.all.things.get: not implemented");
+    return bk_request_fail(req, BK_RPC_SERVER_ERROR, NULL, "demo.all.things.get: not implemented");
 }
 
 /* demo.all.things.put */
@@ -21,14 +21,14 @@ static int demo_all_things_put_impl(bk_request *req, void *ctx, const demo_all_n
 {
     (void)ctx;
     (void)n;
-    return bk_fail(req, BK_RPC_SERVER_ERROR, "demo.all.things.put: not implemented");
+    return bk_request_fail(req, BK_RPC_SERVER_ERROR, NULL, "demo.all.things.put: not implemented");
 }
 
 /* demo.all.things.poke */
 static int demo_all_things_poke_impl(bk_request *req, void *ctx)
 {
     (void)ctx;
-    return bk_fail(req, BK_RPC_SERVER_ERROR, "demo.all.things.poke: not implemented");
+    return bk_request_fail(req, BK_RPC_SERVER_ERROR, NULL, "demo.all.things.poke: not implemented");
 }
 
 const demo_all_things_handlers demo_all_things_impl = {

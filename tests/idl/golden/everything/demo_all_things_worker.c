@@ -73,8 +73,8 @@ static int demo_all_things_get_serve(bk_request *req, bk_json_doc *doc, uint32_t
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     d.doc = doc;
     if (demo_all_things_get_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     memset(&ret, 0, sizeof ret);
     rc = b->h.get(req, b->ctx, p.id, p.has_tint ? &p.tint : NULL, p.n, &ret);
     if (rc != 0)
@@ -118,8 +118,8 @@ static int demo_all_things_put_serve(bk_request *req, bk_json_doc *doc, uint32_t
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     d.doc = doc;
     if (demo_all_things_put_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     rc = b->h.put(req, b->ctx, &p.n);
     return rc;
 }
@@ -147,8 +147,8 @@ static int demo_all_things_poke_serve(bk_request *req, bk_json_doc *doc, uint32_
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     d.doc = doc;
     if (demo_all_things_poke_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     rc = b->h.poke(req, b->ctx);
     return rc;
 }

@@ -97,8 +97,8 @@ int names_own_told_subscribe(bk_client *c, names_own_told_fn *fn, void *arg);
 /* One handler per method. A NULL one is not served: its calls are answered -32601, and
  * the serve function below says so in the log. A handler gets params already checked against
  * the IDL (a bad call was answered -32602 before it ran), fills *result (zeroed; what it
- * points to must live in bk_request_arena(req) or longer), and returns 0 or bk_fail(req,
- * CODE, ...) with a declared error or a protocol one. */
+ * points to must live in bk_request_arena(req) or longer), and returns 0 or
+ * bk_request_fail(req, CODE, NULL, ...) with a declared error or a protocol one. */
 typedef struct names_own_handlers {
     int (*take)(bk_request *req_, void *ctx_, const char *a, const char *c, const char *o,
                 const char *err, const char *result, const char *res, int64_t rc, const char *ctx,
@@ -124,8 +124,8 @@ typedef struct names_own_handlers {
 int names_own_take_reply(bk_request *req, const char *const *result);
 int names_own_none_reply(bk_request *req, const int64_t *result);
 
-/* Serves the methods of h on w (bk_worker_accept); h is copied, ctx is passed to every
- * handler. 0, or bk_worker_accept's error. */
+/* Serves the methods of h on w (bk_worker_accept_typed); h is copied (into memory freed with
+ * w), ctx is passed to every handler. 0, or bk_worker_accept_typed's error. */
 int names_own_serve(bk_worker *w, const names_own_handlers *h, void *ctx);
 
 /* The handlers of names_own_impl.c, which `bkpr-gen --skeleton` writes once. */

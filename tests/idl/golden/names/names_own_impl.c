@@ -61,7 +61,7 @@ static int names_own_take_impl(bk_request *req_, void *ctx_, const char *a, cons
     (void)pair;
     (void)strcmp;
     (void)result_;
-    return bk_fail(req_, BK_RPC_SERVER_ERROR, "names.own.take: not implemented");
+    return bk_request_fail(req_, BK_RPC_SERVER_ERROR, NULL, "names.own.take: not implemented");
 }
 
 /* names.own.none */
@@ -69,7 +69,7 @@ static int names_own_none_impl(bk_request *req, void *ctx, int64_t *result)
 {
     (void)ctx;
     (void)result;
-    return bk_fail(req, BK_RPC_SERVER_ERROR, "names.own.none: not implemented");
+    return bk_request_fail(req, BK_RPC_SERVER_ERROR, NULL, "names.own.none: not implemented");
 }
 
 /* names.own.drop */
@@ -81,7 +81,7 @@ static int names_own_drop_impl(bk_request *req, void *ctx, const char *c, const 
     (void)o;
     (void)in;
     (void)in_;
-    return bk_fail(req, BK_RPC_SERVER_ERROR, "names.own.drop: not implemented");
+    return bk_request_fail(req, BK_RPC_SERVER_ERROR, NULL, "names.own.drop: not implemented");
 }
 
 const names_own_handlers names_own_impl = {

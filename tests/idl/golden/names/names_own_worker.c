@@ -372,8 +372,8 @@ static int names_own_take_serve(bk_request *req, bk_json_doc *doc, uint32_t para
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     d.doc = doc;
     if (names_own_take_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     memset(&ret, 0, sizeof ret);
     rc = b->h.take(req, b->ctx, p.a, p.c, p.o, p.err, p.result, p.res, p.rc, p.ctx, p.req, p.w,
                    p.arg, p.in, p.done, p.opts, p.params, p.ret, p.pend, p.p, p.d, p.b, p.e, p.s,
@@ -416,8 +416,8 @@ static int names_own_none_serve(bk_request *req, bk_json_doc *doc, uint32_t para
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     d.doc = doc;
     if (names_own_none_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     memset(&ret, 0, sizeof ret);
     rc = b->h.none(req, b->ctx, &ret);
     if (rc != 0)
@@ -482,8 +482,8 @@ static int names_own_drop_serve(bk_request *req, bk_json_doc *doc, uint32_t para
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     d.doc = doc;
     if (names_own_drop_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     rc = b->h.drop(req, b->ctx, p.c, p.o, p.in, p.in_);
     return rc;
 }

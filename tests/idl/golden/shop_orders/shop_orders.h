@@ -52,8 +52,8 @@ int shop_orders_placed_subscribe(bk_client *c, shop_orders_placed_fn *fn, void *
 /* One handler per method. A NULL one is not served: its calls are answered -32601, and
  * the serve function below says so in the log. A handler gets params already checked against
  * the IDL (a bad call was answered -32602 before it ran), fills *result (zeroed; what it
- * points to must live in bk_request_arena(req) or longer), and returns 0 or bk_fail(req,
- * CODE, ...) with a declared error or a protocol one. */
+ * points to must live in bk_request_arena(req) or longer), and returns 0 or
+ * bk_request_fail(req, CODE, NULL, ...) with a declared error or a protocol one. */
 typedef struct shop_orders_handlers {
     int (*place)(bk_request *req, void *ctx, const shop_order *order, bk_string_list *result);
 } shop_orders_handlers;
@@ -66,8 +66,8 @@ typedef struct shop_orders_handlers {
  * A method without a result answers with bk_request_reply(req, NULL). */
 int shop_orders_place_reply(bk_request *req, const bk_string_list *result);
 
-/* Serves the methods of h on w (bk_worker_accept); h is copied, ctx is passed to every
- * handler. 0, or bk_worker_accept's error. */
+/* Serves the methods of h on w (bk_worker_accept_typed); h is copied (into memory freed with
+ * w), ctx is passed to every handler. 0, or bk_worker_accept_typed's error. */
 int shop_orders_serve(bk_worker *w, const shop_orders_handlers *h, void *ctx);
 
 /* The handlers of shop_orders_impl.c, which `bkpr-gen --skeleton` writes once. */

@@ -11,7 +11,7 @@ static int shop_orders_place_impl(bk_request *req, void *ctx, const shop_order *
     (void)ctx;
     (void)order;
     (void)result;
-    return bk_fail(req, BK_RPC_SERVER_ERROR, "shop.orders.place: not implemented");
+    return bk_request_fail(req, BK_RPC_SERVER_ERROR, NULL, "shop.orders.place: not implemented");
 }
 
 const shop_orders_handlers shop_orders_impl = {

@@ -65,8 +65,8 @@ static int shop_orders_place_serve(bk_request *req, bk_json_doc *doc, uint32_t p
     bk_dec_init(&d, bk_request_arena(req), "", "params");
     d.doc = doc;
     if (shop_orders_place_decode_args(&d, params, &p) != 0)
-        return bk_request_fail(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
-                               "Invalid params");
+        return bk_request_fail_new(req, BK_RPC_INVALID_PARAMS, json_string(d.error),
+                                   "Invalid params");
     memset(&ret, 0, sizeof ret);
     rc = b->h.place(req, b->ctx, &p.order, &ret);
     if (rc != 0)
