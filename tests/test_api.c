@@ -200,6 +200,10 @@ static void c_bk_client_connect_wait(void)
 {
     assert_int_equal(bk_client_connect_wait(NULL, 0), BK_EINVAL);
 }
+static void c_bk_client_connect_try(void)
+{
+    assert_int_equal(bk_client_connect_try(NULL, 0), BK_EINVAL);
+}
 static void c_bk_client_connected(void) { assert_int_equal(bk_client_connected(NULL), 0); }
 static void c_bk_client_base(void) { assert_null(bk_client_base(NULL)); }
 static void c_bk_client_cluster(void) { assert_string_equal(bk_client_cluster(NULL), ""); }
@@ -252,10 +256,6 @@ static void c_bk_client_run(void) { assert_int_equal(bk_client_run(NULL), BK_EIN
 static void c_bk_client_run_for(void) { assert_int_equal(bk_client_run_for(NULL, 0), BK_EINVAL); }
 static void c_bk_client_stop(void) { bk_client_stop(NULL); }
 static void c_bk_client_pending(void) { assert_int_equal(bk_client_pending(NULL), 0); }
-static void c_bk_client_connect_try(void)
-{
-    assert_int_equal(bk_client_connect_try(NULL, 0), BK_EINVAL);
-}
 static void c_bk_client_hold(void) { assert_null(bk_client_hold(NULL, 8)); }
 
 /* config.h */
@@ -434,12 +434,13 @@ static const api_case g_cases[] = {
     CASE(bk_arena_vprintf), CASE(bk_arena_keep_json), CASE(bk_arena_keep_json_new),
     CASE(bk_arena_used),
     CASE(bk_client_new), CASE(bk_client_free), CASE(bk_client_connect_wait),
+    CASE(bk_client_connect_try),
     CASE(bk_client_connected), CASE(bk_client_base), CASE(bk_client_cluster),
     CASE(bk_client_reply_queue), CASE(bk_client_set_tokens), CASE(bk_call),
     CASE(bk_call_async), CASE(bk_call_background), CASE(bk_notify), CASE(bk_subscribe),
     CASE(bk_client_wait_all), CASE(bk_client_flush), CASE(bk_client_run),
     CASE(bk_client_run_for), CASE(bk_client_stop), CASE(bk_client_pending),
-    CASE(bk_client_connect_try), CASE(bk_client_hold),
+    CASE(bk_client_hold),
     CASE(bk_bus_config_load), CASE(bk_bus_config_free), CASE(bk_bus_config_client_opts),
     CASE(bk_bus_config_id), CASE(bk_bus_config_path), CASE(bk_pool_config_load),
     CASE(bk_pool_config_free), CASE(bk_pool_config_id), CASE(bk_pool_config_bus_id),
