@@ -10,7 +10,7 @@
 #                     prints the apt-get line); all, check, bench and demo do it first
 #   make build-tests  everything check and bench would build, without running it
 #   make clean        removes build/, build-san/, build-fuzz/
-# Each part of the tree adds itself through a module.mk (see build-aux/rules.mk).
+# Each part of the tree adds itself through a module.mk (see mk/rules.mk).
 
 .DEFAULT_GOAL := all
 TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
@@ -39,7 +39,7 @@ WERROR ?= -Werror
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wwrite-strings $(WERROR)
 # pkg-config runs when a recipe first needs the flags, not while make reads this file: by
-# then the deps-build step (build-aux/targets.mk) has installed pkg-config and the libraries.
+# then the deps-build step (mk/targets.mk) has installed pkg-config and the libraries.
 DEP_CFLAGS = $(eval DEP_CFLAGS := $$(shell pkg-config --cflags libevent jansson 2>/dev/null))$(DEP_CFLAGS)
 DEP_LIBS = $(eval DEP_LIBS := $$(shell pkg-config --libs libevent jansson 2>/dev/null \
              || echo -levent -ljansson))$(DEP_LIBS)
@@ -49,6 +49,6 @@ ALL_CFLAGS = $(BK_CPPFLAGS) $(BK_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 LIBS = $(DEP_LIBS) -lm
 
-include build-aux/rules.mk
+include mk/rules.mk
 include $(sort $(wildcard */module.mk */*/module.mk */*.module.mk */*/*.module.mk))
-include build-aux/targets.mk
+include mk/targets.mk

@@ -9,6 +9,6 @@ CODEGEN_SRCS := codegen/main.c codegen/cgen.c codegen/sbuf.c codegen/ctext.c cod
 $(eval $(call bk_program,bkpr-gen,$(CODEGEN_SRCS) $(IDL_SRCS)))
 $(B)/obj/$(B)/gen/codegen/%.o: BK_CPPFLAGS += -I$(TOP)
 
-$(B)/gen/codegen/templates.c: $(BKPR_GEN_TEMPLATES) build-aux/embed-templates.sh
+$(B)/gen/codegen/templates.c: $(BKPR_GEN_TEMPLATES) mk/embed-templates.sh
 	@mkdir -p $(@D)
-	sh build-aux/embed-templates.sh $(BKPR_GEN_TEMPLATES) >$@.tmp && mv $@.tmp $@
+	sh mk/embed-templates.sh $(BKPR_GEN_TEMPLATES) >$@.tmp && mv $@.tmp $@

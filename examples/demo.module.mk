@@ -1,6 +1,6 @@
 # make demo: the basic example on the embedded broker (examples/demo.sh).
 demo: all $(B)/lib/basic-worker.so
-	@sh build-aux/deps.sh demo
+	@sh mk/deps.sh demo
 	@B=$(B) sh examples/demo.sh
 # make check runs the demo and a small flood, so that the examples keep working: system
 # tests, which start their own bkpr-broker (tests/run-tests.sh).

@@ -3,7 +3,7 @@
 # in $(B)/gen/examples/basic. The pattern to copy: the -M file is the generation's stamp and
 # brings the dependencies on the IDL (and its imports); generated files whose content does not
 # change keep their time, so nothing recompiles for nothing. (In this tree gen_deps says when
-# the -M file is read: build-aux/rules.mk says why.)
+# the -M file is read: mk/rules.mk says why.)
 BASIC_GEN := $(B)/gen/examples/basic
 BASIC_GEN_SRCS := $(BASIC_GEN)/basic_types.c $(BASIC_GEN)/myapp_str_client.c \
                   $(BASIC_GEN)/myapp_str_worker.c

@@ -1,7 +1,7 @@
 /* The fixture of the integration tests: the broker they run against and the worker processes
  * they fork. tests/run-tests.sh exports BK_TEST_BROKER, BK_TEST_HOST, BK_TEST_PORT,
  * BK_TEST_VHOST, BK_TEST_USER and BK_TEST_PASS for each broker; without them every test
- * skips. bk_itest (build-aux/rules.mk) links this file and bkt.c. */
+ * skips. bk_itest (mk/rules.mk) links this file and bkt.c. */
 #ifndef BK_TESTS_ITEST_ENV_H
 #define BK_TESTS_ITEST_ENV_H
 

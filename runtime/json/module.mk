@@ -11,4 +11,4 @@ $(eval $(call bk_bench,bench_json,tests/bench/bench_json.c))
 $(call obj,tests/bench/bench_json.c): | bench-json-deps
 .PHONY: bench-json-deps
 bench-json-deps:
-	@sh build-aux/deps.sh bench || true
+	@sh mk/deps.sh bench || true

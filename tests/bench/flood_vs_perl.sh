@@ -9,7 +9,7 @@
 #
 # The Perl tree is extracted at run time from ../shared/peers (beside the checkout) into a
 # temporary folder; its code is never part of ours. Without that folder, or without its Debian
-# packages (build-aux/deps.sh bench installs them as root), it says so and skips.
+# packages (mk/deps.sh bench installs them as root), it says so and skips.
 # Its bin/bkpr and examples/flood/flood.pl start with "#!/usr/bin/perl -wT", under which its STOMP
 # client cannot take a "port" from its config; they run here without -T (their first line
 # dropped), so that the ToyBroker and bkpr-broker can listen on free ports.
@@ -38,7 +38,7 @@ if [ ! -f "$tarball" ]; then
   echo "flood vs Perl Beekeeper 0.02: skipped, $tarball is absent (a clone without ../shared/peers)"
   exit 0
 fi
-if ! sh "$top/build-aux/deps.sh" bench; then
+if ! sh "$top/mk/deps.sh" bench; then
   echo "flood vs Perl Beekeeper 0.02: skipped, its Perl packages are missing (see above)"
   exit 0
 fi

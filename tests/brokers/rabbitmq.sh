@@ -42,7 +42,7 @@ PY
 case $cmd in
 start)
   if [ ! -x "$RMQ/rabbitmq-server" ]; then
-    sh "$top/build-aux/deps.sh" check || exit 1
+    sh "$top/mk/deps.sh" check || exit 1
   fi
   mkdir -p "$dir/log" "$dir/mnesia"
   cat > "$dir/ports" <<P

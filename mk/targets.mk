@@ -19,13 +19,13 @@ DEPFILES := $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
 # Missing Debian packages are installed (as root) by a step of the build, never while make
 # reads the Makefile: `make -n` and `make help` install nothing. deps-build comes before
-# every compilation and every tool of build-aux/deps.sh (rules.mk); check, bench, demo and
+# every compilation and every tool of mk/deps.sh (rules.mk); check, bench, demo and
 # fuzz run deps.sh for their own packages before they run anything.
 deps-build:
-	@sh build-aux/deps.sh build
+	@sh mk/deps.sh build
 
 deps:
-	@sh build-aux/deps.sh check && echo "deps: the packages of make and make check are installed"
+	@sh mk/deps.sh check && echo "deps: the packages of make and make check are installed"
 
 help:
 	@sed -n '1,/^$$/s/^#   //p' Makefile
@@ -37,22 +37,22 @@ $(LIBA): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(LIBSO): $(LIB_OBJS) build-aux/exports.map
+$(LIBSO): $(LIB_OBJS) mk/exports.map
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libbeekeeper.so.0 \
-	  -Wl,--version-script=build-aux/exports.map -o $@ $(LIB_OBJS) $(LIBS)
+	  -Wl,--version-script=mk/exports.map -o $@ $(LIB_OBJS) $(LIBS)
 
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g'
-$(B)/lib/pkgconfig/beekeeper.pc: build-aux/beekeeper.pc.in Makefile
+$(B)/lib/pkgconfig/beekeeper.pc: mk/beekeeper.pc.in Makefile
 	@mkdir -p $(@D)
 	$(PC_SED) $< > $@
 
 # The shared library exports the public API (bk_*) and nothing else.
 check-exports: $(LIBSO)
-	@sh build-aux/check-exports.sh $(LIBSO)
+	@sh mk/check-exports.sh $(LIBSO)
 
 check: all $(UNIT_TESTS) $(INTEGRATION_TESTS) $(CHECK_DEPS) check-exports
-	@sh build-aux/deps.sh check
+	@sh mk/deps.sh check
 	@B=$(B) sh tests/run-tests.sh $(UNIT_TESTS) -- $(INTEGRATION_TESTS) -- $(SYSTEM_TESTS)
 
 # Everything check and bench would build, without running it (CI builds this with clang).
@@ -62,7 +62,7 @@ unit-tests: all $(UNIT_TESTS)
 	@B=$(B) sh tests/run-tests.sh $(UNIT_TESTS) --
 
 bench: all $(BENCH_PROGRAMS)
-	@sh build-aux/deps.sh check
+	@sh mk/deps.sh check
 	@B=$(B) sh tests/bench.sh $(BENCH_PROGRAMS)
 
 # make install: the programs (not the examples'), the library, the public headers, the
@@ -88,20 +88,20 @@ install: all
 	install -m 755 $(LIBSO) $(D)/lib/libbeekeeper.so.0
 	ln -sf libbeekeeper.so.0 $(D)/lib/libbeekeeper.so
 	install -m 644 $(PUBLIC_HEADERS) $(D)/include/beekeeper/
-	$(PC_SED) build-aux/beekeeper.pc.in > $(D)/lib/pkgconfig/beekeeper.pc
+	$(PC_SED) mk/beekeeper.pc.in > $(D)/lib/pkgconfig/beekeeper.pc
 	$(foreach s,$(MAN_SECTIONS),install -m 644 $(filter %.$(s),$(MAN_PAGES)) $(D)/share/man/man$(s)/;)
 	install -m 644 $(DOCS) $(D)/share/doc/beekeeper/
-	@sh build-aux/ldconfig.sh install '$(PREFIX)' '$(DESTDIR)'
+	@sh mk/ldconfig.sh install '$(PREFIX)' '$(DESTDIR)'
 
 uninstall:
 	rm -f $(INSTALLED)
 	-rmdir $(D)/include/beekeeper $(D)/share/doc/beekeeper
-	@sh build-aux/ldconfig.sh uninstall '$(PREFIX)' '$(DESTDIR)'
+	@sh mk/ldconfig.sh uninstall '$(PREFIX)' '$(DESTDIR)'
 
 # libFuzzer targets: a separate clang build with ASan+UBSan; each runs FUZZ_SECONDS.
 FUZZ_SECONDS ?= 20
 fuzz:
-	@sh build-aux/deps.sh fuzz
+	@sh mk/deps.sh fuzz
 	$(MAKE) --no-print-directory CC=clang SAN=1 FUZZ=1 B=build-fuzz fuzz-run
 
 FUZZ_BINS := $(foreach t,$(FUZZ_TARGETS),$(B)/fuzz/$(firstword $(subst :, ,$(t))))

@@ -12,7 +12,7 @@
 #   BENCH_PROGRAMS += $(B)/bench/NAME     run by make bench
 #   FUZZ_TARGETS += NAME:SRCS             libFuzzer target built by make fuzz
 #   PUBLIC_HEADERS += runtime/include/beekeeper/x.h   installed in PREFIX/include/beekeeper
-#   FILES: | deps-build                   files a tool of build-aux/deps.sh makes (re2c,
+#   FILES: | deps-build                   files a tool of mk/deps.sh makes (re2c,
 #                                         lemon) come after its packages are installed
 #   -include $(call gen_deps,$(B)/gen/x/x.d)   a bkpr-gen -M file (gen_deps, below)
 #   $(eval $(call bk_host_program,NAME,SRCS))  a program that dlopens worker modules
