@@ -1,4 +1,4 @@
-/* Interoperability with Beekeeper 0.02 peers, tested from the protocol (wire-protocol.md):
+/* Interoperability with Beekeeper 0.02 peers, tested from the protocol (doc/protocol.md):
  * a "0.02 peer" here is a bare STOMP connection that writes and reads exactly the frames and
  * JSON bodies a Perl Beekeeper 0.02 client or worker does (its key order, its id format, its
  * headers, heart-beat 0,0), and checks ours field by field; and a 0.02 Supervisor and
