@@ -25,10 +25,13 @@
 #include "services/services.h"
 #include "itest_env.h"
 
-enum { SUPERVISOR, SINKHOLE, WORKER };
-enum { K_SUP, K_SINK, K_W1, K_W2, K_W3, NKIDS };
+enum { SUPERVISOR, SINKHOLE, WORKER, EARLY_E, EARLY_F };
+enum { K_SUP, K_SINK, K_W1, K_W2, K_W3, K_E2, NKIDS };
 
 static char g_dir[64], g_svc[64], g_method[80], g_bin[PATH_MAX], g_host[256];
+/* Services whose workers came and went before the Supervisor started (see setup). */
+static char g_svc_e[64], g_svc_f[64], g_method_e[80], g_method_f[80];
+static int g_unserviced_e, g_unserviced_f; /* notifications that listed them */
 static pid_t g_kids[NKIDS];
 static bk_client *g_c;
 static bk_arena *g_a;
@@ -47,16 +50,18 @@ static int worker_setup(bk_worker **w, void *arg)
 {
     int kind = *(const int *)arg;
     static bk_module_hooks h;
-    static const char *const classes[] = {"supervisor", "sinkhole", "svc-class"};
+    static const char *const classes[] = {"supervisor", "sinkhole", "svc-class", "early-class",
+                                          "early-class"};
     bk_worker_opts o = {.client = bkt_client_opts(), .handle_signals = 1,
                         .status_interval_ms = 200, .worker_class = classes[kind],
                         .pool = "itpool"};
     bkt_module_hooks(&o, &h);
     if (bk_worker_new(w, &o))
         return 1;
-    if (kind == WORKER) {
+    if (kind >= WORKER) {
         h.authorize = bkt_allow;
-        return bk_worker_accept(*w, g_method, w_echo, NULL);
+        const char *m = kind == WORKER ? g_method : kind == EARLY_E ? g_method_e : g_method_f;
+        return bk_worker_accept(*w, m, w_echo, NULL);
     }
     const bk_module_def *m = kind == SUPERVISOR ? &bkp_supervisor_module : &bkp_sinkhole_module;
     return m->setup(*w, NULL, &h);
@@ -69,6 +74,26 @@ static pid_t spawn(int kind)
     pid_t pid = bkt_spawn_worker(worker_setup, &kind, 300);
     assert_true(pid > 0);
     return pid;
+}
+
+static void on_unserviced(bk_client *c, bk_arena *a, const char *method, json_t *params,
+                          void *arg)
+{
+    (void)c, (void)a, (void)method, (void)arg;
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(params, "queues"), i, q) {
+        g_unserviced_e += json_is_string(q) && !strcmp(json_string_value(q), g_svc_e);
+        g_unserviced_f += json_is_string(q) && !strcmp(json_string_value(q), g_svc_f);
+    }
+}
+
+/* A worker that starts and exits gracefully while no Supervisor runs: its start and exit
+ * reports wait in the Supervisor's queue. */
+static void come_and_go(int kind)
+{
+    pid_t pid = spawn(kind);
+    assert_int_equal(bkt_stop(pid, SIGTERM), 0);
 }
 
 static void on_hup(int sig)
@@ -87,19 +112,23 @@ static int setup(void **state)
     sa.sa_handler = on_hup;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGHUP, &sa, NULL);
+    bk_client_opts o = bkt_client_opts();
+    o.tokens = "BKPR_ADMIN";
+    o.timeout_ms = 10000;
+    assert_int_equal(bk_client_new(&g_c, &o), 0);
+    assert_int_equal(bk_client_connect_wait(g_c, 10000), 0);
+    assert_int_equal(bk_subscribe(g_c, BKP_SINKHOLE_UNSERVICED, on_unserviced, NULL), 0);
+    assert_int_equal(bk_arena_new(&g_a), 0);
+    come_and_go(EARLY_E);
+    come_and_go(EARLY_F);
     g_kids[K_SUP] = spawn(SUPERVISOR);
+    g_kids[K_E2] = spawn(EARLY_E); /* as a pool restarting: E has a worker again, F not */
     g_kids[K_SINK] = spawn(SINKHOLE);
     g_kids[K_W1] = spawn(WORKER);
     g_kids[K_W2] = spawn(WORKER);
     char nobody[40];
     snprintf(nobody, sizeof nobody, "nobody%s", bkt.sfx);
     bkt_config_dir(g_dir, sizeof g_dir, "services", nobody);
-    bk_client_opts o = bkt_client_opts();
-    o.tokens = "BKPR_ADMIN";
-    o.timeout_ms = 10000;
-    assert_int_equal(bk_client_new(&g_c, &o), 0);
-    assert_int_equal(bk_client_connect_wait(g_c, 10000), 0);
-    assert_int_equal(bk_arena_new(&g_a), 0);
     return 0;
 }
 
@@ -297,6 +326,26 @@ static void top_broker_shows_the_broker_figures(void **state)
     assert_non_null(strstr(out, queue));
 }
 
+/* The reports of workers gone before the Supervisor started: a service that has a worker
+ * again by the end of its start-up grace is never called unserviced (the Sinkhole would
+ * answer its callers for nothing); one that has none is, once the grace is over. Counted
+ * from the Sinkhole's notifications, not from times. */
+static void services_gone_before_the_supervisor_are_judged_after_its_grace(void **state)
+{
+    (void)state;
+    BKT_NEED_BROKER();
+    for (int i = 0; i < 3000 && !g_unserviced_f; i++)
+        bk_client_run_for(g_c, 10);
+    assert_true(g_unserviced_f > 0);
+    assert_int_equal(g_unserviced_e, 0);
+    bk_error e;
+    json_t *res;
+    bk_arena_reset(g_a);
+    assert_int_equal(bk_call(g_c, g_method_f, NULL, NULL, g_a, &res, &e), BK_ERPC);
+    assert_int_equal(e.code, BK_RPC_NOT_AVAILABLE);
+    assert_int_equal(bk_call(g_c, g_method_e, NULL, NULL, g_a, &res, &e), 0);
+}
+
 static int call(const char *tokens, int timeout_ms, bk_error *e)
 {
     bk_call_opts o = {.tokens = tokens, .timeout_ms = timeout_ms};
@@ -391,6 +440,10 @@ int main(void)
         strcpy(g_host, "localhost");
     snprintf(g_svc, sizeof g_svc, "bksv%s.app", bkt.sfx);
     snprintf(g_method, sizeof g_method, "%s.echo", g_svc);
+    snprintf(g_svc_e, sizeof g_svc_e, "bksv%s.back", bkt.sfx);
+    snprintf(g_method_e, sizeof g_method_e, "%s.echo", g_svc_e);
+    snprintf(g_svc_f, sizeof g_svc_f, "bksv%s.gone", bkt.sfx);
+    snprintf(g_method_f, sizeof g_method_f, "%s.echo", g_svc_f);
     bk_log_set_level(BK_LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(workers_are_listed_with_usage),
@@ -399,6 +452,7 @@ int main(void)
         cmocka_unit_test(a_killed_worker_expires),
         cmocka_unit_test(top_once_prints_a_table),
         cmocka_unit_test(top_broker_shows_the_broker_figures),
+        cmocka_unit_test(services_gone_before_the_supervisor_are_judged_after_its_grace),
         cmocka_unit_test(the_sinkhole_answers_for_a_service_without_workers),
         cmocka_unit_test(calls_reach_a_worker_that_is_back),
         cmocka_unit_test(restart_terms_the_matching_workers),

@@ -37,10 +37,12 @@
 #define REPUBLISH_MS 10000
 #define DEFAULT_INTERVAL_MS 10000
 #define EXPIRY_SLACK_MS 500
-/* A supervisor that just started may find exit reports in its queue from workers it never
- * saw (a pool being restarted: the old workers' goodbyes wait for the new supervisor). For
- * this long it does not take them to mean that a service has no worker: the new workers
- * are starting too, and the Sinkhole would answer their callers for nothing. */
+/* A supervisor that just started may find reports in its queue from workers long gone (a
+ * pool being restarted, or a worker run alone before the pool: their start and exit reports
+ * wait for the new supervisor). For this long it does not take a service left without
+ * workers to be unserviced: the new workers are starting too, and the Sinkhole would answer
+ * their callers for nothing. Such services are suspects until the grace ends; those still
+ * without a worker then become unserviced. */
 #define STARTUP_GRACE_MS 3000
 
 typedef struct entry {
@@ -63,6 +65,8 @@ typedef struct sup {
     char host[256];
     char *pool;                     /* the "pool" option, or NULL */
     bkp_map serviced, unserviced;   /* sets of service names (see set_add) */
+    bkp_map suspect;                /* unserviced once STARTUP_GRACE_MS is over */
+    int graced;                     /* STARTUP_GRACE_MS is over */
     struct event *tick, *restart_ev;
     uint64_t last_sample_ms, last_publish_ms, started_ms;
     long *rq;                       /* pids still to TERM, and the delay between them */
@@ -173,18 +177,18 @@ static void check_services(sup *s, json_t *gone)
     int changed = 0;
     const char *k;
     json_t *v;
+    bkp_map *lost = s->graced ? &s->unserviced : &s->suspect; /* see STARTUP_GRACE_MS */
     BKP_MAP_EACH(&s->serviced, e)
-        if (!bkp_map_get(&now, e->key) && set_add(&s->unserviced, e->key) > 0)
-            changed = 1;
+        if (!bkp_map_get(&now, e->key) && set_add(lost, e->key) > 0)
+            changed |= s->graced;
     size_t j;
-    if (bkp_now_ms() - s->started_ms < STARTUP_GRACE_MS)
-        gone = NULL; /* see STARTUP_GRACE_MS */
     json_array_foreach(gone, j, v) {
         k = json_string_value(v);
-        if (k && !bkp_map_get(&now, k) && set_add(&s->unserviced, k) > 0)
-            changed = 1;
+        if (k && !bkp_map_get(&now, k) && set_add(lost, k) > 0)
+            changed |= s->graced;
     }
     BKP_MAP_EACH(&now, e) {
+        free(bkp_map_del(&s->suspect, e->key));
         char *was = bkp_map_del(&s->unserviced, e->key);
         if (was) {
             free(was);
@@ -692,6 +696,19 @@ static bk_auth_result authorize(bk_request *req, void *arg)
     return BK_AUTH_DENY;
 }
 
+/* The suspects still without a worker become unserviced (see STARTUP_GRACE_MS). */
+static void end_grace(sup *s)
+{
+    int changed = 0;
+    s->graced = 1;
+    BKP_MAP_EACH(&s->suspect, e)
+        if (!bkp_map_get(&s->serviced, e->key) && set_add(&s->unserviced, e->key) > 0)
+            changed = 1;
+    set_clear(&s->suspect);
+    if (changed)
+        publish_unserviced(s);
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -699,6 +716,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     sup *s = arg;
     uint64_t now = bkp_now_ms();
     expire(s, now);
+    if (!s->graced && now - s->started_ms >= STARTUP_GRACE_MS)
+        end_grace(s);
     if (now - s->last_sample_ms >= SAMPLE_MS) {
         s->last_sample_ms = now;
         sample(s, now);
@@ -724,6 +743,7 @@ static void on_stop(bk_worker *w, void *arg)
     free(s->pool);
     set_clear(&s->serviced);
     set_clear(&s->unserviced);
+    set_clear(&s->suspect);
     memset(s, 0, sizeof *s);
 }
 
