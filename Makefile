@@ -40,9 +40,9 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prot
             -Wformat=2 -Wwrite-strings $(WERROR)
 # pkg-config runs when a recipe first needs the flags, not while make reads this file: by
 # then the deps-build step (mk/targets.mk) has installed pkg-config and the libraries.
-DEP_CFLAGS = $(eval DEP_CFLAGS := $$(shell pkg-config --cflags libevent jansson 2>/dev/null))$(DEP_CFLAGS)
-DEP_LIBS = $(eval DEP_LIBS := $$(shell pkg-config --libs libevent jansson 2>/dev/null \
-             || echo -levent -ljansson))$(DEP_LIBS)
+DEP_CFLAGS = $(eval DEP_CFLAGS := $$(shell pkg-config --cflags libevent jansson openssl libsodium 2>/dev/null))$(DEP_CFLAGS)
+DEP_LIBS = $(eval DEP_LIBS := $$(shell pkg-config --libs libevent jansson openssl libsodium 2>/dev/null \
+             || echo -levent -ljansson -lssl -lcrypto -lsodium))$(DEP_LIBS)
 BK_CPPFLAGS := -D_GNU_SOURCE -DBK_VERSION=\"$(VERSION)\" -I$(TOP)/runtime/include -I$(TOP)/runtime -I$(B)/gen
 BK_CFLAGS = -std=c11 $(OPT) $(WARNINGS) -fPIC -fvisibility=hidden $(SANFLAGS) $(DEP_CFLAGS)
 ALL_CFLAGS = $(BK_CPPFLAGS) $(BK_CFLAGS) $(CPPFLAGS) $(CFLAGS)

@@ -5,8 +5,8 @@
 # otherwise it prints the exact apt-get line and fails.
 set -eu
 
-build="gcc make pkg-config libevent-dev libjansson-dev re2c lemon libcmocka-dev"
-check="$build rabbitmq-server valgrind python3 tmux groff-base"
+build="gcc make pkg-config libevent-dev libjansson-dev libssl-dev libsodium-dev re2c lemon libcmocka-dev"
+check="$build rabbitmq-server valgrind python3 tmux groff-base openssl"
 bench="$check libjsmn-dev"
 demo="$build python3"
 fuzz="$build clang libclang-rt-14-dev"

@@ -220,7 +220,7 @@ static void bus_selection(void **st)
     assert_has(err, "/sel5/bus.config.json: no bus is defined");
 }
 
-static void bus_tls_is_refused_only_when_chosen(void **st)
+static void bus_tls_keys_fill_the_client_options(void **st)
 {
     (void)st;
     char err[512] = "";
@@ -228,15 +228,35 @@ static void bus_tls_is_refused_only_when_chosen(void **st)
     put("tls", "bus.config.json",
         "[\n"
         "  {\"bus-id\": \"plain\", \"tls\": false, \"default\": true},\n"
-        "  {\"bus-id\": \"secure\",\n"
-        "   \"tls\": true},\n"
+        "  {\"bus-id\": \"secure\", \"tls\": true, \"tls_ca\": \"ca.pem\",\n"
+        "   \"tls_cert\": \"/etc/c.pem\", \"tls_key\": \"./k.pem\"},\n"
+        "  {\"bus-id\": \"lax\", \"tls\": true, \"tls_verify\": false},\n"
         "]");
+    bk_client_opts o = {0};
     assert_int_equal(bk_bus_config_load(&b, dir_of("tls"), NULL, err, sizeof err), 0);
+    bk_bus_config_client_opts(b, &o);
+    assert_int_equal(o.tls, 0);
+    assert_null(o.tls_ca);
     bk_bus_config_free(b);
-    assert_int_equal(bk_bus_config_load(&b, dir_of("tls"), "secure", err, sizeof err),
-                     BK_EINVAL);
-    assert_has(err, "/tls/bus.config.json:4:4: entry 2 (bus-id \"secure\"): "
-                    "tls is not supported yet");
+    assert_int_equal(bk_bus_config_load(&b, dir_of("tls"), "secure", err, sizeof err), 0);
+    bk_bus_config_client_opts(b, &o);
+    assert_int_equal(o.tls, 1);
+    assert_int_equal(o.tls_no_verify, 0);
+    assert_has(o.tls_ca, "/tls/ca.pem");
+    assert_int_equal(o.tls_ca[0], '/');
+    assert_string_equal(o.tls_cert, "/etc/c.pem");
+    assert_has(o.tls_key, "/tls/k.pem");
+    bk_bus_config_free(b);
+    assert_int_equal(bk_bus_config_load(&b, dir_of("tls"), "lax", err, sizeof err), 0);
+    bk_bus_config_client_opts(b, &o);
+    assert_int_equal(o.tls, 1);
+    assert_int_equal(o.tls_no_verify, 1);
+    assert_null(o.tls_ca);
+    bk_bus_config_free(b);
+    put("tls2", "bus.config.json", "[{\"bus-id\": \"a\",\n \"tls_ca\": \"ca.pem\"}]");
+    assert_int_equal(bk_bus_config_load(&b, dir_of("tls2"), NULL, err, sizeof err),
+                     BK_ESYNTAX);
+    assert_has(err, ":2:2: entry 1 (bus-id \"a\"): \"tls_ca\" needs \"tls\": true");
 }
 
 static void search_order(void **st)
@@ -378,7 +398,8 @@ static void bus_entry_errors_name_file_entry_and_key(void **st)
           "    # \"hots\": in a comment is not the key\n    \"hots\": \"x\",\n  },\n]\n",
           NULL, BK_ESYNTAX,
           ":6:5: entry 2 (bus-id \"backend\"): unknown key \"hots\" (expected one of: bus-id, "
-          "cluster, host, hosts, port, user, pass, vhost, default, tls)" },
+          "cluster, host, hosts, port, user, pass, vhost, default, tls, tls_ca, tls_cert, tls_key, "
+          "tls_verify)" },
         { "[{\"bus-id\": \"a\",\n  \"port\": \"61613\"}]", NULL, BK_ESYNTAX,
           ":2:3: entry 1 (bus-id \"a\"): \"port\": expected an integer from 1 to 65535" },
         { "[{\"bus-id\": \"a\", \"port\": 0}]", NULL, BK_ESYNTAX,
@@ -579,7 +600,7 @@ int main(void)
         cmocka_unit_test_setup(bus_no_host_means_localhost, reset_env),
         cmocka_unit_test_setup(bus_host_lists_and_ports, reset_env),
         cmocka_unit_test_setup(bus_selection, reset_env),
-        cmocka_unit_test_setup(bus_tls_is_refused_only_when_chosen, reset_env),
+        cmocka_unit_test_setup(bus_tls_keys_fill_the_client_options, reset_env),
         cmocka_unit_test_setup(search_order, reset_env),
         cmocka_unit_test_setup(missing_file_lists_the_folders_tried, reset_env),
         cmocka_unit_test_setup(syntax_error_gives_file_line_column, reset_env),

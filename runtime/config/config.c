@@ -31,9 +31,10 @@
 
 struct bk_bus_config {
     char *path, *bus_id, *cluster, *user, *pass, *vhost;
+    char *tls_ca, *tls_cert, *tls_key;  /* absolute once loaded */
     char **hosts;
     size_t nhosts;
-    int is_default, tls;
+    int is_default, tls, tls_verify;
 };
 
 struct bk_pool_config {
@@ -54,7 +55,8 @@ typedef struct cfile {
 } cfile;
 
 static const char *const bus_keys[] = { "bus-id", "cluster", "host", "hosts", "port", "user",
-                                        "pass", "vhost", "default", "tls", NULL };
+                                        "pass", "vhost", "default", "tls", "tls_ca",
+                                        "tls_cert", "tls_key", "tls_verify", NULL };
 static const char *const pool_keys[] = { "pool-id", "bus-id", "workers", "description",
                                          "log_file", NULL };
 
@@ -321,6 +323,9 @@ void bk_bus_config_free(bk_bus_config *b)
     free(b->user);
     free(b->pass);
     free(b->vhost);
+    free(b->tls_ca);
+    free(b->tls_cert);
+    free(b->tls_key);
     free(b);
 }
 
@@ -442,28 +447,66 @@ static int parse_bus(cfile *f, size_t i, json_t *e, bk_bus_config **out)
         (rc = get_text(f, i, e, "cluster", 1, 0, &b->cluster)) ||
         (rc = get_text(f, i, e, "user", 0, 0, &b->user)) ||
         (rc = get_text(f, i, e, "pass", 0, 0, &b->pass)) ||
-        (rc = get_text(f, i, e, "vhost", 2, 0, &b->vhost)) || (rc = bus_hosts(f, i, e, b)))
+        (rc = get_text(f, i, e, "vhost", 2, 0, &b->vhost)) ||
+        (rc = get_text(f, i, e, "tls_ca", 2, 0, &b->tls_ca)) ||
+        (rc = get_text(f, i, e, "tls_cert", 2, 0, &b->tls_cert)) ||
+        (rc = get_text(f, i, e, "tls_key", 2, 0, &b->tls_key)) || (rc = bus_hosts(f, i, e, b)))
         goto out;
     if (!b->vhost && !(b->vhost = strdup("/"))) {
         rc = fail_at(f, BK_ENOMEM, i, NULL, NULL, NULL, "out of memory");
         goto out;
     }
-    static const char *const flags[] = { "default", "tls" };
-    for (int j = 0; j < 2; j++) {
+    static const char *const flags[] = { "default", "tls", "tls_verify" };
+    int *const flag_out[] = { &b->is_default, &b->tls, &b->tls_verify };
+    for (int j = 0; j < 3; j++) {
         json_t *v = json_object_get(e, flags[j]);
-        int x = v ? flag_of(v) : 0;
+        int x = v ? flag_of(v) : j == 2;
         if (x < 0) {
             rc = fail_at(f, BK_ESYNTAX, i, flags[j], NULL, NULL,
                          "\"%s\": expected true or false", flags[j]);
             goto out;
         }
-        *(j ? &b->tls : &b->is_default) = x;
+        *flag_out[j] = x;
     }
+    /* A TLS key on a plain bus is a mistake that would otherwise go unseen. */
+    static const char *const tls_keys[] = { "tls_ca", "tls_cert", "tls_key", "tls_verify" };
+    for (int j = 0; j < 4 && !b->tls; j++)
+        if (json_object_get(e, tls_keys[j])) {
+            rc = fail_at(f, BK_ESYNTAX, i, tls_keys[j], NULL, NULL,
+                         "\"%s\" needs \"tls\": true", tls_keys[j]);
+            goto out;
+        }
 out:
     if (rc)
         bk_bus_config_free(b);
     else
         *out = b;
+    return rc;
+}
+
+/* The TLS files, relative to the folder of the config file, made absolute: the client reads
+ * them later, from whatever folder it runs in. */
+static int tls_paths(cfile *f, size_t i, bk_bus_config *b)
+{
+    char **p[] = { &b->tls_ca, &b->tls_cert, &b->tls_key };
+    char *abs_dir = NULL;
+    int rc = 0;
+    for (int j = 0; j < 3 && rc == 0; j++) {
+        if (!*p[j] || (*p[j])[0] == '/')
+            continue;
+        if (!abs_dir && !(abs_dir = realpath(f->dir, NULL))) {
+            rc = fail_at(f, BK_EIO, i, NULL, NULL, NULL, "%s: %s", f->dir, strerror(errno));
+            break;
+        }
+        char *r = resolve(abs_dir, *p[j]);
+        if (!r) {
+            rc = fail_at(f, BK_ENOMEM, i, NULL, NULL, NULL, "out of memory");
+            break;
+        }
+        free(*p[j]);
+        *p[j] = r;
+    }
+    free(abs_dir);
     return rc;
 }
 
@@ -522,10 +565,8 @@ int bk_bus_config_load(bk_bus_config **out, const char *config_dir, const char *
                          "(%s)", n, id_list(&f, ids, sizeof ids));
         goto out;
     }
-    if (all[pick]->tls) {
-        rc = fail_at(&f, BK_EINVAL, pick, "tls", NULL, NULL, "tls is not supported yet");
+    if ((rc = tls_paths(&f, pick, all[pick])) != 0)
         goto out;
-    }
     *out = all[pick];
     all[pick] = NULL;
     (*out)->path = f.path;
@@ -549,6 +590,11 @@ void bk_bus_config_client_opts(const bk_bus_config *b, bk_client_opts *o)
     o->pass = b->pass;
     o->bus_id = b->bus_id;
     o->cluster = b->cluster ? b->cluster : b->bus_id;
+    o->tls = b->tls;
+    o->tls_ca = b->tls_ca;
+    o->tls_cert = b->tls_cert;
+    o->tls_key = b->tls_key;
+    o->tls_no_verify = b->tls && !b->tls_verify;
 }
 
 const char *bk_bus_config_id(const bk_bus_config *b)

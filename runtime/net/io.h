@@ -7,6 +7,8 @@
  * - what is appended to the output buffer is written at the end of the loop turn, in one
  *   writev for everything appended during the turn, without first waiting for the socket to
  *   be reported writable; only when the kernel takes less is EV_WRITE polled until drained.
+ * With TLS (bkp_io_start_tls) the same holds for records: OpenSSL reads what the kernel has
+ * in one read, and the turn's output goes out as records of up to 16 KiB, one write each.
  * Internal to libbeekeeper. Single-threaded: one io belongs to one loop. */
 #ifndef BKP_NET_IO_H
 #define BKP_NET_IO_H
@@ -17,6 +19,7 @@ struct event_base;
 struct evbuffer;
 struct sockaddr;
 struct timeval;
+struct bkp_tls_ctx;
 
 typedef struct bkp_io bkp_io;
 
@@ -25,6 +28,7 @@ enum {
     BKP_IO_EOF = 2,             /* the peer closed its side */
     BKP_IO_ERROR = 4,           /* a socket error; err is the errno */
     BKP_IO_TIMEOUT = 8,         /* a read or write timeout expired */
+    BKP_IO_TLS = 16,            /* with ERROR: TLS failed (err EPROTO); bkp_io_error says why */
 };
 
 /* New data is in `in` (the whole unconsumed input; consume what you can). */
@@ -45,6 +49,17 @@ void bkp_io_free(bkp_io *io);
 /* Starts a non-blocking connect to sa; BKP_IO_CONNECTED or BKP_IO_ERROR follows from the
  * loop. 0, or a negative bk_err with errno set when it failed at once. */
 int bkp_io_connect(bkp_io *io, const struct sockaddr *sa, int salen);
+
+/* Speaks TLS over the socket, with ctx (a reference is taken). A client passes the server's
+ * host name or address, which the certificate is checked against, before bkp_io_connect:
+ * BKP_IO_CONNECTED then waits for the handshake. A server passes NULL on an io made with an
+ * accepted fd: the handshake runs first, and reads and writes wait for it. A failed
+ * handshake reports BKP_IO_ERROR | BKP_IO_TLS. 0, BK_EINVAL (already TLS, or host does not
+ * fit the fd) or BK_ENOMEM. */
+int bkp_io_start_tls(bkp_io *io, struct bkp_tls_ctx *ctx, const char *host);
+/* The last TLS failure in words ("TLS handshake: certificate verify failed: certificate has
+ * expired"); "" when none. Borrowed from io. */
+const char *bkp_io_error(const bkp_io *io);
 
 struct evbuffer *bkp_io_input(bkp_io *io);
 /* Append frames here; they leave at the end of the loop turn. */

@@ -12,6 +12,7 @@
 #include "beekeeper/typed.h"
 #include "core/clock.h"
 #include "core/random.h"
+#include "net/tls.h"
 #include "rpc/client_int.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/names.h"
@@ -494,6 +495,19 @@ int bk_client_new(bk_client **out, const bk_client_opts *o)
     c->room_ev = event_new(c->base, -1, 0, wake_cb, c);
     if (!c->drain_ev || !c->wake_ev || !c->room_ev)
         goto out;
+    bkp_tls_ctx *tls = NULL;
+    if (o->tls) {
+        char why[512];
+        rc = bkp_tls_ctx_client(&tls, o->tls_ca, o->tls_cert, o->tls_key, !o->tls_no_verify,
+                                why, sizeof why);
+        if (rc) {
+            bk_log_error("bus %s: %s", bus, why);
+            goto out;
+        }
+        if (o->tls_no_verify)
+            bk_log_warn("bus %s: TLS without checking the broker's certificate (tls_verify "
+                        "is false)", bus);
+    }
     bkp_stomp_opts so = {
         .hosts = o->hosts,
         .nhosts = o->nhosts,
@@ -505,8 +519,10 @@ int bk_client_new(bk_client **out, const bk_client_opts *o)
         .max_outbuf = hard_outbuf(c->max_outbuf),
         .state_cb = on_state,
         .arg = c,
+        .tls = tls,
     };
     rc = bkp_stomp_new(&c->s, c->base, &so);
+    bkp_tls_ctx_free(tls);
     if (rc)
         goto out;
     rc = bkp_stomp_start(c->s);

@@ -25,6 +25,7 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "net/io.h"
+#include "net/tls.h"
 #include "stomp/conn_int.h"
 #include "stomp/failover.h"
 
@@ -121,6 +122,7 @@ static void destroy(bkp_stomp *s)
     struct defer *d, *nd;
 
     bkp_io_free(s->io);
+    bkp_tls_ctx_free(s->o.tls);
     if (s->ev_retry)
         event_free(s->ev_retry);
     if (s->ev_timeout)
@@ -420,6 +422,11 @@ static void attempt(bkp_stomp *s)
         conn_lost(s, BK_ENOMEM, "out of memory");
         return;
     }
+    if (s->o.tls && bkp_io_start_tls(s->io, s->o.tls, hp->host) < 0) {
+        freeaddrinfo(ai);
+        conn_lost(s, BK_ENOMEM, "out of memory");
+        return;
+    }
     tv = tv_ms((uint64_t)s->o.connect_timeout_ms);
     event_add(s->ev_timeout, &tv);
     rc = bkp_io_connect(s->io, ai->ai_addr, (int)ai->ai_addrlen);
@@ -705,7 +712,6 @@ static void on_event(bkp_io *io, int what, int err, void *arg)
     bkp_stomp *s = arg;
     char buf[160];
 
-    (void)io;
     enter(s);
     if (what & BKP_IO_CONNECTED) {
         s->tcp_up = 1;
@@ -713,6 +719,10 @@ static void on_event(bkp_io *io, int what, int err, void *arg)
             conn_lost(s, BK_ENOMEM, "cannot encode CONNECT");
     } else if (what & BKP_IO_EOF) {
         conn_lost(s, BK_ECLOSED, "connection closed by the peer");
+    } else if (what & BKP_IO_TLS) {
+        /* a certificate, a name or a peer that is no TLS server: refused as a protocol
+         * failure, with OpenSSL's reason */
+        conn_lost(s, BK_EPROTO, bkp_io_error(io));
     } else if (what & BKP_IO_ERROR) {
         int connecting = s->state == BKP_STOMP_CONNECTING && !s->tcp_up;
         snprintf(buf, sizeof buf, "%s", evutil_socket_error_to_string(err));
@@ -775,6 +785,7 @@ int bkp_stomp_new(bkp_stomp **out, struct event_base *base, const bkp_stomp_opts
     s->o = *o;
     s->o.hosts = NULL;
     s->o.vhost = s->o.login = s->o.passcode = NULL;
+    s->o.tls = bkp_tls_ctx_ref(o->tls);
     s->o.hb_send_ms = o->hb_send_ms < 0 ? -1 : opt_ms(o->hb_send_ms, DEFAULT_HB_MS);
     s->o.hb_recv_ms = o->hb_recv_ms < 0 ? -1 : opt_ms(o->hb_recv_ms, DEFAULT_HB_MS);
     s->o.backoff_min_ms = opt_ms(o->backoff_min_ms, DEFAULT_BACKOFF_MIN_MS);

@@ -54,6 +54,7 @@
 #include "stomp/flavour.h"
 
 struct event_base;
+struct bkp_tls_ctx;
 
 typedef struct bkp_stomp bkp_stomp;
 typedef struct bkp_sub bkp_sub;
@@ -125,6 +126,9 @@ typedef struct bkp_stomp_opts {
     bkp_limits limits;       /* for incoming frames; zero fields take frame.h's defaults */
     size_t max_outbuf;       /* bytes queued for sending; 0 = 64 MiB */
     size_t max_single_read;  /* bytes read per read event; 0 = 256 KiB (tests use 1) */
+    /* TLS to every host, each checked against its own name (net/tls.h); a reference is
+     * taken. NULL: plain TCP. */
+    struct bkp_tls_ctx *tls;
     bkp_state_fn *state_cb;  /* may be NULL */
     bkp_error_fn *error_cb;  /* may be NULL */
     void *arg;               /* for state_cb and error_cb */

@@ -66,11 +66,20 @@ typedef struct bk_client_opts {
     /* How long a oneway send (bk_call_background, bk_notify) waits for room before it
      * fails with BK_ETIMEDOUT; 0: timeout_ms. A call waits within its own timeout. */
     int send_timeout_ms;
+    /* TLS (doc/api.md "TLS"): 1 speaks TLS to every host of the bus, and checks the
+     * broker's certificate against tls_ca and the host's name or address as the host list
+     * gives it. The file names are read by bk_client_new. */
+    int tls;
+    const char *tls_ca;         /* PEM file of trusted CAs; NULL: the system's trust store */
+    const char *tls_cert;       /* our certificate (PEM), for brokers that ask; NULL: none */
+    const char *tls_key;        /* its private key (PEM); NULL: in the tls_cert file */
+    int tls_no_verify;          /* 1: the broker's certificate is not checked (logged) */
 } bk_client_opts;
 
 /* Makes a client and starts connecting (returns before the connection is up: see
  * bk_client_connect_wait). Copies o. Returns 0, BK_EINVAL (out or o NULL, no hosts, a NULL
- * or bad host, bad bus id or cluster name, tokens holding NUL/CR/LF), BK_ENOMEM. On 0 *out
+ * or bad host, bad bus id or cluster name, tokens holding NUL/CR/LF, a TLS file that cannot
+ * be loaded: the log says which and why), BK_ENOMEM. On 0 *out
  * is new: free it with bk_client_free(); on failure *out is NULL (when out is not NULL). */
 BK_API int bk_client_new(bk_client **out, const bk_client_opts *o);
 

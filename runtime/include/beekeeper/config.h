@@ -16,8 +16,7 @@
  *   BK_ESYNTAX    the file is not relaxed JSON ("FILE:LINE:COL: what was expected"), or an
  *                 entry is wrong ("FILE:LINE:COL: entry 2 (bus-id \"backend\"): unknown key
  *                 \"hots\""; entries count from 1, LINE:COL is where the culprit is)
- *   BK_EINVAL     out is NULL; no id given and the file does not say which entry to take;
- *                 the chosen bus asks for something not supported (tls)
+ *   BK_EINVAL     out is NULL; no id given and the file does not say which entry to take
  *   BK_EIO        the file exists but cannot be read (or is over 16 MiB)
  *   BK_ENOMEM     out of memory
  *
@@ -56,8 +55,9 @@ BK_API void bk_bus_config_free(bk_bus_config *b);
 
 /* Fills the connection fields of o (include beekeeper/client.h to make one): hosts
  * ("host:port" each), nhosts, vhost, user, pass (NULL when the entry has none: no login),
- * bus_id and cluster (the bus-id when the entry has no cluster). Leaves the other fields as
- * they are. The strings are borrowed from b: keep b until o has been used (bk_client_new
+ * bus_id and cluster (the bus-id when the entry has no cluster), and tls, tls_ca, tls_cert,
+ * tls_key (absolute paths: relative ones are taken from the file's folder) and
+ * tls_no_verify ("tls_verify": false). Leaves the other fields as they are. The strings are borrowed from b: keep b until o has been used (bk_client_new
  * copies them). A NULL b or o: nothing. */
 BK_API void bk_bus_config_client_opts(const bk_bus_config *b, struct bk_client_opts *o);
 
