@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "beekeeper/error.h"
 #include "config/rjson.h"
@@ -46,6 +47,53 @@ int brk_glob_match(const char *pat, const char *s)
 
 static const brk_user anonymous = {.name = (char *)"anonymous"};
 
+/* Keys the MAC of passwords that verified; new at each start. */
+static unsigned char mac_key[crypto_generichash_KEYBYTES];
+
+static int sodium_ready(void)
+{
+    static int done;
+    if (!done) {
+        if (sodium_init() < 0)
+            return 0;
+        randombytes_buf(mac_key, sizeof mac_key);
+        done = 1;
+    }
+    return 1;
+}
+
+int brk_auth_hash_password(const char *pw, char *out, size_t outlen)
+{
+    if (outlen < crypto_pwhash_STRBYTES)
+        return BK_EINVAL;
+    if (!sodium_ready() ||
+        crypto_pwhash_str(out, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return BK_ENOMEM;
+    return 0;
+}
+
+/* Argon2 costs tens of milliseconds and 64 MiB by design, on the broker's one loop: a worker
+ * pool that reconnects would stall everyone. So the last password that verified is kept as
+ * a keyed MAC (never the password), and a login that matches it skips Argon2. */
+static int password_ok(brk_user *u, const char *pass)
+{
+    if (!u->hashed)
+        return strcmp(u->password, pass) == 0;
+    unsigned char mac[sizeof u->ok_mac];
+    if (!sodium_ready())
+        return 0;
+    crypto_generichash(mac, sizeof mac, (const unsigned char *)pass, strlen(pass), mac_key,
+                       sizeof mac_key);
+    if (u->has_ok && sodium_memcmp(mac, u->ok_mac, sizeof mac) == 0)
+        return 1;
+    if (crypto_pwhash_str_verify(u->password, pass, strlen(pass)) != 0)
+        return 0;
+    memcpy(u->ok_mac, mac, sizeof mac);
+    u->has_ok = 1;
+    return 1;
+}
+
 const brk_user *brk_auth_login(brk_broker *b, const char *login, const char *pass,
                                const char *vhost)
 {
@@ -53,8 +101,8 @@ const brk_user *brk_auth_login(brk_broker *b, const char *login, const char *pas
         return &anonymous;
     if (!login || !pass)
         return NULL;
-    const brk_user *u = bkp_map_get(&b->users, login);
-    if (!u || strcmp(u->password, pass) != 0)
+    brk_user *u = bkp_map_get(&b->users, login);
+    if (!u || !password_ok(u, pass))
         return NULL;
     if (!bkp_map_get(&u->vhosts, vhost))
         return NULL;
@@ -101,6 +149,15 @@ void brk_broker_free_config(brk_broker *b)
     free(b->listen);
     b->listen = NULL;
     b->nlisten = 0;
+    for (size_t i = 0; i < b->nlisten_tls; i++)
+        free(b->listen_tls[i]);
+    free(b->listen_tls);
+    b->listen_tls = NULL;
+    b->nlisten_tls = 0;
+    free(b->tls_cert);
+    free(b->tls_key);
+    free(b->tls_client_ca);
+    b->tls_cert = b->tls_key = b->tls_client_ca = NULL;
 }
 
 /* The file being loaded and where its values are, for messages "PATH:LINE:COL: ...". */
@@ -261,6 +318,10 @@ static int load_user(brk_broker *b, const char *name, json_t *users, cfg *c, cha
         free(u);
         return BK_ENOMEM;
     }
+    u->hashed = strncmp(u->password, "$argon2", 7) == 0; /* Argon2id, or Argon2i of old */
+    if (!u->hashed)
+        brk_broker_log(b, 0, "%s: user '%s' has a plain password: store its hash instead "
+                       "(bkpr-broker --hash-password)", c->path, name);
     const char *vh;
     json_t *pv;
     json_object_foreach(vhs, vh, pv) {
@@ -298,9 +359,50 @@ static int load_user(brk_broker *b, const char *name, json_t *users, cfg *c, cha
     return 0;
 }
 
+/* "listen" and "listen_tls": arrays of "HOST:PORT". */
+static int load_addrs(json_t *root, const char *key, char ***out, size_t *n, cfg *c, char *err,
+                      size_t errlen)
+{
+    json_t *listen = json_object_get(root, key), *a;
+    size_t i;
+    if (!listen)
+        return 0;
+    if (!json_is_array(listen) || json_array_size(listen) == 0 || json_array_size(listen) > 64) {
+        snprintf(err, errlen, "%s: \"%s\" must be an array of 1 to 64 \"HOST:PORT\" strings",
+                 at_key(c, root, key, 1), key);
+        return BK_ESYNTAX;
+    }
+    if (!(*out = calloc(json_array_size(listen), sizeof **out)))
+        return BK_ENOMEM;
+    json_array_foreach(listen, i, a) {
+        if (!json_is_string(a)) {
+            snprintf(err, errlen, "%s: %s[%zu] must be a \"HOST:PORT\" string",
+                     at_elem(c, listen, i), key, i);
+            return BK_ESYNTAX;
+        }
+        if (!((*out)[(*n)++] = strdup(json_string_value(a))))
+            return BK_ENOMEM;
+    }
+    return 0;
+}
+
+static int load_path(json_t *root, const char *key, char **out, cfg *c, char *err,
+                     size_t errlen)
+{
+    json_t *v = json_object_get(root, key);
+    if (!v)
+        return 0;
+    if (!json_is_string(v) || !*json_string_value(v)) {
+        snprintf(err, errlen, "%s: \"%s\" must be a file name", at_key(c, root, key, 1), key);
+        return BK_ESYNTAX;
+    }
+    return (*out = strdup(json_string_value(v))) ? 0 : BK_ENOMEM;
+}
+
 int brk_broker_load_config(brk_broker *b, const char *path, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"listen", "limits", "users", NULL};
+    static const char *const keys[] = {"listen", "listen_tls", "tls_cert", "tls_key",
+                                       "tls_client_ca", "limits", "users", NULL};
     json_t *root = NULL;
     cfg *c = calloc(1, sizeof *c);
     if (!c)
@@ -319,35 +421,12 @@ int brk_broker_load_config(brk_broker *b, const char *path, char *err, size_t er
         goto out;
     if (json_object_get(root, "limits") && (rc = load_limits(b, root, c, err, errlen)))
         goto out;
-    json_t *listen = json_object_get(root, "listen");
-    if (listen) {
-        size_t i;
-        json_t *a;
-        if (!json_is_array(listen) || json_array_size(listen) == 0 ||
-            json_array_size(listen) > 64) {
-            snprintf(err, errlen, "%s: \"listen\" must be an array of 1 to 64 \"HOST:PORT\" strings",
-                     at_key(c, root, "listen", 1));
-            rc = BK_ESYNTAX;
-            goto out;
-        }
-        b->listen = calloc(json_array_size(listen), sizeof *b->listen);
-        if (!b->listen) {
-            rc = BK_ENOMEM;
-            goto out;
-        }
-        json_array_foreach(listen, i, a) {
-            if (!json_is_string(a)) {
-                snprintf(err, errlen, "%s: listen[%zu] must be a \"HOST:PORT\" string",
-                         at_elem(c, listen, i), i);
-                rc = BK_ESYNTAX;
-                goto out;
-            }
-            if (!(b->listen[b->nlisten++] = strdup(json_string_value(a)))) {
-                rc = BK_ENOMEM;
-                goto out;
-            }
-        }
-    }
+    if ((rc = load_addrs(root, "listen", &b->listen, &b->nlisten, c, err, errlen)) ||
+        (rc = load_addrs(root, "listen_tls", &b->listen_tls, &b->nlisten_tls, c, err, errlen)) ||
+        (rc = load_path(root, "tls_cert", &b->tls_cert, c, err, errlen)) ||
+        (rc = load_path(root, "tls_key", &b->tls_key, c, err, errlen)) ||
+        (rc = load_path(root, "tls_client_ca", &b->tls_client_ca, c, err, errlen)))
+        goto out;
     json_t *users = json_object_get(root, "users");
     if (users) {
         if (!json_is_object(users)) {

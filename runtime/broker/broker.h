@@ -22,6 +22,7 @@ struct event_base;
 struct event;
 struct bkp_io;
 struct evconnlistener;
+struct bkp_tls_ctx;
 
 #define BRK_SERVER "bkpr-broker/0.1"
 
@@ -145,7 +146,8 @@ int brk_sub_ack(brk_sub *s, uint64_t seq, int cumulative, int nack);
 void brk_expire_sweep(brk_broker *b);
 
 /* Sessions (session.c) */
-void brk_session_accept(brk_broker *b, int fd);
+/* tls not NULL: the connection speaks TLS with that context (a listener's). */
+void brk_session_accept(brk_broker *b, int fd, struct bkp_tls_ctx *tls);
 void brk_session_close_all(brk_broker *b, const char *why);
 /* Writes a MESSAGE for m on subscription s; returns its delivery sequence. */
 uint64_t brk_session_deliver(brk_session *sess, brk_sub *s, brk_msg *m);
@@ -158,9 +160,15 @@ void brk_session_free_all(brk_broker *b);
 /* Users and permissions (auth.c) */
 struct brk_user {
     char *name;
-    char *password;
+    char *password;                /* crypto_pwhash_str's "$argon2id$..." when hashed */
+    int hashed;
+    int has_ok;                    /* ok_mac holds a password that verified */
+    unsigned char ok_mac[32];
     bkp_map vhosts;                /* vhost name -> struct perms */
 };
+/* The users file's form of a password (libsodium's crypto_pwhash_str, Argon2id) into out
+ * (at least 128 bytes). 0, BK_EINVAL (out too small) or BK_ENOMEM. */
+int brk_auth_hash_password(const char *pw, char *out, size_t outlen);
 /* Loads a config file; on error fills err ("FILE:LINE:COL: ..." or "FILE: ..."). */
 int brk_broker_load_config(brk_broker *b, const char *path, char *err, size_t errlen);
 void brk_broker_free_config(brk_broker *b);
@@ -194,10 +202,15 @@ struct brk_broker {
     bkp_map vhosts;
     bkp_map users;                 /* name -> brk_user; empty: any login accepted */
     int have_users;
-    char **listen;
+    char **listen;                 /* from the config file: "listen" */
     size_t nlisten;
+    char **listen_tls;             /* "listen_tls", with tls_cert, tls_key, tls_client_ca */
+    size_t nlisten_tls;
+    char *tls_cert, *tls_key, *tls_client_ca;
     struct evconnlistener **listeners;
     size_t nlisteners;
+    struct bkp_tls_ctx *tls;       /* of the TLS listeners; NULL: none */
+    size_t first_tls;              /* listeners from here on speak TLS */
     brk_session *sessions;         /* all connections */
     size_t nsessions;
     size_t queued_bytes;

@@ -17,12 +17,21 @@
 
 static const char usage[] =
     "usage: bkpr-broker [--listen HOST:PORT]... [--config FILE] [--daemon --pidfile FILE]\n"
-    "                   [--log FILE] [-v|--verbose] [-q|--quiet]\n"
+    "                   [--listen-tls HOST:PORT]... [--tls-cert FILE] [--tls-key FILE]\n"
+    "                   [--tls-client-ca FILE] [--log FILE] [-v|--verbose] [-q|--quiet]\n"
+    "       bkpr-broker --hash-password < PASSWORD\n"
     "\n"
     "The embedded STOMP 1.0/1.1/1.2 broker of Beekeeper: queues, topics with * and #\n"
     "wildcards, private temp queues, vhosts, users and permissions. It keeps nothing on disk.\n"
     "\n"
     "  --listen HOST:PORT  address to listen on (numeric; repeatable); default 127.0.0.1:61613\n"
+    "                      unless --listen-tls is given\n"
+    "  --listen-tls HOST:PORT  address to listen on with TLS (numeric; repeatable)\n"
+    "  --tls-cert FILE     the TLS listeners' certificate chain (PEM)\n"
+    "  --tls-key FILE      its private key (PEM); default: in the --tls-cert file\n"
+    "  --tls-client-ca FILE  TLS clients must show a certificate signed by a CA of FILE\n"
+    "  --hash-password     read a password from standard input, print its hash for the\n"
+    "                      users file (\"password\": \"$argon2id$...\"), and exit\n"
     "  --config FILE       relaxed-JSON configuration: users, permissions, limits (doc/broker.md);\n"
     "                      without one, any login is accepted\n"
     "  --daemon            run in the background (needs --pidfile)\n"
@@ -38,6 +47,29 @@ static const char usage[] =
     "Examples:\n"
     "  bkpr-broker --config broker.json\n"
     "  bkpr-broker --listen 127.0.0.1:0   any free port, named in the \"listening on\" line\n";
+
+/* --hash-password: the hash of the first line of standard input. */
+static int hash_password(void)
+{
+    char pw[1024], hash[256];
+    if (!fgets(pw, sizeof pw, stdin)) {
+        fprintf(stderr, "bkpr-broker: --hash-password reads the password from standard input\n");
+        return 2;
+    }
+    pw[strcspn(pw, "\r\n")] = '\0';
+    if (!*pw) {
+        fprintf(stderr, "bkpr-broker: the password is empty\n");
+        return 2;
+    }
+    int rc = brk_auth_hash_password(pw, hash, sizeof hash);
+    memset(pw, 0, sizeof pw);
+    if (rc < 0) {
+        fprintf(stderr, "bkpr-broker: cannot hash: %s\n", bk_strerror(rc));
+        return 1;
+    }
+    puts(hash);
+    return 0;
+}
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -83,16 +115,23 @@ static int write_pidfile(const char *path)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_CONFIG = 256, OPT_DAEMON, OPT_PIDFILE, OPT_LOG, OPT_VERSION };
+    enum { OPT_CONFIG = 256, OPT_DAEMON, OPT_PIDFILE, OPT_LOG, OPT_VERSION, OPT_LISTEN_TLS,
+           OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CLIENT_CA, OPT_HASH };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'}, {"config", required_argument, NULL, OPT_CONFIG},
         {"daemon", no_argument, NULL, OPT_DAEMON}, {"pidfile", required_argument, NULL, OPT_PIDFILE},
         {"log", required_argument, NULL, OPT_LOG}, {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"listen-tls", required_argument, NULL, OPT_LISTEN_TLS},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+        {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
+        {"hash-password", no_argument, NULL, OPT_HASH}, {NULL, 0, NULL, 0},
     };
     const char *listen[64], *config = NULL, *pidfile = NULL, *logfile = NULL;
-    size_t nlisten = 0;
+    const char *listen_tls[64], *tls_cert = NULL, *tls_key = NULL, *tls_client_ca = NULL;
+    size_t nlisten = 0, nlisten_tls = 0;
     int daemon = 0, verbose = 0, c;
     while ((c = getopt_long(argc, argv, ":l:vqh", opts, NULL)) != -1) {
         switch (c) {
@@ -103,6 +142,17 @@ int main(int argc, char **argv)
             }
             listen[nlisten++] = optarg;
             break;
+        case OPT_LISTEN_TLS:
+            if (nlisten_tls == 64) {
+                fprintf(stderr, "bkpr-broker: at most 64 --listen-tls addresses\n");
+                return 2;
+            }
+            listen_tls[nlisten_tls++] = optarg;
+            break;
+        case OPT_TLS_CERT: tls_cert = optarg; break;
+        case OPT_TLS_KEY: tls_key = optarg; break;
+        case OPT_TLS_CLIENT_CA: tls_client_ca = optarg; break;
+        case OPT_HASH: return hash_password();
         case OPT_CONFIG: config = optarg; break;
         case OPT_DAEMON: daemon = 1; break;
         case OPT_PIDFILE: pidfile = optarg; break;
@@ -145,25 +195,37 @@ int main(int argc, char **argv)
         fprintf(stderr, "bkpr-broker: %s\n", err);
         goto out;
     }
-    if (nlisten == 0 && b->nlisten) {
+    /* The command line wins over the file, listener kind by kind and file by file. */
+    if (nlisten == 0 && nlisten_tls == 0 && b->nlisten) {
         for (size_t i = 0; i < b->nlisten; i++)
             listen[i] = b->listen[i];
         nlisten = b->nlisten;
     }
-    if (nlisten == 0)
+    if (nlisten_tls == 0 && b->nlisten_tls) {
+        for (size_t i = 0; i < b->nlisten_tls; i++)
+            listen_tls[i] = b->listen_tls[i];
+        nlisten_tls = b->nlisten_tls;
+    }
+    tls_cert = tls_cert ? tls_cert : b->tls_cert;
+    tls_key = tls_key ? tls_key : b->tls_key;
+    tls_client_ca = tls_client_ca ? tls_client_ca : b->tls_client_ca;
+    if (nlisten == 0 && nlisten_tls == 0)
         listen[nlisten++] = "127.0.0.1:61613";
-    if (brk_broker_listen(b, listen, nlisten, err, sizeof err) < 0) {
+    if (brk_broker_listen(b, listen, nlisten, err, sizeof err) < 0 ||
+        (nlisten_tls && brk_broker_listen_tls(b, listen_tls, nlisten_tls, tls_cert, tls_key,
+                                              tls_client_ca, err, sizeof err) < 0)) {
         fprintf(stderr, "bkpr-broker: %s\n", err);
         goto out;
     }
     /* The bound addresses, not the ones asked for: with port 0 this line is how a caller
      * learns the port (doc/broker.md). */
     char line[1024] = "";
-    for (size_t i = 0; i < nlisten; i++) {
+    for (size_t i = 0; i < nlisten + nlisten_tls; i++) {
         char addr[128];
         if (brk_broker_bound(b, i, addr, sizeof addr) < 0)
-            snprintf(addr, sizeof addr, "%s", listen[i]);
-        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? ", " : "", addr);
+            snprintf(addr, sizeof addr, "%s", i < nlisten ? listen[i] : listen_tls[i - nlisten]);
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s%s", i ? ", " : "", addr,
+                 i < nlisten ? "" : " (tls)");
     }
     if (b->have_users)
         fprintf(stderr, "bkpr-broker: listening on %s; %zu users from %s\n", line, b->users.len,

@@ -18,6 +18,7 @@
 
 #include "beekeeper/error.h"
 #include "core/clock.h"
+#include "net/tls.h"
 
 void brk_broker_limits_default(brk_broker_limits *l)
 {
@@ -65,7 +66,17 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     (void)l;
     (void)sa;
     (void)salen;
-    brk_session_accept(arg, fd);
+    brk_session_accept(arg, fd, NULL);
+}
+
+static void on_accept_tls(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                          int salen, void *arg)
+{
+    (void)l;
+    (void)sa;
+    (void)salen;
+    brk_broker *b = arg;
+    brk_session_accept(b, fd, b->tls);
 }
 
 static void on_accept_error(struct evconnlistener *l, void *arg)
@@ -130,12 +141,13 @@ int brk_broker_bound(const brk_broker *b, size_t i, char *buf, size_t len)
     return 0;
 }
 
-int brk_broker_listen(brk_broker *b, const char *const *addrs, size_t n, char *err,
-                      size_t errlen)
+static int add_listeners(brk_broker *b, const char *const *addrs, size_t n,
+                         evconnlistener_cb cb, char *err, size_t errlen)
 {
-    b->listeners = calloc(n, sizeof *b->listeners);
-    if (!b->listeners)
+    struct evconnlistener **ls = realloc(b->listeners, (b->nlisteners + n + 1) * sizeof *ls);
+    if (!ls)
         return BK_ENOMEM;
+    b->listeners = ls;
     for (size_t i = 0; i < n; i++) {
         struct sockaddr_storage ss;
         int len;
@@ -145,7 +157,7 @@ int brk_broker_listen(brk_broker *b, const char *const *addrs, size_t n, char *e
             return BK_EINVAL;
         }
         struct evconnlistener *l = evconnlistener_new_bind(
-            b->base, on_accept, b, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 1024,
+            b->base, cb, b, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 1024,
             (struct sockaddr *)&ss, len);
         if (!l) {
             snprintf(err, errlen, "cannot listen on %s: %s", addrs[i], strerror(errno));
@@ -154,11 +166,34 @@ int brk_broker_listen(brk_broker *b, const char *const *addrs, size_t n, char *e
         evconnlistener_set_error_cb(l, on_accept_error);
         b->listeners[b->nlisteners++] = l;
     }
+    return 0;
+}
+
+int brk_broker_listen(brk_broker *b, const char *const *addrs, size_t n, char *err,
+                      size_t errlen)
+{
+    int rc = add_listeners(b, addrs, n, on_accept, err, errlen);
+    b->first_tls = b->nlisteners;
+    if (rc)
+        return rc;
     b->sweep = event_new(b->base, -1, EV_PERSIST, on_sweep, b);
     struct timeval tv = {1, 0};
     if (!b->sweep || event_add(b->sweep, &tv) < 0)
         return BK_ENOMEM;
     return 0;
+}
+
+int brk_broker_listen_tls(brk_broker *b, const char *const *addrs, size_t n, const char *cert,
+                          const char *key, const char *client_ca, char *err, size_t errlen)
+{
+    if (!cert) {
+        snprintf(err, errlen, "a TLS listener needs a certificate (--tls-cert FILE)");
+        return BK_EINVAL;
+    }
+    if (b->tls || b->first_tls != b->nlisteners)
+        return BK_ESTATE;
+    int rc = bkp_tls_ctx_server(&b->tls, cert, key, client_ca, err, errlen);
+    return rc ? rc : add_listeners(b, addrs, n, on_accept_tls, err, errlen);
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -196,6 +231,7 @@ void brk_broker_free(brk_broker *b)
     free(b->listeners);
     if (b->sweep)
         event_free(b->sweep);
+    bkp_tls_ctx_free(b->tls);
     BKP_MAP_EACH(&b->vhosts, s)
         brk_vhost_free(s->value);
     bkp_map_clear(&b->vhosts);

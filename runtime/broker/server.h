@@ -10,6 +10,12 @@ int brk_broker_new(brk_broker **out, struct event_base *base);
  * 0, or BK_EINVAL/BK_EIO with err filled. */
 int brk_broker_listen(brk_broker *b, const char *const *addrs, size_t n, char *err,
                       size_t errlen);
+/* After brk_broker_listen: listens with TLS on each "HOST:PORT", with the certificate chain
+ * cert and its key (NULL: in cert), PEM files; client_ca not NULL: clients must show a
+ * certificate signed by a CA of that file. Its listeners come after the plain ones.
+ * 0, or BK_EINVAL/BK_EIO (err filled: a file that does not load, an address) or BK_ENOMEM. */
+int brk_broker_listen_tls(brk_broker *b, const char *const *addrs, size_t n, const char *cert,
+                          const char *key, const char *client_ca, char *err, size_t errlen);
 /* Writes listener i's bound address as "HOST:PORT" ("[::1]:PORT" for IPv6) to buf. 0, or
  * BK_EINVAL (no such listener) or BK_EIO. */
 int brk_broker_bound(const brk_broker *b, size_t i, char *buf, size_t len);

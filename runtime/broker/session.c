@@ -640,12 +640,13 @@ static void on_write(bkp_io *io, void *arg)
 
 static void on_event(bkp_io *io, int what, int err, void *arg)
 {
-    (void)io;
     brk_session *s = arg;
     if (what & BKP_IO_TIMEOUT)
         brk_broker_log(s->b, 1, "%s: dropped: %s", s->peer,
                        !s->version ? "no CONNECT in time"
                        : s->closing ? "did not read its goodbye" : "silent past its heart-beat");
+    else if (what & BKP_IO_TLS)
+        brk_broker_log(s->b, 1, "%s: dropped: %s", s->peer, bkp_io_error(io));
     else if (what & BKP_IO_ERROR)
         brk_broker_log(s->b, 2, "%s: %s", s->peer, strerror(err));
     session_free(s);
@@ -662,7 +663,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-void brk_session_accept(brk_broker *b, int fd)
+void brk_session_accept(brk_broker *b, int fd, struct bkp_tls_ctx *tls)
 {
     brk_session *s = calloc(1, sizeof *s);
     if (!s) {
@@ -675,7 +676,8 @@ void brk_session_accept(brk_broker *b, int fd)
         free(s);
         return;
     }
-    if (bkp_parser_new(&s->parser, &b->lim.frame) < 0) {
+    if ((tls && bkp_io_start_tls(s->io, tls, NULL) < 0) ||
+        bkp_parser_new(&s->parser, &b->lim.frame) < 0) {
         bkp_io_free(s->io);
         free(s);
         return;

@@ -200,7 +200,7 @@ static void set_error(bkp_tls *t, int code, int sys_errno)
                       r == SSL_R_HTTPS_PROXY_REQUEST || r == SSL_R_HTTP_REQUEST ||
                       r == SSL_R_RECORD_LENGTH_MISMATCH || r == SSL_R_UNKNOWN_PROTOCOL;
         snprintf(t->err, sizeof t->err, "%s%s", queued_reason(),
-                 not_tls ? " (the peer does not speak TLS: a plain port?)" : "");
+                 not_tls ? " (the peer does not speak TLS)" : "");
     }
     ERR_clear_error();
 }

@@ -36,7 +36,7 @@ static int client(brk_broker *b, int *peer)
         return -1;
     evutil_make_socket_nonblocking(sv[0]);
     evutil_make_socket_nonblocking(sv[1]);
-    brk_session_accept(b, sv[0]);
+    brk_session_accept(b, sv[0], NULL);
     *peer = sv[1];
     return 0;
 }
