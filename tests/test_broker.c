@@ -406,6 +406,56 @@ static void test_login_refused(void **state)
     broker_stop(&br);
 }
 
+/* --hash-password reads a password on stdin and prints its Argon2id hash; a users file
+ * holding it logs in with the password, not with the hash; a plain password still loads,
+ * with a warning that names the user. */
+static void test_password_hashes(void **state)
+{
+    (void)state;
+    const char *b = getenv("B") ? getenv("B") : "build";
+    char cmd[300], hash[256] = "", config[1024];
+    snprintf(cmd, sizeof cmd, "echo 's3cret' | %s/bin/bkpr-broker --hash-password", b);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(hash, sizeof hash, p));
+    assert_int_equal(pclose(p), 0);
+    hash[strcspn(hash, "\n")] = '\0';
+    assert_true(strncmp(hash, "$argon2id$", 10) == 0);
+    snprintf(config, sizeof config,
+             "{ \"users\": {\n"
+             "    \"h\": { \"password\": \"%s\", \"vhosts\": { \"/\": {} } },\n"
+             "    \"p\": { \"password\": \"plain\", \"vhosts\": { \"/\": {} } } } }\n",
+             hash);
+    broker br;
+    broker_start(&br, config);
+    for (int i = 0; i < 2; i++) { /* the second login is the one that skips Argon2 */
+        client *c = cl_login(&br, "h", "s3cret", "/");
+        cl_close(c);
+    }
+    client *c = cl_open(&br);
+    cl_send(c, "CONNECT\naccept-version:1.2\nhost:/\nlogin:h\npasscode:s3cre\n\n^");
+    expect_refusal(c, "access refused");
+    cl_close(c);
+    c = cl_open(&br);
+    char frame[512];
+    snprintf(frame, sizeof frame, "CONNECT\naccept-version:1.2\nhost:/\nlogin:h\npasscode:%s\n\n^",
+             hash);
+    cl_send(c, "%s", frame);
+    expect_refusal(c, "access refused");
+    cl_close(c);
+    c = cl_login(&br, "p", "plain", "/");
+    cl_close(c);
+    FILE *f = fopen(br.log, "r");
+    assert_non_null(f);
+    char line[512];
+    int warned = 0;
+    while (fgets(line, sizeof line, f))
+        warned |= strstr(line, "user 'p' has a plain password") != NULL;
+    fclose(f);
+    assert_true(warned);
+    broker_stop(&br);
+}
+
 static void test_permissions(void **state)
 {
     (void)state;
@@ -1016,6 +1066,7 @@ int main(void)
         cmocka_unit_test_teardown(test_no_config_accepts_any_login, teardown),
         cmocka_unit_test_teardown(test_port_zero_is_any_free_port, teardown),
         cmocka_unit_test_teardown(test_login_refused, teardown),
+        cmocka_unit_test_teardown(test_password_hashes, teardown),
         cmocka_unit_test_teardown(test_permissions, teardown),
         cmocka_unit_test_teardown(test_vhost_isolation, teardown),
         cmocka_unit_test_teardown(test_temp_queue_privacy, teardown),

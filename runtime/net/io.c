@@ -604,3 +604,8 @@ const char *bkp_io_error(const bkp_io *io)
 {
     return io->tls_err;
 }
+
+int bkp_io_handshaking(const bkp_io *io)
+{
+    return io->handshaking;
+}

@@ -60,6 +60,8 @@ int bkp_io_start_tls(bkp_io *io, struct bkp_tls_ctx *ctx, const char *host);
 /* The last TLS failure in words ("TLS handshake: certificate verify failed: certificate has
  * expired"); "" when none. Borrowed from io. */
 const char *bkp_io_error(const bkp_io *io);
+/* 1 while the TLS handshake runs (the TCP connection is up, BKP_IO_CONNECTED not yet). */
+int bkp_io_handshaking(const bkp_io *io);
 
 struct evbuffer *bkp_io_input(bkp_io *io);
 /* Append frames here; they leave at the end of the loop turn. */

@@ -458,7 +458,10 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     (void)what;
     enter(s);
     if (s->state == BKP_STOMP_CONNECTING) {
-        conn_lost(s, BK_ETIMEDOUT, "no CONNECTED in time");
+        /* a plain broker reads a ClientHello as the start of a frame, and waits */
+        conn_lost(s, BK_ETIMEDOUT, s->io && bkp_io_handshaking(s->io)
+                                       ? "TLS handshake: no answer in time (not a TLS port?)"
+                                       : "no CONNECTED in time");
     } else if (s->state == BKP_STOMP_CLOSING) {
         /* the DISCONNECT receipt never came: close anyway */
         struct rcpt *r = detach_receipts(s);

@@ -47,6 +47,7 @@ start)
   mkdir -p "$dir/log" "$dir/mnesia"
   cat > "$dir/ports" <<P
 stomp=$(freeport)
+stomps=$(freeport)
 amqp=$(freeport)
 dist=$(freeport)
 epmd=$(freeport)
@@ -69,6 +70,19 @@ log.file = false
 log.console = true
 log.console.level = warning
 C
+  # STOMP over TLS too, for tests/itest_tls.c: certificates made now (tests/tls-certs.sh).
+  tls=
+  if command -v openssl >/dev/null && sh "$top/tests/tls-certs.sh" "$dir/tls" >&2; then
+    tls=1
+    cat >> "$dir/rabbitmq.conf" <<C
+stomp.listeners.ssl.1 = 127.0.0.1:$stomps
+ssl_options.cacertfile = $dir/tls/ca.pem
+ssl_options.certfile = $dir/tls/server.pem
+ssl_options.keyfile = $dir/tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+C
+  fi
   "$RMQ/rabbitmq-server" > "$dir/server.log" 2>&1 &
   echo $! > "$dir/launcher.pid"
   if ! timeout 90 "$RMQ/rabbitmqctl" wait --timeout 80 "$dir/pid" > "$dir/wait.log" 2>&1; then
@@ -95,6 +109,7 @@ BK_TEST_USER=bk
 BK_TEST_PASS=bk
 BK_TEST_BROKER_PID=$(cat "$dir/pid")
 E
+  [ -n "$tls" ] && printf 'BK_TEST_TLS_PORT=%s\nBK_TEST_TLS_CA=%s\n' "$stomps" "$dir/tls/ca.pem" >> "$dir/env"
   echo "rabbitmq.sh: RabbitMQ ready, STOMP on 127.0.0.1:$stomp"
   ;;
 stop)
