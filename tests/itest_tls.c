@@ -319,7 +319,7 @@ static void a_plaintext_client_on_the_tls_port_fails(void **st)
     bk_client_opts o = tls_opts(g_good.tls, NULL);
     o.tls = 0;
     assert_int_not_equal(connect_once(&o), 0);
-    assert_logged("cannot connect to the bus");
+    assert_logged("connection closed by the peer");
 }
 
 static void a_tls_client_on_a_plain_port_fails(void **st)
@@ -340,7 +340,7 @@ static void a_missing_ca_file_is_named(void **st)
     bk_client_opts o = tls_opts(g_good.tls, cert("no-such-ca.pem"));
     assert_int_equal(connect_once(&o), BK_EINVAL);
     assert_logged("TLS: cannot load the CA file ");
-    assert_logged("no-such-ca.pem");
+    assert_logged("no-such-ca.pem: No such file or directory");
 }
 
 static void client_certificates_when_the_broker_asks(void **st)
@@ -350,7 +350,7 @@ static void client_certificates_when_the_broker_asks(void **st)
         skip();
     bk_client_opts o = tls_opts(g_mtls.tls, cert("ca.pem"));
     assert_int_not_equal(connect_once(&o), 0);
-    assert_logged("cannot connect to the bus");
+    assert_logged("certificate required");
     o.tls_cert = cert("client.pem");
     o.tls_key = cert("client.key");
     assert_int_equal(connect_once(&o), 0);

@@ -32,6 +32,8 @@ struct bkp_tls {
 static const char *queued_reason(void)
 {
     unsigned long e = ERR_peek_error();
+    if (e && ERR_SYSTEM_ERROR(e))
+        return strerror(ERR_GET_REASON(e));
     const char *r = e ? ERR_reason_error_string(e) : NULL;
     return r ? r : "unknown error";
 }
