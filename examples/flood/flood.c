@@ -33,7 +33,8 @@ bk_client_opts flood_opts(flood_target *t)
 {
     t->hosts[0] = t->addr;
     return (bk_client_opts){ .hosts = t->hosts, .nhosts = 1, .vhost = t->vhost, .user = t->user,
-                             .pass = t->pass, .bus_id = t->cluster, .timeout_ms = 30000 };
+                             .pass = t->pass, .bus_id = t->cluster, .timeout_ms = 30000,
+                             .tls = t->tls, .tls_ca = t->tls_ca };
 }
 
 /* ------------------------------------------------------------------ the echo workers */

@@ -20,6 +20,8 @@ typedef struct flood_target {
     char vhost[128], user[128], pass[128];
     char cluster[64];           /* random per run: no stale queues */
     int prefetch;               /* the echo worker's prefetch (0: the default, 1) */
+    int tls;                    /* 1: TLS, checked against tls_ca (bench_tls) */
+    const char *tls_ca;
 } flood_target;
 
 bk_client_opts flood_opts(flood_target *t);

@@ -8,9 +8,11 @@ $(FLOOD_GEN)/flood.d: examples/flood/flood.bkidl $(B)/bin/bkpr-gen
 	$(B)/bin/bkpr-gen -o $(@D) -M $@ $<
 $(FLOOD_GEN_SRCS): $(FLOOD_GEN)/flood.d ;
 -include $(call gen_deps,$(FLOOD_GEN)/flood.d)
-FLOOD_USERS := $(call obj,examples/flood/flood.c examples/flood/main.c tests/bench/bench_rpc.c)
+FLOOD_USERS := $(call obj,examples/flood/flood.c examples/flood/main.c tests/bench/bench_rpc.c \
+                 tests/bench/bench_tls.c)
 $(FLOOD_USERS): | $(FLOOD_GEN)/flood.d
 $(FLOOD_USERS): BK_CPPFLAGS += -I$(FLOOD_GEN)
 $(eval $(call bk_example,flood,examples/flood/main.c examples/flood/flood.c \
   examples/common/busconf.c $(FLOOD_GEN_SRCS)))
 $(eval $(call bk_bench,bench_rpc,tests/bench/bench_rpc.c tests/bench/procmem.c examples/flood/flood.c $(FLOOD_GEN_SRCS)))
+$(eval $(call bk_bench,bench_tls,tests/bench/bench_tls.c examples/flood/flood.c $(FLOOD_GEN_SRCS)))

@@ -126,10 +126,13 @@ static void tls_fail(bkp_io *io, const char *what)
 }
 
 /* The output as TLS records, each pulled up into one piece: per record one SSL_write and
- * one write(). Writing each evbuffer chain as a record of its own would cost a record
- * (header, MAC, a system call) per frame appended in the turn; records cut at 16 KiB are
- * what TLS does anyway. Returns the bytes taken, or -1 for a failure, or -2 for a wait
- * (WANT_READ: wr_wants_rd is set and the read event added). */
+ * one write(). Writing each evbuffer chain as a record of its own costs a record (header,
+ * MAC, a system call) per chain the turn's frames span; records cut at 16 KiB are what TLS
+ * does anyway. Measured with bench_tls's workload (2000 of each kind, strace -c of client,
+ * worker and broker): 26.9k write() calls pulled up, 28.4k chain by chain; the rates
+ * differed by less than the noise of the shared machine. Returns the bytes taken, or -1
+ * for a failure, or -2 for a wait (WANT_READ: wr_wants_rd is set and the read event
+ * added). */
 static int tls_write(bkp_io *io)
 {
     int total = 0;
