@@ -495,6 +495,10 @@ void bkp_io_free(bkp_io *io)
     if (io->rev)
         stop_all(io);
     event_del(io->flush);
+    /* close_notify goes out now, while the fd is still ours: once closed, its number may be
+     * another connection's by the time a callback that is running returns */
+    bkp_tls_free(io->tls);
+    io->tls = NULL;
     if (io->fd >= 0) {
         evutil_closesocket(io->fd);
         io->fd = -1;
