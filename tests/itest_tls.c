@@ -252,59 +252,58 @@ static void call_over_tls(const char *addr, const char *ca)
     assert_int_equal(bkt_stop(pid, SIGTERM), 0);
 }
 
+/* One round of connecting with TLS (or not) to addr fails, and the log says what. */
+static void refused(const char *addr, const char *ca, int tls, const char *what)
+{
+    bk_client_opts o = tls_opts(addr, ca);
+    o.tls = tls;
+    assert_int_not_equal(connect_once(&o), 0);
+    assert_logged(what);
+}
+
+#define NEED_BKPR()                                                                        \
+    do {                                                                                   \
+        (void)st;                                                                          \
+        if (!is_bkpr())                                                                    \
+            skip();                                                                        \
+    } while (0)
+
 /* ------------------------------------------------------------------ tests */
 
 static void bkpr_broker_serves_calls_over_tls(void **st)
 {
-    (void)st;
-    if (!is_bkpr())
-        skip();
+    NEED_BKPR();
     call_over_tls(g_good.tls, cert("ca.pem"));
 }
 
 static void a_wrong_ca_is_refused(void **st)
 {
-    (void)st;
-    if (!is_bkpr())
-        skip();
-    bk_client_opts o = tls_opts(g_good.tls, cert("other-ca.pem"));
-    assert_int_not_equal(connect_once(&o), 0);
-    assert_logged("TLS handshake: certificate verify failed: unable to get local issuer");
+    NEED_BKPR();
+    refused(g_good.tls, cert("other-ca.pem"), 1,
+            "TLS handshake: certificate verify failed: unable to get local issuer");
 }
 
 static void an_expired_certificate_is_refused(void **st)
 {
-    (void)st;
-    if (!is_bkpr())
-        skip();
-    bk_client_opts o = tls_opts(g_expired.tls, cert("ca.pem"));
-    assert_int_not_equal(connect_once(&o), 0);
-    assert_logged("certificate verify failed: certificate has expired");
+    NEED_BKPR();
+    refused(g_expired.tls, cert("ca.pem"), 1, "certificate verify failed: certificate has expired");
 }
 
 static void a_wrong_host_name_is_refused(void **st)
 {
-    (void)st;
-    if (!is_bkpr())
-        skip();
-    bk_client_opts o = tls_opts(g_wronghost.tls, cert("ca.pem"));
-    assert_int_not_equal(connect_once(&o), 0);
-    assert_logged("certificate verify failed: IP address mismatch");
+    NEED_BKPR();
+    refused(g_wronghost.tls, cert("ca.pem"), 1, "certificate verify failed: IP address mismatch");
     char name[64];
     snprintf(name, sizeof name, "localhost%s", strchr(g_wronghost.tls, ':'));
-    o = tls_opts(name, cert("ca.pem"));
-    assert_int_not_equal(connect_once(&o), 0);
-    assert_logged("certificate verify failed: hostname mismatch");
+    refused(name, cert("ca.pem"), 1, "certificate verify failed: hostname mismatch");
     snprintf(name, sizeof name, "localhost%s", strchr(g_good.tls, ':'));
-    o = tls_opts(name, cert("ca.pem"));
+    bk_client_opts o = tls_opts(name, cert("ca.pem"));
     assert_int_equal(connect_once(&o), 0);
 }
 
 static void tls_verify_false_connects_anyway_and_says_so(void **st)
 {
-    (void)st;
-    if (!is_bkpr())
-        skip();
+    NEED_BKPR();
     bk_client_opts o = tls_opts(g_wronghost.tls, NULL);
     o.tls_no_verify = 1;
     assert_int_equal(connect_once(&o), 0);
@@ -313,30 +312,19 @@ static void tls_verify_false_connects_anyway_and_says_so(void **st)
 
 static void a_plaintext_client_on_the_tls_port_fails(void **st)
 {
-    (void)st;
-    if (!is_bkpr())
-        skip();
-    bk_client_opts o = tls_opts(g_good.tls, NULL);
-    o.tls = 0;
-    assert_int_not_equal(connect_once(&o), 0);
-    assert_logged("connection closed by the peer");
+    NEED_BKPR();
+    refused(g_good.tls, NULL, 0, "connection closed by the peer");
 }
 
 static void a_tls_client_on_a_plain_port_fails(void **st)
 {
-    (void)st;
-    if (!is_bkpr())
-        skip();
-    bk_client_opts o = tls_opts(g_good.plain, cert("ca.pem"));
-    assert_int_not_equal(connect_once(&o), 0);
-    assert_logged("TLS handshake: no answer in time (not a TLS port?)");
+    NEED_BKPR();
+    refused(g_good.plain, cert("ca.pem"), 1, "TLS handshake: no answer in time (not a TLS port?)");
 }
 
 static void a_missing_ca_file_is_named(void **st)
 {
-    (void)st;
-    if (!is_bkpr())
-        skip();
+    NEED_BKPR();
     bk_client_opts o = tls_opts(g_good.tls, cert("no-such-ca.pem"));
     assert_int_equal(connect_once(&o), BK_EINVAL);
     assert_logged("TLS: cannot load the CA file ");
@@ -345,12 +333,9 @@ static void a_missing_ca_file_is_named(void **st)
 
 static void client_certificates_when_the_broker_asks(void **st)
 {
-    (void)st;
-    if (!is_bkpr())
-        skip();
+    NEED_BKPR();
+    refused(g_mtls.tls, cert("ca.pem"), 1, "certificate required");
     bk_client_opts o = tls_opts(g_mtls.tls, cert("ca.pem"));
-    assert_int_not_equal(connect_once(&o), 0);
-    assert_logged("certificate required");
     o.tls_cert = cert("client.pem");
     o.tls_key = cert("client.key");
     assert_int_equal(connect_once(&o), 0);
@@ -365,9 +350,7 @@ static void rabbitmq_serves_calls_over_tls(void **st)
     static char addr[40];
     snprintf(addr, sizeof addr, "127.0.0.1:%s", port);
     call_over_tls(addr, ca);
-    bk_client_opts o = tls_opts(addr, cert("other-ca.pem"));
-    assert_int_not_equal(connect_once(&o), 0);
-    assert_logged("certificate verify failed");
+    refused(addr, cert("other-ca.pem"), 1, "certificate verify failed");
 }
 
 int main(void)
