@@ -211,6 +211,13 @@ static int loop_once(bk_client *c, int block)
     return r;
 }
 
+void bkp_client_poll(bk_client *c)
+{
+    if (c->s)
+        bkp_stomp_flush(c->s);
+    loop_once(c, 0);
+}
+
 /* ------------------------------------------------------------------ pending calls */
 
 static void table_add(bk_client *c, pending *p)
