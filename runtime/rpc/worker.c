@@ -539,7 +539,8 @@ static int add_handler(bk_worker *w, const char *pattern, bk_handler_fn *fn,
         } else {
             snprintf(dest, sizeof dest, "/queue/req.%s.%s", bk_client_cluster(c), s->name);
             bkp_sub_opts so = { .ack = BKP_ACK_CLIENT_INDIVIDUAL,
-                                .prefetch = w->prefetch > 0 ? (unsigned)w->prefetch : 1 };
+                                .prefetch = w->prefetch > 0 ? (unsigned)w->prefetch : 0,
+                                .worker_prefetch = w->prefetch <= 0 };
             rc = bkp_stomp_subscribe(bkp_client_stomp(c), dest, &so, on_message, s, &s->sub);
         }
         if (rc)
