@@ -33,26 +33,6 @@ typedef struct res {
     bench_mem idle;
 } res;
 
-static int parse_target(char *tok, flood_target *t)
-{
-    char *eq = strchr(tok, '=');
-    if (!eq)
-        return -1;
-    *eq = '\0';
-    char *f[5], *save = NULL, *p = eq + 1;
-    for (int i = 0; i < 5; i++, p = NULL)
-        if (!(f[i] = strtok_r(p, ":", &save)))
-            return -1;
-    memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", tok);
-    snprintf(t->addr, sizeof t->addr, "%s:%s", f[0], f[1]);
-    snprintf(t->vhost, sizeof t->vhost, "%s", f[2]);
-    snprintf(t->user, sizeof t->user, "%s", f[3]);
-    snprintf(t->pass, sizeof t->pass, "%s", f[4]);
-    snprintf(t->cluster, sizeof t->cluster, "bench%06d", rand() % 1000000);
-    return 0;
-}
-
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -130,7 +110,7 @@ int main(void)
     memset(v, 0, sizeof v);
     for (char *tok = strtok_r(targets, " ", &save); tok && nt < MAXT;
          tok = strtok_r(NULL, " ", &save))
-        if (parse_target(tok, &v[nt].t) == 0)
+        if (flood_target_parse(tok, &v[nt].t) == 0)
             measure(&v[nt++]);
     free(targets);
 
