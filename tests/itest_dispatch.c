@@ -253,6 +253,37 @@ static void an_idle_worker_gets_the_next_job_first(void **state)
         assert_int_equal(bkt_stop(w[i], SIGTERM), 0);
 }
 
+/* Two workers, and 16 jobs of 100 ms sent to them: after 150 ms, a (the one to stop or
+ * kill) holds several, one of them running. *before: the jobs a has started. */
+typedef struct held {
+    pid_t a, b;
+    bk_client *c;
+    calls *k;
+    int before;
+} held;
+
+enum { HELD_N = 16 };
+
+static void hold_jobs(held *h)
+{
+    h->a = spawn();
+    h->b = spawn();
+    h->c = bkt_connect();
+    h->k = calloc(1, sizeof *h->k);
+    for (int i = 0; i < HELD_N; i++)
+        call(h->c, h->k, "sleep", i);
+    bk_client_run_for(h->c, 150);
+    runs(h->a, &h->before);
+    assert_true(h->before > 0);
+}
+
+static void held_end(held *h)
+{
+    free(h->k);
+    bk_client_free(h->c);
+    assert_int_equal(bkt_stop(h->b, SIGTERM), 0);
+}
+
 /* A worker holding several jobs is SIGKILLed: the broker gives them to the other one, and
  * every call gets exactly one response; a job may run twice (at least once), and that is
  * counted. */
@@ -260,25 +291,15 @@ static void a_killed_worker_s_jobs_are_answered_once(void **state)
 {
     (void)state;
     BKT_NEED_BROKER();
-    pid_t a = spawn(), b = spawn();
-    bk_client *c = bkt_connect();
-    calls *k = calloc(1, sizeof *k);
-    enum { N = 16 };
-    for (int i = 0; i < N; i++)
-        call(c, k, "sleep", i);
-    bk_client_run_for(c, 150);
-    int of_a;
-    runs(a, &of_a);
-    assert_true(of_a > 0);
-    kill(a, SIGKILL);
-    bkt_wait_exit(a, 10000);
-    wait_done(c, k, N);
-    int total = runs(0, &of_a);
-    print_message("%d calls, %d runs: %d run twice\n", N, total, total - N);
-    assert_true(total >= N);
-    free(k);
-    bk_client_free(c);
-    assert_int_equal(bkt_stop(b, SIGTERM), 0);
+    held h;
+    hold_jobs(&h);
+    kill(h.a, SIGKILL);
+    bkt_wait_exit(h.a, 10000);
+    wait_done(h.c, h.k, HELD_N);
+    int of_a, total = runs(0, &of_a);
+    print_message("%d calls, %d runs: %d run twice\n", HELD_N, total, total - HELD_N);
+    assert_true(total >= HELD_N);
+    held_end(&h);
 }
 
 /* A worker holding several jobs is stopped gracefully while one runs: it finishes that one
@@ -288,26 +309,17 @@ static void a_stopping_worker_gives_its_unstarted_jobs_back(void **state)
 {
     (void)state;
     BKT_NEED_BROKER();
-    pid_t a = spawn(), b = spawn();
-    bk_client *c = bkt_connect();
-    calls *k = calloc(1, sizeof *k);
-    enum { N = 16 };
-    for (int i = 0; i < N; i++)
-        call(c, k, "sleep", i);
-    bk_client_run_for(c, 150);
-    int before, after;
-    runs(a, &before);
-    assert_true(before > 0);
-    kill(a, SIGTERM);
-    assert_int_equal(bkt_wait_exit(a, 10000), 0);
-    wait_done(c, k, N);
-    assert_int_equal(runs(a, &after), N);
-    print_message("the stopped worker started %d jobs before its stop and %d after\n", before,
-                  after - before);
-    assert_true(after <= before + 1);  /* the one it may have begun as the signal came */
-    free(k);
-    bk_client_free(c);
-    assert_int_equal(bkt_stop(b, SIGTERM), 0);
+    held h;
+    hold_jobs(&h);
+    kill(h.a, SIGTERM);
+    assert_int_equal(bkt_wait_exit(h.a, 10000), 0);
+    wait_done(h.c, h.k, HELD_N);
+    int after;
+    assert_int_equal(runs(h.a, &after), HELD_N);
+    print_message("the stopped worker started %d jobs before its stop and %d after\n",
+                  h.before, after - h.before);
+    assert_true(after <= h.before + 1);  /* the one it may have begun as the signal came */
+    held_end(&h);
 }
 
 int main(void)

@@ -243,14 +243,6 @@ static void measure(flood_target *t, int prefetch, figures *f)
     f->mixed_p99 = mixed_p99_us(t, &f->behind, &f->r.errors);
 }
 
-static void rate(char *buf, size_t n, double v)
-{
-    if (v >= 1e3)
-        snprintf(buf, n, "%.1fk/s", v / 1e3);
-    else
-        snprintf(buf, n, "%.0f/s", v);
-}
-
 int main(void)
 {
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
@@ -287,15 +279,15 @@ int main(void)
     nats_measure(N / 4, N, BODY, &nf);
 
     char a[64], b[64], c[200];
-    rate(a, sizeof a, d.r.async.per_s);
-    rate(b, sizeof b, nf.async_per_s);
+    bench_rate(a, sizeof a, d.r.async.per_s);
+    bench_rate(b, sizeof b, nf.async_per_s);
     snprintf(c, sizeof c, "NATS + libnats request/reply %s (%.2fx); prefetch 1: %.1fk/s",
              nf.ran ? b : nf.why, nf.ran && nf.async_per_s > 0 ? d.r.async.per_s / nf.async_per_s : 0,
              one.r.async.per_s / 1e3);
     printf("| async calls, 1 client, 1 worker, %d B, default prefetch | %s | %s | >= 1x NATS |\n",
            BODY, a, c);
-    rate(a, sizeof a, d.fan_in);
-    rate(b, sizeof b, one.fan_in);
+    bench_rate(a, sizeof a, d.fan_in);
+    bench_rate(b, sizeof b, one.fan_in);
     printf("| one worker fed by 4 clients, default prefetch | %s | prefetch 1: %s (%.2fx) | "
            ">= 3x |\n", a, b, one.fan_in > 0 ? d.fan_in / one.fan_in : 0);
     printf("| 4 workers, 50 ms / 0 ms jobs: p99 wait of the 0 ms jobs | %.0f us (%lld jobs "
