@@ -24,7 +24,8 @@ void bkp_client_filter_tasks(bk_client *c, const bkp_task_ops *ops,
 /* From a task, between two tasks of one drain: writes what is queued and runs one
  * non-blocking turn of the loop (reads, timers, signals), so that what earlier tasks sent
  * leaves before a long one runs and a stop asked meanwhile (a signal) is seen. What the turn
- * queues runs later in the same drain, in order. */
+ * queues runs later in the same drain, in order. Inside a callback of the loop (a drain of
+ * a loop the application runs) it only writes. */
 void bkp_client_poll(bk_client *c);
 
 /* The client's connection (borrowed, lives as long as c). */
