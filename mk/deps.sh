@@ -7,7 +7,8 @@ set -eu
 
 build="gcc make pkg-config libevent-dev libjansson-dev libssl-dev libsodium-dev re2c lemon libcmocka-dev"
 check="$build rabbitmq-server valgrind python3 tmux groff-base openssl"
-bench="$check libjsmn-dev"
+# NATS beside our RPC in the bench's dispatch rows (tests/bench/nats_peer.h): bench only.
+bench="$check libjsmn-dev nats-server libnats-dev"
 demo="$build python3"
 fuzz="$build clang libclang-rt-14-dev"
 # Perl Beekeeper 0.02 (../shared/peers), which make bench runs beside ours; libev-perl is

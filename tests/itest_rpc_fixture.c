@@ -265,6 +265,8 @@ static int worker_setup(bk_worker **wp, void *arg)
         o.authorize = auth_by_method;
     if (kind == W_PLAIN)
         o.debug = 0;
+    if (kind == W_SLOW)
+        o.prefetch = 1;     /* its jobs wait in the broker's queue, not in the worker */
     if (bk_worker_new(wp, &o) != 0)
         return 1;
     bk_worker *w = *wp;

@@ -88,6 +88,7 @@ struct brk_sub {
     brk_ack_mode ack;
     uint32_t prefetch;             /* 0 = unlimited */
     uint32_t inflight;
+    int nacked;                    /* gave a message back: the queue's last choice from now on */
     brk_queue *queue;              /* for queues */
     brk_sub *qprev, *qnext;        /* ring of the queue's consumers */
     struct brk_tnode *tnode;       /* for topics */
@@ -107,6 +108,8 @@ struct brk_queue {
     brk_session *owner;            /* temp queues: the connection it belongs to */
     int has_ttl;                   /* some queued message may expire */
     brk_queue *tq_next;            /* the owner's list of temp queues */
+    uint64_t placed_behind;        /* client-ack deliveries to a consumer already holding one */
+    uint64_t placed_unfair;        /* ... while another consumer of the queue held none */
 };
 
 typedef struct brk_tnode {
@@ -187,6 +190,8 @@ typedef struct brk_broker_stats {
     uint64_t held_back;            /* times a publisher was held back (not read from) */
     uint64_t drop_full;            /* SENDs refused: the queue or the broker was full */
     uint64_t drop_expired;         /* messages whose time to live passed in a queue */
+    uint64_t placed_behind;        /* all queues' brk_queue.placed_behind */
+    uint64_t placed_unfair;        /* all queues' brk_queue.placed_unfair (stays 0) */
 } brk_broker_stats;
 
 /* Whether a SEND to dest is a request to the broker's own method (any cluster). */

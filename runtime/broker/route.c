@@ -245,26 +245,65 @@ static void deliver(brk_sub *s, brk_msg *m)
         brk_session_write_now(s->sess);
 }
 
+/* Least-loaded dispatch (doc/broker.md "Dispatch"): the queue's next message goes to the
+ * ready consumer holding the fewest unacknowledged messages, ties in ring order from the
+ * cursor, so that an idle worker gets the next job before any busy one whatever its prefetch,
+ * and jobs wait behind another job only when every consumer holds some. A consumer that has
+ * NACKed is on its way out (a worker stopping gives its jobs back that way): it comes last,
+ * or it would win every job it just gave back. The scan stops at the first ready consumer
+ * holding nothing, so it is short while some worker is idle; when all hold work it visits
+ * every consumer, O(consumers) per message, as the round robin did when all were full.
+ * *idle_other: whether a client-ack consumer other than the one chosen held nothing. */
+static brk_sub *least_loaded(brk_queue *q, int *idle_other)
+{
+    brk_sub *best = NULL, *s = q->consumers;
+    uint64_t best_rank = UINT64_MAX;
+    *idle_other = 0;
+    for (size_t i = 0; i < q->nconsumers; i++, s = s->qnext) {
+        if (s->ack != BRK_ACK_AUTO && !s->inflight && !s->nacked)
+            *idle_other = 1;
+        if (!ready(s))
+            continue;
+        uint64_t rank = (uint64_t)(s->nacked != 0) << 32 | s->inflight;
+        if (rank < best_rank) {
+            best = s;
+            best_rank = rank;
+            if (rank == 0)
+                break;
+        }
+    }
+    if (best && best->inflight == 0)
+        *idle_other = 0; /* it was the idle one, or it had none to wait behind */
+    return best;
+}
+
 void brk_queue_dispatch(brk_queue *q)
 {
     int64_t now = 0;
+    brk_broker_stats *st = &q->vhost->broker->stats;
     while (q->head && q->consumers) {
         if (q->head->expires_ms) {
             if (!now)
                 now = bkp_wall_ms();
             if (expired(q->head, now)) {
-                q->vhost->broker->stats.drop_expired++;
+                st->drop_expired++;
                 brk_msg_unref(pop(q));
                 continue;
             }
         }
-        brk_sub *s = q->consumers;
-        size_t tries = 0;
-        while (!ready(s) && ++tries < q->nconsumers)
-            s = s->qnext;
-        if (tries == q->nconsumers)
+        int idle_other;
+        brk_sub *s = least_loaded(q, &idle_other);
+        if (!s)
             break;
-        q->consumers = s->qnext; /* round robin: the next one goes first next time */
+        q->consumers = s->qnext; /* ties in turn: the next one goes first next time */
+        if (s->ack != BRK_ACK_AUTO && s->inflight) {
+            q->placed_behind++;
+            st->placed_behind++;
+            if (idle_other) {
+                q->placed_unfair++;
+                st->placed_unfair++;
+            }
+        }
         deliver(s, pop(q));
     }
 }
@@ -348,6 +387,7 @@ int brk_sub_ack(brk_sub *s, uint64_t seq, int cumulative, int nack)
         return BK_ENOTFOUND;
     brk_delivery *from = cumulative ? s->unacked_head : d;
     if (nack) {
+        s->nacked = 1;
         requeue(s, from, d);
     } else {
         for (;;) {

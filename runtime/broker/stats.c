@@ -38,9 +38,11 @@ static json_t *queues_of(const brk_vhost *v, int *cut)
             *cut = 1;
             break;
         }
-        json_array_append_new(list, json_pack("{s:s,s:I,s:I}", "name", q->name, "depth",
-                                              (json_int_t)q->len, "consumers",
-                                              (json_int_t)q->nconsumers));
+        json_array_append_new(list, json_pack("{s:s,s:I,s:I,s:I,s:I}", "name", q->name,
+                                              "depth", (json_int_t)q->len, "consumers",
+                                              (json_int_t)q->nconsumers, "placed_behind",
+                                              (json_int_t)q->placed_behind, "placed_unfair",
+                                              (json_int_t)q->placed_unfair));
     }
     return list;
 }
@@ -50,7 +52,7 @@ static json_t *stats_of(const brk_broker *b, const brk_vhost *v)
     const brk_broker_stats *st = &b->stats;
     int cut = 0;
     json_t *queues = queues_of(v, &cut);
-    return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:s,s:o,s:b}",
+    return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:{s:I,s:I},s:s,s:o,s:b}",
                      "server", BRK_SERVER,
                      "uptime_ms", (json_int_t)(bkp_now_ms() - st->started_ms),
                      "connections", (json_int_t)b->nsessions,
@@ -63,6 +65,9 @@ static json_t *stats_of(const brk_broker *b, const brk_vhost *v)
                      "slow_consumer", (json_int_t)b->dropped,
                      "queue_full", (json_int_t)st->drop_full,
                      "expired", (json_int_t)st->drop_expired,
+                     "dispatch",
+                     "placed_behind", (json_int_t)st->placed_behind,
+                     "placed_unfair", (json_int_t)st->placed_unfair,
                      "vhost", v->name,
                      "queues", queues,
                      "queues_cut", cut);

@@ -93,13 +93,28 @@ static void tr_on_stop(bk_worker *w, void *arg)
         c->h.on_stop(w, c->h.arg);
 }
 
+/* The worker option "prefetch" (doc/config.md): absent, the broker flavour's default;
+ * else 1..65535 jobs a service queue hands the worker ahead of its ACKs. -1 when invalid. */
+static int prefetch_option(const json_t *options)
+{
+    const json_t *v = options ? json_object_get(options, "prefetch") : NULL;
+    if (!v)
+        return 0;
+    json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+    return n >= 1 && n <= 65535 ? (int)n : -1;
+}
+
 static int run_module(child *c, const bkp_child_opts *o, const bk_module_def *def)
 {
     c->name = o->worker_class ? o->worker_class : def->name;
+    int prefetch = prefetch_option(o->options);
+    if (prefetch < 0)
+        return cannot_start(c, "%s: option prefetch must be an integer from 1 to 65535",
+                            c->name);
     bk_worker_opts wo = {
         .worker_class = c->name, .pool = o->pool, .debug = o->debug,
         .authorize = tr_authorize, .on_start = tr_on_start, .on_stop = tr_on_stop, .arg = c,
-        .handle_signals = 1, .log_to_bus = 1,
+        .handle_signals = 1, .log_to_bus = 1, .prefetch = prefetch,
     };
     bk_bus_config_client_opts(o->bus, &wo.client);
     bk_worker *w;

@@ -99,6 +99,7 @@ struct bk_client {
     item *qhead, *qtail;
     struct event *drain_ev, *wake_ev, *room_ev;
     int running, draining, stop;
+    int in_loop_cb;             /* draining from drain_cb, inside a loop we do not run */
     int connected, gave_up, last_reason;
     int lost;                   /* the connection was up and went away: say when it is back */
     /* The failed attempts of the current round over the hosts, logged as one line when the
@@ -187,8 +188,12 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     bk_client *c = arg;
-    if (!c->running)    /* a loop wrapper of ours drains outside libevent */
+    if (!c->running) {  /* a loop wrapper of ours drains outside libevent */
+        int was = c->in_loop_cb;
+        c->in_loop_cb = 1;
         drain(c);
+        c->in_loop_cb = was;
+    }
 }
 
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
@@ -210,6 +215,16 @@ static int loop_once(bk_client *c, int block)
     int r = event_base_loop(c->base, block ? EVLOOP_ONCE : EVLOOP_NONBLOCK);
     c->running--;
     return r;
+}
+
+void bkp_client_poll(bk_client *c)
+{
+    if (c->s)
+        bkp_stomp_flush(c->s);
+    /* Drained from a callback of a loop someone else runs, it cannot turn that loop.
+     * (libevent 2.1's event_base_get_running_event reads NULL outside a callback.) */
+    if (!c->in_loop_cb)
+        loop_once(c, 0);
 }
 
 /* ------------------------------------------------------------------ pending calls */

@@ -21,6 +21,13 @@ void bkp_client_queue_task(bk_client *c, const bkp_task_ops *ops, void *task);
 void bkp_client_filter_tasks(bk_client *c, const bkp_task_ops *ops,
                              int (*keep)(void *task, void *arg), void *arg);
 
+/* From a task, between two tasks of one drain: writes what is queued and runs one
+ * non-blocking turn of the loop (reads, timers, signals), so that what earlier tasks sent
+ * leaves before a long one runs and a stop asked meanwhile (a signal) is seen. What the turn
+ * queues runs later in the same drain, in order. Inside a callback of the loop (a drain of
+ * a loop the application runs) it only writes. */
+void bkp_client_poll(bk_client *c);
+
 /* The client's connection (borrowed, lives as long as c). */
 bkp_stomp *bkp_client_stomp(bk_client *c);
 /* While a handler runs: the request's tokens and session travel on nested calls. */

@@ -22,6 +22,8 @@ typedef struct handler {
     bk_handler_fn *fn;          /* untyped: params as a jansson tree */
     bk_typed_handler_fn *tfn;   /* typed (generated): params as tokens */
     void *arg;
+    int ran;                    /* has run once: last_us says how long it takes */
+    uint64_t last_us;
 } handler;
 
 typedef struct service {
@@ -205,6 +207,11 @@ static void refuse(bk_request *req, int rc, const char *why, int notify)
     complete(req);
 }
 
+/* A handler that took this long is not run after another job's response without that
+ * response being written first: a write and a loop turn cost some microseconds, a small
+ * part of such a handler, while a quicker one's responses are worth batching. */
+#define SLOW_HANDLER_US 100
+
 /* A job's turn at the client's drain point (a task of the client: client_int.h). */
 static void run_job(void *task)
 {
@@ -261,6 +268,19 @@ static void run_job(void *task)
         refuse(req, BK_RPC_PARSE_ERROR, why, notify);
         return;
     }
+    /* The jobs a worker holds run one after another in one drain, and what they send leaves
+     * in one write at its end. Before a handler that took long last time (or has not run
+     * yet), what earlier jobs sent goes out, and the loop turns once: a finished job's
+     * response does not wait for a slow one, and a stop asked meanwhile (SIGTERM) gives this
+     * job and the ones behind it back at once, not after each has run. */
+    if (h && (!h->ran || h->last_us >= SLOW_HANDLER_US)) {
+        bkp_client_poll(w->c);
+        if (w->stop && !notify) {
+            ack_job(w, j, 1);
+            request_free(req);
+            return;
+        }
+    }
     if (notify)
         w->stats.notifications++;
     else
@@ -287,7 +307,9 @@ static void run_job(void *task)
     rc = h->fn ? h->fn(req, req->params, h->arg)
                : h->tfn(req, &req->m.doc, req->m.params, h->arg);
     req->in_handler = 0;
-    w->busy_us += bkp_now_us() - t0;
+    h->last_us = bkp_now_us() - t0;
+    h->ran = 1;
+    w->busy_us += h->last_us;
     bkp_client_set_context(w->c, ot, os, NULL, NULL);
     if (rc == BK_DEFER && !req->answered && !req->failed) { /* nothing recorded: later */
         req->deferred = 1;
@@ -517,7 +539,8 @@ static int add_handler(bk_worker *w, const char *pattern, bk_handler_fn *fn,
         } else {
             snprintf(dest, sizeof dest, "/queue/req.%s.%s", bk_client_cluster(c), s->name);
             bkp_sub_opts so = { .ack = BKP_ACK_CLIENT_INDIVIDUAL,
-                                .prefetch = w->prefetch > 0 ? (unsigned)w->prefetch : 1 };
+                                .prefetch = w->prefetch > 0 ? (unsigned)w->prefetch : 0,
+                                .worker_prefetch = w->prefetch <= 0 };
             rc = bkp_stomp_subscribe(bkp_client_stomp(c), dest, &so, on_message, s, &s->sub);
         }
         if (rc)

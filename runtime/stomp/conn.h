@@ -175,6 +175,8 @@ typedef enum bkp_ack_mode {
 typedef struct bkp_sub_opts {
     bkp_ack_mode ack;
     unsigned prefetch;          /* 0 = no prefetch header; else the flavour's header */
+    int worker_prefetch;        /* 1: prefetch is bkp_flavour_worker_prefetch() of the broker
+                                   of each CONNECTED (failover may change it) */
     const bkp_header *headers;  /* extra SUBSCRIBE headers (copied); not id, destination, ack,
                                    receipt */
     size_t nheaders;

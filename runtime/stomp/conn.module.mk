@@ -8,3 +8,4 @@ $(eval $(call bk_test,test_conn_reconnect,tests/test_conn_reconnect.c $(CONN_TES
 $(eval $(call bk_test,test_conn_callbacks,tests/test_conn_callbacks.c $(CONN_TEST_FIXTURE)))
 $(eval $(call bk_itest,itest_stomp,tests/itest_stomp.c))
 $(eval $(call bk_bench,bench_stomp,tests/bench/bench_stomp.c tests/bench/benchlib.c))
+$(eval $(call bk_test,test_conn_prefetch,tests/test_conn_prefetch.c $(CONN_TEST_FIXTURE)))

@@ -18,6 +18,7 @@ struct bkp_sub {
     char *id;
     bkp_ack_mode ack;
     unsigned prefetch;
+    int worker_prefetch;
     bkp_header *hdrs;          /* copied names and values */
     size_t nhdrs;
     bkp_msg_fn *fn;

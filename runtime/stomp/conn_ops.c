@@ -128,8 +128,9 @@ static int write_subscribe(bkp_stomp *s, bkp_sub *sub, struct rcpt *r)
     bkp_enc_header(&e, "id", sub->id);
     bkp_enc_header(&e, "destination", sub->dest);
     bkp_enc_header(&e, "ack", modes[sub->ack]);
-    if (sub->prefetch)
-        bkp_enc_header_u64(&e, bkp_flavour_prefetch_header(s->flavour), sub->prefetch);
+    unsigned pf = sub->worker_prefetch ? bkp_flavour_worker_prefetch(s->flavour) : sub->prefetch;
+    if (pf)
+        bkp_enc_header_u64(&e, bkp_flavour_prefetch_header(s->flavour), pf);
     for (i = 0; i < sub->nhdrs; i++)
         bkp_enc_header(&e, sub->hdrs[i].name, sub->hdrs[i].value);
     if (r)
@@ -222,6 +223,7 @@ static int sub_add(bkp_stomp *s, const char *dest, const bkp_sub_opts *o, int te
     if (o) {
         sub->ack = o->ack;
         sub->prefetch = o->prefetch;
+        sub->worker_prefetch = o->worker_prefetch;
         sub->done = o->done;
         sub->done_arg = o->done_arg;
         if (o->nheaders) {

@@ -37,6 +37,11 @@ const char *bkp_flavour_prefetch_header(bkp_flavour f)
     return f == BKP_FLAVOUR_ACTIVEMQ ? "activemq.prefetchSize" : "prefetch-count";
 }
 
+unsigned bkp_flavour_worker_prefetch(bkp_flavour f)
+{
+    return f == BKP_FLAVOUR_BKPR ? BKP_FLAVOUR_BKPR_PREFETCH : 1;
+}
+
 int bkp_flavour_client_subscribes_temp(bkp_flavour f)
 {
     return f != BKP_FLAVOUR_RABBITMQ;

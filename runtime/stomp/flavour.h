@@ -25,6 +25,14 @@ const char *bkp_flavour_name(bkp_flavour f);
  * "prefetch-count" (RabbitMQ, bkpr-broker, generic) or "activemq.prefetchSize". Static. */
 const char *bkp_flavour_prefetch_header(bkp_flavour f);
 
+/* The prefetch a worker's request queue subscription asks for when none is configured
+ * (doc/protocol.md "Delivery and load balancing"): 1 where the broker dispatches round robin
+ * (RabbitMQ, ActiveMQ, generic), where a second job waits behind a busy worker while another
+ * is idle; BKP_FLAVOUR_BKPR_PREFETCH on bkpr-broker, whose least-loaded dispatch gives an
+ * idle worker the next job whatever its peers hold. */
+#define BKP_FLAVOUR_BKPR_PREFETCH 8
+unsigned bkp_flavour_worker_prefetch(bkp_flavour f);
+
 /* 1 when the client must SUBSCRIBE its own /temp-queue/X reply queue; 0 when the broker
  * creates and subscribes it by itself as soon as a SEND names it in `reply-to` (RabbitMQ),
  * delivering with `subscription` = the destination (see bkp_flavour_temp_sub_id). */

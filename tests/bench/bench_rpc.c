@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../examples/flood/flood.h"
+#include "benchlib.h"
 #include "procmem.h"
 
 #define N 20000
@@ -32,26 +33,6 @@ typedef struct res {
     double fan_in, fan_in64;
     bench_mem idle;
 } res;
-
-static int parse_target(char *tok, flood_target *t)
-{
-    char *eq = strchr(tok, '=');
-    if (!eq)
-        return -1;
-    *eq = '\0';
-    char *f[5], *save = NULL, *p = eq + 1;
-    for (int i = 0; i < 5; i++, p = NULL)
-        if (!(f[i] = strtok_r(p, ":", &save)))
-            return -1;
-    memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", tok);
-    snprintf(t->addr, sizeof t->addr, "%s:%s", f[0], f[1]);
-    snprintf(t->vhost, sizeof t->vhost, "%s", f[2]);
-    snprintf(t->user, sizeof t->user, "%s", f[3]);
-    snprintf(t->pass, sizeof t->pass, "%s", f[4]);
-    snprintf(t->cluster, sizeof t->cluster, "bench%06d", rand() % 1000000);
-    return 0;
-}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -109,17 +90,6 @@ static const res *find(const res *v, int n, const char *name)
     return NULL;
 }
 
-/* "12.3k/s" style. */
-static void rate(char *buf, size_t n, double v)
-{
-    if (v >= 1e6)
-        snprintf(buf, n, "%.2fM/s", v / 1e6);
-    else if (v >= 1e3)
-        snprintf(buf, n, "%.1fk/s", v / 1e3);
-    else
-        snprintf(buf, n, "%.0f/s", v);
-}
-
 int main(void)
 {
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
@@ -130,7 +100,7 @@ int main(void)
     memset(v, 0, sizeof v);
     for (char *tok = strtok_r(targets, " ", &save); tok && nt < MAXT;
          tok = strtok_r(NULL, " ", &save))
-        if (parse_target(tok, &v[nt].t) == 0)
+        if (flood_target_parse(tok, &v[nt].t) == 0)
             measure(&v[nt++]);
     free(targets);
 
@@ -176,8 +146,8 @@ int main(void)
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         double vb = bk && bk->ran ? *(const double *)((const char *)&bk->r + rows[i].off) : 0;
         double vr = rq && rq->ran ? *(const double *)((const char *)&rq->r + rows[i].off) : 0;
-        rate(a, sizeof a, vb);
-        rate(b, sizeof b, vr);
+        bench_rate(a, sizeof a, vb);
+        bench_rate(b, sizeof b, vr);
         snprintf(m, sizeof m, "%s", bk && bk->ran ? a : "not run");
         if (i == 0)     /* one job in the worker's hands at a time: a round trip each */
             snprintf(c, sizeof c, "RabbitMQ %s; ceiling with prefetch 1, one TCP round trip "
@@ -189,17 +159,17 @@ int main(void)
                      rows[i].perl);
         printf("| %s, %d B | %s | %s | %s |\n", rows[i].fig, BODY, m, c, rows[i].aim);
     }
-    rate(a, sizeof a, bk && bk->ran ? bk->fan_in : 0);
-    rate(b, sizeof b, rq && rq->ran ? rq->fan_in : 0);
+    bench_rate(a, sizeof a, bk && bk->ran ? bk->fan_in : 0);
+    bench_rate(b, sizeof b, rq && rq->ran ? rq->fan_in : 0);
     printf("| one worker, trivial handler, fed by 4 clients | %s | RabbitMQ %s; ceiling with "
            "prefetch 1: %.0fk/s; Perl Beekeeper 1,300-3,300/s | >= 50,000/s |\n",
            bk && bk->ran ? a : "not run", rq && rq->ran ? b : "not run", 1e3 / tcp_rtt);
-    rate(a, sizeof a, bk && bk->ran ? bk->r64.async.per_s : 0);
-    rate(b, sizeof b, rq && rq->ran ? rq->r64.async.per_s : 0);
+    bench_rate(a, sizeof a, bk && bk->ran ? bk->r64.async.per_s : 0);
+    bench_rate(b, sizeof b, rq && rq->ran ? rq->r64.async.per_s : 0);
     printf("| async calls, one worker with prefetch 64, %d B | %s | RabbitMQ %s | >= 100,000/s |\n",
            BODY, bk && bk->ran ? a : "not run", rq && rq->ran ? b : "not run");
-    rate(a, sizeof a, bk && bk->ran ? bk->fan_in64 : 0);
-    rate(b, sizeof b, rq && rq->ran ? rq->fan_in64 : 0);
+    bench_rate(a, sizeof a, bk && bk->ran ? bk->fan_in64 : 0);
+    bench_rate(b, sizeof b, rq && rq->ran ? rq->fan_in64 : 0);
     printf("| one worker with prefetch 64, fed by 4 clients | %s | RabbitMQ %s | >= 50,000/s |\n",
            bk && bk->ran ? a : "not run", rq && rq->ran ? b : "not run");
     if (bk && bk->ran)

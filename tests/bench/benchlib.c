@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -82,4 +83,14 @@ const char *bench_broker_name(const char *name)
     if (!strcmp(name, "activemq"))
         return "ActiveMQ";
     return name;
+}
+
+void bench_rate(char *buf, size_t n, double v)
+{
+    if (v >= 1e6)
+        snprintf(buf, n, "%.2fM/s", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, n, "%.1fk/s", v / 1e3);
+    else
+        snprintf(buf, n, "%.0f/s", v);
 }

@@ -26,6 +26,9 @@ void bench_nodelay(int fd);
  * listening); -1 when it fails. */
 int bench_listen_loopback(struct sockaddr_in *sin, int backlog);
 
+/* A rate for a table cell, "12.3k/s" style, in buf of n bytes. */
+void bench_rate(char *buf, size_t n, double per_s);
+
 /* How a table names a broker script: "rabbitmq" is RabbitMQ, "activemq" ActiveMQ; others as
  * they are. */
 const char *bench_broker_name(const char *name);

@@ -6,9 +6,13 @@
  * that arrives while a handler waits in a synchronous call is held until it returns.
  *
  * Delivery: each service's queue `/queue/req.{cluster}.{service}` is subscribed with
- * client-individual acks and prefetch 1. The response and the ACK leave in the same write,
- * after the handler returns (or, for a deferred request, when it is answered). A worker
- * killed mid-job leaves the job unacknowledged: the broker hands it to another worker.
+ * client-individual acks and the broker's default prefetch (bk_worker_opts.prefetch). Held
+ * jobs run in order; the responses and ACKs of the jobs that finish in one loop turn leave
+ * in one write, after their handlers return (or, for a deferred request, when it is
+ * answered), and before a handler that took long last time runs. A worker killed mid-job
+ * leaves its jobs unacknowledged: the broker hands them to another worker. A worker stopped
+ * gracefully NACKs the jobs it holds but has not started, at the latest when its current
+ * handler returns.
  *
  * Authorization: every request and notification goes through the authorize hook before its
  * handler; only BK_AUTH_ALLOW lets it through. Without a hook everything is refused with
@@ -93,9 +97,12 @@ typedef struct bk_worker_opts {
     int handle_signals;         /* 1: SIGTERM/SIGINT stop bk_worker_run gracefully */
     int log_to_bus;             /* 1: forward bk_log messages to /topic/log.{level}.{service} */
     int prefetch;               /* jobs a service queue hands this worker before its ACKs;
-                                   0: 1, the fair default (an idle worker takes the next
-                                   job). More raises one worker's throughput past the broker
-                                   round trip, but jobs wait behind a busy worker. */
+                                   0: the broker's fair default, decided at every connect:
+                                   8 on bkpr-broker (least-loaded dispatch: an idle worker
+                                   still gets the next job first), 1 on RabbitMQ, ActiveMQ
+                                   and others (round robin). More on a round-robin broker
+                                   raises one worker's throughput, but jobs wait behind a
+                                   busy worker while another is idle. */
 } bk_worker_opts;
 
 /* Makes a worker and starts connecting. Copies o. 0, BK_EINVAL (out or o NULL, or o->client
