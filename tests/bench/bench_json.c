@@ -187,7 +187,7 @@ typedef struct item {
 } item;
 
 static item items[ITEMS], got[ITEMS];
-static char names[ITEMS][16], notes[ITEMS][48];
+static char names[ITEMS][24], notes[ITEMS][64];
 
 static void our_encode_list(void)
 {
