@@ -927,6 +927,8 @@ static void session_free(brk_session *s)
     if (s->held)
         held_unlink(s);
     pend_clear(s);
+    if (s->blocked)   /* it may have been what held the others back */
+        brk_session_wake_held(b);
     if (s->hb)
         event_free(s->hb);
     if (s->deadline)
