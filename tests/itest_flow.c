@@ -69,7 +69,7 @@ static void count_note(bk_client *c, bk_arena *a, const char *method, json_t *pa
     (*(int *)arg)++;
 }
 
-/* A burst of notifications twelve times the output buffer: every send is held back until
+/* A burst of notifications eighty times the output buffer: every send is held back until
  * there is room, none is refused, and all of them arrive (before, a send that found the
  * buffer full failed with BK_ELIMIT and the burst lost what did not fit). */
 static void a_burst_larger_than_the_buffer_is_held_back_and_delivered(void **state)
@@ -86,10 +86,11 @@ static void a_burst_larger_than_the_buffer_is_held_back_and_delivered(void **sta
     int seen = 0;
     assert_int_equal(bk_subscribe(c, pattern, count_note, &seen), 0);
     assert_int_equal(bk_client_run_for(c, 300), 0);
-    /* 3 MB: 12 times the client's buffer, so the sends must wait for room; and less than
-     * bkpr-broker's 4 MiB per subscriber, so that its slow-consumer drop (until its credit
-     * flow lands, doc/broker.md) cannot take any while this client is busy sending. */
-    enum { N = 300 };
+    /* 20 MB: eighty times the client's buffer, so the sends must wait for room, and five
+     * times bkpr-broker's 4 MiB per subscriber, so that the broker must hold this client
+     * back as a publisher while it is behind as a subscriber (doc/broker.md "Flow
+     * control"), rather than drop what it cannot take. */
+    enum { N = 2000 };
     char *big = malloc(10241);
     memset(big, 'x', 10240);
     big[10240] = 0;

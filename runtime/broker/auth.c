@@ -229,6 +229,7 @@ static const struct {
     L("max_vhosts", max_vhosts),
     I("connect_timeout_ms", connect_timeout_ms),
     I("heartbeat_ms", heartbeat_ms),
+    I("slow_consumer_ms", slow_consumer_ms),
 #undef L
 #undef I
 };

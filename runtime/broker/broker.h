@@ -46,6 +46,8 @@ typedef struct brk_broker_limits {
     size_t max_vhosts;             /* without a users config, vhosts made on demand; 100 */
     int connect_timeout_ms;        /* time allowed to send CONNECT; 10000 */
     int heartbeat_ms;              /* shortest heart-beat interval agreed, either way; 0 none */
+    int slow_consumer_ms;          /* how long a publisher is held back for a full subscriber
+                                      or queue before the excess is dropped or refused; 3000 */
 } brk_broker_limits;
 
 void brk_broker_limits_default(brk_broker_limits *l);
@@ -138,8 +140,10 @@ void brk_queue_dispatch(brk_queue *q);
 /* Frees a queue that has no message and no consumer (and no owner). */
 void brk_queue_gc(brk_queue *q);
 void brk_queue_drop_owned(brk_queue *q);
-/* Delivers a message to every matching topic subscription. */
-void brk_topic_publish(brk_vhost *v, const char *topic, brk_msg *m);
+/* Delivers a message to every matching topic subscription. Returns how many of them were
+ * full but not yet stuck (brk_session_stuck): they got it anyway, over their limit, and
+ * the publisher is to be held back. */
+int brk_topic_publish(brk_vhost *v, const char *topic, brk_msg *m);
 int brk_topic_attach(brk_vhost *v, brk_sub *s, const char *pattern);
 void brk_topic_detach(brk_sub *s);
 void brk_queue_attach(brk_queue *q, brk_sub *s);
@@ -156,6 +160,14 @@ void brk_session_close_all(brk_broker *b, const char *why);
 uint64_t brk_session_deliver(brk_session *sess, brk_sub *s, brk_msg *m);
 /* Whether the session can take more output now (its buffer is under the limit). */
 int brk_session_writable(const brk_session *sess);
+/* Credit flow (doc/broker.md "Flow control"). Whether sess has been full for
+ * slow_consumer_ms: messages for it are then dropped (brk_session_missed), not waited for. */
+int brk_session_stuck(const brk_session *sess);
+/* A message for sess was dropped: counted, and its next MESSAGE says how many. */
+void brk_session_missed(brk_session *sess);
+/* Room was made (a subscriber drained, a full queue gave a message away): the publishers
+ * held back read again, from the loop. */
+void brk_session_wake_held(brk_broker *b);
 /* Writes the session's output now instead of at the end of the loop turn (bkp_io_write_now). */
 void brk_session_write_now(brk_session *sess);
 void brk_session_free_all(brk_broker *b);
@@ -225,6 +237,9 @@ struct brk_broker {
     int verbose;
     int stopping;
     struct event *sweep;
+    struct event *resume;          /* lets held publishers read again (session.c) */
+    brk_session *held;             /* publishers held back, not read from */
+    int queue_refused;             /* a push found a queue full since the last wake */
 };
 
 void brk_broker_log(const brk_broker *b, int level, const char *fmt, ...)

@@ -79,7 +79,22 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     brk_broker_stop(b);
 }
 
-static int daemonize(struct event_base *base, const char *pidfile)
+/* path made absolute against the working directory, in buf: --daemon changes to / before
+ * the pidfile is written (and removed at exit). path itself when it is absolute already,
+ * NULL when it does not fit or the working directory is unknown. */
+static const char *absolute(const char *path, char *buf, size_t n)
+{
+    if (path[0] == '/')
+        return path;
+    if (!getcwd(buf, n))
+        return NULL;
+    size_t len = strlen(buf);
+    if ((size_t)snprintf(buf + len, n - len, "/%s", path) >= n - len)
+        return NULL;
+    return buf;
+}
+
+static int daemonize(struct event_base *base)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -100,7 +115,6 @@ static int daemonize(struct event_base *base, const char *pidfile)
         if (fd > 2)
             close(fd);
     }
-    (void)pidfile;
     return 0;
 }
 
@@ -173,6 +187,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "bkpr-broker: --daemon needs --pidfile FILE\n");
         return 2;
     }
+    /* Every other path is opened before the chdir: the log and the config below. */
+    char pidpath[4096];
+    const char *given = pidfile;
+    errno = 0;
+    if (given && !(pidfile = absolute(given, pidpath, sizeof pidpath))) {
+        fprintf(stderr, "bkpr-broker: cannot resolve --pidfile %s: %s\n", given,
+                errno ? strerror(errno) : "path too long");
+        return 1;
+    }
     if (logfile && !freopen(logfile, "a", stderr)) {
         fprintf(stdout, "bkpr-broker: cannot open log file %s: %s\n", logfile, strerror(errno));
         return 1;
@@ -232,7 +255,7 @@ int main(int argc, char **argv)
                 config);
     else
         fprintf(stderr, "bkpr-broker: listening on %s; any login is accepted\n", line);
-    if (daemon && daemonize(base, pidfile) < 0) {
+    if (daemon && daemonize(base) < 0) {
         fprintf(stderr, "bkpr-broker: cannot daemonize: %s\n", strerror(errno));
         goto out;
     }

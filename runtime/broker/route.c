@@ -204,8 +204,13 @@ static brk_msg *pop(brk_queue *q)
     if (!q->head)
         q->tail = NULL;
     q->len--;
-    q->vhost->broker->queued_bytes -= m->size;
+    brk_broker *b = q->vhost->broker;
+    b->queued_bytes -= m->size;
     m->next = NULL;
+    if (b->queue_refused) {   /* room in a queue a held publisher waits for, maybe */
+        b->queue_refused = 0;
+        brk_session_wake_held(b);
+    }
     return m;
 }
 
@@ -556,6 +561,7 @@ typedef struct pub {
     size_t n;
     uint64_t stamp;
     unsigned long work;
+    int full;                      /* subscribers full but not stuck */
 } pub;
 
 static void tdeliver(pub *p, brk_tnode *n)
@@ -565,11 +571,15 @@ static void tdeliver(pub *p, brk_tnode *n)
         if (s->last_pub == p->stamp)
             continue;
         s->last_pub = p->stamp;
-        /* Dropped, not waited for: credit flow (hold the publisher back for a bounded time
-         * first, doc/broker.md "Slow consumers") is not in yet. */
+        /* Credit flow: a full subscriber still gets it (over its limit by what its
+         * publishers send before they are held back) until it has been full for
+         * slow_consumer_ms; then what is published for it is dropped, and it is told. */
         if (!brk_session_writable(s->sess)) {
-            p->b->dropped++;
-            continue;
+            if (brk_session_stuck(s->sess)) {
+                brk_session_missed(s->sess);
+                continue;
+            }
+            p->full++;
         }
         brk_session_deliver(s->sess, s, p->m);
     }
@@ -597,13 +607,13 @@ static void tmatch(pub *p, brk_tnode *n, size_t i, unsigned depth)
         tmatch(p, n->star, i + 1, depth + 1);
 }
 
-void brk_topic_publish(brk_vhost *v, const char *topic, brk_msg *m)
+int brk_topic_publish(brk_vhost *v, const char *topic, brk_msg *m)
 {
     pub p = {.b = v->broker, .m = m, .stamp = ++v->broker->pub_seq};
     const char *s = topic;
     for (;;) {
         if (p.n == sizeof p.segs / sizeof p.segs[0])
-            return; /* deeper than any subscription can match usefully */
+            return 0; /* deeper than any subscription can match usefully */
         const char *dot = strchr(s, '.');
         p.segs[p.n] = s;
         p.lens[p.n++] = dot ? (size_t)(dot - s) : strlen(s);
@@ -612,4 +622,5 @@ void brk_topic_publish(brk_vhost *v, const char *topic, brk_msg *m)
         s = dot + 1;
     }
     tmatch(&p, &v->topics, 0, 0);
+    return p.full;
 }

@@ -34,6 +34,7 @@ void brk_broker_limits_default(brk_broker_limits *l)
     l->max_vhosts = 100;
     l->connect_timeout_ms = 10000;
     l->heartbeat_ms = 100;
+    l->slow_consumer_ms = 3000;
 }
 
 void brk_broker_log(const brk_broker *b, int level, const char *fmt, ...)
@@ -231,6 +232,8 @@ void brk_broker_free(brk_broker *b)
     free(b->listeners);
     if (b->sweep)
         event_free(b->sweep);
+    if (b->resume)
+        event_free(b->resume);
     bkp_tls_ctx_free(b->tls);
     BKP_MAP_EACH(&b->vhosts, s)
         brk_vhost_free(s->value);

@@ -40,6 +40,13 @@ struct brk_session {
     int version;                   /* 10, 11, 12; 0 before CONNECT */
     int closing;
     int blocked;                   /* output over the limit: queues skip it */
+    uint64_t blocked_since;        /* bkp_now_ms when it last became blocked */
+    uint64_t missed;               /* messages dropped for it since its last MESSAGE */
+    int held;                      /* a publisher held back: not read from (on b->held) */
+    brk_session *hprev, *hnext;
+    brk_msg *pend;                 /* a SEND held back by a full queue, retried on resume */
+    char *pend_queue, *pend_receipt;
+    uint64_t pend_since;           /* when pend first found its queue full */
     int wrote;                     /* something was written since the last heart-beat tick */
     int recv_ms;                   /* heart-beat we expect; 0 none */
     char token[17];
@@ -72,8 +79,10 @@ static unsigned enc_flags(const brk_session *s)
 
 static void note_output(brk_session *s)
 {
-    if (evbuffer_get_length(bkp_io_output(s->io)) > s->b->lim.max_conn_outbuf)
+    if (!s->blocked && evbuffer_get_length(bkp_io_output(s->io)) > s->b->lim.max_conn_outbuf) {
         s->blocked = 1;
+        s->blocked_since = bkp_now_ms();
+    }
 }
 
 /* Sends an ERROR with a message, then closes once it is written (or after 5 s). */
@@ -129,6 +138,10 @@ uint64_t brk_session_deliver(brk_session *s, brk_sub *sub, brk_msg *m)
         bkp_enc_header_n(&e, "ack", 3, id, (size_t)n);
     if (m->redelivered)
         bkp_enc_header(&e, "redelivered", "true");
+    if (s->missed) {   /* told, not silence: what was dropped for it since its last MESSAGE */
+        bkp_enc_header_u64(&e, "x-bkpr-dropped", s->missed);
+        s->missed = 0;
+    }
     for (uint32_t i = 0; i < m->nheaders; i++)
         bkp_enc_header_n(&e, m->headers[i].name, m->headers[i].name_len, m->headers[i].value,
                          m->headers[i].value_len);
@@ -141,15 +154,19 @@ uint64_t brk_session_deliver(brk_session *s, brk_sub *sub, brk_msg *m)
     return seq;
 }
 
-static void receipt(brk_session *s, const bkp_frame *f)
+static void receipt_for(brk_session *s, const char *r)
 {
-    const char *r = bkp_frame_get(f, "receipt");
     if (!r || s->closing)
         return;
     bkp_enc e;
     bkp_enc_begin(&e, out_of(s), BKP_CMD_RECEIPT, enc_flags(s) | BKP_ENC_NO_LENGTH);
     bkp_enc_header(&e, "receipt-id", r);
     bkp_enc_end(&e, NULL, 0);
+}
+
+static void receipt(brk_session *s, const bkp_frame *f)
+{
+    receipt_for(s, bkp_frame_get(f, "receipt"));
 }
 
 /* CONNECT */
@@ -272,6 +289,175 @@ static int valid_name(const char *n)
 }
 
 static void answer_stats(brk_session *s, const bkp_frame *f, const char *reply);
+static void on_read(bkp_io *io, struct evbuffer *in, void *arg);
+
+/* ------------------------------------------------------------------ credit flow
+ *
+ * A publisher whose message cannot be taken (a topic subscriber over its output limit, a
+ * full queue) is held back: the broker stops reading it, so the kernel's socket buffers
+ * and then its own output buffer push back on it. It reads again when room is made (a
+ * subscriber drains to half its limit, a queue that refused gives a message away) and, in
+ * any case, at the next tick of b->resume, when the bound (slow_consumer_ms) is checked
+ * again. A held publisher stops where it is: the frames it sent before are in its input
+ * buffer, or half in the parser, so a resume parses those first and only then re-enables
+ * the read event; re-enabling alone would wait for bytes that have already arrived. */
+
+static void pend_clear(brk_session *s)
+{
+    brk_msg_unref(s->pend);
+    free(s->pend_queue);
+    free(s->pend_receipt);
+    s->pend = NULL;
+    s->pend_queue = s->pend_receipt = NULL;
+}
+
+int brk_session_stuck(const brk_session *s)
+{
+    return s->closing ||
+           (s->blocked && bkp_now_ms() - s->blocked_since >= (uint64_t)s->b->lim.slow_consumer_ms);
+}
+
+void brk_session_missed(brk_session *s)
+{
+    s->b->dropped++;
+    if (!s->closing && s->missed++ == 0)
+        brk_broker_log(s->b, 1, "%s: slow consumer: full for %d ms, topic messages for it are "
+                       "dropped", s->peer, s->b->lim.slow_consumer_ms);
+}
+
+static void held_unlink(brk_session *s)
+{
+    if (s->hprev)
+        s->hprev->hnext = s->hnext;
+    else
+        s->b->held = s->hnext;
+    if (s->hnext)
+        s->hnext->hprev = s->hprev;
+    s->hprev = s->hnext = NULL;
+    s->held = 0;
+}
+
+/* The resume tick: often enough that a publisher held for a queue is refused close to its
+ * bound, rare enough that one held for a full subscriber sends it little over its limit. */
+static void arm_resume(brk_broker *b)
+{
+    if (evtimer_pending(b->resume, NULL))
+        return;
+    long ms = b->lim.slow_consumer_ms / 4 + 1;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(b->resume, &tv);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg);
+
+static void hold(brk_session *s)
+{
+    brk_broker *b = s->b;
+    if (s->held || s->closing)
+        return;
+    if (!b->resume && !(b->resume = evtimer_new(b->base, on_resume, b)))
+        return; /* out of memory: not held back, as before credit flow */
+    s->held = 1;
+    s->hprev = NULL;
+    s->hnext = b->held;
+    if (b->held)
+        b->held->hprev = s;
+    b->held = s;
+    b->stats.held_back++;
+    bkp_io_read_enable(s->io, 0);
+    arm_resume(b);
+}
+
+void brk_session_wake_held(brk_broker *b)
+{
+    if (b->held)
+        event_active(b->resume, EV_TIMEOUT, 1);
+}
+
+static void refuse_full(brk_session *s, const char *receipt_id, const char *queue);
+
+/* Tries the held SEND again: 1 while it is still held back. */
+static int retry_pending(brk_session *s)
+{
+    const char *name = s->pend_queue;
+    brk_queue *q = brk_queue_get(s->vhost, name, 0);
+    if (!q && strncmp(name, "tq.", 3) != 0)
+        q = brk_queue_get(s->vhost, name, 1); /* emptied and collected meanwhile */
+    if (!q) { /* a reply queue whose owner has gone: dropped, as in do_send */
+        receipt_for(s, s->pend_receipt);
+        pend_clear(s);
+        return 0;
+    }
+    if (brk_queue_push(q, s->pend) == 0) {
+        s->b->stats.msgs_in++;
+        receipt_for(s, s->pend_receipt);
+        pend_clear(s);
+        brk_queue_gc(q);
+        return 0;
+    }
+    s->b->queue_refused = 1;
+    if (bkp_now_ms() - s->pend_since < (uint64_t)s->b->lim.slow_consumer_ms) {
+        hold(s);
+        return 1;
+    }
+    refuse_full(s, s->pend_receipt, s->pend->dest);
+    pend_clear(s);
+    brk_queue_gc(q);
+    return 0;
+}
+
+static void resume(brk_session *s)
+{
+    if (s->closing || (s->pend && retry_pending(s)) || s->closing)
+        return;
+    on_read(s->io, bkp_io_input(s->io), s);
+    if (!s->held && !s->closing)
+        bkp_io_read_enable(s->io, 1);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    brk_broker *b = arg;
+    /* Those held again while they resume join a new list. */
+    brk_session *list = b->held;
+    b->held = NULL;
+    for (brk_session *s = list; s; s = s->hnext)
+        s->held = 0;
+    while (list) {
+        brk_session *s = list;
+        list = s->hnext;
+        if (list)
+            list->hprev = NULL;
+        s->hprev = s->hnext = NULL;
+        resume(s);
+    }
+}
+
+/* A SEND that finds its queue full is held back (the publisher with it) rather than
+ * refused, for slow_consumer_ms: it takes m's reference. 0 when out of memory. */
+static int hold_for_queue(brk_session *s, brk_queue *q, brk_msg *m, const char *receipt_id)
+{
+    if (!(s->pend_queue = strdup(q->name)) ||
+        (receipt_id && !(s->pend_receipt = strdup(receipt_id)))) {
+        free(s->pend_queue);
+        s->pend_queue = NULL;
+        return 0;
+    }
+    s->pend = m;
+    s->pend_since = bkp_now_ms();
+    s->b->queue_refused = 1;
+    hold(s);
+    return 1;
+}
+
+static void refuse_full(brk_session *s, const char *receipt_id, const char *queue)
+{
+    s->b->stats.drop_full++;
+    refuse(s, receipt_id, "queue '%.100s' is full (%zu messages, or the broker's %zu bytes)",
+           queue, s->b->lim.max_queue_messages, s->b->lim.max_queued_bytes);
+}
 
 static void do_send(brk_session *s, const bkp_frame *f)
 {
@@ -363,12 +549,13 @@ static void do_send(brk_session *s, const bkp_frame *f)
         return;
     }
     if (topic) {
-        brk_topic_publish(s->vhost, dest + 7, m);
+        if (brk_topic_publish(s->vhost, dest + 7, m) > 0)
+            hold(s);
     } else if (brk_queue_push(q, m) < 0) {
-        s->b->stats.drop_full++;
+        if (hold_for_queue(s, q, m, bkp_frame_get(f, "receipt")))
+            return; /* counted and answered once it is queued, or refused */
         brk_msg_unref(m);
-        refuse(s, bkp_frame_get(f, "receipt"), "queue '%.100s' is full (%zu messages, or the broker's %zu bytes)",
-               dest, q->len, s->b->lim.max_queued_bytes);
+        refuse_full(s, bkp_frame_get(f, "receipt"), dest);
         brk_queue_gc(q);
         return;
     }
@@ -605,7 +792,7 @@ static void on_read(bkp_io *io, struct evbuffer *in, void *arg)
 {
     (void)io;
     brk_session *s = arg;
-    while (!s->closing) {
+    while (!s->closing && !s->held) {
         bkp_frame f;
         int rc = bkp_parser_next(s->parser, in, &f);
         if (rc == 0)
@@ -632,6 +819,7 @@ static void on_write(bkp_io *io, void *arg)
     }
     if (s->blocked) {
         s->blocked = 0;
+        brk_session_wake_held(s->b);
         for (brk_sub *sub = s->subs; sub && !s->blocked; sub = sub->snext)
             if (sub->kind == BRK_DEST_QUEUE && sub->queue)
                 brk_queue_dispatch(sub->queue);
@@ -738,6 +926,11 @@ static void session_free(brk_session *s)
     if (s->next)
         s->next->prev = s->prev;
     b->nsessions--;
+    if (s->held)
+        held_unlink(s);
+    pend_clear(s);
+    if (s->blocked)   /* it may have been what held the others back */
+        brk_session_wake_held(b);
     if (s->hb)
         event_free(s->hb);
     if (s->deadline)
