@@ -23,6 +23,12 @@
 /* What a frame adds to its body (command, destination, headers), for the room a send
  * waits for: an estimate, as the soft limit is one. */
 #define FRAME_OVERHEAD 1024u
+/* A sender that queues frames faster than the loop turns (a burst of notifications or jobs)
+ * hands them to the kernel once this much waits, without a turn of the loop: the output
+ * stays a few hundred KB instead of the whole burst, so its memory is reused while it is
+ * hot (a 20 MB burst of 1 KB notifications spent a third of its time in malloc and page
+ * faults, measured with perf), and the broker reads while the sender writes. */
+#define EAGER_WRITE_BYTES ((size_t)256 << 10)
 
 /* The connection refuses frames beyond four times the soft limit: only a sender that
  * cannot wait (see wait_room) ever gets there. */
@@ -861,7 +867,10 @@ static int send_msg(bk_client *c, const char *method, int notify, const bk_call_
     rc = wait_room(c, len + FRAME_OVERHEAD, timeout_ms);
     if (rc)
         goto refused;
-    return bkp_stomp_send_take(c->s, dest, h, n, body, len, ttl);
+    rc = bkp_stomp_send_take(c->s, dest, h, n, body, len, ttl);
+    if (rc == 0 && bkp_stomp_pending_bytes(c->s) >= EAGER_WRITE_BYTES)
+        bkp_stomp_write_now(c->s);
+    return rc;
 refused:
     free(body);
     return rc;

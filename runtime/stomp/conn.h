@@ -276,6 +276,9 @@ struct event_base *bkp_stomp_base(const bkp_stomp *s);
 size_t bkp_stomp_pending_bytes(const bkp_stomp *s);
 /* Writes queued frames now (bkp_io_flush): call before blocking in the loop. */
 void bkp_stomp_flush(bkp_stomp *s);
+/* Hands what is pending to the kernel now if the socket takes it, without running the loop
+ * (bkp_io_write_now): for a sender queueing many frames between two turns. */
+void bkp_stomp_write_now(bkp_stomp *s);
 
 typedef struct bkp_stomp_stats {
     uint64_t frames_in, frames_out, bytes_in, heartbeats_in, heartbeats_out;

@@ -565,6 +565,12 @@ void bkp_stomp_flush(bkp_stomp *s)
         bkp_io_flush(s->io);
 }
 
+void bkp_stomp_write_now(bkp_stomp *s)
+{
+    if (s->io)
+        bkp_io_write_now(s->io);
+}
+
 void bkp_stomp_stats_get(const bkp_stomp *s, bkp_stomp_stats *st)
 {
     *st = s->stats;
