@@ -1,0 +1,3 @@
+# The shared cache (beekeeper/cache.h): the table and its API, its wire, its file.
+LIB_SRCS += runtime/cache/cache.c runtime/cache/wire.c runtime/cache/file.c
+PUBLIC_HEADERS += runtime/include/beekeeper/cache.h
