@@ -73,7 +73,7 @@ typedef struct bk_cache_opts {
      * max_age: each publishes the delete); 0: entries never expire. Milliseconds. */
     int max_age_ms;
     /* A file: the table is loaded from it when the cache is made (entries older than
-     * max_age left out) and saved to it by bk_cache_free and bk_cache_save, created with
+     * max_age left out; not reported to on_update) and saved to it by bk_cache_free and bk_cache_save, created with
      * mode 0600 (it may hold tokens); usually in the pool's run folder. Copied. NULL: the
      * table lives only in memory. */
     const char *persist;
@@ -153,7 +153,8 @@ typedef struct bk_cache_stats {
     size_t entries;                 /* keys with a value (as bk_cache_count) */
     size_t tombstones;              /* deleted keys still remembered */
     unsigned long long applied;     /* updates from other members that changed the table */
-    unsigned long long stale;       /* updates from other members that lost to ours */
+    unsigned long long stale;       /* updates from other members that changed nothing (ours
+                                       won, or the same came on another bus) */
     unsigned long long dropped;     /* bad updates, dumps and dump requests from the bus */
     unsigned long long dumps_served;
     unsigned long long send_failed; /* publishes a bus did not take (down, full) */
