@@ -346,6 +346,59 @@ static void hostile_updates_are_dropped_and_counted(void **st)
     free(long_text);
 }
 
+/* A member on two buses (here two connections to one broker, so every update comes twice)
+ * publishes to both and takes each update once; a member of one bus hears it. */
+static void a_member_of_two_buses_publishes_to_both(void **st)
+{
+    (void)st;
+    BKT_NEED_BROKER();
+    F.cl[0] = client();
+    F.cl[1] = client();
+    bk_client *two[] = { F.cl[0], F.cl[1] };
+    bk_cache_opts o = { .id = F.id, .clients = two, .nclients = 2, .dump_wait_ms = 300,
+                        .on_update = on_update, .arg = (void *)(intptr_t)0 };
+    assert_int_equal(bk_cache_new(&F.m[0], &o), 0);
+    assert_int_equal(bk_cache_wait_synced(F.m[0], 10000), 0);
+    F.nm = 1;
+    F.cl[2] = client();
+    member(2, (bk_cache_opts){ 0 });
+    assert_int_equal(bk_cache_wait_synced(F.m[2], 10000), 0);
+    assert_int_equal(bk_cache_set_new(F.m[2], "k", json_string("from 2")), 0);
+    assert_true(converge("k", "\"from 2\""));
+    assert_int_equal(bk_cache_set_new(F.m[0], "k", json_string("from 0")), 0);
+    assert_true(converge("k", "\"from 0\""));
+    run(300);
+    bk_cache_stats s;
+    assert_int_equal(bk_cache_stats_get(F.m[2], &s), 0);
+    assert_int_equal(s.applied, 1);    /* once, though it came on both buses */
+    assert_true(s.stale >= 1);
+    assert_int_equal(F.remote_updates[0], 1);
+}
+
+/* A table larger than one dump part (4 MiB) reaches a late member whole. */
+static void a_big_table_is_dumped_in_parts(void **st)
+{
+    (void)st;
+    BKT_NEED_BROKER();
+    member(0, (bk_cache_opts){ 0 });
+    assert_int_equal(bk_cache_wait_synced(F.m[0], 10000), 0);
+    char *text = malloc(100001);
+    memset(text, 'v', 100000);
+    text[100000] = '\0';
+    for (int k = 0; k < 90; k++) {   /* 9 MB: three parts */
+        char key[16];
+        snprintf(key, sizeof key, "big%d", k);
+        assert_int_equal(bk_cache_set_new(F.m[0], key, json_string(text)), 0);
+        run(5);
+    }
+    free(text);
+    member(1, (bk_cache_opts){ .dump_wait_ms = 5000 });
+    assert_int_equal(bk_cache_wait_synced(F.m[1], 10000), 0);
+    for (int tries = 0; tries < 100 && bk_cache_count(F.m[1]) < 90; tries++)
+        run(50);
+    assert_int_equal(bk_cache_count(F.m[1]), 90);
+}
+
 int main(void)
 {
     bkt_env_load("itest_cache", "bkca");
@@ -360,6 +413,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(hostile_updates_are_dropped_and_counted, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_member_of_two_buses_publishes_to_both, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_big_table_is_dumped_in_parts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
