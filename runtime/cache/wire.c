@@ -233,8 +233,7 @@ int bkp_cache_wire_start(bk_cache *c)
         int rc = bkp_bus_subscribe(cb->bus, c->topic, BKP_BUS_ACK_AUTO, 0, on_update, c,
                                    &cb->sub_set);
         if (!rc)
-            rc = bkp_bus_subscribe(cb->bus, c->replyq, BKP_BUS_ACK_AUTO, 0, on_dump, c,
-                                   &cb->sub_reply);
+            rc = bkp_bus_subscribe_temp(cb->bus, c->replyq, on_dump, c, &cb->sub_reply);
         if (rc)
             return rc;
     }
