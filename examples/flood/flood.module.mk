@@ -13,4 +13,4 @@ $(FLOOD_USERS): | $(FLOOD_GEN)/flood.d
 $(FLOOD_USERS): BK_CPPFLAGS += -I$(FLOOD_GEN)
 $(eval $(call bk_example,flood,examples/flood/main.c examples/flood/flood.c \
   examples/common/busconf.c $(FLOOD_GEN_SRCS)))
-$(eval $(call bk_bench,bench_rpc,tests/bench/bench_rpc.c tests/bench/procmem.c examples/flood/flood.c $(FLOOD_GEN_SRCS)))
+$(eval $(call bk_bench,bench_rpc,tests/bench/bench_rpc.c tests/bench/procmem.c tests/bench/benchlib.c examples/flood/flood.c $(FLOOD_GEN_SRCS)))

@@ -25,7 +25,8 @@
 #define MAXT 4
 
 typedef struct target {
-    char name[32], addr[300], vhost[128], user[128], pass[128], cluster[32];
+    bench_target b;
+    char cluster[32];
     int ran;
     char why[128];
     double cache_p50, note_p50;     /* microseconds */
@@ -55,20 +56,9 @@ static void on_note(bk_client *c, bk_arena *a, const char *method, json_t *param
 
 static int parse_target(char *tok, target *t)
 {
-    char *eq = strchr(tok, '=');
-    if (!eq)
-        return -1;
-    *eq = '\0';
-    char *f[5], *save = NULL, *p = eq + 1;
-    for (int i = 0; i < 5; i++, p = NULL)
-        if (!(f[i] = strtok_r(p, ":", &save)))
-            return -1;
     memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", tok);
-    snprintf(t->addr, sizeof t->addr, "%s:%s", f[0], f[1]);
-    snprintf(t->vhost, sizeof t->vhost, "%s", f[2]);
-    snprintf(t->user, sizeof t->user, "%s", f[3]);
-    snprintf(t->pass, sizeof t->pass, "%s", f[4]);
+    if (bench_target_parse(tok, &t->b) != 0)
+        return -1;
     snprintf(t->cluster, sizeof t->cluster, "bcache%06d", rand() % 1000000);
     return 0;
 }
@@ -97,13 +87,13 @@ static void measure(target *t)
     bk_client *cl[MEMBERS] = { 0 };
     bk_cache *m[MEMBERS] = { 0 };
     uint64_t *s = calloc(N, sizeof *s);
-    const char *hosts[1] = { t->addr };
+    const char *hosts[1] = { t->b.addr };
     char method[64];
     snprintf(method, sizeof method, "bench.cache.note");
     int ok = base && s;
     for (int i = 0; ok && i < MEMBERS; i++) {
-        bk_client_opts o = { .hosts = hosts, .nhosts = 1, .vhost = t->vhost, .user = t->user,
-                             .pass = t->pass, .bus_id = t->cluster, .base = base };
+        bk_client_opts o = { .hosts = hosts, .nhosts = 1, .vhost = t->b.vhost, .user = t->b.user,
+                             .pass = t->b.pass, .bus_id = t->cluster, .base = base };
         ok = bk_client_new(&cl[i], &o) == 0 && bk_client_connect_wait(cl[i], 10000) == 0;
         bk_cache_opts co = { .id = "bench", .clients = &cl[i], .nclients = 1,
                              .dump_wait_ms = i == 0 ? 200 : 5000, .on_update = on_update };
@@ -172,9 +162,9 @@ int main(void)
     free(targets);
     const target *bk = NULL, *rq = NULL;
     for (int i = 0; i < nt; i++) {
-        if (strcmp(v[i].name, "bkpr-broker") == 0)
+        if (strcmp(v[i].b.name, "bkpr-broker") == 0)
             bk = &v[i];
-        if (strcmp(v[i].name, "rabbitmq") == 0)
+        if (strcmp(v[i].b.name, "rabbitmq") == 0)
             rq = &v[i];
     }
     char m[160], c[256], r[128];

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../examples/flood/flood.h"
+#include "benchlib.h"
 #include "procmem.h"
 
 #define N 20000
@@ -35,20 +36,15 @@ typedef struct res {
 
 static int parse_target(char *tok, flood_target *t)
 {
-    char *eq = strchr(tok, '=');
-    if (!eq)
+    bench_target b;
+    if (bench_target_parse(tok, &b) != 0)
         return -1;
-    *eq = '\0';
-    char *f[5], *save = NULL, *p = eq + 1;
-    for (int i = 0; i < 5; i++, p = NULL)
-        if (!(f[i] = strtok_r(p, ":", &save)))
-            return -1;
     memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", tok);
-    snprintf(t->addr, sizeof t->addr, "%s:%s", f[0], f[1]);
-    snprintf(t->vhost, sizeof t->vhost, "%s", f[2]);
-    snprintf(t->user, sizeof t->user, "%s", f[3]);
-    snprintf(t->pass, sizeof t->pass, "%s", f[4]);
+    snprintf(t->name, sizeof t->name, "%s", b.name);
+    snprintf(t->addr, sizeof t->addr, "%s", b.addr);
+    snprintf(t->vhost, sizeof t->vhost, "%s", b.vhost);
+    snprintf(t->user, sizeof t->user, "%s", b.user);
+    snprintf(t->pass, sizeof t->pass, "%s", b.pass);
     snprintf(t->cluster, sizeof t->cluster, "bench%06d", rand() % 1000000);
     return 0;
 }

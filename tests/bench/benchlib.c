@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -82,4 +83,23 @@ const char *bench_broker_name(const char *name)
     if (!strcmp(name, "activemq"))
         return "ActiveMQ";
     return name;
+}
+
+int bench_target_parse(char *tok, bench_target *t)
+{
+    char *eq = strchr(tok, '=');
+    if (!eq)
+        return -1;
+    *eq = '\0';
+    char *f[5], *save = NULL, *p = eq + 1;
+    for (int i = 0; i < 5; i++, p = NULL)
+        if (!(f[i] = strtok_r(p, ":", &save)))
+            return -1;
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", tok);
+    snprintf(t->addr, sizeof t->addr, "%s:%s", f[0], f[1]);
+    snprintf(t->vhost, sizeof t->vhost, "%s", f[2]);
+    snprintf(t->user, sizeof t->user, "%s", f[3]);
+    snprintf(t->pass, sizeof t->pass, "%s", f[4]);
+    return 0;
 }
