@@ -99,6 +99,7 @@ static int perl_line(char *out, size_t n)
 }
 
 /* Sends one command and returns its answer's line in out. */
+__attribute__((format(printf, 3, 4)))
 static void perl_cmd(char *out, size_t n, const char *fmt, ...)
 {
     char cmd[1024];
