@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "beekeeper/arena.h"
+#include "beekeeper/cache.h"
 #include "beekeeper/client.h"
 #include "beekeeper/config.h"
 #include "beekeeper/error.h"
@@ -258,6 +259,57 @@ static void c_bk_client_stop(void) { bk_client_stop(NULL); }
 static void c_bk_client_pending(void) { assert_int_equal(bk_client_pending(NULL), 0); }
 static void c_bk_client_hold(void) { assert_null(bk_client_hold(NULL, 8)); }
 
+/* cache.h */
+static void c_bk_cache_new(void)
+{
+    bk_cache *k = (bk_cache *)g_a;
+    bk_client *none[] = { NULL };
+    assert_int_equal(bk_cache_new(NULL, NULL), BK_EINVAL);
+    assert_int_equal(bk_cache_new(&k, NULL), BK_EINVAL);
+    assert_null(k);
+    bk_cache_opts o = { .id = "c", .clients = none, .nclients = 1 };
+    k = (bk_cache *)g_a;
+    assert_int_equal(bk_cache_new(&k, &o), BK_EINVAL);
+    assert_null(k);
+    bk_client *one[] = { g_c };
+    bk_cache_opts bad = { .id = "no spaces", .clients = one, .nclients = 1 };
+    assert_int_equal(bk_cache_new(&k, &bad), BK_EINVAL);
+    assert_null(k);
+}
+static void c_bk_cache_free(void) { bk_cache_free(NULL); }
+static void c_bk_cache_get(void)
+{
+    json_t *v = json_true();
+    assert_int_equal(bk_cache_get(NULL, "k", &v), BK_EINVAL);
+    assert_null(v);
+}
+static void c_bk_cache_set(void)
+{
+    assert_int_equal(bk_cache_set(NULL, "k", json_null()), BK_EINVAL);
+}
+static void c_bk_cache_set_new(void)
+{
+    json_t *j = json_object();
+    json_incref(j);
+    assert_int_equal(bk_cache_set_new(NULL, "k", j), BK_EINVAL);
+    assert_int_equal(j->refcount, 1);   /* stolen on failure too */
+    json_decref(j);
+}
+static void c_bk_cache_delete(void) { assert_int_equal(bk_cache_delete(NULL, "k"), BK_EINVAL); }
+static void c_bk_cache_touch(void) { assert_int_equal(bk_cache_touch(NULL, "k"), BK_EINVAL); }
+static void c_bk_cache_save(void) { assert_int_equal(bk_cache_save(NULL), BK_EINVAL); }
+static void c_bk_cache_synced(void) { assert_int_equal(bk_cache_synced(NULL), 0); }
+static void c_bk_cache_wait_synced(void)
+{
+    assert_int_equal(bk_cache_wait_synced(NULL, 0), BK_EINVAL);
+}
+static void c_bk_cache_count(void) { assert_int_equal(bk_cache_count(NULL), 0); }
+static void c_bk_cache_stats_get(void)
+{
+    bk_cache_stats st;
+    assert_int_equal(bk_cache_stats_get(NULL, &st), BK_EINVAL);
+}
+
 /* config.h */
 static void c_bk_bus_config_load(void)
 {
@@ -441,6 +493,10 @@ static const api_case g_cases[] = {
     CASE(bk_client_wait_all), CASE(bk_client_flush), CASE(bk_client_run),
     CASE(bk_client_run_for), CASE(bk_client_stop), CASE(bk_client_pending),
     CASE(bk_client_hold),
+    CASE(bk_cache_new), CASE(bk_cache_free), CASE(bk_cache_get), CASE(bk_cache_set),
+    CASE(bk_cache_set_new), CASE(bk_cache_delete), CASE(bk_cache_touch), CASE(bk_cache_save),
+    CASE(bk_cache_synced), CASE(bk_cache_wait_synced), CASE(bk_cache_count),
+    CASE(bk_cache_stats_get),
     CASE(bk_bus_config_load), CASE(bk_bus_config_free), CASE(bk_bus_config_client_opts),
     CASE(bk_bus_config_id), CASE(bk_bus_config_path), CASE(bk_pool_config_load),
     CASE(bk_pool_config_free), CASE(bk_pool_config_id), CASE(bk_pool_config_bus_id),
@@ -485,8 +541,9 @@ static int has_case(const char *name, size_t n)
 static void the_table_covers_every_function_of_the_headers(void **st)
 {
     (void)st;
-    static const char *const headers[] = { "arena.h", "client.h", "config.h", "error.h",
-                                           "log.h", "module.h", "rpc.h", "worker.h" };
+    static const char *const headers[] = { "arena.h", "cache.h", "client.h", "config.h",
+                                           "error.h", "log.h", "module.h", "rpc.h",
+                                           "worker.h" };
     size_t found = 0, missing = 0;
     for (size_t h = 0; h < sizeof headers / sizeof headers[0]; h++) {
         char path[512], line[512];
@@ -580,6 +637,12 @@ static void constructors_leave_out_null_when_memory_runs_out(void **st)
     EACH_ALLOCATION_FAILS(bk_client, bk_client_new(&o_, &co), bk_client_free);
     EACH_ALLOCATION_FAILS(bk_worker, bk_worker_new(&o_, &wo), bk_worker_free);
     EACH_ALLOCATION_FAILS(bk_worker, bk_worker_new(&o_, &wo_reports), bk_worker_free);
+    bk_client *kc = NULL;   /* g_c has given up connecting: a cache cannot subscribe on it */
+    assert_int_equal(bk_client_new(&kc, &co), 0);
+    bk_client *one[] = { kc };
+    bk_cache_opts ko = { .id = "api", .clients = one, .nclients = 1 };
+    EACH_ALLOCATION_FAILS(bk_cache, bk_cache_new(&o_, &ko), bk_cache_free);
+    bk_client_free(kc);
 }
 
 /* BK_ERPC is one of the codes: bk_strerror names it, and every code has its own text. */

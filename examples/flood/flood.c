@@ -37,26 +37,6 @@ bk_client_opts flood_opts(flood_target *t)
                              .tls = t->tls, .tls_ca = t->tls_ca };
 }
 
-int flood_target_parse(char *tok, flood_target *t)
-{
-    char *eq = strchr(tok, '=');
-    if (!eq)
-        return -1;
-    *eq = '\0';
-    char *f[5], *save = NULL, *p = eq + 1;
-    for (int i = 0; i < 5; i++, p = NULL)
-        if (!(f[i] = strtok_r(p, ":", &save)))
-            return -1;
-    memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", tok);
-    snprintf(t->addr, sizeof t->addr, "%s:%s", f[0], f[1]);
-    snprintf(t->vhost, sizeof t->vhost, "%s", f[2]);
-    snprintf(t->user, sizeof t->user, "%s", f[3]);
-    snprintf(t->pass, sizeof t->pass, "%s", f[4]);
-    snprintf(t->cluster, sizeof t->cluster, "bench%06d", rand() % 1000000);
-    return 0;
-}
-
 /* ------------------------------------------------------------------ the echo workers */
 
 /* The jobs run by every worker this process forked: in a shared mapping made before the

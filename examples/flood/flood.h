@@ -25,9 +25,6 @@ typedef struct flood_target {
 } flood_target;
 
 bk_client_opts flood_opts(flood_target *t);
-/* Fills t from one "NAME=HOST:PORT:VHOST:USER:PASS" of BK_BENCH_TARGETS (tok is cut up), with
- * a random cluster. 0, or -1 when tok is not of that form. */
-int flood_target_parse(char *tok, flood_target *t);
 
 /* Forks n echo workers (flood.echo, flood.job, flood.count) on t and waits for each to be
  * ready. The workers of a process share one job counter, which flood.count answers, so

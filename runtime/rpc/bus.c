@@ -38,6 +38,12 @@ int bkp_bus_subscribe(bkp_bus *b, const char *dest, bkp_bus_ack_mode ack, unsign
     return bkp_stomp_subscribe(b, dest, &so, fn, arg, out);
 }
 
+int bkp_bus_subscribe_temp(bkp_bus *b, const char *dest, bkp_bus_msg_fn *fn, void *arg,
+                           bkp_bus_sub **out)
+{
+    return bkp_stomp_subscribe_temp(b, dest, fn, arg, out);
+}
+
 int bkp_bus_unsubscribe(bkp_bus *b, bkp_bus_sub *sub, bkp_bus_done_fn *done, void *arg)
 {
     return bkp_stomp_unsubscribe(b, sub, done, arg);

@@ -68,6 +68,11 @@ void bkp_bus_free(bkp_bus *b);
  * NULL) is borrowed as long. 0, BK_EINVAL, BK_ENOMEM, BK_ELIMIT, BK_ESTATE (closed). */
 int bkp_bus_subscribe(bkp_bus *b, const char *dest, bkp_bus_ack_mode ack, unsigned window,
                       bkp_bus_msg_fn *fn, void *arg, bkp_bus_sub **out);
+/* A private reply queue, dest "/temp-queue/NAME", whatever the broker (stomp/conn.h's rule:
+ * RabbitMQ makes it, and delivers to it, once a SEND of this connection names it in
+ * reply-to). Auto-ack, kept across reconnects. Same returns as bkp_bus_subscribe. */
+int bkp_bus_subscribe_temp(bkp_bus *b, const char *dest, bkp_bus_msg_fn *fn, void *arg,
+                           bkp_bus_sub **out);
 /* Ends sub at once (no more MESSAGEs, also inside its callback); done (may be NULL) gets
  * the UNSUBSCRIBE's receipt, or 0 when there was nothing to tell the broker. NACK held
  * messages first: RabbitMQ closes a connection that acknowledges on a cancelled

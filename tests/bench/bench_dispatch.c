@@ -252,7 +252,7 @@ int main(void)
     int have = 0;
     for (char *tok = strtok_r(targets, " ", &save); tok && !have;
          tok = strtok_r(NULL, " ", &save))
-        have = flood_target_parse(tok, &t) == 0 && strcmp(t.name, "bkpr-broker") == 0;
+        have = bench_flood_target(tok, &t) == 0 && strcmp(t.name, "bkpr-broker") == 0;
     free(targets);
     if (!have) {
         printf("| dispatch rows | not run (no bkpr-broker) | | |\n");

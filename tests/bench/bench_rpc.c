@@ -100,7 +100,7 @@ int main(void)
     memset(v, 0, sizeof v);
     for (char *tok = strtok_r(targets, " ", &save); tok && nt < MAXT;
          tok = strtok_r(NULL, " ", &save))
-        if (flood_target_parse(tok, &v[nt].t) == 0)
+        if (bench_flood_target(tok, &v[nt].t) == 0)
             measure(&v[nt++]);
     free(targets);
 

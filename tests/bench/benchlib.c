@@ -1,11 +1,13 @@
 /* See benchlib.h. */
 #include "benchlib.h"
+#include "../../examples/flood/flood.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -93,4 +95,38 @@ void bench_rate(char *buf, size_t n, double v)
         snprintf(buf, n, "%.1fk/s", v / 1e3);
     else
         snprintf(buf, n, "%.0f/s", v);
+}
+
+int bench_target_parse(char *tok, bench_target *t)
+{
+    char *eq = strchr(tok, '=');
+    if (!eq)
+        return -1;
+    *eq = '\0';
+    char *f[5], *save = NULL, *p = eq + 1;
+    for (int i = 0; i < 5; i++, p = NULL)
+        if (!(f[i] = strtok_r(p, ":", &save)))
+            return -1;
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", tok);
+    snprintf(t->addr, sizeof t->addr, "%s:%s", f[0], f[1]);
+    snprintf(t->vhost, sizeof t->vhost, "%s", f[2]);
+    snprintf(t->user, sizeof t->user, "%s", f[3]);
+    snprintf(t->pass, sizeof t->pass, "%s", f[4]);
+    return 0;
+}
+
+int bench_flood_target(char *tok, flood_target *t)
+{
+    bench_target b;
+    if (bench_target_parse(tok, &b) != 0)
+        return -1;
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", b.name);
+    snprintf(t->addr, sizeof t->addr, "%s", b.addr);
+    snprintf(t->vhost, sizeof t->vhost, "%s", b.vhost);
+    snprintf(t->user, sizeof t->user, "%s", b.user);
+    snprintf(t->pass, sizeof t->pass, "%s", b.pass);
+    snprintf(t->cluster, sizeof t->cluster, "bench%06d", rand() % 1000000);
+    return 0;
 }

@@ -1,5 +1,6 @@
 /* What the bench programs that measure round trips share: the clock, sorting the samples, the
- * blocking socket I/O of their loopback TCP floors, and the names of the brokers they print. */
+ * blocking socket I/O of their loopback TCP floors, the brokers of BK_BENCH_TARGETS and the
+ * names they print. */
 #ifndef BK_BENCH_BENCHLIB_H
 #define BK_BENCH_BENCHLIB_H
 
@@ -28,6 +29,18 @@ int bench_listen_loopback(struct sockaddr_in *sin, int backlog);
 
 /* A rate for a table cell, "12.3k/s" style, in buf of n bytes. */
 void bench_rate(char *buf, size_t n, double per_s);
+
+/* One broker of BK_BENCH_TARGETS ("NAME=HOST:PORT:VHOST:USER:PASS ..."). */
+typedef struct bench_target {
+    char name[64], addr[300], vhost[128], user[128], pass[128];
+} bench_target;
+
+/* Parses one NAME=HOST:PORT:VHOST:USER:PASS token (changed in place) into *t: 0, or -1
+ * when it is not of that shape. */
+int bench_target_parse(char *tok, bench_target *t);
+/* The same into a flood target (examples/flood/flood.h), with a cluster name of its own. */
+struct flood_target;
+int bench_flood_target(char *tok, struct flood_target *t);
 
 /* How a table names a broker script: "rabbitmq" is RabbitMQ, "activemq" ActiveMQ; others as
  * they are. */
