@@ -57,7 +57,9 @@ static bool same_type(const bkp_idl_type *a, const bkp_idl_type *b)
         return true;
     if (!a->decl || !b->decl)
         return strcmp(a->name, b->name) == 0;
-    return a->decl->kind == b->decl->kind && strcmp(a->decl->name, b->decl->name) == 0;
+    const char *na = a->decl->file->ns, *nb = b->decl->file->ns;
+    return a->decl->kind == b->decl->kind && strcmp(a->decl->name, b->decl->name) == 0 &&
+           strcmp(na ? na : "", nb ? nb : "") == 0;
 }
 
 /* May a field be absent on the wire? */
