@@ -14,13 +14,37 @@
 #include "codegen/cgen.h"
 #include "core/cli.h"
 #include "idl/idl.h"
+#include "idl/compat.h"
 #include "idl/model.h"
 
+
+/* --check-compat OLD NEW: each file checked in a program of its own (both may declare the
+ * same names), then compared. 0 compatible, 1 breaking or invalid input. */
+static int check_compat(bkp_idl_program *pn, const char *oldpath, const char *newpath)
+{
+    bkp_idl_program *po = bkp_idl_program_new();
+    if (!po) {
+        fputs("bkpr-gen: out of memory\n", stderr);
+        return 1;
+    }
+    for (size_t i = 0; i < pn->nincdirs; i++)
+        bkp_idl_program_add_include(po, pn->incdirs[i]);
+    bkp_idl_file *o = bkp_idl_load(po, oldpath);
+    bkp_idl_file *n = bkp_idl_load(pn, newpath);
+    int bad = bkp_idl_check(po) + bkp_idl_check(pn);
+    if (bad == 0)
+        bad = bkp_idl_compat(pn->diag, o, n);
+    bkp_idl_diag_print(po->diag, stderr);
+    bkp_idl_diag_print(pn->diag, stderr);
+    bkp_idl_program_free(po);
+    return bad ? 1 : 0;
+}
 
 static void usage(FILE *out)
 {
     fputs("usage: bkpr-gen [-o DIR] [-I DIR]... [--skeleton] [--model] [-M DEPFILE]\n"
           "                [--templates DIR] FILE.bkidl...\n"
+          "       bkpr-gen [-I DIR]... --check-compat OLD.bkidl NEW.bkidl\n"
           "\n"
           "Reads .bkidl service descriptions (and the files they import), checks them, and\n"
           "writes typed C for them: per service PREFIX.h, PREFIX_client.c, PREFIX_worker.c;\n"
@@ -35,6 +59,8 @@ static void usage(FILE *out)
           "  --templates DIR  read templates from DIR first (names as in templates/)\n"
           "  --model      print the JSON model of each FILE on stdout instead of generating\n"
           "               (its shape: doc/idl.md, \"The JSON model\")\n"
+          "  --check-compat  exit 1, telling each, if NEW breaks peers built from OLD\n"
+          "               (rules: doc/idl.md, \"Schemas over time\"); 0 if compatible\n"
           "  -h, --help   this text\n"
           "  --version    bkpr-gen's version (and its JSON model's)\n"
           "\n"
@@ -139,7 +165,7 @@ static void dep_path(FILE *f, const char *p)
 
 int main(int argc, char **argv)
 {
-    bool model = false;
+    bool model = false, compat = false;
     const char *outdir = ".", *depfile = NULL;
     cg_gen_opts gopts = {0};
     cg_gen_file *out = NULL;
@@ -167,6 +193,8 @@ int main(int argc, char **argv)
             goto out;
         } else if (strcmp(a, "--model") == 0) {
             model = true;
+        } else if (strcmp(a, "--check-compat") == 0) {
+            compat = true;
         } else if (strcmp(a, "--skeleton") == 0) {
             gopts.skeleton = true;
         } else if (strcmp(a, "-I") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "-M") == 0 ||
@@ -198,6 +226,17 @@ int main(int argc, char **argv)
     if (ninputs == 0) {
         fputs("bkpr-gen: no input file\ntry 'bkpr-gen --help'\n", stderr);
         rc = BKP_CLI_USAGE;
+        goto out;
+    }
+
+    if (compat) {
+        if (ninputs != 2 || model) {
+            fputs("bkpr-gen: --check-compat takes two files, OLD and NEW, and no --model\n"
+                  "try 'bkpr-gen --help'\n", stderr);
+            rc = BKP_CLI_USAGE;
+        } else {
+            rc = check_compat(p, inputs[0], inputs[1]);
+        }
         goto out;
     }
 

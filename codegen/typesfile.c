@@ -121,6 +121,8 @@ static json_t *enums_ctx(cg_gen *g, json_t *file, cg_sb *b)
             cg_sb_adds(b, cg_sget(w, "name"));
         }
         json_object_set_new(e, "members_list", cg_sb_json(b));
+        json_object_set_new(e, "members_count",
+                            json_integer((json_int_t)json_array_size(json_object_get(v, "members"))));
         json_array_append_new(enums, e);
     }
     return enums;

@@ -6,7 +6,7 @@ ifndef IDL_SRCS
 IDL_GEN_SRCS := $(B)/gen/idl/lexer.c $(B)/gen/idl/grammar.c
 # codegen/names.c: the names the generator emits, which the checks read (codegen/names.h).
 IDL_SRCS := idl/ast.c idl/source.c idl/diag.c idl/parse.c idl/load.c idl/check.c \
-            idl/cnames.c idl/mangle.c idl/model.c codegen/names.c \
+            idl/cnames.c idl/mangle.c idl/model.c idl/compat.c codegen/names.c \
             $(IDL_GEN_SRCS)
 GENERATED_HEADERS += $(B)/gen/idl/grammar.h
 $(IDL_GEN_SRCS): | deps-build

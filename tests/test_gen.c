@@ -242,6 +242,26 @@ static void the_token_decoder_refuses_repeats_and_nul(void **state)
     assert_true(strlen(e) <= 255 + strlen(": unknown field"));
 }
 
+/* What a newer peer may add reaches a tolerant decoder (a client's, on results and
+ * notifications) without failing it; the same body still fails a strict one (a worker's). */
+static void a_tolerant_decoder_skips_what_is_newer(void **state)
+{
+    (void)state;
+    static const char text[] = "{\"from\":\"a\",\"text\":\"t\",\"tags\":[],\"counts\":{},"
+                               "\"extra\":1,\"new_field\":{\"x\":[1]},\"level\":\"HIGHEST\"}";
+    json_t *j = bk_arena_keep_json_new(g_a, json_loads(text, 0, NULL));
+    assert_non_null(j);
+    myapp_message m;
+    bk_dec d;
+    bk_dec_init(&d, g_a, "msg", "msg");
+    d.tolerant = true;
+    assert_int_equal(myapp_message_decode(&d, j, &m), 0);
+    assert_string_equal(m.from, "a");
+    assert_int_equal(m.level, MYAPP_LEVEL_HIGH + 1);
+    assert_null(myapp_level_to_string(m.level));
+    assert_string_equal(decode_msg(text, &m), "msg.new_field: unknown field");
+}
+
 static void enums_convert_both_ways(void **state)
 {
     (void)state;
@@ -332,6 +352,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(nested_and_recursive_structs_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(the_token_decoder_refuses_repeats_and_nul, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_tolerant_decoder_skips_what_is_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(enums_convert_both_ways, setup, teardown),
         cmocka_unit_test(skeleton_fills_every_handler),
         cmocka_unit_test(serve_warns_of_a_method_without_handler),

@@ -16,6 +16,7 @@ void bk_dec_init(bk_dec *d, bk_arena *a, const char *root, const char *top)
     d->root = root;
     d->top = top;
     d->depth = 0;
+    d->tolerant = false;
 }
 
 /* ---------------------------------------------------------------- messages */
@@ -137,6 +138,8 @@ int bk_dec_object(bk_dec *d, uint32_t j, const bk_json_name *fields, size_t n, b
             vals[f] = k + 1;
             continue;
         }
+        if (f < 0 && d->tolerant)
+            continue;
         const char *key = bk_dec_key(d, k);
         size_t at = bk_dec_push(d, key);
         int rc = bk_dec_fail(d, f < 0 ? "unknown field" : "duplicate key");

@@ -8,6 +8,9 @@
 #   tests/idl/X.bkidl + golden/X/      `bkpr-gen --skeleton -o DIR -I tests/idl X.bkidl`
 #                                      writes exactly the files of golden/X/, byte for byte;
 #                                      a second run leaves them untouched (same mtime).
+#   tests/idl/compat/X.bkidl + X.diag  `bkpr-gen --check-compat compat/old.bkidl X.bkidl`
+#                                      prints exactly X.diag on stderr and exits 1 when it
+#                                      is not empty (breaking changes), 0 when it is.
 # To refresh the expected files on purpose (then review the diff before committing):
 #   BK_UPDATE_GOLDEN=1 B=build sh tests/idl/golden.sh
 set -u
@@ -76,6 +79,25 @@ for src in tests/idl/*.bkidl; do
     fi
   else
     fail=$((fail + 1)); echo "FAIL $name: generated C differs from $want"; head -40 "$tmp/diff"
+  fi
+done
+# Compatibility of each new file with compat/old.bkidl.
+for src in tests/idl/compat/*.bkidl; do
+  base=${src%.bkidl}
+  name=compat/$(basename "$base")
+  [ "$name" = compat/old ] && continue
+  "$gen" --check-compat tests/idl/compat/old.bkidl "$src" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  if [ "${BK_UPDATE_GOLDEN:-}" = 1 ]; then
+    cp "$tmp/err" "$base.diag"; echo "updated $base.diag"; continue
+  fi
+  want_rc=0
+  [ -s "$base.diag" ] && want_rc=1
+  if [ "$rc" = "$want_rc" ] && cmp -s "$tmp/err" "$base.diag" && [ ! -s "$tmp/out" ]; then
+    pass=$((pass + 1)); echo "ok   $name"
+  else
+    fail=$((fail + 1)); echo "FAIL $name (exit $rc, expected $want_rc)"
+    diff -u "$base.diag" "$tmp/err" | head -40
   fi
 done
 echo "golden: $pass passed, $fail failed"

@@ -67,6 +67,12 @@ typedef struct bk_dec {
     const char *error; /* NULL until a check fails */
     const char *root;  /* the path's first segment: "" or "result" */
     const char *top;   /* what an empty path is called in messages ("params", "result") */
+    /* Set by the receiver of what a newer peer may have written (a result, a notification):
+     * unknown fields are skipped and an unknown enum member reads as the value one past the
+     * enum's last member, so that the changes bkpr-gen --check-compat accepts reach older
+     * clients intact (doc/idl.md, "Schemas over time"). A worker's decoder of params stays
+     * strict: a misspelt optional param would otherwise be dropped in silence. */
+    bool tolerant;
     size_t depth;      /* segments entered (may pass BK_DEC_MAX_SEGMENTS: not kept then) */
     struct bk_dec_seg {
         const char *key; /* a field or map key (borrowed); NULL for a list index */
@@ -74,9 +80,9 @@ typedef struct bk_dec {
     } seg[BK_DEC_MAX_SEGMENTS];
 } bk_dec;
 
-/* Starts a decoder with no document (set d->doc before reading). root: the path's first
- * segment ("" for params, "result" for a result); top: how an empty path is shown. Both
- * static or outliving d. */
+/* Starts a strict decoder (tolerant false) with no document (set d->doc before reading).
+ * root: the path's first segment ("" for params, "result" for a result); top: how an empty
+ * path is shown. Both static or outliving d. */
 BK_API void bk_dec_init(bk_dec *d, bk_arena *a, const char *root, const char *top);
 
 /* Enters field or map key `key` (borrowed until the decoder is done) / item i of the current
@@ -118,9 +124,9 @@ BK_API int bk_dec_nomem(bk_dec *d);
  * "double", "bool", "null" (NULL is "null"). Static. */
 BK_API const char *bk_json_kind(const json_t *j);
 
-/* Checks that token j is an object whose keys are all among fields[0..n), each once, and
- * sets vals[f] to the token of field f's value, 0 when absent: a struct decoder then reads
- * the fields in the IDL's order. With empty_ok, BK_DEC_NONE or JSON null is an object with no
+/* Checks that token j is an object whose keys are all among fields[0..n) (others are skipped
+ * when d->tolerant), each once, and sets vals[f] to the token of field f's value, 0 when
+ * absent: a struct decoder then reads the fields in the IDL's order. With empty_ok, BK_DEC_NONE or JSON null is an object with no
  * members. 0, or BK_EPROTO ("expected object", "KEY: unknown field", "KEY: duplicate key"),
  * walking the members once. */
 BK_API int bk_dec_object(bk_dec *d, uint32_t j, const bk_json_name *fields, size_t n,

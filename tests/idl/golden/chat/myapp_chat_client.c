@@ -91,6 +91,7 @@ static int myapp_chat_send_result(bk_arena *a, bk_json_doc *doc, uint32_t res, c
 
     bk_dec_init(&d, a, "result", "result");
     d.doc = doc;
+    d.tolerant = true;
     if ((rc = bk_dec_string(&d, res, out)) != 0)
         return myapp_chat_bad_result(a, &d, rc, err);
     return 0;
@@ -212,6 +213,7 @@ static int myapp_chat_history_result(bk_arena *a, bk_json_doc *doc, uint32_t res
 
     bk_dec_init(&d, a, "result", "result");
     d.doc = doc;
+    d.tolerant = true;
     if ((rc = myapp_message_list_decode(&d, res, out)) != 0)
         return myapp_chat_bad_result(a, &d, rc, err);
     return 0;
@@ -406,6 +408,7 @@ static void myapp_chat_posted_deliver(bk_client *c, bk_arena *a, const char *met
 
     bk_dec_init(&d, a, "", "params");
     d.doc = doc;
+    d.tolerant = true;
     if (myapp_chat_posted_decode_args(&d, params, &p) != 0) {
         bk_log_warn("%s: notification dropped: %s", method, d.error);
         return;

@@ -77,6 +77,7 @@ static int demo_all_things_get_result(bk_arena *a, bk_json_doc *doc, uint32_t re
 
     bk_dec_init(&d, a, "result", "result");
     d.doc = doc;
+    d.tolerant = true;
     if ((rc = demo_all_nested_read(&d, res, out)) != 0)
         return demo_all_things_bad_result(a, &d, rc, err);
     return 0;
@@ -349,6 +350,7 @@ static void demo_all_things_changed_deliver(bk_client *c, bk_arena *a, const cha
 
     bk_dec_init(&d, a, "", "params");
     d.doc = doc;
+    d.tolerant = true;
     if (demo_all_things_changed_decode_args(&d, params, &p) != 0) {
         bk_log_warn("%s: notification dropped: %s", method, d.error);
         return;

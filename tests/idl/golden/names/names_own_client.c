@@ -199,6 +199,7 @@ static int names_own_take_result(bk_arena *a, bk_json_doc *doc, uint32_t res, co
 
     bk_dec_init(&d, a, "result", "result");
     d.doc = doc;
+    d.tolerant = true;
     if ((rc = bk_dec_string(&d, res, out)) != 0)
         return names_own_bad_result(a, &d, rc, err);
     return 0;
@@ -366,6 +367,7 @@ static int names_own_none_result(bk_arena *a, bk_json_doc *doc, uint32_t res, in
 
     bk_dec_init(&d, a, "result", "result");
     d.doc = doc;
+    d.tolerant = true;
     if ((rc = bk_dec_int(&d, res, out)) != 0)
         return names_own_bad_result(a, &d, rc, err);
     return 0;
@@ -602,6 +604,7 @@ static void names_own_told_deliver(bk_client *c, bk_arena *a, const char *method
 
     bk_dec_init(&d, a, "", "params");
     d.doc = doc;
+    d.tolerant = true;
     if (names_own_told_decode_args(&d, params, &p) != 0) {
         bk_log_warn("%s: notification dropped: %s", method, d.error);
         return;

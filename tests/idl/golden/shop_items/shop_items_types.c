@@ -69,9 +69,13 @@ int shop_size_read(bk_dec *d, uint32_t j, shop_size *out)
 
     if (rc != 0)
         return rc;
-    if (shop_size_from_string(s, out) != 0)
-        return bk_dec_fail(d, "expected one of SMALL, LARGE, got \"%s\"", s);
-    return 0;
+    if (shop_size_from_string(s, out) == 0)
+        return 0;
+    if (d->tolerant) {
+        *out = (shop_size)2; /* a member newer than this code */
+        return 0;
+    }
+    return bk_dec_fail(d, "expected one of SMALL, LARGE, got \"%s\"", s);
 }
 
 json_t *shop_size_encode(shop_size v)

@@ -89,6 +89,7 @@ static int shop_orders_place_result(bk_arena *a, bk_json_doc *doc, uint32_t res,
 
     bk_dec_init(&d, a, "result", "result");
     d.doc = doc;
+    d.tolerant = true;
     if ((rc = shop_bk_string_list_decode(&d, res, out)) != 0)
         return shop_orders_bad_result(a, &d, rc, err);
     return 0;
@@ -257,6 +258,7 @@ static void shop_orders_placed_deliver(bk_client *c, bk_arena *a, const char *me
 
     bk_dec_init(&d, a, "", "params");
     d.doc = doc;
+    d.tolerant = true;
     if (shop_orders_placed_decode_args(&d, params, &p) != 0) {
         bk_log_warn("%s: notification dropped: %s", method, d.error);
         return;
