@@ -5,3 +5,4 @@ BROKER_SRCS := runtime/broker/route.c runtime/broker/session.c \
 $(eval $(call bk_program,bkpr-broker,runtime/broker/main.c $(BROKER_SRCS)))
 FUZZ_TARGETS += fuzz_broker:tests/fuzz/fuzz_broker.c,runtime/broker/route.c,runtime/broker/session.c,runtime/broker/auth.c,runtime/broker/server.c,runtime/broker/stats.c
 $(eval $(call bk_test,test_broker,tests/test_broker.c tests/broker_fixture.c))
+$(eval $(call bk_test,test_broker_seal,tests/test_broker_seal.c tests/broker_fixture.c))
