@@ -795,13 +795,27 @@ static int send_msg(bk_client *c, const char *method, int notify, const bk_call_
     bkp_header h[4];
     size_t n = 0;
     int rc;
-    const char *fwd = o ? o->forward_to : NULL;
+    const char *fwd = o ? o->forward_to : NULL, *addr = o ? o->address : NULL;
+    char cluster[DEST_MAX];
+    if (!fwd && addr && notify) {
+        /* "{cluster}" broadcasts to that remote cluster, "{cluster}.{name}" is unicast to
+         * name there: 0.02's spelling of an address (doc/api.md, "Sessions") */
+        const char *dot = strchr(addr, '.');
+        size_t l = dot ? (size_t)(dot - addr) : strlen(addr);
+        rc = BK_EINVAL;
+        if (!l || l >= sizeof cluster || (dot && !dot[1]))
+            goto refused;
+        memcpy(cluster, addr, l);
+        cluster[l] = 0;
+        fwd = cluster;
+        addr = dot ? dot + 1 : NULL;
+    }
     if (fwd) {
         unsigned char r;
         bkp_random_bytes(&r, 1);
         int lane = 1 + (r & 1);
         rc = notify ? bkp_dest_forward_notify(dest, sizeof dest, xfwd, sizeof xfwd, fwd, method,
-                                              o->address, lane)
+                                              addr, lane)
                     : bkp_dest_forward_request(dest, sizeof dest, xfwd, sizeof xfwd, fwd, method,
                                                lane);
         if (rc)
@@ -1093,11 +1107,20 @@ static int send_oneway(bk_client *c, const char *method, bk_jw *w, const bk_call
         bk_jw_free(w);
         return rc;
     }
+    /* A router drops a request without a reply-to (it derives the session from it), so a
+     * background job for a remote cluster carries one, as 0.02's client always set it;
+     * the job has no id and nobody answers it. */
+    int routed = !notify && o && o->forward_to;
+    if (routed && (rc = ensure_reply(c)) != 0) {
+        bk_jw_free(w);
+        return rc;
+    }
     rc = bkp_rpc_end_request(w, NULL, &body, &len);
     if (rc)
         return rc;
     uint64_t ttl = o && o->timeout_ms > 0 ? (uint64_t)o->timeout_ms : 0;
-    return send_msg(c, method, notify, o, NULL, ttl, body, len, c->send_timeout_ms);
+    return send_msg(c, method, notify, o, routed ? c->reply : NULL, ttl, body, len,
+                    c->send_timeout_ms);
 }
 
 static int send_json(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,
