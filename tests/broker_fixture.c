@@ -298,3 +298,33 @@ void send_to_self(client *c, const char *dest, const char *body)
                      got < 0 ? "the close" : bkp_cmd_name((bkp_cmd)got));
     }
 }
+
+void refused_config(const char *fmt, char *text, size_t len)
+{
+    const char *b = getenv("B") ? getenv("B") : "build";
+    char cmd[1024];
+    char dir[] = "/tmp/bk-test-broker.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "printf '%s' > %s/c.json; "
+             "%s/bin/bkpr-broker --listen 127.0.0.1:1 --config %s/c.json 2>%s/err; "
+             "echo $? > %s/rc",
+             fmt, dir, b, dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/rc", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int rc = -1;
+    assert_int_equal(fscanf(f, "%d", &rc), 1);
+    fclose(f);
+    assert_true(rc != 0);
+    snprintf(path, sizeof path, "%s/err", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, len - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}

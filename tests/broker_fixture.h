@@ -30,6 +30,9 @@ int teardown(void **state);
 void broker_start(broker *br, const char *config);
 /* TERM, and the broker must exit 0 within 10 s. */
 void broker_stop(broker *br);
+/* Runs bkpr-broker on a config that printf writes from fmt, which it must refuse (exit
+ * status not 0); its stderr is written to text. */
+void refused_config(const char *fmt, char *text, size_t len);
 
 typedef struct client {
     int fd;

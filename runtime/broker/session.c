@@ -90,25 +90,39 @@ static void error_frame(brk_session *s, const char *receipt, const char *msg)
     bkp_enc_end(&e, msg, strlen(msg));
 }
 
-/* Sends an ERROR with a message, then closes once it is written (or after 5 s). */
-static void refuse(brk_session *s, const char *receipt, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void refuse(brk_session *s, const char *receipt, const char *fmt, ...)
+/* An ERROR for one frame. final: then close once it is written (or after 5 s), else carry
+ * on; a session whose output is over its limit is closed either way. */
+__attribute__((format(printf, 4, 0)))
+static void error_v(brk_session *s, const char *receipt, int final, const char *fmt, va_list ap)
 {
     if (s->closing)
         return;
     char msg[300];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    brk_broker_log(s->b, 1, "%s: refused: %s", s->peer, msg);
+    final |= s->blocked;
+    brk_broker_log(s->b, final ? 1 : 2, "%s: %s: %s", s->peer, final ? "refused" : "denied",
+                   msg);
     error_frame(s, receipt, msg);
+    if (!final) {
+        note_output(s);
+        return;
+    }
     s->closing = 1;
     bkp_io_read_enable(s->io, 0);
     bkp_io_set_lowat(s->io, 0);
     struct timeval tv = {5, 0};
     bkp_io_set_timeouts(s->io, NULL, &tv);
+}
+
+/* Sends an ERROR with a message, then closes once it is written (or after 5 s). */
+static void refuse(brk_session *s, const char *receipt, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void refuse(brk_session *s, const char *receipt, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_v(s, receipt, 1, fmt, ap);
+    va_end(ap);
 }
 
 /* Refuses one SEND and carries on: an ERROR (with receipt-id when the frame asked for a
@@ -121,20 +135,10 @@ static void deny(brk_session *s, const bkp_frame *f, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void deny(brk_session *s, const bkp_frame *f, const char *fmt, ...)
 {
-    if (s->closing)
-        return;
-    char msg[300];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    error_v(s, bkp_frame_get(f, "receipt"), 0, fmt, ap);
     va_end(ap);
-    if (s->blocked) {
-        refuse(s, bkp_frame_get(f, "receipt"), "%s", msg);
-        return;
-    }
-    brk_broker_log(s->b, 2, "%s: denied: %s", s->peer, msg);
-    error_frame(s, bkp_frame_get(f, "receipt"), msg);
-    note_output(s);
 }
 
 /* max_sends_per_sec: a bucket that holds one second's worth, so a burst up to the rate
