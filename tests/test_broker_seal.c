@@ -269,6 +269,39 @@ static void test_queued_bytes_limit(void **state)
     broker_stop(&br);
 }
 
+/* The chat example's shipped frontend (examples/chat/frontend.broker.json) is sealed the
+ * same way, on both of its vhosts. */
+static void test_shipped_chat_frontend_is_sealed(void **state)
+{
+    (void)state;
+    FILE *f = fopen("examples/chat/frontend.broker.json", "r");
+    assert_non_null(f);
+    static char config[8192];
+    size_t n = fread(config, 1, sizeof config - 1, f);
+    fclose(f);
+    config[n] = '\0';
+    broker br;
+    broker_start(&br, config);
+    const char *vhosts[] = {"/frontend-A", "/frontend-B"};
+    for (size_t i = 0; i < 2; i++) {
+        client *router = cl_login(&br, "backend", "def456", vhosts[i]);
+        subscribe(router, "1", "/queue/req.backend-2", "");
+        client *fe = cl_login(&br, "frontend", "abc123", vhosts[i]);
+        subscribe(fe, "t", "/topic/msg.frontend.#", "");
+        send_body(fe, "/queue/req.backend-2", "call");
+        expect_message(router, "call");
+        cl_send(fe, "SEND\ndestination:/queue/req.backend-1\nreply-to:/reply-queue/x.tmp.y\n"
+                "receipt:f\n\nx^");
+        expect(fe, BKP_CMD_ERROR);
+        assert_string_equal(hdr(fe, "receipt-id"), "f");
+        cl_send(fe, "SUBSCRIBE\nid:x\ndestination:/queue/req.backend-2\n\n^");
+        expect_refusal(fe, "may not subscribe");
+        cl_close(fe);
+        cl_close(router);
+    }
+    broker_stop(&br);
+}
+
 /* The per-user limits are checked as the other keys are: the broker does not start. */
 static void test_user_limits_misspelt_or_out_of_range(void **state)
 {
@@ -297,6 +330,7 @@ int main(void)
         cmocka_unit_test_teardown(test_frontend_cannot_reach_a_reply_queue, teardown),
         cmocka_unit_test_teardown(test_sends_per_second_limit, teardown),
         cmocka_unit_test_teardown(test_queued_bytes_limit, teardown),
+        cmocka_unit_test_teardown(test_shipped_chat_frontend_is_sealed, teardown),
         cmocka_unit_test(test_user_limits_misspelt_or_out_of_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
