@@ -3,8 +3,8 @@
  * A worker module (pool.config.json key "router"), on the backend bus like any worker,
  * with a connection of its own to every bus of the frontend cluster.
  *
- * Options: "frontend_cluster" (default "frontend"), "frontend_buses" (bus-ids of
- * bus.config.json; default: the one whose bus-id is the frontend cluster's name),
+ * Options: "frontend_cluster" (default "frontend": every bus of that cluster in
+ * bus.config.json, read from "config_dir" or where bkpr found its own),
  * "session_timeout" (seconds, default 1800), "max_body_bytes" (default 1 MiB).
  *
  * Lanes. Every lane (req. on each frontend, res. and msg. on the backend) is taken with
@@ -134,17 +134,34 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* ------------------------------------------------------------------ status */
+
+/* What the status reports carry (bkpr-top shows it after the queues). */
+static json_t *counters(void *arg)
+{
+    bkp_router *r = arg;
+    const bkp_router_stats *s = &r->st;
+    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "requests", (json_int_t)s->requests,
+                          "responses", (json_int_t)s->responses, "broadcasts",
+                          (json_int_t)s->broadcasts, "unicasts", (json_int_t)s->unicasts,
+                          "returned", (json_int_t)s->returned, "sessions",
+                          (json_int_t)(r->sessions ? bkp_sessions_count(r->sessions) : 0));
+    for (int d = 0; o && d < BKP_DROP_COUNT; d++) {
+        char k[64];
+        snprintf(k, sizeof k, "dropped_%s", bkp_router_drop_name((bkp_router_drop)d));
+        json_object_set_new(o, k, json_integer((json_int_t)s->dropped[d]));
+    }
+    return o;
+}
+
 /* ------------------------------------------------------------------ set-up and stop */
 
-static int load_frontend(bkp_router *r, const char *bus_id)
+/* Connects to the frontend bus of cfg (taken). */
+static int add_frontend(bkp_router *r, bk_bus_config *cfg)
 {
-    char err[256];
-    bkp_frontend *f = &r->front[r->nfront];
-    int rc = bk_bus_config_load(&f->cfg, r->config_dir, bus_id, err, sizeof err);
-    if (rc) {
-        bk_log_error("router: frontend bus %s: %s", bus_id, err);
-        return rc;
-    }
+    bkp_frontend *f = &r->front[r->nfront++];
+    f->cfg = cfg;
+    const char *bus_id = bk_bus_config_id(cfg);
     bk_client_opts o = {0};
     bk_bus_config_client_opts(f->cfg, &o);
     f->r = r;
@@ -152,19 +169,17 @@ static int load_frontend(bkp_router *r, const char *bus_id)
     f->watch = (bkp_bus_watch){ on_front_state, f };
     for (int l = 0; l < BKP_ROUTER_LANES; l++)
         f->lane[l] = (bkp_lane){ .r = r, .f = f, .lane = l + 1 };
-    rc = bkp_bus_new_to(&f->bus, r->c, &o, &f->watch);
+    int rc = bkp_bus_new_to(&f->bus, r->c, &o, &f->watch);
     if (rc == 0)
         rc = bkp_bus_start(f->bus);
-    if (rc) {
+    if (rc)
         bk_log_error("router: frontend bus %s: %s", bus_id, bk_strerror(rc));
-        return rc;
-    }
-    r->nfront++;
-    return 0;
+    return rc;
 }
 
 static void release(bkp_router *r)
 {
+    bkp_report_set_counters(NULL, NULL);
     if (r->tick)
         event_free(r->tick);
     for (size_t i = 0; i < r->nfront; i++) {
@@ -247,13 +262,16 @@ static int setup(bk_worker *w, const json_t *options, bk_module_hooks *h)
     const char *cd = opt_str(options, "config_dir", NULL, &bad);
     json_int_t tmo = opt_int(options, "session_timeout", DEFAULT_SESSION_TIMEOUT_S, &bad);
     json_int_t mb = opt_int(options, "max_body_bytes", DEFAULT_MAX_BODY, &bad);
-    json_t *fb = json_object_get(options, "frontend_buses");
-    if (fb && (!json_is_array(fb) || !json_array_size(fb)))
-        bad = 1;
     if (bad || !fc || !bkp_router_name_ok(fc)) {
         bk_log_error("router: bad options (frontend_cluster and config_dir: strings; "
-                     "session_timeout and max_body_bytes: positive integers; "
-                     "frontend_buses: a list of bus-ids)");
+                     "session_timeout and max_body_bytes: positive integers)");
+        return 1;
+    }
+    char err[256];
+    bk_bus_config **cfgs;
+    size_t nf;
+    if (bk_bus_config_load_cluster(&cfgs, &nf, cd, fc, err, sizeof err) != 0) {
+        bk_log_error("router: frontend cluster %s: %s", fc, err);
         return 1;
     }
     memset(r, 0, sizeof *r);
@@ -261,18 +279,24 @@ static int setup(bk_worker *w, const json_t *options, bk_module_hooks *h)
     r->c = bk_worker_client(w);
     r->back = bkp_bus_of(r->c);
     r->max_body = (size_t)mb;
-    size_t nf = fb ? json_array_size(fb) : 1;
     if (!(r->frontend_cluster = strdup(fc)) ||
         !(r->backend_cluster = strdup(bk_client_cluster(r->c))) ||
         (cd && !(r->config_dir = strdup(cd))) ||
         !(r->front = calloc(nf, sizeof *r->front)) ||
         bkp_sessions_new(&r->sessions, (uint64_t)tmo * 1000) != 0)
         goto fail;
-    for (size_t i = 0; i < nf; i++) {
-        const char *id = fb ? json_string_value(json_array_get(fb, i)) : fc;
-        if (!id || load_frontend(r, id) != 0)
-            goto fail;
-    }
+    size_t i = 0;
+    while (i < nf && add_frontend(r, cfgs[i]) == 0)
+        i++;
+    int ok = i == nf;
+    if (!ok)
+        i++;    /* the one that failed is r's already */
+    for (; i < nf; i++)
+        bk_bus_config_free(cfgs[i]);
+    free(cfgs);
+    cfgs = NULL;
+    if (!ok)
+        goto fail;
     struct timeval tv = { 0, TICK_MS * 1000 };
     r->tick = event_new(bk_client_base(r->c), -1, EV_PERSIST, on_tick, r);
     if (!r->tick || event_add(r->tick, &tv) != 0)
@@ -284,11 +308,15 @@ static int setup(bk_worker *w, const json_t *options, bk_module_hooks *h)
         bk_log_error("router: cannot start: %s", bk_strerror(rc));
         goto fail;
     }
+    bkp_report_set_counters(counters, r);
     h->authorize = authorize;
     h->on_stop = on_stop;
     h->arg = r;
     return 0;
 fail:
+    for (size_t k = 0; cfgs && k < nf; k++)
+        bk_bus_config_free(cfgs[k]);
+    free(cfgs);
     release(r);
     return 1;
 }
