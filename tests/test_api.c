@@ -266,6 +266,14 @@ static void c_bk_bus_config_load(void)
     assert_true(err[0] != 0);
     assert_int_equal(bk_bus_config_load(NULL, NULL, NULL, NULL, 0), BK_EINVAL);
 }
+static void c_bk_bus_config_load_cluster(void)
+{
+    bk_bus_config **v;
+    size_t n;
+    assert_int_equal(bk_bus_config_load_cluster(NULL, &n, NULL, "x", NULL, 0), BK_EINVAL);
+    assert_int_equal(bk_bus_config_load_cluster(&v, NULL, NULL, "x", NULL, 0), BK_EINVAL);
+    assert_int_equal(bk_bus_config_load_cluster(&v, &n, NULL, NULL, NULL, 0), BK_EINVAL);
+}
 static void c_bk_bus_config_free(void) { bk_bus_config_free(NULL); }
 static void c_bk_bus_config_client_opts(void)
 {
@@ -456,7 +464,7 @@ static const api_case g_cases[] = {
     CASE(bk_client_wait_all), CASE(bk_client_flush), CASE(bk_client_run),
     CASE(bk_client_run_for), CASE(bk_client_stop), CASE(bk_client_pending),
     CASE(bk_client_hold),
-    CASE(bk_bus_config_load), CASE(bk_bus_config_free), CASE(bk_bus_config_client_opts),
+    CASE(bk_bus_config_load), CASE(bk_bus_config_load_cluster), CASE(bk_bus_config_free), CASE(bk_bus_config_client_opts),
     CASE(bk_bus_config_id), CASE(bk_bus_config_path), CASE(bk_pool_config_load),
     CASE(bk_pool_config_free), CASE(bk_pool_config_id), CASE(bk_pool_config_bus_id),
     CASE(bk_pool_config_path), CASE(bk_pool_config_dir), CASE(bk_pool_config_description),

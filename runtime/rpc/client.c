@@ -341,6 +341,25 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 /* A response: copied into the scratch arena, tokenized once there, its envelope read; an
  * untyped call's result or an error's data becomes a jansson tree, a typed call's tokens are
  * copied where its result is decoded. */
+static void on_notify(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *arg);
+
+/* The subscription a notification for method goes to: the exact pattern, else "svc.*". */
+static nsub *sub_for(bk_client *c, const char *method)
+{
+    nsub *star = NULL;
+    const char *dot = strrchr(method, '.');
+    size_t sl = dot ? (size_t)(dot - method) : 0;
+    for (nsub *n = c->subs; n; n = n->next) {
+        size_t pl = strlen(n->pattern);
+        if (strcmp(n->pattern, method) == 0)
+            return n;
+        if (!star && sl && pl == sl + 2 && strncmp(n->pattern, method, sl) == 0 &&
+            n->pattern[sl] == '.' && n->pattern[sl + 1] == '*')
+            star = n;
+    }
+    return star;
+}
+
 static void on_reply(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *arg)
 {
     (void)s;
@@ -354,8 +373,16 @@ static void on_reply(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *arg
     if (!text)
         return;
     memcpy(text, msg->body, msg->body_len);
-    if (bkp_rpc_decode(&m, c->scratch, text, msg->body_len, why, sizeof why) != 0 ||
-        (m.kind != BKP_RPC_RESULT && m.kind != BKP_RPC_ERROR) || !m.id_str) {
+    int rc = bkp_rpc_decode(&m, c->scratch, text, msg->body_len, why, sizeof why);
+    if (rc == 0 && m.kind == BKP_RPC_NOTIFY) {
+        /* a router's unicast to an address this connection is bound to (doc/api.md,
+         * "Sessions"): it goes to the subscriptions, as one on the topic would */
+        nsub *n = sub_for(c, m.method);
+        if (n)
+            on_notify(s, sub, msg, n);
+        return;
+    }
+    if (rc != 0 || (m.kind != BKP_RPC_RESULT && m.kind != BKP_RPC_ERROR) || !m.id_str) {
         bk_log_debug("reply queue: dropped an unusable response (%s)", why[0] ? why : "not a response");
         return;
     }
