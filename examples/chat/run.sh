@@ -7,7 +7,8 @@
 #   frontend   bkpr-broker, sealed (frontend.broker.json), vhosts /frontend-A, /frontend-B
 #
 # Each pool's router pulls the lanes of both frontend vhosts and its own backend; the pools
-# compete on the same lanes, so either may carry any message. Everything it makes goes to
+# compete on the same lanes, so either may carry any message (once the routers share their
+# sessions: README.md says what works until then). Everything it makes goes to
 # examples/chat/run/: the config files, the logs, the pid files, and `env`, the values a
 # frontend client needs, which chat-client and chat-bots read by default.
 set -u
