@@ -36,3 +36,4 @@ MODULES += $(B)/lib/chat-worker.so $(B)/lib/auth-worker.so
 chat: all $(CHAT_PROGRAMS)
 	@echo "chat: built. Start it with examples/chat/run.sh start, then $(B)/bin/chat-client"
 	@echo "      (or $(B)/bin/chat-bots -n 20 -r 10); stop it with examples/chat/run.sh stop."
+SYSTEM_TESTS += examples/chat/systest_chat.sh

@@ -9,15 +9,16 @@
 # Each pool's router pulls the lanes of both frontend vhosts and its own backend; the pools
 # compete on the same lanes, so either may carry any message (once the routers share their
 # sessions: README.md says what works until then). Everything it makes goes to
-# examples/chat/run/: the config files, the logs, the pid files, and `env`, the values a
-# frontend client needs, which chat-client and chat-bots read by default.
+# examples/chat/run/ (or $CHAT_RUN_DIR): the config files, the logs, the pid files, and
+# `env`, the values a frontend client needs, which chat-client and chat-bots read by
+# default (else $CHAT_ENV).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 : "${B:=$top/build}"
 case $B in /*) ;; *) B=$top/$B ;; esac
 bin=$B/bin
-run=$here/run
+run=${CHAT_RUN_DIR:-$here/run}   # elsewhere for tests, which may run side by side
 export BKPR_RUN_DIR="$run"
 brokers="backend-A backend-B frontend"
 pools="myapp-A myapp-B"
