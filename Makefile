@@ -3,6 +3,7 @@
 #   make check        unit + integration tests (SAN=1: ASan+UBSan build in build-san/)
 #   make bench        the benchmark table
 #   make demo         the basic example on the embedded broker
+#   make chat         the chat example (examples/chat): builds it, says how to start it
 #   make fuzz         libFuzzer targets (clang), run briefly
 #   make install      programs, library, headers, pkg-config file, man pages, docs
 #                     (PREFIX=/usr/local DESTDIR=); make uninstall removes them

@@ -196,6 +196,9 @@ static json_t *method_ctx(cg_gen *g, json_t *svc, json_t *m, unsigned kind, shar
     json_object_set_new(c, "doc_c", cg_doc_c_json(json_object_get(m, "doc"), ""));
     json_object_set_new(c, "timeout", json_integer(json_is_integer(timeout)
                                                        ? json_integer_value(timeout) : 0));
+    json_object_set_new(c, "public", json_boolean(json_is_true(
+                                        json_object_get(json_object_get(m, "annotations"),
+                                                        "public"))));
     json_object_set_new(c, "oneway", json_boolean(kind == CG_OF_ONEWAY));
     json_object_set_new(c, "has_result", json_boolean(has_result));
     json_object_set_new(c, "has_params", json_boolean(np > 0));

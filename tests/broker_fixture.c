@@ -1,6 +1,4 @@
-/* The real bkpr-broker for a test, and a raw STOMP client to talk to it: broker_fixture.h.
- * The same fixture as test_broker.c's own (that file predates this one and keeps its copy
- * while other changes to it are in flight). */
+/* The fixture of bkpr-broker's own tests: see broker_fixture.h. */
 #include "broker_fixture.h"
 
 #include <errno.h>
@@ -295,4 +293,54 @@ void expect_message(client *c, const char *body)
     expect(c, BKP_CMD_MESSAGE);
     assert_int_equal(c->f.body_len, strlen(body));
     assert_memory_equal(c->f.body, body, strlen(body));
+}
+
+/* A client sending to a queue it consumes itself: the RECEIPT and the MESSAGE may come in
+ * either order. */
+void send_to_self(client *c, const char *dest, const char *body)
+{
+    cl_send(c, "SEND\ndestination:%s\nreceipt:r\n\n%s^", dest, body);
+    int receipt = 0, message = 0;
+    while (!receipt || !message) {
+        int got = cl_next(c, 5000);
+        if (got == BKP_CMD_RECEIPT && !receipt)
+            receipt = 1;
+        else if (got == BKP_CMD_MESSAGE && !message) {
+            assert_int_equal(c->f.body_len, strlen(body));
+            assert_memory_equal(c->f.body, body, strlen(body));
+            message = 1;
+        } else
+            fail_msg("expected RECEIPT and MESSAGE, got %s",
+                     got < 0 ? "the close" : bkp_cmd_name((bkp_cmd)got));
+    }
+}
+
+void refused_config(const char *fmt, char *text, size_t len)
+{
+    const char *b = getenv("B") ? getenv("B") : "build";
+    char cmd[1024];
+    char dir[] = "/tmp/bk-test-broker.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "printf '%s' > %s/c.json; "
+             "%s/bin/bkpr-broker --listen 127.0.0.1:1 --config %s/c.json 2>%s/err; "
+             "echo $? > %s/rc",
+             fmt, dir, b, dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/rc", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int rc = -1;
+    assert_int_equal(fscanf(f, "%d", &rc), 1);
+    fclose(f);
+    assert_true(rc != 0);
+    snprintf(path, sizeof path, "%s/err", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, len - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
 }

@@ -1,4 +1,4 @@
-/* For tests of bkpr-broker itself, against the real program: broker_start runs
+/* The fixture of bkpr-broker's own tests (test_broker*): broker_start runs
  * $B/bin/bkpr-broker on a free loopback port with a config of its own, broker_stop ends it
  * with TERM, which must end it with status 0 (under SAN=1 a leak found at exit makes that
  * fail); a raw STOMP client speaks to it over a socket. Failures are cmocka failures. */
@@ -18,6 +18,10 @@ typedef struct broker {
     char dir[64];      /* a private directory: the config and the log are in it */
     char log[96];
 } broker;
+
+/* Runs bkpr-broker on a config that printf writes from fmt, which it must refuse (exit
+ * status not 0); its stderr is written to text. */
+void refused_config(const char *fmt, char *text, size_t len);
 
 typedef struct client {
     int fd;
@@ -64,5 +68,9 @@ void subscribe(client *c, const char *id, const char *dest, const char *extra);
 /* SEND with a receipt, and waits for it. */
 void send_body(client *c, const char *dest, const char *body);
 void expect_message(client *c, const char *body);
+
+/* A client sending to a queue it consumes itself: the RECEIPT and the MESSAGE may come in
+ * either order. */
+void send_to_self(client *c, const char *dest, const char *body);
 
 #endif

@@ -318,6 +318,14 @@ static void c_bk_bus_config_load(void)
     assert_true(err[0] != 0);
     assert_int_equal(bk_bus_config_load(NULL, NULL, NULL, NULL, 0), BK_EINVAL);
 }
+static void c_bk_bus_config_load_cluster(void)
+{
+    bk_bus_config **v;
+    size_t n;
+    assert_int_equal(bk_bus_config_load_cluster(NULL, &n, NULL, "x", NULL, 0), BK_EINVAL);
+    assert_int_equal(bk_bus_config_load_cluster(&v, NULL, NULL, "x", NULL, 0), BK_EINVAL);
+    assert_int_equal(bk_bus_config_load_cluster(&v, &n, NULL, NULL, NULL, 0), BK_EINVAL);
+}
 static void c_bk_bus_config_free(void) { bk_bus_config_free(NULL); }
 static void c_bk_bus_config_client_opts(void)
 {
@@ -409,6 +417,21 @@ static void c_bk_worker_accept(void)
     assert_int_equal(bk_worker_accept(g_w, NULL, h_noop, NULL), BK_EINVAL);
     assert_int_equal(bk_worker_accept(g_w, "a.b", NULL, NULL), BK_EINVAL);
 }
+static void c_bk_worker_accept_flags(void)
+{
+    assert_int_equal(bk_worker_accept_flags(NULL, "a.b", BK_ACCEPT_PUBLIC, h_noop, NULL),
+                     BK_EINVAL);
+    assert_int_equal(bk_worker_accept_flags(g_w, "a.b", 0x100, h_noop, NULL), BK_EINVAL);
+}
+static void c_bk_request_bind(void)
+{
+    assert_int_equal(bk_request_bind(NULL, "frontend.u", NULL), BK_EINVAL);
+}
+static void c_bk_request_unbind(void) { assert_int_equal(bk_request_unbind(NULL), BK_EINVAL); }
+static void c_bk_request_unbind_address(void)
+{
+    assert_int_equal(bk_request_unbind_address(NULL, "frontend.u"), BK_EINVAL);
+}
 static void c_bk_worker_accept_notification(void)
 {
     assert_int_equal(bk_worker_accept_notification(NULL, "a.b", h_noop, NULL), BK_EINVAL);
@@ -497,7 +520,8 @@ static const api_case g_cases[] = {
     CASE(bk_cache_set_new), CASE(bk_cache_delete), CASE(bk_cache_touch), CASE(bk_cache_save),
     CASE(bk_cache_synced), CASE(bk_cache_wait_synced), CASE(bk_cache_count),
     CASE(bk_cache_stats_get),
-    CASE(bk_bus_config_load), CASE(bk_bus_config_free), CASE(bk_bus_config_client_opts),
+    CASE(bk_bus_config_load), CASE(bk_bus_config_load_cluster),
+    CASE(bk_bus_config_free), CASE(bk_bus_config_client_opts),
     CASE(bk_bus_config_id), CASE(bk_bus_config_path), CASE(bk_pool_config_load),
     CASE(bk_pool_config_free), CASE(bk_pool_config_id), CASE(bk_pool_config_bus_id),
     CASE(bk_pool_config_path), CASE(bk_pool_config_dir), CASE(bk_pool_config_description),
@@ -508,7 +532,8 @@ static const api_case g_cases[] = {
     CASE(bk_log_get_level), CASE(bk_log_enabled), CASE(bk_log_set_tap), CASE(bk_log),
     CASE(bk_vlog),
     CASE(bk_worker_new), CASE(bk_worker_free), CASE(bk_worker_client), CASE(bk_worker_hold),
-    CASE(bk_worker_accept),
+    CASE(bk_worker_accept), CASE(bk_worker_accept_flags), CASE(bk_request_bind),
+    CASE(bk_request_unbind), CASE(bk_request_unbind_address),
     CASE(bk_worker_accept_notification), CASE(bk_worker_stop_accepting), CASE(bk_worker_run),
     CASE(bk_worker_stop), CASE(bk_worker_stats_get), CASE(bk_request_arena),
     CASE(bk_request_method), CASE(bk_request_tokens), CASE(bk_request_session),

@@ -1,6 +1,12 @@
 /* The broker's configuration file: limits, users, and per user and vhost the destination
- * patterns it may read (subscribe) and write (send). Relaxed JSON (comments, trailing
- * commas). Unknown keys are errors, so that a misspelt permission never passes silently. */
+ * patterns it may read (subscribe) and write (send), and per user the limits of each of its
+ * connections. Relaxed JSON (comments, trailing commas). Unknown keys are errors, so that a
+ * misspelt permission never passes silently.
+ *
+ * A sealed frontend (doc/broker.md, "Sealing a frontend") is made of these alone: write
+ * patterns that name the router's request lanes and nothing else, read patterns that name
+ * the public topics, and connection limits. The patterns govern every destination a user
+ * names, a reply queue or a reply-to included; only its own temp queues need no right. */
 #include "broker/broker.h"
 
 #include <stdio.h>
@@ -288,11 +294,43 @@ bad:
     return BK_ESYNTAX;
 }
 
+/* users.NAME.limits: what each connection of the user may hold and send. */
+static int load_user_limits(brk_user *u, json_t *uo, cfg *c, char *err, size_t errlen)
+{
+    json_t *o = json_object_get(uo, "limits");
+    static const char *const keys[] = {"max_queued_bytes", "max_sends_per_sec", NULL};
+    char where[160];
+    snprintf(where, sizeof where, "users.%.100s.limits", u->name);
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "%s: %s must be an object", at_key(c, uo, "limits", 1), where);
+        return BK_ESYNTAX;
+    }
+    int rc = unknown_keys(o, keys, c, where, err, errlen);
+    if (rc)
+        return rc;
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        json_int_t x = json_integer_value(v);
+        int rate = strcmp(k, "max_sends_per_sec") == 0;
+        if (!json_is_integer(v) || x <= 0 || x > (rate ? 1000000 : (json_int_t)1 << 40)) {
+            snprintf(err, errlen, "%s: %s.%s must be a positive integer%s", at_key(c, o, k, 1),
+                     where, k, rate ? " up to 1000000" : "");
+            return BK_ESYNTAX;
+        }
+        if (rate)
+            u->max_sends_per_sec = (uint32_t)x;
+        else
+            u->max_queued_bytes = (size_t)x;
+    }
+    return 0;
+}
+
 static int load_user(brk_broker *b, const char *name, json_t *users, cfg *c, char *err,
                      size_t errlen)
 {
     json_t *o = json_object_get(users, name);
-    static const char *const ukeys[] = {"password", "vhosts", NULL};
+    static const char *const ukeys[] = {"password", "vhosts", "limits", NULL};
     static const char *const vkeys[] = {"read", "write", NULL};
     char where[160];
     snprintf(where, sizeof where, "user '%.100s'", name);
@@ -323,6 +361,8 @@ static int load_user(brk_broker *b, const char *name, json_t *users, cfg *c, cha
     if (!u->hashed)
         brk_broker_log(b, 0, "%s: user '%s' has a plain password: store its hash instead "
                        "(bkpr-broker --hash-password)", c->path, name);
+    if (json_object_get(o, "limits") && (rc = load_user_limits(u, o, c, err, errlen)))
+        return rc;
     const char *vh;
     json_t *pv;
     json_object_foreach(vhs, vh, pv) {

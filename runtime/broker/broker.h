@@ -34,6 +34,7 @@ typedef struct brk_sub brk_sub;
 typedef struct brk_msg brk_msg;
 typedef struct brk_delivery brk_delivery;
 typedef struct brk_user brk_user;
+typedef struct brk_quota brk_quota;
 
 /* Limits; every one has a default (broker_limits_default) and may be set in the config. */
 typedef struct brk_broker_limits {
@@ -52,6 +53,15 @@ typedef struct brk_broker_limits {
 
 void brk_broker_limits_default(brk_broker_limits *l);
 
+/* The bytes one connection's messages hold in queues, against its user's max_queued_bytes.
+ * Shared by the connection and each of its queued messages, so that it outlives either. */
+struct brk_quota {
+    uint32_t refs;
+    size_t bytes;
+};
+
+void brk_quota_unref(brk_quota *q);
+
 /* A message: one allocation holding the destination, the headers to pass on and the body.
  * Shared by reference between a queue and the deliveries of a topic fan-out. */
 struct brk_msg {
@@ -60,6 +70,7 @@ struct brk_msg {
     int redelivered;
     int64_t expires_ms;            /* wall clock ms; 0 = never */
     size_t size;                   /* bytes accounted to max_queued_bytes while queued */
+    brk_quota *quota;              /* the sender's, when its user has a max_queued_bytes */
     brk_msg *next;                 /* queue link */
     const char *dest;
     const char *body;
@@ -180,6 +191,8 @@ struct brk_user {
     int has_ok;                    /* ok_mac holds a password that verified */
     unsigned char ok_mac[32];
     bkp_map vhosts;                /* vhost name -> struct perms */
+    size_t max_queued_bytes;       /* per connection: its messages waiting in queues; 0 none */
+    uint32_t max_sends_per_sec;    /* per connection: SEND frames; 0 none */
 };
 /* The users file's form of a password (libsodium's crypto_pwhash_str, Argon2id) into out
  * (at least 128 bytes). 0, BK_EINVAL (out too small) or BK_ENOMEM. */

@@ -73,10 +73,29 @@ brk_msg *brk_msg_new(const bkp_frame *f, const char *dest, const char *reply_to,
     return m;
 }
 
+void brk_quota_unref(brk_quota *q)
+{
+    if (q && --q->refs == 0)
+        free(q);
+}
+
 void brk_msg_unref(brk_msg *m)
 {
-    if (m && --m->refs == 0)
+    if (m && --m->refs == 0) {
+        brk_quota_unref(m->quota);
         free(m);
+    }
+}
+
+/* A message enters (in) or leaves a queue: the broker's bytes, and its sender's. */
+static void account(brk_broker *b, brk_msg *m, int in)
+{
+    if (in)
+        b->queued_bytes += m->size;
+    else
+        b->queued_bytes -= m->size;
+    if (m->quota)
+        m->quota->bytes = in ? m->quota->bytes + m->size : m->quota->bytes - m->size;
 }
 
 static int expired(const brk_msg *m, int64_t now)
@@ -141,7 +160,7 @@ static void queue_free(brk_queue *q)
     while (q->head) {
         brk_msg *m = q->head;
         q->head = m->next;
-        b->queued_bytes -= m->size;
+        account(b, m, 0);
         brk_msg_unref(m);
     }
     free(q->name);
@@ -172,7 +191,7 @@ static void push_front(brk_queue *q, brk_msg *m)
     if (!q->tail)
         q->tail = m;
     q->len++;
-    q->vhost->broker->queued_bytes += m->size;
+    account(q->vhost->broker, m, 1);
     if (m->expires_ms)
         q->has_ttl = 1;
 }
@@ -190,7 +209,7 @@ int brk_queue_push(brk_queue *q, brk_msg *m)
         q->head = m;
     q->tail = m;
     q->len++;
-    b->queued_bytes += m->size;
+    account(b, m, 1);
     if (m->expires_ms)
         q->has_ttl = 1;
     brk_queue_dispatch(q);
@@ -205,7 +224,7 @@ static brk_msg *pop(brk_queue *q)
         q->tail = NULL;
     q->len--;
     brk_broker *b = q->vhost->broker;
-    b->queued_bytes -= m->size;
+    account(b, m, 0);
     m->next = NULL;
     if (b->queue_refused) {   /* room in a queue a held publisher waits for, maybe */
         b->queue_refused = 0;
@@ -436,7 +455,7 @@ void brk_expire_sweep(brk_broker *b)
                     b->stats.drop_expired++;
                     *pp = m->next;
                     q->len--;
-                    b->queued_bytes -= m->size;
+                    account(b, m, 0);
                     brk_msg_unref(m);
                     continue;
                 }

@@ -35,6 +35,9 @@ struct brk_session {
     brk_sub *subs;
     size_t nsubs;
     brk_queue *temps;              /* temp queues this connection owns */
+    brk_quota *quota;              /* its messages in queues, when its user has a limit */
+    uint64_t bucket;               /* SENDs it may make now, in thousandths (max_sends_per_sec) */
+    uint64_t bucket_ms;            /* when the bucket was last filled */
     uint64_t seq;
     uint32_t sub_serial;
     int version;                   /* 10, 11, 12; 0 before CONNECT */
@@ -85,19 +88,8 @@ static void note_output(brk_session *s)
     }
 }
 
-/* Sends an ERROR with a message, then closes once it is written (or after 5 s). */
-static void refuse(brk_session *s, const char *receipt, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void refuse(brk_session *s, const char *receipt, const char *fmt, ...)
+static void error_frame(brk_session *s, const char *receipt, const char *msg)
 {
-    if (s->closing)
-        return;
-    char msg[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    brk_broker_log(s->b, 1, "%s: refused: %s", s->peer, msg);
     bkp_enc e;
     bkp_enc_begin(&e, out_of(s), BKP_CMD_ERROR, enc_flags(s));
     bkp_enc_header(&e, "message", msg);
@@ -105,11 +97,74 @@ static void refuse(brk_session *s, const char *receipt, const char *fmt, ...)
         bkp_enc_header(&e, "receipt-id", receipt);
     bkp_enc_header(&e, "content-type", "text/plain");
     bkp_enc_end(&e, msg, strlen(msg));
+}
+
+/* An ERROR for one frame. final: then close once it is written (or after 5 s), else carry
+ * on; a session whose output is over its limit is closed either way. */
+__attribute__((format(printf, 4, 0)))
+static void error_v(brk_session *s, const char *receipt, int final, const char *fmt, va_list ap)
+{
+    if (s->closing)
+        return;
+    char msg[300];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    final |= s->blocked;
+    brk_broker_log(s->b, final ? 1 : 2, "%s: %s: %s", s->peer, final ? "refused" : "denied",
+                   msg);
+    error_frame(s, receipt, msg);
+    if (!final) {
+        note_output(s);
+        return;
+    }
     s->closing = 1;
     bkp_io_read_enable(s->io, 0);
     bkp_io_set_lowat(s->io, 0);
     struct timeval tv = {5, 0};
     bkp_io_set_timeouts(s->io, NULL, &tv);
+}
+
+/* Sends an ERROR with a message, then closes once it is written (or after 5 s). */
+static void refuse(brk_session *s, const char *receipt, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void refuse(brk_session *s, const char *receipt, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_v(s, receipt, 1, fmt, ap);
+    va_end(ap);
+}
+
+/* Refuses one SEND and carries on: an ERROR (with receipt-id when the frame asked for a
+ * receipt) without refuse()'s close, for what a sealed frontend forbids (doc/broker.md),
+ * so that the connection's other work goes on, as ActiveMQ does with its refusals. Logged
+ * at -vv only: a hostile client must not flood the log. A client that does not read these
+ * errors is closed like any other that reads nothing: past its output limit, the refusal
+ * closes. */
+static void deny(brk_session *s, const bkp_frame *f, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void deny(brk_session *s, const bkp_frame *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_v(s, bkp_frame_get(f, "receipt"), 0, fmt, ap);
+    va_end(ap);
+}
+
+/* max_sends_per_sec: a bucket that holds one second's worth, so a burst up to the rate
+ * passes and a steady flow beyond it does not. */
+static int over_rate(brk_session *s)
+{
+    uint64_t rate = s->user->max_sends_per_sec, now = bkp_now_ms();
+    if (!rate)
+        return 0;
+    s->bucket += (now - s->bucket_ms) * rate;
+    if (s->bucket > rate * 1000)
+        s->bucket = rate * 1000;
+    s->bucket_ms = now;
+    if (s->bucket < 1000)
+        return 1;
+    s->bucket -= 1000;
+    return 0;
 }
 
 void brk_session_close_all(brk_broker *b, const char *why)
@@ -228,6 +283,14 @@ static void do_connect(brk_session *s, const bkp_frame *f)
         refuse(s, NULL, "cannot open vhost '%.64s' (too many vhosts)", vh);
         return;
     }
+    if (s->user->max_queued_bytes && !(s->quota = calloc(1, sizeof *s->quota))) {
+        refuse(s, NULL, "out of memory");
+        return;
+    }
+    if (s->quota)
+        s->quota->refs = 1;
+    s->bucket = (uint64_t)s->user->max_sends_per_sec * 1000;
+    s->bucket_ms = bkp_now_ms();
     /* heart-beat: the client can send every cx and wants one every cy. */
     long cx = 0, cy = 0;
     const char *hb = bkp_frame_get(f, "heart-beat");
@@ -498,6 +561,13 @@ static void do_send(brk_session *s, const bkp_frame *f)
         snprintf(rewritten, sizeof rewritten, "/reply-queue/%s.%s", s->token, reply + 12);
         new_reply = rewritten;
     } else if (reply) {
+        /* The answer will be sent there in the sender's name: naming someone else's reply
+         * queue would inject answers into another session. */
+        if (!brk_auth_may(s->user, s->vhost->name, reply, 1)) {
+            deny(s, f, "access refused: user '%s' may not name '%.100s' in reply-to (its own "
+                 "/temp-queue/ or a destination it may send to)", s->user->name, reply);
+            return;
+        }
         new_reply = reply;
     }
 
@@ -505,6 +575,11 @@ static void do_send(brk_session *s, const bkp_frame *f)
     int topic = 0;
     if (strncmp(dest, "/reply-queue/", 13) == 0) {
         char key[600];
+        if (!brk_auth_may(s->user, s->vhost->name, dest, 1)) {
+            deny(s, f, "access refused: user '%s' may not send to reply queue '%.100s'",
+                 s->user->name, dest);
+            return;
+        }
         if (snprintf(key, sizeof key, "tq.%s", dest + 13) >= (int)sizeof key) {
             refuse(s, NULL, "destination too long");
             return;
@@ -547,6 +622,17 @@ static void do_send(brk_session *s, const bkp_frame *f)
     if (!m) {
         refuse(s, NULL, "out of memory");
         return;
+    }
+    if (q && s->quota) {
+        if (s->quota->bytes + m->size > s->user->max_queued_bytes) {
+            brk_msg_unref(m);
+            deny(s, f, "refused: this connection's messages waiting in queues would pass its "
+                 "limit of %zu bytes", s->user->max_queued_bytes);
+            brk_queue_gc(q);
+            return;
+        }
+        m->quota = s->quota;
+        s->quota->refs++;
     }
     if (topic) {
         if (brk_topic_publish(s->vhost, dest + 7, m) > 0)
@@ -762,7 +848,13 @@ static void handle(brk_session *s, const bkp_frame *f)
     switch (f->cmd) {
     case BKP_CMD_CONNECT:
     case BKP_CMD_STOMP: do_connect(s, f); return;
-    case BKP_CMD_SEND: do_send(s, f); return;
+    case BKP_CMD_SEND:
+        if (over_rate(s))
+            deny(s, f, "refused: more than %" PRIu32 " SENDs per second from this connection",
+                 s->user->max_sends_per_sec);
+        else
+            do_send(s, f);
+        return;
     case BKP_CMD_SUBSCRIBE: do_subscribe(s, f); return;
     case BKP_CMD_UNSUBSCRIBE: do_unsubscribe(s, f); return;
     case BKP_CMD_ACK: do_ack(s, f, 0); return;
@@ -935,6 +1027,7 @@ static void session_free(brk_session *s)
         event_free(s->hb);
     if (s->deadline)
         event_free(s->deadline);
+    brk_quota_unref(s->quota);
     bkp_io_free(s->io);
     bkp_parser_free(s->parser);
     free(s);

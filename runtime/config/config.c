@@ -510,6 +510,33 @@ static int tls_paths(cfile *f, size_t i, bk_bus_config *b)
     return rc;
 }
 
+/* Reads and checks every entry of bus.config.json into *all[0..*n) (the caller frees them
+ * and the array, also on failure). */
+static int load_all(cfile *f, const char *config_dir, bk_bus_config ***all, size_t *n)
+{
+    int rc = cfile_load(f, config_dir, "bus.config.json", "bus");
+    if (rc)
+        return rc;
+    *n = json_array_size(f->root);
+    if (*n && !(*all = calloc(*n, sizeof **all)))
+        return fail_at(f, BK_ENOMEM, NPOS, NULL, NULL, NULL, "out of memory");
+    bk_bus_config **v = *all;
+    for (size_t i = 0; i < *n; i++) {
+        if ((rc = parse_bus(f, i, json_array_get(f->root, i), &v[i])) != 0)
+            return rc;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(v[j]->bus_id, v[i]->bus_id) == 0)
+                return fail_at(f, BK_ESYNTAX, i, "bus-id", NULL, NULL,
+                               "bus-id \"%s\" is already used by entry %zu", v[i]->bus_id, j + 1);
+            if (v[j]->is_default && v[i]->is_default)
+                return fail_at(f, BK_ESYNTAX, i, "default", NULL, NULL,
+                               "\"default\": true, but entry %zu (bus-id \"%s\") is the "
+                               "default already", j + 1, v[j]->bus_id);
+        }
+    }
+    return 0;
+}
+
 int bk_bus_config_load(bk_bus_config **out, const char *config_dir, const char *bus_id,
                        char *err, size_t errlen)
 {
@@ -523,31 +550,9 @@ int bk_bus_config_load(bk_bus_config **out, const char *config_dir, const char *
         return BK_EINVAL;
     }
     *out = NULL;
-    int rc = cfile_load(&f, config_dir, "bus.config.json", "bus");
+    int rc = load_all(&f, config_dir, &all, &n);
     if (rc)
         goto out;
-    n = json_array_size(f.root);
-    if (n && !(all = calloc(n, sizeof *all))) {
-        rc = fail_at(&f, BK_ENOMEM, NPOS, NULL, NULL, NULL, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if ((rc = parse_bus(&f, i, json_array_get(f.root, i), &all[i])) != 0)
-            goto out;
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(all[j]->bus_id, all[i]->bus_id) == 0) {
-                rc = fail_at(&f, BK_ESYNTAX, i, "bus-id", NULL, NULL,
-                             "bus-id \"%s\" is already used by entry %zu", all[i]->bus_id, j + 1);
-                goto out;
-            }
-            if (all[j]->is_default && all[i]->is_default) {
-                rc = fail_at(&f, BK_ESYNTAX, i, "default", NULL, NULL,
-                             "\"default\": true, but entry %zu (bus-id \"%s\") is the "
-                             "default already", j + 1, all[j]->bus_id);
-                goto out;
-            }
-        }
-    }
     for (size_t i = 0; i < n && pick == NPOS; i++)
         if (bus_id ? strcmp(all[i]->bus_id, bus_id) == 0 : all[i]->is_default)
             pick = i;
@@ -572,6 +577,52 @@ int bk_bus_config_load(bk_bus_config **out, const char *config_dir, const char *
     (*out)->path = f.path;
     f.path = NULL;
 out:
+    for (size_t i = 0; all && i < n; i++)
+        bk_bus_config_free(all[i]);
+    free(all);
+    cfile_clear(&f);
+    return rc;
+}
+
+int bk_bus_config_load_cluster(bk_bus_config ***out, size_t *nout, const char *config_dir,
+                               const char *cluster, char *err, size_t errlen)
+{
+    char dummy[1];
+    cfile f = { .idkey = "bus-id", .err = err && errlen ? err : dummy,
+                .errlen = err && errlen ? errlen : sizeof dummy };
+    bk_bus_config **all = NULL;
+    size_t n = 0, k = 0;
+    if (!out || !nout || !cluster) {
+        snprintf(f.err, f.errlen, "bk_bus_config_load_cluster: a NULL argument");
+        return BK_EINVAL;
+    }
+    *out = NULL;
+    *nout = 0;
+    int rc = load_all(&f, config_dir, &all, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *c = all[i]->cluster ? all[i]->cluster : all[i]->bus_id;
+        if (strcmp(c, cluster) != 0)
+            continue;
+        if (all[i]->tls)
+            rc = fail_at(&f, BK_EINVAL, i, "tls", NULL, NULL, "tls is not supported yet");
+        else if (!(all[i]->path = strdup(f.path)))
+            rc = fail_at(&f, BK_ENOMEM, NPOS, NULL, NULL, NULL, "out of memory");
+        else {
+            bk_bus_config *b = all[i];   /* k <= i: moved down, in file order */
+            all[i] = NULL;
+            all[k++] = b;
+        }
+    }
+    if (rc == 0 && k == 0)
+        rc = fail_at(&f, BK_ENOTFOUND, NPOS, NULL, NULL, NULL, "no bus of cluster \"%.200s\"",
+                     cluster);
+    if (rc == 0) {
+        *out = all;
+        *nout = k;
+        for (size_t i = k; i < n; i++)
+            bk_bus_config_free(all[i]);
+        all = NULL;
+    }
     for (size_t i = 0; all && i < n; i++)
         bk_bus_config_free(all[i]);
     free(all);

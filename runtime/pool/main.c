@@ -295,6 +295,9 @@ static int cmd_start(const args *a)
         fprintf(stderr, "bkpr: %s\n", err);
         goto out;
     }
+    /* workers that read bus.config.json themselves (the Router, for its frontend buses)
+     * read the one this pool came from */
+    setenv("BEEKEEPER_CONFIG_DIR", bk_pool_config_dir(pc), 1);
     const char *logpath = bk_pool_config_log_file(pc);
     if (!logpath) {
         if (bkp_run_path(logbuf, sizeof logbuf, a->pool_id, "log", err, sizeof err) != 0) {

@@ -1,5 +1,6 @@
 #include "pool/pool.h"
 #include "services/logtail.h"
+#include "services/router.h"
 #include "services/services.h"
 
 #include <errno.h>
@@ -522,6 +523,7 @@ static const struct {
     {"supervisor", &bkp_supervisor_module, 1},
     {"sinkhole", &bkp_sinkhole_module, 1},
     {"logtail", &bkp_logtail_module, 0},
+    {"router", &bkp_router_module, 0},
 };
 #define NBUILTINS (sizeof builtins / sizeof builtins[0])
 

@@ -20,6 +20,48 @@ int bkp_bus_new(bkp_bus **out, bk_client *c)
     return bkp_stomp_new_like(out, bkp_client_stomp(c), NULL, NULL, NULL);
 }
 
+static void relay_state(bkp_stomp *s, bkp_stomp_state st, int reason, const char *detail,
+                        void *arg)
+{
+    (void)reason;
+    (void)detail;
+    bkp_bus_watch *w = arg;
+    if (w->fn && (st == BKP_STOMP_CONNECTED || st == BKP_STOMP_DISCONNECTED ||
+                  st == BKP_STOMP_CLOSED))
+        w->fn(s, st == BKP_STOMP_CONNECTED, w->arg);
+}
+
+int bkp_bus_new_to(bkp_bus **out, bk_client *c, const bk_client_opts *o, bkp_bus_watch *watch)
+{
+    const char *login, *pass;
+    bkp_stomp_login(bkp_client_stomp(c), &login, &pass);
+    bkp_stomp_opts so = {
+        .hosts = o->hosts,
+        .nhosts = o->nhosts,
+        .vhost = o->vhost ? o->vhost : "/",
+        .login = login,
+        .passcode = pass,
+        .state_cb = relay_state,
+        .arg = watch,
+    };
+    return bkp_stomp_new(out, bk_client_base(c), &so);
+}
+
+int bkp_bus_is_up(const bkp_bus *b)
+{
+    return bkp_stomp_state_get(b) == BKP_STOMP_CONNECTED;
+}
+
+const char *bkp_bus_server(const bkp_bus *b)
+{
+    return bkp_stomp_server(b);
+}
+
+size_t bkp_bus_pending_bytes(const bkp_bus *b)
+{
+    return bkp_stomp_pending_bytes(b);
+}
+
 int bkp_bus_start(bkp_bus *b)
 {
     return bkp_stomp_start(b);

@@ -55,6 +55,26 @@ bkp_bus *bkp_bus_of(bk_client *c);
  * then bkp_bus_start. Closing it (bkp_bus_free) is how a service gives back at once what
  * it was sent and did not acknowledge. 0, BK_ENOMEM. */
 int bkp_bus_new(bkp_bus **out, bk_client *c);
+/* Whether a connection is usable: up 1 once CONNECTED (subscriptions re-sent), 0 when it
+ * is lost (a retry is scheduled). */
+typedef void bkp_bus_state_fn(bkp_bus *b, int up, void *arg);
+typedef struct bkp_bus_watch {
+    bkp_bus_state_fn *fn;       /* may be NULL */
+    void *arg;
+} bkp_bus_watch;
+/* A connection on c's loop to other brokers: o's hosts and vhost (the rest of o is not
+ * read), logged in as c is (a Router enters the frontend as the backend's user), with
+ * state changes to watch (borrowed: it must outlive the connection).
+ * Not yet started. The Router's to each frontend bus. 0, BK_EINVAL (no hosts), BK_ENOMEM. */
+int bkp_bus_new_to(bkp_bus **out, bk_client *c, const bk_client_opts *o, bkp_bus_watch *watch);
+/* 1 when b is connected. */
+int bkp_bus_is_up(const bkp_bus *b);
+/* The CONNECTED frame's `server` header ("" before it): which broker, for its reply-queue
+ * names (RabbitMQ/, ActiveMQ/). Borrowed until the next connection. */
+const char *bkp_bus_server(const bkp_bus *b);
+/* Bytes queued for sending on b. */
+size_t bkp_bus_pending_bytes(const bkp_bus *b);
+
 /* Begins connecting (and reconnecting, with failover, until freed). 0 or BK_ESTATE. */
 int bkp_bus_start(bkp_bus *b);
 /* Closes a connection of bkp_bus_new at once, subscriptions included. NULL does nothing. */

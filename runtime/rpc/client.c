@@ -363,6 +363,25 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 /* A response: copied into the scratch arena, tokenized once there, its envelope read; an
  * untyped call's result or an error's data becomes a jansson tree, a typed call's tokens are
  * copied where its result is decoded. */
+static void on_notify(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *arg);
+
+/* The subscription a notification for method goes to: the exact pattern, else "svc.*". */
+static nsub *sub_for(bk_client *c, const char *method)
+{
+    nsub *star = NULL;
+    const char *dot = strrchr(method, '.');
+    size_t sl = dot ? (size_t)(dot - method) : 0;
+    for (nsub *n = c->subs; n; n = n->next) {
+        size_t pl = strlen(n->pattern);
+        if (strcmp(n->pattern, method) == 0)
+            return n;
+        if (!star && sl && pl == sl + 2 && strncmp(n->pattern, method, sl) == 0 &&
+            n->pattern[sl] == '.' && n->pattern[sl + 1] == '*')
+            star = n;
+    }
+    return star;
+}
+
 static void on_reply(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *arg)
 {
     (void)s;
@@ -376,8 +395,16 @@ static void on_reply(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *arg
     if (!text)
         return;
     memcpy(text, msg->body, msg->body_len);
-    if (bkp_rpc_decode(&m, c->scratch, text, msg->body_len, why, sizeof why) != 0 ||
-        (m.kind != BKP_RPC_RESULT && m.kind != BKP_RPC_ERROR) || !m.id_str) {
+    int rc = bkp_rpc_decode(&m, c->scratch, text, msg->body_len, why, sizeof why);
+    if (rc == 0 && m.kind == BKP_RPC_NOTIFY) {
+        /* a router's unicast to an address this connection is bound to (doc/api.md,
+         * "Sessions"): it goes to the subscriptions, as one on the topic would */
+        nsub *n = sub_for(c, m.method);
+        if (n)
+            on_notify(s, sub, msg, n);
+        return;
+    }
+    if (rc != 0 || (m.kind != BKP_RPC_RESULT && m.kind != BKP_RPC_ERROR) || !m.id_str) {
         bk_log_debug("reply queue: dropped an unusable response (%s)", why[0] ? why : "not a response");
         return;
     }
@@ -832,13 +859,27 @@ static int send_msg(bk_client *c, const char *method, int notify, const bk_call_
     bkp_header h[4];
     size_t n = 0;
     int rc;
-    const char *fwd = o ? o->forward_to : NULL;
+    const char *fwd = o ? o->forward_to : NULL, *addr = o ? o->address : NULL;
+    char cluster[DEST_MAX];
+    if (!fwd && addr && notify) {
+        /* "{cluster}" broadcasts to that remote cluster, "{cluster}.{name}" is unicast to
+         * name there: 0.02's spelling of an address (doc/api.md, "Sessions") */
+        const char *dot = strchr(addr, '.');
+        size_t l = dot ? (size_t)(dot - addr) : strlen(addr);
+        rc = BK_EINVAL;
+        if (!l || l >= sizeof cluster || (dot && !dot[1]))
+            goto refused;
+        memcpy(cluster, addr, l);
+        cluster[l] = 0;
+        fwd = cluster;
+        addr = dot ? dot + 1 : NULL;
+    }
     if (fwd) {
         unsigned char r;
         bkp_random_bytes(&r, 1);
         int lane = 1 + (r & 1);
         rc = notify ? bkp_dest_forward_notify(dest, sizeof dest, xfwd, sizeof xfwd, fwd, method,
-                                              o->address, lane)
+                                              addr, lane)
                     : bkp_dest_forward_request(dest, sizeof dest, xfwd, sizeof xfwd, fwd, method,
                                                lane);
         if (rc)
@@ -1133,11 +1174,20 @@ static int send_oneway(bk_client *c, const char *method, bk_jw *w, const bk_call
         bk_jw_free(w);
         return rc;
     }
+    /* A router drops a request without a reply-to (it derives the session from it), so a
+     * background job for a remote cluster carries one, as 0.02's client always set it;
+     * the job has no id and nobody answers it. */
+    int routed = !notify && o && o->forward_to;
+    if (routed && (rc = ensure_reply(c)) != 0) {
+        bk_jw_free(w);
+        return rc;
+    }
     rc = bkp_rpc_end_request(w, NULL, &body, &len);
     if (rc)
         return rc;
     uint64_t ttl = o && o->timeout_ms > 0 ? (uint64_t)o->timeout_ms : 0;
-    return send_msg(c, method, notify, o, NULL, ttl, body, len, c->send_timeout_ms);
+    return send_msg(c, method, notify, o, routed ? c->reply : NULL, ttl, body, len,
+                    c->send_timeout_ms);
 }
 
 static int send_json(bk_client *c, const char *method, json_t *params, const bk_call_opts *o,

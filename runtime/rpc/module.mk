@@ -5,7 +5,7 @@ $(eval $(call bk_test,test_rpc,tests/test_rpc.c))
 FUZZ_TARGETS += fuzz_jsonrpc:tests/fuzz/fuzz_jsonrpc.c
 LIB_SRCS += runtime/rpc/client.c
 PUBLIC_HEADERS += runtime/include/beekeeper/client.h
-LIB_SRCS += runtime/rpc/worker.c runtime/rpc/job.c
+LIB_SRCS += runtime/rpc/worker.c runtime/rpc/job.c runtime/rpc/session.c
 # The interface of the built-in services (runtime/services/) to the bus.
 LIB_SRCS += runtime/rpc/bus.c
 PUBLIC_HEADERS += runtime/include/beekeeper/worker.h

@@ -18,6 +18,7 @@ typedef struct handler {
     struct handler *next;
     char *pattern;
     int star, notify;
+    int public_;                /* BK_ACCEPT_PUBLIC: callable through a router */
     size_t svc_len;             /* pattern's service part */
     bk_handler_fn *fn;          /* untyped: params as a jansson tree */
     bk_typed_handler_fn *tfn;   /* typed (generated): params as tokens */
@@ -294,6 +295,9 @@ static void run_job(void *task)
         return;
     }
     req->failed = 0;    /* an authorize hook that recorded an error but allowed */
+    /* x-forward-reply: it came from a frontend, which sees only the public methods */
+    if (h && !notify && !h->public_ && j->forward_reply)
+        h = NULL;
     if (!h) {
         bk_request_fail(req, BK_RPC_METHOD_NOT_FOUND, NULL, "Method not found: %s", req->method);
         complete(req);
@@ -347,6 +351,10 @@ const char *bk_request_tokens(const bk_request *req)
 const char *bk_request_session(const bk_request *req)
 {
     return req && req->job->session ? req->job->session : "";
+}
+const char *bkp_request_forward_reply(const bk_request *req)
+{
+    return req && req->job->forward_reply ? req->job->forward_reply : "";
 }
 int bk_request_is_oneway(const bk_request *req) { return req && req->oneway; }
 bk_worker *bk_request_worker(bk_request *req) { return req ? req->w : NULL; }
@@ -494,7 +502,7 @@ static void on_message(bkp_stomp *s, bkp_sub *sub, const bkp_frame *msg, void *a
 }
 
 static int add_handler(bk_worker *w, const char *pattern, bk_handler_fn *fn,
-                       bk_typed_handler_fn *tfn, void *arg, int notify)
+                       bk_typed_handler_fn *tfn, void *arg, int notify, int public_)
 {
     size_t sl;
     char dest[512];
@@ -514,6 +522,7 @@ static int add_handler(bk_worker *w, const char *pattern, bk_handler_fn *fn,
     h->star = pattern[strlen(pattern) - 1] == '*';
     h->svc_len = sl;
     h->notify = notify;
+    h->public_ = public_;
     h->fn = fn;
     h->tfn = tfn;
     h->arg = arg;
@@ -562,19 +571,27 @@ fail:
 
 int bk_worker_accept(bk_worker *w, const char *method, bk_handler_fn *fn, void *arg)
 {
-    return add_handler(w, method, fn, NULL, arg, 0);
+    return add_handler(w, method, fn, NULL, arg, 0, 0);
 }
 
-int bk_worker_accept_typed(bk_worker *w, const char *method, bk_typed_handler_fn *fn,
+int bk_worker_accept_flags(bk_worker *w, const char *method, unsigned flags, bk_handler_fn *fn,
                            void *arg)
 {
-    return add_handler(w, method, NULL, fn, arg, 0);
+    return flags & ~BK_ACCEPT_PUBLIC ? BK_EINVAL
+                                     : add_handler(w, method, fn, NULL, arg, 0, (int)flags);
+}
+
+int bk_worker_accept_typed(bk_worker *w, const char *method, unsigned flags,
+                           bk_typed_handler_fn *fn, void *arg)
+{
+    return flags & ~BK_ACCEPT_PUBLIC ? BK_EINVAL
+                                     : add_handler(w, method, NULL, fn, arg, 0, (int)flags);
 }
 
 int bk_worker_accept_notification(bk_worker *w, const char *pattern, bk_handler_fn *fn,
                                   void *arg)
 {
-    return add_handler(w, pattern, fn, NULL, arg, 1);
+    return add_handler(w, pattern, fn, NULL, arg, 1, 0);
 }
 
 static int nack_held(void *task, void *arg)

@@ -35,4 +35,8 @@ uint64_t bkp_worker_busy_us(const bk_worker *w);
 void bkp_worker_each_queue(const bk_worker *w, void (*fn)(const char *service, void *arg),
                            void *arg);
 
+/* The request's x-forward-reply ("" when none: it did not come through a router). Borrowed
+ * like the request. */
+const char *bkp_request_forward_reply(const bk_request *req);
+
 #endif

@@ -12,3 +12,6 @@ $(eval $(call bk_itest,itest_logtail,tests/itest_logtail.c $(BUILTIN_SERVICES_SR
 $(B)/tests/itest_services: | $(B)/bin/bkpr-top $(B)/bin/bkpr-restart
 # bkpr-log -f across a broker restart (runs its own broker, pool and LogTail)
 SYSTEM_TESTS += tests/systest_log_follow.sh
+# the Router between a frontend bkpr-broker of the test's own and the harness's broker
+$(eval $(call bk_itest,itest_router,tests/itest_router.c $(BUILTIN_SERVICES_SRCS)))
+$(B)/tests/itest_router: | $(B)/bin/bkpr-broker

@@ -42,6 +42,15 @@ typedef struct report {
 
 /* ------------------------------------------------------------------ status */
 
+static bkp_report_counters_fn *g_counters;
+static void *g_counters_arg;
+
+void bkp_report_set_counters(bkp_report_counters_fn *fn, void *arg)
+{
+    g_counters = fn;
+    g_counters_arg = arg;
+}
+
 static void add_queue(const char *service, void *arg)
 {
     json_array_append_new(arg, json_string(service));
@@ -68,6 +77,10 @@ static json_t *status_params(report *r)
                           "interval", r->status_ms / 1000.0,
                           "load", secs > 0 ? (double)(busy - r->last_busy_us) / 1e6 / secs : 0.0,
                           "queue", q);
+    json_t *counters = g_counters ? g_counters(g_counters_arg) : NULL;
+    if (p && json_is_object(counters))
+        json_object_set(p, "counters", counters);
+    json_decref(counters);
     r->last = st;
     r->last_busy_us = busy;
     r->last_status_ms = now;

@@ -9,6 +9,8 @@
 
 #include <signal.h>
 
+#include <jansson.h>
+
 #include "beekeeper/module.h"
 
 /* Tokens that internal calls carry (the bus protocol: doc/protocol.md; who sends which and
@@ -32,6 +34,13 @@
  * the worker instead. A real-time signal, so that one per worker queues. */
 #define BKP_POOL_REPLACE_SIGNAL (SIGRTMIN + 1)
 #define BKP_POOL_PID_ENV "BKPR_POOL_PID"
+
+/* A worker's own counters for its status reports: fn(arg) returns a new JSON object of
+ * them (or NULL), put under "counters" in each report; the Supervisor keeps the last one
+ * and bkpr-top shows it (the Router's carried and dropped messages). One per process,
+ * since a process is one worker; fn NULL ends it. */
+typedef json_t *bkp_report_counters_fn(void *arg);
+void bkp_report_set_counters(bkp_report_counters_fn *fn, void *arg);
 
 /* The Supervisor: collects status reports, answers get_workers_status and
  * get_services_status, restarts workers, tells the Sinkhole which services lost their

@@ -51,6 +51,7 @@ typedef struct entry {
     double jps, nps, eps, load;     /* load: 0..1 as reported */
     int has_eps;
     json_t *queue;                  /* array of service names, owned */
+    json_t *counters;               /* the worker's own counters (an object), owned; or NULL */
     uint64_t seen_ms, interval_ms;
     double cpu;                     /* percent; < 0 unknown */
     long long rss;                  /* bytes; < 0 unknown */
@@ -94,6 +95,7 @@ static void entry_free(entry *e)
     free(e->pool);
     free(e->wclass);
     json_decref(e->queue);
+    json_decref(e->counters);
     free(e);
 }
 
@@ -282,6 +284,9 @@ static void apply_status(sup *s, json_t *p, int leaving)
         changed = 1;
     json_decref(e->queue);
     e->queue = nq;
+    json_t *cn = json_object_get(p, "counters");
+    json_decref(e->counters);
+    e->counters = json_is_object(cn) ? json_incref(cn) : NULL;
     if (changed)
         check_services(s, NULL);
 }
@@ -439,6 +444,8 @@ static json_t *workers_status(sup *s, const filt *f)
                               e->rss >= 0 ? json_integer(e->rss) : json_null());
         if (o && e->has_eps)
             json_object_set_new(o, "eps", json_real(e->eps));
+        if (o && e->counters)
+            json_object_set(o, "counters", e->counters);
         json_array_append_new(res, o);
     }
     return res;

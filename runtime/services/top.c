@@ -170,6 +170,15 @@ static size_t rows_of(json_t *res, int workers, row **out)
                 snprintf(r->queue + l, sizeof r->queue - l, "%s%s", l ? "," : "",
                          json_string_value(q) ? json_string_value(q) : "?");
             }
+            /* a worker's own counters (the Router's carried and dropped), after its queues */
+            const char *k;
+            json_t *cv;
+            json_object_foreach(json_object_get(o, "counters"), k, cv) {
+                size_t l = strlen(r->queue);
+                if (json_is_integer(cv))
+                    snprintf(r->queue + l, sizeof r->queue - l, " %s=%" JSON_INTEGER_FORMAT, k,
+                             json_integer_value(cv));
+            }
         }
     } else {
         const char *name;

@@ -264,6 +264,8 @@ bkp_stomp_state bkp_stomp_state_get(const bkp_stomp *s);
 int64_t bkp_stomp_retry_in(const bkp_stomp *s, int *round_over);
 bkp_flavour bkp_stomp_flavour(const bkp_stomp *s);       /* GENERIC before CONNECTED */
 const char *bkp_stomp_server(const bkp_stomp *s);        /* CONNECTED `server`, or "" */
+/* The login and passcode s connects with (NULL: none), borrowed as long as s. */
+void bkp_stomp_login(const bkp_stomp *s, const char **login, const char **passcode);
 const char *bkp_stomp_session(const bkp_stomp *s);       /* CONNECTED `session`, or "" */
 const char *bkp_stomp_host(const bkp_stomp *s);          /* "host:port" in use or last tried */
 int bkp_stomp_version(const bkp_stomp *s);               /* 10, 11, 12; 0 if not CONNECTED */

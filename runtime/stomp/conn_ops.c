@@ -521,6 +521,12 @@ const char *bkp_stomp_server(const bkp_stomp *s)
     return s->server ? s->server : "";
 }
 
+void bkp_stomp_login(const bkp_stomp *s, const char **login, const char **passcode)
+{
+    *login = s->login;
+    *passcode = s->passcode;
+}
+
 const char *bkp_stomp_session(const bkp_stomp *s)
 {
     return s->session ? s->session : "";

@@ -50,6 +50,13 @@ typedef struct bk_bus_config bk_bus_config;
 BK_API int bk_bus_config_load(bk_bus_config **out, const char *config_dir, const char *bus_id,
                               char *err, size_t errlen);
 
+/* Loads every entry of cluster (its "cluster", or its bus-id when it has none), in the
+ * file's order: a Router's frontend buses. On 0, *out is a new array of *n new entries:
+ * free each with bk_bus_config_free(), then the array with free(). BK_ENOTFOUND when none
+ * is of that cluster; else as bk_bus_config_load. On failure *out is NULL and *n 0. */
+BK_API int bk_bus_config_load_cluster(bk_bus_config ***out, size_t *n, const char *config_dir,
+                                      const char *cluster, char *err, size_t errlen);
+
 /* NULL does nothing. */
 BK_API void bk_bus_config_free(bk_bus_config *b);
 

@@ -216,9 +216,10 @@ BK_API int bk_subscribe_typed(bk_client *c, const char *pattern, bk_typed_notify
 /* A handler given the request's tokens: params is its params' token of doc (BK_DEC_NONE
  * when absent); doc lives as long as req. Returns as a bk_handler_fn does. */
 typedef int bk_typed_handler_fn(bk_request *req, bk_json_doc *doc, uint32_t params, void *arg);
-/* bk_worker_accept for a typed handler. Same returns. */
-BK_API int bk_worker_accept_typed(bk_worker *w, const char *method, bk_typed_handler_fn *fn,
-                                  void *arg);
+/* bk_worker_accept_flags for a typed handler (flags: BK_ACCEPT_PUBLIC for an @public
+ * method, else 0). Same returns. */
+BK_API int bk_worker_accept_typed(bk_worker *w, const char *method, unsigned flags,
+                                  bk_typed_handler_fn *fn, void *arg);
 
 /* The writer of req's answer (borrowed, lives as long as req): emptied and started with the
  * envelope up to the result, which the caller writes next (one value); then

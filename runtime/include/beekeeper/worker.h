@@ -126,6 +126,18 @@ BK_API void *bk_worker_hold(bk_worker *w, size_t n);
  * accepting). */
 BK_API int bk_worker_accept(bk_worker *w, const char *method, bk_handler_fn *fn, void *arg);
 
+/* bk_worker_accept_flags' flags. BK_ACCEPT_PUBLIC: the method may be called from a
+ * frontend, through a router (the IDL's @public). A request that came through a router (it
+ * carries x-forward-reply, which only a router sets) for a method accepted without it is
+ * answered -32601, as if the method did not exist; calls made on the backend, nested calls
+ * of a handler serving a frontend request included (they carry x-session on, not
+ * x-forward-reply), are not affected. */
+#define BK_ACCEPT_PUBLIC 0x1u
+/* bk_worker_accept with flags (0 is bk_worker_accept). Same returns, and BK_EINVAL for an
+ * unknown flag. */
+BK_API int bk_worker_accept_flags(bk_worker *w, const char *method, unsigned flags,
+                                  bk_handler_fn *fn, void *arg);
+
 /* Receives notifications "svc.m" or "svc.*" with fn (bk_request_is_oneway() is 1; replies
  * are ignored). Same returns. */
 BK_API int bk_worker_accept_notification(bk_worker *w, const char *pattern, bk_handler_fn *fn,
@@ -167,6 +179,24 @@ BK_API bk_worker *bk_request_worker(bk_request *req);
 BK_API bk_client *bk_request_client(bk_request *req);
 /* 1 when the token list holds tok exactly. */
 BK_API int bk_request_has_token(const bk_request *req, const char *tok);
+
+/* ---- sessions (doc/api.md, "Sessions"): a request that came through a router carries the
+ * frontend session of its caller (bk_request_session). These ask the routers of the bus,
+ * with a background job `_bkpr.router.bind` or `.unbind` and the token BKPR_ROUTER; they
+ * return once it is handed to the connection, as bk_call_background does, with its returns.
+ * The routers take it a little later: a notification sent just after may miss. ---- */
+
+/* Binds req's caller's frontend connection to address "{frontend-cluster}.{name}" (NULL:
+ * none; it may be shared by several connections), and sets the tokens ("a|b", copied; NULL
+ * or "": none) the router puts in x-auth-tokens on that session's later requests. Notify an
+ * address with bk_notify and bk_call_opts.address. BK_EINVAL (a bad address; tokens with
+ * a newline), BK_ESTATE (req did not come through a router). */
+BK_API int bk_request_bind(bk_request *req, const char *address, const char *tokens);
+/* Ends the binding (and the tokens) of req's caller's connection. BK_ESTATE as above. */
+BK_API int bk_request_unbind(bk_request *req);
+/* Ends the binding of every connection bound to address, whoever made req. BK_EINVAL for a
+ * bad address. */
+BK_API int bk_request_unbind_address(bk_request *req, const char *address);
 
 /* Answers req with result (NULL means null). In a handler: sent when it returns (a later
  * reply or fail replaces it; returning BK_DEFER then sends it too). For a deferred request:

@@ -197,18 +197,19 @@ int myapp_chat_serve(bk_worker *w, const myapp_chat_handlers *h, void *ctx)
     if (!h->send)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)", "myapp.chat.send",
                     "myapp_chat_handlers");
-    else if ((rc = bk_worker_accept_typed(w, "myapp.chat.send", myapp_chat_send_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "myapp.chat.send", BK_ACCEPT_PUBLIC,
+                                          myapp_chat_send_serve, b)) != 0)
         return rc;
     if (!h->history)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
                     "myapp.chat.history", "myapp_chat_handlers");
-    else if ((rc = bk_worker_accept_typed(w, "myapp.chat.history", myapp_chat_history_serve,
+    else if ((rc = bk_worker_accept_typed(w, "myapp.chat.history", 0, myapp_chat_history_serve,
                                           b)) != 0)
         return rc;
     if (!h->log)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)", "myapp.chat.log",
                     "myapp_chat_handlers");
-    else if ((rc = bk_worker_accept_typed(w, "myapp.chat.log", myapp_chat_log_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "myapp.chat.log", 0, myapp_chat_log_serve, b)) != 0)
         return rc;
     return 0;
 }

@@ -167,19 +167,19 @@ int demo_all_things_serve(bk_worker *w, const demo_all_things_handlers *h, void 
     if (!h->get)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
                     "demo.all.things.get", "demo_all_things_handlers");
-    else if ((rc = bk_worker_accept_typed(w, "demo.all.things.get", demo_all_things_get_serve,
-                                          b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "demo.all.things.get", BK_ACCEPT_PUBLIC,
+                                          demo_all_things_get_serve, b)) != 0)
         return rc;
     if (!h->put)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
                     "demo.all.things.put", "demo_all_things_handlers");
-    else if ((rc = bk_worker_accept_typed(w, "demo.all.things.put", demo_all_things_put_serve,
+    else if ((rc = bk_worker_accept_typed(w, "demo.all.things.put", 0, demo_all_things_put_serve,
                                           b)) != 0)
         return rc;
     if (!h->poke)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
                     "demo.all.things.poke", "demo_all_things_handlers");
-    else if ((rc = bk_worker_accept_typed(w, "demo.all.things.poke", demo_all_things_poke_serve,
+    else if ((rc = bk_worker_accept_typed(w, "demo.all.things.poke", 0, demo_all_things_poke_serve,
                                           b)) != 0)
         return rc;
     return 0;

@@ -502,17 +502,17 @@ int names_own_serve(bk_worker *w, const names_own_handlers *h, void *ctx)
     if (!h->take)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)", "names.own.take",
                     "names_own_handlers");
-    else if ((rc = bk_worker_accept_typed(w, "names.own.take", names_own_take_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "names.own.take", 0, names_own_take_serve, b)) != 0)
         return rc;
     if (!h->none)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)", "names.own.none",
                     "names_own_handlers");
-    else if ((rc = bk_worker_accept_typed(w, "names.own.none", names_own_none_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "names.own.none", 0, names_own_none_serve, b)) != 0)
         return rc;
     if (!h->drop)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)", "names.own.drop",
                     "names_own_handlers");
-    else if ((rc = bk_worker_accept_typed(w, "names.own.drop", names_own_drop_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "names.own.drop", 0, names_own_drop_serve, b)) != 0)
         return rc;
     return 0;
 }

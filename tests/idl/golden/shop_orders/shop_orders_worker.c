@@ -88,7 +88,8 @@ int shop_orders_serve(bk_worker *w, const shop_orders_handlers *h, void *ctx)
     if (!h->place)
         bk_log_warn("%s: no handler in %s: calls get -32601 (method not found)",
                     "shop.orders.place", "shop_orders_handlers");
-    else if ((rc = bk_worker_accept_typed(w, "shop.orders.place", shop_orders_place_serve, b)) != 0)
+    else if ((rc = bk_worker_accept_typed(w, "shop.orders.place", 0, shop_orders_place_serve,
+                                          b)) != 0)
         return rc;
     return 0;
 }
