@@ -6,7 +6,7 @@
 set -eu
 
 build="gcc make pkg-config libevent-dev libjansson-dev re2c lemon libcmocka-dev"
-check="$build rabbitmq-server valgrind python3 tmux groff-base"
+check="$build rabbitmq-server activemq valgrind python3 tmux groff-base"
 bench="$check libjsmn-dev"
 demo="$build python3"
 fuzz="$build clang libclang-rt-14-dev"
