@@ -94,7 +94,7 @@ start)
     <transportConnectors>
       <!-- With the default 64 KB socket buffers loopback traffic stalls for seconds. -->
       <transportConnector name="stomp"
-          uri="stomp://127.0.0.1:$port?transport.socketBufferSize=4194304&amp;transport.closeAsync=false"/>
+          uri="stomp://127.0.0.1:$port?transport.socketBufferSize=4194304&amp;transport.tcpNoDelay=true&amp;transport.closeAsync=false"/>
     </transportConnectors>
   </broker>
 </beans>
