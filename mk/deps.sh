@@ -6,7 +6,7 @@
 set -eu
 
 build="gcc make pkg-config libevent-dev libjansson-dev libssl-dev libsodium-dev re2c lemon libcmocka-dev"
-check="$build rabbitmq-server valgrind python3 tmux groff-base openssl"
+check="$build rabbitmq-server activemq valgrind python3 tmux groff-base openssl"
 # NATS beside our RPC in the bench's dispatch rows (tests/bench/nats_peer.h): bench only.
 bench="$check libjsmn-dev nats-server libnats-dev"
 demo="$build python3"

@@ -183,8 +183,10 @@ static void broker_restart_fails_calls_then_recovers(void **st)
     /* The test kills the broker and starts it again on the same port, so it runs its own
      * bkpr-broker. On RabbitMQ (the harness's instance, slow to restart, and other tests
      * share it) it is skipped: the client and worker code paths are the same. */
-    if (strcmp(bkt.broker, "bkpr-broker") != 0)
+    if (strcmp(bkt.broker, "bkpr-broker") != 0) {
+        fprintf(stderr, "skip on %s: the test restarts its own bkpr-broker\n", bkt.broker);
         skip();
+    }
     char bin[512];
     if (broker_bin(bin, sizeof bin) != 0)
         fail_msg("bkpr-broker not found (tried %s): set B or BK_BROKER_BIN", bin);

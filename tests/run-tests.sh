@@ -15,7 +15,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 logdir=$B/test-logs
 mkdir -p "$logdir"
-passed=0 failed=0 failures=
+passed=0 failed=0 skipped=0 failures=
 
 run_one() { # label file
   label=$1 f=$2 log=$logdir/$(echo "$label" | tr '/ ' '__').log
@@ -23,10 +23,15 @@ run_one() { # label file
   rc=$?
   n=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
   nf=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-  : "${n:=0}" "${nf:=0}"
+  ns=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+  : "${n:=0}" "${nf:=0}" "${ns:=0}"
+  skipped=$((skipped + ns))
   if [ "$rc" = 0 ]; then
-    [ "$n" = 0 ] && n=1
-    passed=$((passed + n)); printf '  ok    %-40s %s\n' "$label" "($n)"
+    [ "$n" = 0 ] && [ "$ns" = 0 ] && n=1
+    sk=; [ "$ns" = 0 ] || sk=", $ns skipped"
+    passed=$((passed + n)); printf '  ok    %-40s %s\n' "$label" "($n$sk)"
+    # A skipping test says why on a line of its own that starts with "skip".
+    [ "$ns" = 0 ] || grep -h '^skip' "$log" | sort -u | sed 's/^/        | /'
   else
     [ "$nf" = 0 ] && nf=1
     passed=$((passed + n)); failed=$((failed + nf)); failures="$failures $label"
@@ -87,5 +92,5 @@ fi
 
 echo
 [ -n "$failures" ] && echo "failed:$failures"
-echo "check: $passed passed, $failed failed"
+echo "check: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

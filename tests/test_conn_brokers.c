@@ -124,12 +124,16 @@ static void test_activemq_flavour_headers(void **state)
     assert_int_equal(bkp_stomp_subscribe(fx->c.s, "/queue/a",
                                          &(bkp_sub_opts){ .ack = BKP_ACK_CLIENT, .prefetch = 1 },
                                          on_msg, &fx->c, NULL), 0);
+    assert_int_equal(bkp_stomp_subscribe(fx->c.s, "/topic/log.#", NULL, on_msg, &fx->c, NULL),
+                     0);
     assert_int_equal(bkp_stomp_send_ttl(fx->c.s, "/queue/a", NULL, 0, "1", 1, 5000, NULL,
                                         NULL), 0);
     assert_true(wait_frames(fx, BKP_CMD_SEND, 1));
     f = peer_find(&fx->p, BKP_CMD_SUBSCRIBE, 0);
     assert_string_equal(rget(f, "activemq.prefetchSize"), "1");
     assert_null(rget(f, "prefetch-count"));
+    f = peer_find(&fx->p, BKP_CMD_SUBSCRIBE, 1);
+    assert_string_equal(rget(f, "destination"), "/topic/log.>");
     f = peer_find(&fx->p, BKP_CMD_SEND, 0);
     assert_null(rget(f, "expiration"));
     assert_non_null(rget(f, "expires"));

@@ -242,7 +242,9 @@ int bkp_stomp_send_take(bkp_stomp *s, const char *dest, const bkp_header *h, siz
 /* ACK or NACK a MESSAGE, from inside its bkp_msg_fn, in the negotiated version's form.
  * Returns 0, BK_ECLOSED (not CONNECTED), BK_EINVAL (not a MESSAGE, or the headers the
  * version needs are missing), BK_ESTATE (its subscription was unsubscribed; or NACK on
- * STOMP 1.0), BK_ELIMIT, BK_ENOMEM. */
+ * STOMP 1.0), BK_ELIMIT, BK_ENOMEM. On a broker whose NACK dead-letters the message
+ * (bkp_flavour_nack_requeues) NACK sends nothing and returns 0: the message goes back when
+ * its subscription ends or the connection closes, so NACK only what you unsubscribe from. */
 int bkp_stomp_ack(bkp_stomp *s, const bkp_frame *msg);
 int bkp_stomp_nack(bkp_stomp *s, const bkp_frame *msg);
 

@@ -117,7 +117,11 @@ static int write_subscribe(bkp_stomp *s, bkp_sub *sub, struct rcpt *r)
     bkp_enc e;
     size_t i;
     static const char *const modes[] = { "auto", "client", "client-individual" };
+    char spelt[512];
+    const char *dest = bkp_flavour_subscribe_dest(s->flavour, sub->dest, spelt, sizeof spelt);
 
+    if (!dest)
+        return BK_ELIMIT;
     size_t need = 2 * strlen(sub->dest) + strlen(sub->id) +
                   bkp_conn_hdrs_size(sub->hdrs, sub->nhdrs) + 128;
 
@@ -126,7 +130,7 @@ static int write_subscribe(bkp_stomp *s, bkp_sub *sub, struct rcpt *r)
     bkp_enc_begin(&e, bkp_io_output(s->io), BKP_CMD_SUBSCRIBE,
                   s->enc_flags | BKP_ENC_NO_LENGTH);
     bkp_enc_header(&e, "id", sub->id);
-    bkp_enc_header(&e, "destination", sub->dest);
+    bkp_enc_header(&e, "destination", dest);
     bkp_enc_header(&e, "ack", modes[sub->ack]);
     unsigned pf = sub->worker_prefetch ? bkp_flavour_worker_prefetch(s->flavour) : sub->prefetch;
     if (pf)
@@ -422,6 +426,8 @@ static int write_ack(bkp_stomp *s, const char *id, const char *subid, int nack)
         return BK_ESTATE;
     if (subid && !bkp_conn_find_sub(s, subid))
         return BK_ESTATE; /* RabbitMQ would answer with an ERROR and close */
+    if (nack && !bkp_flavour_nack_requeues(s->flavour))
+        return 0; /* its NACK dead-letters: left unacked, redelivered when the sub ends */
     if (bkp_conn_out_room(s, 2 * (strlen(id) + (subid ? strlen(subid) : 0)) + 64) < 0)
         return BK_ELIMIT;
     bkp_enc_begin(&e, bkp_io_output(s->io), nack ? BKP_CMD_NACK : BKP_CMD_ACK,

@@ -58,6 +58,25 @@ const char *bkp_flavour_wildcard_multi(bkp_flavour f)
     return f == BKP_FLAVOUR_ACTIVEMQ ? ">" : "#";
 }
 
+const char *bkp_flavour_subscribe_dest(bkp_flavour f, const char *dest, char *buf, size_t size)
+{
+    const char *w = bkp_flavour_wildcard_multi(f);
+    size_t n = strlen(dest), i;
+    if (w[0] == '#' || !starts_with(dest, "/topic/") || !strchr(dest, '#'))
+        return dest;
+    if (n >= size)
+        return NULL;
+    memcpy(buf, dest, n + 1);
+    /* Only a whole segment is a wildcard: "a.#" and "#.b", not "a#b". */
+    for (i = strlen("/topic/"); i < n; i++) {
+        int seg_start = buf[i - 1] == '.' || buf[i - 1] == '/';
+        int seg_end = buf[i + 1] == '.' || buf[i + 1] == '\0';
+        if (buf[i] == '#' && seg_start && seg_end)
+            buf[i] = w[0];
+    }
+    return buf;
+}
+
 void bkp_flavour_expiration(bkp_flavour f, uint64_t ttl_ms, uint64_t now_epoch_ms,
                             const char **name, uint64_t *value)
 {
@@ -68,6 +87,11 @@ void bkp_flavour_expiration(bkp_flavour f, uint64_t ttl_ms, uint64_t now_epoch_m
         *name = "expiration";
         *value = ttl_ms;
     }
+}
+
+int bkp_flavour_nack_requeues(bkp_flavour f)
+{
+    return f != BKP_FLAVOUR_ACTIVEMQ;
 }
 
 int bkp_flavour_error_closes(bkp_flavour f)

@@ -6,6 +6,7 @@
 #ifndef BKP_STOMP_FLAVOUR_H
 #define BKP_STOMP_FLAVOUR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum bkp_flavour {
@@ -47,11 +48,23 @@ const char *bkp_flavour_temp_sub_id(bkp_flavour f, const char *dest);
  * The single-level wildcard is "*" everywhere. Static. */
 const char *bkp_flavour_wildcard_multi(bkp_flavour f);
 
+/* The SUBSCRIBE destination for dest, which the code base spells with "#" as the
+ * multi-level wildcard (a whole segment of a /topic/ name): dest itself when f spells it so
+ * too, else a copy in buf with bkp_flavour_wildcard_multi(f) instead (same length).
+ * NULL when that copy does not fit in size. */
+const char *bkp_flavour_subscribe_dest(bkp_flavour f, const char *dest, char *buf, size_t size);
+
 /* How a message's time to live is spelled on SEND: *name = "expiration" with a value in ms
  * relative to now (RabbitMQ, bkpr-broker, generic), or "expires" with an absolute epoch
  * time in ms (ActiveMQ; now_epoch_ms is the current wall-clock time). */
 void bkp_flavour_expiration(bkp_flavour f, uint64_t ttl_ms, uint64_t now_epoch_ms,
                             const char **name, uint64_t *value);
+
+/* 1 when NACK gives a message back to its queue for redelivery (RabbitMQ, bkpr-broker,
+ * generic); 0 when it sends the message to the dead-letter queue instead (ActiveMQ), so a
+ * NACK is not sent: the message stays unacknowledged until its subscription ends or the
+ * connection closes, and then the broker redelivers it. */
+int bkp_flavour_nack_requeues(bkp_flavour f);
 
 /* 1 when the broker closes the connection after any ERROR frame (STOMP says a server
  * must; RabbitMQ and bkpr-broker do), so the client treats an ERROR as the end of the
